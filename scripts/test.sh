@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's one test command (README, .ci/run): installs what the tests need, then runs
+# formatting and lint checks, the whole test suite, and a smoke run of the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --all-targets
+echo "== smoke: braingap run --profile quick (release)"
+smoke=$(mktemp -d)
+trap 'rm -rf "$smoke"' EXIT
+cargo run --release --quiet -- run --profile quick --results "$smoke/results" --label smoke
+cargo run --release --quiet -- runs --results "$smoke/results"
+cargo run --release --quiet -- machine

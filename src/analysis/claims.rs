@@ -1,0 +1,638 @@
+//! The claims check: each quantitative claim of the seed report (CICC 2021, "人工智能
+//! 十年展望（一）") set against the bundled data and fits, with the numbers behind it
+//! and a verdict. Where an estimate has been revised since, both values are shown.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::analysis::datasets::{load_bundled, Table};
+use crate::analysis::error::AnalysisError;
+use crate::analysis::fits::Interval;
+use crate::analysis::trend::{run_fit_request, FitReport, FitRequest};
+
+/// How well the data bear a claim out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The data agree within the claim's own precision.
+    Supported,
+    /// Part of the claim holds, or it holds only under one reading.
+    Partly,
+    /// The data contradict it.
+    NotSupported,
+    /// The bundled data cannot decide it.
+    CannotBeChecked,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Supported => "supported",
+            Verdict::Partly => "partly",
+            Verdict::NotSupported => "not supported",
+            Verdict::CannotBeChecked => "cannot be checked",
+        })
+    }
+}
+
+/// One number behind a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// What the number is.
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// Dataset (and row) it comes from, or the fit that produced it.
+    pub source: String,
+}
+
+/// An estimate that changed after the seed report's sources were written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    /// What was re-estimated.
+    pub quantity: String,
+    /// The value the claim rests on.
+    pub earlier: f64,
+    /// Where that value comes from.
+    pub earlier_source: String,
+    /// The current value.
+    pub current: f64,
+    /// Where the current value comes from.
+    pub current_source: String,
+}
+
+/// One checked claim.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    /// Stable id.
+    pub id: &'static str,
+    /// The claim, in English.
+    pub claim: &'static str,
+    /// The seed report's wording.
+    pub claim_zh: &'static str,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// One or two sentences on what the data say.
+    pub finding: String,
+    /// The numbers behind it.
+    pub evidence: Vec<Evidence>,
+    /// Revised estimates, earlier and current.
+    pub revisions: Vec<Revision>,
+}
+
+fn evidence(
+    label: impl Into<String>,
+    value: f64,
+    unit: &str,
+    source: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        label: label.into(),
+        value,
+        unit: unit.to_string(),
+        source: source.into(),
+    }
+}
+
+/// The value of `column` in the row whose `key_column` equals `key`.
+fn lookup(table: &Table, key_column: &str, key: &str, column: &str) -> Result<f64, AnalysisError> {
+    let keys = table.text(key_column)?;
+    let values = table.numbers(column)?;
+    keys.iter()
+        .position(|k| k.as_deref() == Some(key))
+        .and_then(|row| values[row])
+        .ok_or_else(|| AnalysisError::MissingReference {
+            path: table.path.clone(),
+            message: format!("no `{column}` for {key_column} = `{key}`"),
+        })
+}
+
+fn fit(
+    data_dir: &Path,
+    data: &str,
+    x: &str,
+    y: &str,
+    filter: Option<&str>,
+    from: Option<f64>,
+    to: Option<f64>,
+) -> Result<FitReport, AnalysisError> {
+    let mut request = FitRequest::new(data, x, y);
+    request.filter = filter.map(str::to_string);
+    request.from = from;
+    request.to = to;
+    run_fit_request(&request, data_dir)
+}
+
+/// Growth factor over `years` implied by a fitted log10 slope, with its interval.
+fn factor_over(report: &FitReport, years: f64) -> (f64, Interval) {
+    let [lo, hi] = report.slope_ci95;
+    (
+        10f64.powf(report.slope_log10_per_unit * years),
+        Interval {
+            lower: lo.map(|b| 10f64.powf(b * years)),
+            upper: hi.map(|b| 10f64.powf(b * years)),
+        },
+    )
+}
+
+fn fit_source(report: &FitReport, what: &str) -> String {
+    let [lo, hi] = report.slope_ci95;
+    format!(
+        "{what}: exponential fit of {} on {}, n = {}, slope {:.3} log10/yr (95 % CI {}–{})",
+        report.y,
+        report.x,
+        report.n,
+        report.slope_log10_per_unit,
+        lo.map_or("?".into(), |v| format!("{v:.3}")),
+        hi.map_or("?".into(), |v| format!("{v:.3}"))
+    )
+}
+
+/// Checks every claim against the datasets in `data_dir`.
+pub fn check_claims(data_dir: &Path) -> Result<Vec<Claim>, AnalysisError> {
+    let species = load_bundled("species", data_dir)?;
+    let landmarks = load_bundled("landmark_models", data_dir)?;
+    let hardware = load_bundled("hardware", data_dir)?;
+    let networks = load_bundled("networks", data_dir)?;
+    let mut claims = Vec::new();
+
+    // 1. 300,000x compute growth 2012-2018.
+    {
+        let alexnet = lookup(&landmarks, "model", "AlexNet", "training_compute_FLOP")?;
+        let agz_2022 = lookup(
+            &landmarks,
+            "model",
+            "AlphaGo Zero (Epoch 2022 value)",
+            "training_compute_FLOP",
+        )?;
+        let agz_now = lookup(&landmarks, "model", "AlphaGo Zero", "training_compute_FLOP")?;
+        let openai = fit(
+            data_dir,
+            "openai_2018",
+            "date",
+            "training_compute_FLOP",
+            Some("in_main_chart == true"),
+            None,
+            None,
+        )?;
+        let frontier = fit(
+            data_dir,
+            "training_compute",
+            "publication_date",
+            "training_compute_FLOP",
+            Some("frontier_model == true"),
+            Some(2012.0),
+            Some(2018.99),
+        )?;
+        let (frontier_factor, frontier_ci) = factor_over(&frontier, 6.0);
+        let ratio_then = agz_2022 / alexnet;
+        let ratio_now = agz_now / alexnet;
+        claims.push(Claim {
+            id: "compute_300000x_2012_2018",
+            claim: "Compute for the largest training runs grew 300,000x in 2012-2018 (AlexNet to AlphaGo Zero)",
+            claim_zh: "用于深度学习的算力以6年30万倍的速度增加；从AlexNet到AlphaGo Zero，算法对算力的需求提升了30万倍",
+            verdict: Verdict::Partly,
+            finding: format!(
+                "On the estimate of the time (AlphaGo Zero 3.41e23 FLOP) AlexNet to AlphaGo Zero is {ratio_then:.2e}x, above 300,000x; Epoch's revised AlphaGo Zero (6.5e20 FLOP, direct training only) gives {ratio_now:.0}x. A trend fit of Epoch's frontier models 2012-2018 implies {frontier_factor:.0}x over six years (95 % CI {:.0}-{:.0}x); OpenAI's printed points double every {:.1} months.",
+                frontier_ci.lower.unwrap_or(f64::NAN),
+                frontier_ci.upper.unwrap_or(f64::NAN),
+                openai.doubling_time_months.unwrap_or(f64::NAN),
+            ),
+            evidence: vec![
+                evidence("AlexNet training compute", alexnet, "FLOP", "landmark_models: AlexNet (Epoch AI)"),
+                evidence("AlexNet to AlphaGo Zero, 2022 estimate", ratio_then, "x", "landmark_models"),
+                evidence("AlexNet to AlphaGo Zero, current estimate", ratio_now, "x", "landmark_models"),
+                evidence("OpenAI 2018 printed points: doubling time", openai.doubling_time_months.unwrap_or(f64::NAN), "months", fit_source(&openai, "openai_2018, in_main_chart")),
+                evidence("Epoch frontier models 2012-2018: growth over 6 years", frontier_factor, "x", fit_source(&frontier, "training_compute, frontier_model")),
+                evidence("Epoch frontier models 2012-2018: doubling time", frontier.doubling_time_months.unwrap_or(f64::NAN), "months", "same fit"),
+            ],
+            revisions: vec![Revision {
+                quantity: "AlphaGo Zero training compute".into(),
+                earlier: agz_2022,
+                earlier_source: "Epoch AI 2022 dataset (Sevilla et al. 2022)".into(),
+                current: agz_now,
+                current_source: "Epoch AI Notable AI Models, snapshot 2026-01-26".into(),
+            }],
+        });
+    }
+
+    // 2. Chip performance ~30x over 2012-2018.
+    {
+        let k20x = lookup(&hardware, "name", "NVIDIA Tesla K20X", "fp32_FLOP_per_s")?;
+        let v100_fp32 = lookup(
+            &hardware,
+            "name",
+            "NVIDIA Tesla V100 SXM2 16 GB",
+            "fp32_FLOP_per_s",
+        )?;
+        let v100_tensor = lookup(
+            &hardware,
+            "name",
+            "NVIDIA Tesla V100 SXM2 16 GB",
+            "tensor_fp16_bf16_FLOP_per_s",
+        )?;
+        let gpu_fp32 = fit(
+            data_dir,
+            "ml_hardware",
+            "release_date",
+            "fp32_FLOP_per_s",
+            Some("type == GPU"),
+            Some(2012.0),
+            Some(2018.99),
+        )?;
+        let (fp32_factor, fp32_ci) = factor_over(&gpu_fp32, 6.0);
+        let verdict = if (10.0..=100.0).contains(&fp32_factor) {
+            Verdict::Supported
+        } else {
+            Verdict::Partly
+        };
+        claims.push(Claim {
+            id: "chip_30x_2012_2018",
+            claim: "Chip performance rose ~30x over 2012-2018",
+            claim_zh: "2012~2018年芯片的计算性能提升了30多倍",
+            verdict,
+            finding: format!(
+                "30x holds only across precisions: K20X FP32 (2012) to V100 tensor FP16 (2017) is {:.0}x, but FP32 to FP32 is {:.1}x; the FP32 trend of Epoch's GPUs implies {fp32_factor:.1}x over six years (95 % CI {:.1}-{:.1}x).",
+                v100_tensor / k20x,
+                v100_fp32 / k20x,
+                fp32_ci.lower.unwrap_or(f64::NAN),
+                fp32_ci.upper.unwrap_or(f64::NAN),
+            ),
+            evidence: vec![
+                evidence("K20X FP32 peak (2012-11)", k20x, "FLOP/s", "hardware: NVIDIA Tesla K20X (Epoch AI)"),
+                evidence("V100 FP32 peak (2017-06)", v100_fp32, "FLOP/s", "hardware: V100 SXM2 (Epoch AI)"),
+                evidence("V100 tensor FP16 peak", v100_tensor, "FLOP/s", "hardware: V100 SXM2 (Epoch AI)"),
+                evidence("V100 tensor FP16 / K20X FP32", v100_tensor / k20x, "x", "ratio"),
+                evidence("V100 FP32 / K20X FP32", v100_fp32 / k20x, "x", "ratio"),
+                evidence("GPU FP32 trend 2012-2018, growth over 6 years", fp32_factor, "x", fit_source(&gpu_fp32, "ml_hardware, type == GPU")),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 3. GPU performance grows ~1000x a decade.
+    {
+        let fp32 = fit(
+            data_dir,
+            "ml_hardware",
+            "release_date",
+            "fp32_FLOP_per_s",
+            Some("type == GPU"),
+            None,
+            None,
+        )?;
+        let best = fit(
+            data_dir,
+            "ml_hardware",
+            "release_date",
+            "best_float_FLOP_per_s",
+            Some("type == GPU"),
+            None,
+            None,
+        )?;
+        let (fp32_decade, fp32_ci) = factor_over(&fp32, 10.0);
+        let (best_decade, best_ci) = factor_over(&best, 10.0);
+        let verdict = if fp32_ci.contains(1000.0) {
+            Verdict::Supported
+        } else if best_ci.contains(1000.0) || best_decade >= 300.0 {
+            Verdict::Partly
+        } else {
+            Verdict::NotSupported
+        };
+        claims.push(Claim {
+            id: "gpu_1000x_per_decade",
+            claim: "GPU performance grows ~1000x a decade",
+            claim_zh: "每10年GPU性能增长1000倍",
+            verdict,
+            finding: format!(
+                "Like for like (FP32) Epoch's GPUs gain {fp32_decade:.0}x a decade (95 % CI {:.0}-{:.0}x); taking each chip's fastest float format (FP16 tensor, FP8) gives {best_decade:.0}x (95 % CI {:.0}-{:.0}x). 1000x a decade needs the switch to lower precision.",
+                fp32_ci.lower.unwrap_or(f64::NAN),
+                fp32_ci.upper.unwrap_or(f64::NAN),
+                best_ci.lower.unwrap_or(f64::NAN),
+                best_ci.upper.unwrap_or(f64::NAN),
+            ),
+            evidence: vec![
+                evidence("GPU FP32 peak: growth per decade", fp32_decade, "x", fit_source(&fp32, "ml_hardware, type == GPU")),
+                evidence("GPU FP32 peak: doubling time", fp32.doubling_time_years.unwrap_or(f64::NAN), "years", "same fit"),
+                evidence("GPU fastest float format: growth per decade", best_decade, "x", fit_source(&best, "ml_hardware, type == GPU, best_float_FLOP_per_s")),
+                evidence("GPU fastest float format: doubling time", best.doubling_time_years.unwrap_or(f64::NAN), "years", "same fit"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 4. ~7,000 synapses per neuron.
+    {
+        let human_ratio = lookup(&species, "id", "human", "synapses_per_neuron_ratio")?;
+        let human_neurons = lookup(&species, "id", "human", "neurons_count")?;
+        let human_synapses = lookup(&species, "id", "human", "synapses_count")?;
+        let mouse_ratio = lookup(&species, "id", "mouse", "synapses_per_neuron_ratio")?;
+        claims.push(Claim {
+            id: "synapses_per_neuron_7000",
+            claim: "A neuron has ~7,000 synapses on average",
+            claim_zh: "每个神经元平均有7000个“突触”",
+            verdict: Verdict::Partly,
+            finding: format!(
+                "7,000 is the neocortical average (Drachman 2005: 1.5e14 synapses over ~2e10 cortical neurons). Over the whole human brain 1.5e14-1e15 synapses over 8.6e10 neurons is {:.0}-{:.0} per neuron, and the mouse has {mouse_ratio:.0}.",
+                human_synapses / human_neurons,
+                1e15 / human_neurons,
+            ),
+            evidence: vec![
+                evidence("human neocortical synapses per neuron", human_ratio, "synapses/neuron", "species: human (Drachman 2005)"),
+                evidence("human whole-brain, 1.5e14 synapses", human_synapses / human_neurons, "synapses/neuron", "species: human"),
+                evidence("human whole-brain, 1e15 synapses", 1e15 / human_neurons, "synapses/neuron", "species: human_round"),
+                evidence("mouse", mouse_ratio, "synapses/neuron", "species: mouse"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 5. C. elegans: 302 neurons, ~7,000 connections.
+    {
+        let neurons = lookup(&species, "id", "c_elegans", "neurons_count")?;
+        let synapses = lookup(&species, "id", "c_elegans", "synapses_count")?;
+        let verdict = if neurons == 302.0 && (synapses / 7000.0 - 1.0).abs() < 0.25 {
+            Verdict::Supported
+        } else {
+            Verdict::Partly
+        };
+        claims.push(Claim {
+            id: "c_elegans_302_7000",
+            claim: "C. elegans has 302 neurons and ~7,000 connections",
+            claim_zh: "线虫……302个为脑细胞，全部神经元之间约7000个连接",
+            verdict,
+            finding: format!("White et al. 1986: {neurons:.0} neurons and ~{synapses:.0} synaptic contacts (Varshney 2011: 6,393 chemical + 890 gap junctions + 1,410 NMJs); 7,000 is within 10 %."),
+            evidence: vec![
+                evidence("C. elegans neurons", neurons, "neurons", "species: c_elegans (White et al. 1986)"),
+                evidence("C. elegans synaptic contacts", synapses, "synapses", "species: c_elegans"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 6. Human brain: ~1e11 neurons, ~1e15 synapses, ~20 W.
+    {
+        let neurons = lookup(&species, "id", "human", "neurons_count")?;
+        let synapses = lookup(&species, "id", "human", "synapses_count")?;
+        let power = lookup(&species, "id", "human", "brain_power_W")?;
+        claims.push(Claim {
+            id: "human_brain_1e11_1e15_20w",
+            claim: "The human brain has ~10^11 neurons and ~10^15 synapses and runs on ~20 W",
+            claim_zh: "人脑中约有10的11次方个神经元、10的15次方个突触……功耗仅约20W",
+            verdict: Verdict::Partly,
+            finding: format!(
+                "Neurons {neurons:.3e} ({:.2} orders below 1e11) and ~20 W hold; 1e15 synapses is the upper end (child / older estimates): adult neocortex has 1.5e14 and adult totals are put at 1e14-5e14, {:.2} orders below 1e15.",
+                11.0 - neurons.log10(),
+                15.0 - synapses.log10(),
+            ),
+            evidence: vec![
+                evidence("human neurons", neurons, "neurons", "species: human (Azevedo et al. 2009)"),
+                evidence("human neocortical synapses", synapses, "synapses", "species: human (Pakkenberg 2003)"),
+                evidence("human brain power", power, "W", "species: human"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 7. ANN connections per neuron approach the mouse (~10^3).
+    {
+        let ratios = networks.numbers("connections_per_neuron_ratio")?;
+        let years = networks.numbers("year")?;
+        let names = networks.text("network")?;
+        let (best_row, best) = ratios
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| (i, r)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .ok_or_else(|| AnalysisError::MissingReference {
+                path: networks.path.clone(),
+                message: "no connections_per_neuron_ratio values".into(),
+            })?;
+        let at_mouse = ratios
+            .iter()
+            .flatten()
+            .filter(|&&r| r >= 1000.0 * 0.9)
+            .count();
+        let mouse = lookup(&species, "id", "mouse", "synapses_per_neuron_ratio")?;
+        let verdict = if best >= 0.5 * mouse {
+            Verdict::Supported
+        } else {
+            Verdict::NotSupported
+        };
+        claims.push(Claim {
+            id: "ann_connections_mouse",
+            claim: "ANN connections per neuron approach the mouse (~10^3)",
+            claim_zh: "在单个神经元连接的数量上，人工智能模型已经能够做到接近哺乳动物中老鼠的水平(10^3)",
+            verdict,
+            finding: format!(
+                "In Goodfellow et al. Fig 1.10, {at_mouse} of the 10 networks reach ~10^3 connections per neuron; the largest, {} ({:.0}), has {best:.0}, above the mouse's {mouse:.0}.",
+                names[best_row].clone().unwrap_or_default(),
+                years[best_row].unwrap_or(f64::NAN),
+            ),
+            evidence: vec![
+                evidence("largest ANN connections per neuron (Fig 1.10)", best, "connections/neuron", format!("networks: {}", names[best_row].clone().unwrap_or_default())),
+                evidence("mouse synapses per neuron", mouse, "synapses/neuron", "species: mouse"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 8. ANN neuron counts: roundworm (1985) to bee, human level in the 2050s.
+    {
+        let mut request = FitRequest::new("networks", "year", "neurons_count");
+        request.filter = Some("in_fig11_trend_fit == true".into());
+        request.target = Some(8.6e10);
+        let trend = run_fit_request(&request, data_dir)?;
+        let neurons = networks.numbers("neurons_count")?;
+        let years = networks.numbers("year")?;
+        let early = neurons
+            .iter()
+            .zip(&years)
+            .filter_map(|(n, y)| Some((y.as_ref()?, n.as_ref()?)))
+            .filter(|(y, _)| (1985.0..=1992.0).contains(*y))
+            .map(|(_, n)| *n)
+            .fold(f64::NAN, f64::max);
+        let late = neurons.iter().flatten().copied().fold(f64::NAN, f64::max);
+        let bee = lookup(&species, "id", "honeybee", "neurons_count")?;
+        let roundworm = lookup(&species, "id", "c_elegans", "neurons_count")?;
+        let year = trend.crossover_year.unwrap_or(f64::NAN);
+        let [lo, hi] = trend.crossover_year_ci95.unwrap_or([None, None]);
+        let in_2050s = (2050.0..2060.0).contains(&year);
+        let verdict = if in_2050s && late >= bee {
+            Verdict::Supported
+        } else {
+            Verdict::Partly
+        };
+        claims.push(Claim {
+            id: "ann_neurons_worm_to_bee_human_2050s",
+            claim: "ANN neuron counts went from roundworm (~10^2, 1985) to bee (~10^6) level and reach human level in the 2050s",
+            claim_zh: "深度模型神经元总数从1985的蛔虫水平(10^2)跨越到了蜜蜂的量级(10^6)……到21世纪50年代人工神经网络有望具备与人脑相同数量级别的神经元",
+            verdict,
+            finding: format!(
+                "1985-1992 networks had up to {early:.0} neurons (roundworm {roundworm:.0}); by 2011-2014 up to {late:.2e} (bee {bee:.2e}). The Fig 1.11 trend (n = {}, doubling {:.2} years) reaches 8.6e10 neurons in {year:.0} (95 % CI {}-{}).",
+                trend.n,
+                trend.doubling_time_years.unwrap_or(f64::NAN),
+                lo.map_or("?".into(), |v| format!("{v:.0}")),
+                hi.map_or("beyond horizon".into(), |v| format!("{v:.0}")),
+            ),
+            evidence: vec![
+                evidence("largest ANN neurons 1985-1992", early, "neurons", "networks (Fig 1.11, digitized)"),
+                evidence("largest ANN neurons to 2014", late, "neurons", "networks (Fig 1.11, digitized)"),
+                evidence("Fig 1.11 trend doubling time", trend.doubling_time_years.unwrap_or(f64::NAN), "years", fit_source(&trend, "networks, in_fig11_trend_fit")),
+                evidence("year the trend reaches 8.6e10 neurons", year, "year", "same fit, bootstrap CI"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 9. GPU systems draw hundreds of watts where the brain needs 20.
+    {
+        let types = hardware.text("type")?;
+        let tdp = hardware.numbers("tdp_W")?;
+        let mut gpu_watts: Vec<f64> = types
+            .iter()
+            .zip(&tdp)
+            .filter(|(t, _)| t.as_deref() == Some("GPU"))
+            .filter_map(|(_, w)| *w)
+            .collect();
+        gpu_watts.sort_by(f64::total_cmp);
+        let median = crate::analysis::stats::median(&gpu_watts).unwrap_or(f64::NAN);
+        let brain = lookup(&species, "id", "human", "brain_power_W")?;
+        let verdict = if (100.0..1000.0).contains(&median) {
+            Verdict::Supported
+        } else {
+            Verdict::Partly
+        };
+        claims.push(Claim {
+            id: "gpu_hundreds_of_watts",
+            claim: "GPU systems draw hundreds of watts where the brain needs 20",
+            claim_zh: "人脑……功耗仅约20W……基于GPU处理单一简单任务的模型为例，功耗在几百瓦级别",
+            verdict,
+            finding: format!(
+                "The {} GPUs in the hardware table have TDPs of {:.0}-{:.0} W (median {median:.0} W), {:.0}x the brain's {brain:.0} W; per chip, before host and cooling.",
+                gpu_watts.len(),
+                gpu_watts.first().copied().unwrap_or(f64::NAN),
+                gpu_watts.last().copied().unwrap_or(f64::NAN),
+                median / brain,
+            ),
+            evidence: vec![
+                evidence("median GPU TDP", median, "W", "hardware, type == GPU"),
+                evidence("human brain power", brain, "W", "species: human"),
+            ],
+            revisions: vec![],
+        });
+    }
+
+    // 10. Neuromorphic chips: 2-3 orders of magnitude better energy efficiency.
+    {
+        let best16 = hardware.numbers("best16_FLOP_per_J")?;
+        let best = best16.iter().flatten().copied().fold(f64::NAN, f64::max);
+        claims.push(Claim {
+            id: "neuromorphic_2_3_oom",
+            claim: "Neuromorphic chips promise 2-3 orders of magnitude better energy efficiency",
+            claim_zh: "类脑芯片……能效比有望较当前芯片高2-3个数量级",
+            verdict: Verdict::CannotBeChecked,
+            finding: format!(
+                "The bundled data have no like-for-like work-per-joule figure for neuromorphic chips (TrueNorth's 63 mW is for one video task, in synaptic events, not FLOP). For scale: the best accelerator reaches {best:.2e} FLOP/J at 16 bit, {:.1} orders below the brain's 5e13 FLOP/J.",
+                (5e13 / best).log10()
+            ),
+            evidence: vec![
+                evidence("best accelerator 16-bit FLOP/J (peak / TDP)", best, "FLOP/J", "hardware, best16_FLOP_per_J"),
+                evidence("brain FLOP/J (1e15 FLOP/s / 20 W)", 5e13, "FLOP/J", "METHODS.md"),
+            ],
+            revisions: vec![],
+        });
+    }
+    Ok(claims)
+}
+
+/// Formats a number compactly: integers below 1e5 as is, otherwise 3 significant
+/// digits in scientific notation.
+pub fn compact(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".into();
+    }
+    if value.abs() >= 1e5 || (value != 0.0 && value.abs() < 1e-2) {
+        format!("{value:.2e}")
+    } else if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// Renders claims as a plain-text table: verdict, claim, finding, evidence, revisions.
+pub fn render_claims_table(claims: &[Claim]) -> String {
+    let mut out = String::new();
+    let width = claims
+        .iter()
+        .map(|c| c.verdict.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for claim in claims {
+        out.push_str(&format!(
+            "[{:<width$}] {}\n",
+            claim.verdict.to_string(),
+            claim.claim
+        ));
+        out.push_str(&format!("  {}\n", claim.finding));
+        for e in &claim.evidence {
+            out.push_str(&format!(
+                "    - {}: {} {} ({})\n",
+                e.label,
+                compact(e.value),
+                e.unit,
+                e.source
+            ));
+        }
+        for r in &claim.revisions {
+            out.push_str(&format!(
+                "    revised: {}: {} ({}) -> {} ({})\n",
+                r.quantity,
+                compact(r.earlier),
+                r.earlier_source,
+                compact(r.current),
+                r.current_source
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_claim_is_checked_with_numbers() {
+        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+        let claims = check_claims(&dir).unwrap();
+        assert_eq!(claims.len(), 10);
+        for c in &claims {
+            assert!(!c.evidence.is_empty(), "{}", c.id);
+            assert!(
+                c.evidence.iter().all(|e| e.value.is_finite()),
+                "{}: {:?}",
+                c.id,
+                c.evidence
+            );
+        }
+        let by_id = |id: &str| claims.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(by_id("c_elegans_302_7000").verdict, Verdict::Supported);
+        assert_eq!(
+            by_id("neuromorphic_2_3_oom").verdict,
+            Verdict::CannotBeChecked
+        );
+        let compute = by_id("compute_300000x_2012_2018");
+        assert_eq!(compute.revisions.len(), 1);
+        // 3.41e23 / 4.7e17 and 6.49e20 / 4.7e17.
+        assert!((compute.evidence[1].value / 7.255e5 - 1.0).abs() < 0.01);
+        assert!((compute.evidence[2].value / 1381.8 - 1.0).abs() < 0.01);
+        print!("{}", render_claims_table(&claims));
+    }
+}

@@ -1,0 +1,88 @@
+//! Backends: who executes a kernel. The pure-Rust CPU backend, a deterministic fake for
+//! tests, and (feature `torch`) libtorch.
+//!
+//! A backend prepares a benchmark (allocates and fills its buffers outside any timed
+//! region), then the runner asks the prepared benchmark to verify one call against the
+//! kernel's reference and to time batches of calls. Backends time their own batches so a
+//! GPU backend can synchronise before reading the clock.
+
+pub mod cpu;
+pub mod fake;
+
+use crate::kernels::{BenchSpec, Verification};
+use crate::units::Seconds;
+
+/// Why a backend cannot run a benchmark or a backend cannot be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The backend does not implement this kernel/dtype combination.
+    #[error("{backend} does not support {benchmark}: {reason}")]
+    Unsupported {
+        /// Backend name.
+        backend: String,
+        /// Benchmark name.
+        benchmark: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The backend could not be set up (thread pool, device).
+    #[error("cannot start backend {backend}: {reason}")]
+    Setup {
+        /// Backend name.
+        backend: String,
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// The result of timing a batch of calls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Batch {
+    /// Wall time of the whole batch.
+    pub elapsed: Seconds,
+    /// Discrete events (synaptic events, spikes) produced by the batch, exactly counted.
+    pub events: u64,
+}
+
+/// A benchmark with its buffers allocated and filled.
+pub trait Prepared {
+    /// Brings the state back to the seeded initial state, runs one call, and checks the
+    /// output against the kernel's reference implementation.
+    fn verify(&mut self) -> Verification;
+
+    /// Runs `iters` calls back to back and returns their total wall time and events.
+    fn run_batch(&mut self, iters: u64) -> Batch;
+}
+
+/// Something that runs kernels.
+pub trait Backend {
+    /// Short name stored in results: `cpu`, `fake`, `torch`.
+    fn name(&self) -> &str;
+
+    /// Device stored in results: `cpu`, `cuda:0`.
+    fn device(&self) -> String;
+
+    /// Worker threads used.
+    fn threads(&self) -> u64;
+
+    /// Whether this backend can run `spec`; `Err` carries the reason.
+    fn supports(&self, spec: &BenchSpec) -> Result<(), BackendError>;
+
+    /// Allocates and fills the buffers of `spec`.
+    fn prepare<'a>(&'a self, spec: &BenchSpec) -> Result<Box<dyn Prepared + 'a>, BackendError>;
+
+    /// Reads the core clock in GHz (the fake returns a constant).
+    fn clock_ghz(&self) -> Option<f64> {
+        crate::clock::probe_ghz()
+    }
+}
+
+/// Names of the backends this build offers, with a one-line description.
+pub const BACKENDS: [(&str, &str); 3] = [
+    ("cpu", "pure-Rust CPU backend (gemm crate, rayon)"),
+    (
+        "fake",
+        "deterministic test double: computes nothing, times are modelled; for testing braingap itself",
+    ),
+    ("torch", "libtorch through tch (needs a build with --features torch)"),
+];

@@ -1,0 +1,263 @@
+//! `braingap fit`, `braingap datasets` and `braingap claims`: argument parsing and
+//! text/JSON output over the analysis layer.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::analysis::claims::{check_claims, compact, render_claims_table};
+use crate::analysis::datasets::{bundled_datasets, default_data_dir, ColumnKind};
+use crate::analysis::fits::BootstrapOptions;
+use crate::analysis::trend::{run_fit_request, FitDetails, FitReport, FitRequest, Model};
+
+/// Trend model for `braingap fit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ModelArg {
+    /// log10(y) linear in x (doubling time).
+    #[default]
+    Exponential,
+    /// log10(y) linear in log10(x) (scaling exponent).
+    Power,
+    /// Saturating logistic curve (Levenberg-Marquardt).
+    Logistic,
+    /// Exponential eras with breakpoints chosen by BIC.
+    Piecewise,
+}
+
+impl From<ModelArg> for Model {
+    fn from(model: ModelArg) -> Model {
+        match model {
+            ModelArg::Exponential => Model::Exponential,
+            ModelArg::Power => Model::Power,
+            ModelArg::Logistic => Model::Logistic,
+            ModelArg::Piecewise => Model::Piecewise,
+        }
+    }
+}
+
+/// Fit a trend to a column of a dataset and project it to a target.
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// CSV file, or the name of a bundled dataset (see `braingap datasets`).
+    #[arg(long, value_name = "FILE")]
+    pub data: String,
+    /// x column: numbers, or dates (YYYY-MM-DD, read as decimal years).
+    #[arg(long, value_name = "COL")]
+    pub x: String,
+    /// y column (numbers).
+    #[arg(long, value_name = "COL")]
+    pub y: String,
+    /// Keep points with x >= this (a year for date columns).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub from: Option<f64>,
+    /// Keep points with x <= this.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub to: Option<f64>,
+    /// Trend model.
+    #[arg(long, value_enum, default_value_t = ModelArg::Exponential)]
+    pub model: ModelArg,
+    /// Row filter: clauses `COL OP VALUE` (OP: == != >= <= > <) joined by `&&`,
+    /// and `top K` for the K largest y per year, e.g. "frontier_model == true && top 3".
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Project the trend to this y value (e.g. 8.6e10 for human neurons).
+    #[arg(long, value_name = "Y")]
+    pub target: Option<f64>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// List the bundled datasets and their columns.
+#[derive(Debug, Clone, Args)]
+pub struct DatasetsArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Check the seed report's quantitative claims against the data.
+#[derive(Debug, Clone, Args)]
+pub struct ClaimsArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn data_dir() -> PathBuf {
+    default_data_dir()
+}
+
+fn interval_text(pair: [Option<f64>; 2], scale: f64, digits: usize) -> String {
+    let side = |v: Option<f64>, open: &str| {
+        v.map_or(open.to_string(), |v| format!("{:.digits$}", v * scale))
+    };
+    format!("[{}, {}]", side(pair[0], "-inf"), side(pair[1], "inf"))
+}
+
+fn render_fit(report: &FitReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} fit of {} on {} ({}), n = {}\n",
+        report.model, report.y, report.x, report.data, report.n
+    ));
+    match report.model {
+        "power" => {
+            out.push_str(&format!(
+                "  exponent            {:.4}  95% CI {}\n",
+                report.slope_log10_per_unit,
+                interval_text(report.slope_ci95, 1.0, 4)
+            ));
+        }
+        _ => {
+            out.push_str(&format!(
+                "  slope               {:.4} log10/yr  95% CI {}\n",
+                report.slope_log10_per_unit,
+                interval_text(report.slope_ci95, 1.0, 4)
+            ));
+            if let Some(d) = report.doubling_time_years {
+                out.push_str(&format!(
+                    "  doubling time       {:.3} years ({:.1} months)  95% CI {} years\n",
+                    d,
+                    12.0 * d,
+                    interval_text(report.doubling_time_ci95, 1.0, 3)
+                ));
+            }
+            if let Some(g) = report.growth_factor_per_year {
+                out.push_str(&format!(
+                    "  growth per year     {g:.3}x   ({:.3} orders of magnitude per year)\n",
+                    report.slope_log10_per_unit
+                ));
+            }
+        }
+    }
+    out.push_str(&format!("  R²                  {:.4}\n", report.r2));
+    if let Some(t) = report.theil_sen_doubling_time_years {
+        out.push_str(&format!(
+            "  Theil-Sen doubling  {t:.3} years (robust check)\n"
+        ));
+    }
+    if let FitDetails::Piecewise { segmentation, .. } = &report.details {
+        for (i, s) in segmentation.segments.iter().enumerate() {
+            out.push_str(&format!(
+                "  era {}: {:.1}-{:.1}, n = {}, doubling {:.3} years\n",
+                i + 1,
+                s.x_range.0,
+                s.x_range.1,
+                s.n,
+                s.doubling_time
+            ));
+        }
+    }
+    if let Some(target) = report.target {
+        match (report.crossover_status, report.crossover_year) {
+            (Some(status), Some(year)) => out.push_str(&format!(
+                "  reaches {} in {:.1}  95% CI {}{}\n",
+                compact(target),
+                year,
+                interval_text(report.crossover_year_ci95.unwrap_or([None, None]), 1.0, 1),
+                if status == "already_reached" {
+                    " (already reached)"
+                } else {
+                    ""
+                }
+            )),
+            (Some("not_applicable"), _) => {
+                out.push_str("  target: not applicable to a power law over x\n")
+            }
+            _ => out.push_str(&format!(
+                "  never reaches {} within the horizon\n",
+                compact(target)
+            )),
+        }
+    }
+    out.push_str(&format!(
+        "  bootstrap: {} resamples, seed {}\n",
+        report.bootstrap.resamples, report.bootstrap.seed
+    ));
+    out
+}
+
+/// Runs `braingap fit`.
+pub fn run_fit(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let request = FitRequest {
+        data: args.data.clone(),
+        x: args.x.clone(),
+        y: args.y.clone(),
+        from: args.from,
+        to: args.to,
+        model: args.model.into(),
+        filter: args.filter.clone(),
+        target: args.target,
+        horizon: 2200.0,
+        bootstrap: BootstrapOptions::default(),
+    };
+    let report = run_fit_request(&request, &data_dir())?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        out.write_all(render_fit(&report).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn kind_name(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Text => "text",
+        ColumnKind::Number => "number",
+        ColumnKind::Count => "count",
+        ColumnKind::Date => "date",
+        ColumnKind::Bool => "bool",
+    }
+}
+
+/// Runs `braingap datasets`.
+pub fn run_datasets(args: &DatasetsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let dir = data_dir();
+    if args.json {
+        let list: Vec<serde_json::Value> = bundled_datasets()
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name,
+                    "file": dir.join(d.file).display().to_string(),
+                    "description": d.description,
+                    "columns": d.columns.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind), "required": c.required})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &list).context("writing JSON")?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "bundled datasets in {} (see data/README.md for sources and licences)",
+        dir.display()
+    )?;
+    for d in bundled_datasets() {
+        writeln!(out, "\n{} ({})\n  {}", d.name, d.file, d.description)?;
+        let columns: Vec<String> = d
+            .columns
+            .iter()
+            .map(|c| format!("{} [{}]", c.name, kind_name(c.kind)))
+            .collect();
+        writeln!(out, "  columns: {}", columns.join(", "))?;
+    }
+    Ok(())
+}
+
+/// Runs `braingap claims`.
+pub fn run_claims(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let claims = check_claims(&data_dir())?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &claims).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        out.write_all(render_claims_table(&claims).as_bytes())?;
+    }
+    Ok(())
+}

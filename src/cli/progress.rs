@@ -1,0 +1,78 @@
+//! The terminal observer: an `indicatif` bar while benchmarks run, one line per finished
+//! benchmark on stderr.
+
+use crate::kernels::BenchSpec;
+use crate::measure::{BenchRecord, Observer, Phase, Status};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Draws progress on stderr.
+pub struct ProgressObserver {
+    bar: ProgressBar,
+    current: String,
+}
+
+impl ProgressObserver {
+    /// A bar drawn on stderr (hidden when stderr is not a terminal).
+    pub fn new() -> ProgressObserver {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed_precise} {wide_msg}")
+                .expect("valid template"),
+        );
+        ProgressObserver {
+            bar,
+            current: String::new(),
+        }
+    }
+}
+
+impl Observer for ProgressObserver {
+    fn run_started(&mut self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+
+    fn benchmark_started(&mut self, _index: usize, spec: &BenchSpec) {
+        self.current = spec.name();
+        self.bar.set_message(self.current.clone());
+    }
+
+    fn phase(&mut self, phase: Phase) {
+        let what = match phase {
+            Phase::Preparing => "preparing".to_string(),
+            Phase::Verifying => "verifying".to_string(),
+            Phase::WarmingUp => "warming up".to_string(),
+            Phase::Sampling { index, total } => format!("sample {}/{}", index + 1, total),
+        };
+        self.bar.set_message(format!("{} ({what})", self.current));
+        self.bar.tick();
+    }
+
+    fn benchmark_finished(&mut self, record: &BenchRecord) {
+        let line = match record.status {
+            Status::Ok => {
+                let rate = match (record.flops.0 > 0.0, record.flops_per_s(), record.bytes_per_s()) {
+                    (true, Some(f), _) => crate::units::si(f, "FLOP/s"),
+                    (_, _, Some(b)) => crate::units::si(b, "B/s"),
+                    _ => String::new(),
+                };
+                format!("ok      {} {rate}", record.benchmark)
+            }
+            Status::Failed => format!(
+                "FAILED  {}: {}",
+                record.benchmark,
+                record.reason.as_deref().unwrap_or("")
+            ),
+            Status::Skipped => format!(
+                "skipped {}: {}",
+                record.benchmark,
+                record.reason.as_deref().unwrap_or("")
+            ),
+        };
+        self.bar.suspend(|| eprintln!("{line}"));
+        self.bar.inc(1);
+    }
+
+    fn run_finished(&mut self, _records: &[BenchRecord]) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,68 @@
+//! `braingap report`: renders a run's self-contained HTML report with its figures.
+
+use crate::compare::{CompareOptions, Verdict};
+use crate::report;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `braingap report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Results directory.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results: PathBuf,
+
+    /// Run to report on: a run id, `latest`, or a run directory.
+    #[arg(long, default_value = "latest", value_name = "ID")]
+    pub run: String,
+
+    /// Compare against this run (id or directory): ratio of medians with a bootstrap CI
+    /// per common benchmark, regressions first.
+    #[arg(long, value_name = "ID")]
+    pub baseline: Option<String>,
+
+    /// Relative change a significant difference must exceed to count as a regression.
+    #[arg(long, default_value_t = crate::compare::DEFAULT_THRESHOLD, value_name = "FRACTION")]
+    pub threshold: f64,
+
+    /// Output directory: index.html and figures/*.png, figures/*.svg.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Reference datasets for the history, projections and claims
+    /// [default: $BRAINGAP_DATA_DIR or the bundled data/].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Leave out the history, projections and claims (no reference data read).
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+/// Runs `braingap report`; prints the page's path. Exits 0, or 1 when `--baseline` finds a
+/// regression.
+pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let data_dir = if args.no_history {
+        None
+    } else {
+        Some(args.data.clone().unwrap_or_else(report::files::default_data_dir))
+    };
+    let mut input = report::load_input(&args.results, &args.run, args.baseline.as_deref(), data_dir.as_deref())?;
+    input.compare = CompareOptions {
+        threshold: args.threshold,
+        ..CompareOptions::default()
+    };
+    let rendered = report::render(&input)?;
+    let index = report::write_report(&rendered, &args.out)?;
+    for note in &input.references.notes {
+        eprintln!("note: {note}");
+    }
+    writeln!(out, "{} ({} figures)", index.display(), rendered.figures.len())?;
+    let regressed = rendered.comparison.as_ref().map_or(0, |c| c.count(Verdict::Regressed));
+    if regressed > 0 {
+        writeln!(out, "{regressed} benchmark(s) regressed against {}", args.baseline.as_deref().unwrap_or(""))?;
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,68 @@
+//! `braingap runs`.
+
+use super::table;
+use crate::store::Store;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `braingap runs`.
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// Results directory.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results: PathBuf,
+}
+
+/// Runs `braingap runs`: every readable run, oldest first; unreadable ones reported on
+/// stderr by file and line.
+pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let store = Store::new(&args.results);
+    let (infos, errors) = store.list();
+    for e in &errors {
+        eprintln!("warning: skipped unreadable run: {e}");
+    }
+    if infos.is_empty() {
+        writeln!(out, "no runs in {}", store.runs_dir().display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = infos
+        .iter()
+        .map(|info| {
+            let m = &info.meta;
+            let count = |status: &str| info.summary.iter().filter(|r| r.status == status).count();
+            let state = if info.is_complete() {
+                "complete".to_string()
+            } else {
+                format!("incomplete ({}/{} recorded)", info.summary.len(), m.benchmarks_planned)
+            };
+            let cpu = m
+                .machine
+                .pointer("/cpu_model/value")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_string();
+            vec![
+                m.run_id.clone(),
+                m.label.clone().unwrap_or_default(),
+                m.profile.clone(),
+                format!("{}/{}", m.backend, m.device),
+                m.threads.to_string(),
+                state,
+                count("ok").to_string(),
+                count("failed").to_string(),
+                cpu,
+            ]
+        })
+        .collect();
+    write!(
+        out,
+        "{}",
+        table::render(
+            &["run", "label", "profile", "backend", "threads", "state", "ok", "failed", "cpu"],
+            &rows,
+            &[4, 6, 7],
+        )
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

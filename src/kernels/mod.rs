@@ -1,0 +1,367 @@
+//! The kernel registry: what each benchmark computes, how much work it is, and how to check it.
+//!
+//! A kernel is a spec (its parameters as numbers), an analytic FLOP count, an analytic
+//! compulsory byte count (the convention is written in each kernel's doc comment, following
+//! `METHODS.md`), deterministic seeded inputs, and a naive reference implementation that
+//! every backend's output is verified against before its time counts.
+
+pub mod activation;
+pub mod attention;
+pub mod conv2d;
+pub mod gemm;
+pub mod inputs;
+pub mod lif_step;
+pub mod peak_fma;
+pub mod registry;
+pub mod spmv_synapses;
+pub mod stream;
+pub mod verify;
+
+use crate::units::{Bytes, Flops};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use activation::{Activation, ActivationOp};
+pub use attention::Attention;
+pub use conv2d::{Conv2d, Layout};
+pub use gemm::Gemm;
+pub use lif_step::LifStep;
+pub use peak_fma::PeakFma;
+pub use spmv_synapses::SpmvSynapses;
+pub use stream::{Stream, StreamOp};
+pub use verify::Verification;
+
+/// Element type of a benchmark's buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// IEEE binary32.
+    F32,
+    /// IEEE binary64.
+    F64,
+    /// bfloat16 (8-bit exponent, 7-bit mantissa).
+    Bf16,
+    /// IEEE binary16.
+    F16,
+}
+
+impl Dtype {
+    /// Width of one element in bytes.
+    pub fn size_bytes(self) -> u64 {
+        match self {
+            Dtype::F64 => 8,
+            Dtype::F32 => 4,
+            Dtype::Bf16 | Dtype::F16 => 2,
+        }
+    }
+
+    /// Unit roundoff u = 2^-p (half the machine epsilon).
+    pub fn unit_roundoff(self) -> f64 {
+        match self {
+            Dtype::F64 => f64::EPSILON / 2.0,
+            Dtype::F32 => f64::from(f32::EPSILON) / 2.0,
+            Dtype::Bf16 => 2f64.powi(-8),
+            Dtype::F16 => 2f64.powi(-11),
+        }
+    }
+
+    /// Lowercase name as stored in results (`f32`, `f64`, `bf16`, `f16`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+            Dtype::Bf16 => "bf16",
+            Dtype::F16 => "f16",
+        }
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A floating-point element type the pure-Rust kernels are generic over.
+pub trait Real:
+    Copy
+    + Send
+    + Sync
+    + Default
+    + PartialOrd
+    + fmt::Debug
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + 'static
+{
+    /// The matching [`Dtype`].
+    const DTYPE: Dtype;
+    /// Rounds an `f64` to this type.
+    fn from_f64(x: f64) -> Self;
+    /// Widens to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Fused multiply-add `self * a + b`, rounded once.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// e^self.
+    fn exp(self) -> Self;
+    /// The larger of two values.
+    fn max(self, other: Self) -> Self;
+}
+
+impl Real for f32 {
+    const DTYPE: Dtype = Dtype::F32;
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
+    }
+    fn tanh(self) -> Self {
+        f32::tanh(self)
+    }
+    fn exp(self) -> Self {
+        f32::exp(self)
+    }
+    fn max(self, other: Self) -> Self {
+        f32::max(self, other)
+    }
+}
+
+impl Real for f64 {
+    const DTYPE: Dtype = Dtype::F64;
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
+    }
+    fn tanh(self) -> Self {
+        f64::tanh(self)
+    }
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
+    fn max(self, other: Self) -> Self {
+        f64::max(self, other)
+    }
+}
+
+/// One parameter value: kept as a number, never as a string to parse back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamValue {
+    /// A count or size.
+    Int(u64),
+    /// A real-valued setting (a rate, a constant).
+    Float(f64),
+}
+
+impl ParamValue {
+    /// The value as `f64`.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            ParamValue::Int(v) => v as f64,
+            ParamValue::Float(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Int(v) => write!(f, "{v}"),
+            ParamValue::Float(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// A kernel's parameters in declaration order.
+pub type Params = Vec<(&'static str, ParamValue)>;
+
+/// Converts parameters to a JSON object of numbers.
+pub fn params_json(params: &Params) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in params {
+        let number = match value {
+            ParamValue::Int(v) => serde_json::Value::from(*v),
+            ParamValue::Float(v) => serde_json::Value::from(*v),
+        };
+        map.insert((*name).to_string(), number);
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Which kind of discrete event a kernel counts besides FLOPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Spikes delivered along synapses (spikes × fan-out).
+    SynapticEvents,
+    /// Spikes emitted by neurons.
+    Spikes,
+}
+
+impl EventKind {
+    /// Name as stored in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SynapticEvents => "synaptic_events",
+            EventKind::Spikes => "spikes",
+        }
+    }
+}
+
+/// The closed set of kernels braingap knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kernel {
+    /// Register-resident FMA chains: the attainable compute ceiling.
+    PeakFma(PeakFma),
+    /// STREAM copy/scale/add/triad.
+    Stream(Stream),
+    /// Dense matrix product.
+    Gemm(Gemm),
+    /// 2-D convolution.
+    Conv2d(Conv2d),
+    /// Spike propagation through sparse synapses.
+    SpmvSynapses(SpmvSynapses),
+    /// Leaky integrate-and-fire update.
+    LifStep(LifStep),
+    /// One head of scaled dot-product attention.
+    Attention(Attention),
+    /// Elementwise activation.
+    Activation(Activation),
+}
+
+/// One benchmark: a kernel, its element type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchSpec {
+    /// What is computed.
+    pub kernel: Kernel,
+    /// Element type of the buffers.
+    pub dtype: Dtype,
+}
+
+impl BenchSpec {
+    /// Creates a spec.
+    pub fn new(kernel: Kernel, dtype: Dtype) -> BenchSpec {
+        BenchSpec { kernel, dtype }
+    }
+
+    /// The kernel's registry name, e.g. `gemm`, `stream_triad`, `conv2d_nhwc`.
+    pub fn kernel_name(&self) -> &'static str {
+        match &self.kernel {
+            Kernel::PeakFma(_) => "peak_fma",
+            Kernel::Stream(s) => s.op.kernel_name(),
+            Kernel::Gemm(_) => "gemm",
+            Kernel::Conv2d(c) => c.layout.kernel_name(),
+            Kernel::SpmvSynapses(_) => "spmv_synapses",
+            Kernel::LifStep(_) => "lif_step",
+            Kernel::Attention(_) => "attention",
+            Kernel::Activation(a) => a.op.kernel_name(),
+        }
+    }
+
+    /// The kernel's parameters, as numbers.
+    pub fn params(&self) -> Params {
+        match &self.kernel {
+            Kernel::PeakFma(k) => k.params(),
+            Kernel::Stream(k) => k.params(),
+            Kernel::Gemm(k) => k.params(),
+            Kernel::Conv2d(k) => k.params(),
+            Kernel::SpmvSynapses(k) => k.params(),
+            Kernel::LifStep(k) => k.params(),
+            Kernel::Attention(k) => k.params(),
+            Kernel::Activation(k) => k.params(),
+        }
+    }
+
+    /// Unique benchmark name: `kernel/dtype/p1=v1,p2=v2`.
+    pub fn name(&self) -> String {
+        let params = self
+            .params()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        format!("{}/{}/{}", self.kernel_name(), self.dtype, params)
+    }
+
+    /// Analytic FLOPs of one call.
+    pub fn flops(&self) -> Flops {
+        match &self.kernel {
+            Kernel::PeakFma(k) => k.flops(),
+            Kernel::Stream(k) => k.flops(),
+            Kernel::Gemm(k) => k.flops(),
+            Kernel::Conv2d(k) => k.flops(),
+            Kernel::SpmvSynapses(k) => k.flops(),
+            Kernel::LifStep(k) => k.flops(),
+            Kernel::Attention(k) => k.flops(),
+            Kernel::Activation(k) => k.flops(),
+        }
+    }
+
+    /// Analytic compulsory bytes of one call.
+    pub fn bytes(&self) -> Bytes {
+        let size = self.dtype.size_bytes();
+        match &self.kernel {
+            Kernel::PeakFma(k) => k.bytes(),
+            Kernel::Stream(k) => k.bytes(size),
+            Kernel::Gemm(k) => k.bytes(size),
+            Kernel::Conv2d(k) => k.bytes(size),
+            Kernel::SpmvSynapses(k) => k.bytes(size),
+            Kernel::LifStep(k) => k.bytes(size),
+            Kernel::Attention(k) => k.bytes(size),
+            Kernel::Activation(k) => k.bytes(size),
+        }
+    }
+
+    /// Bytes of buffers a backend allocates for this benchmark (checked against free memory).
+    pub fn buffer_bytes(&self) -> u64 {
+        let size = self.dtype.size_bytes();
+        match &self.kernel {
+            Kernel::PeakFma(_) => 0,
+            Kernel::Stream(k) => k.buffer_bytes(size),
+            Kernel::Gemm(k) => k.buffer_bytes(size),
+            Kernel::Conv2d(k) => k.buffer_bytes(size),
+            Kernel::SpmvSynapses(k) => k.buffer_bytes(size),
+            Kernel::LifStep(k) => k.buffer_bytes(size),
+            Kernel::Attention(k) => k.buffer_bytes(size),
+            Kernel::Activation(k) => k.buffer_bytes(size),
+        }
+    }
+
+    /// Arithmetic intensity in FLOP per compulsory byte (`None` when no bytes move).
+    pub fn arithmetic_intensity(&self) -> Option<f64> {
+        self.flops().intensity(self.bytes())
+    }
+
+    /// The discrete events this kernel counts, if any.
+    pub fn event_kind(&self) -> Option<EventKind> {
+        match &self.kernel {
+            Kernel::SpmvSynapses(_) => Some(EventKind::SynapticEvents),
+            Kernel::LifStep(_) => Some(EventKind::Spikes),
+            _ => None,
+        }
+    }
+
+    /// Whether this benchmark measures a roofline ceiling (`peak_fma`, `stream_triad`).
+    pub fn is_ceiling(&self) -> bool {
+        matches!(
+            &self.kernel,
+            Kernel::PeakFma(_)
+                | Kernel::Stream(Stream {
+                    op: StreamOp::Triad,
+                    ..
+                })
+        )
+    }
+}

@@ -1,0 +1,363 @@
+//! Profiles: which benchmarks a run contains.
+//!
+//! `quick` covers every kernel once at a size that finishes within two minutes on a 2-core
+//! machine; `standard` adds size sweeps (STREAM from L1 up, so the cache knees show; GEMM,
+//! LIF and attention over sizes); `full` adds the largest sizes; `peers` is the set that
+//! `scripts/compare-peers.sh` sets beside numpy, a C STREAM loop and a C FMA loop.
+
+use super::{
+    Activation, ActivationOp, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, Layout, LifStep, PeakFma,
+    SpmvSynapses, Stream, StreamOp,
+};
+use serde::{Deserialize, Serialize};
+
+/// Last-level cache assumed when none is detected (bandwidth arrays are sized from it).
+pub const FALLBACK_LLC_BYTES: u64 = 64 << 20;
+
+/// Which benchmark set to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Every kernel once; about two minutes on a 2-core machine.
+    Quick,
+    /// Quick plus size sweeps (cache knees, GEMM and attention scaling).
+    Standard,
+    /// Standard plus the largest sizes.
+    Full,
+    /// The GEMM, STREAM triad and FMA-peak set compared against numpy and C peers.
+    Peers,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown profile {s:?} (expected one of: quick, standard, full, peers)"))
+    }
+}
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 4] = [Profile::Quick, Profile::Standard, Profile::Full, Profile::Peers];
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Standard => "standard",
+            Profile::Full => "full",
+            Profile::Peers => "peers",
+        }
+    }
+}
+
+/// The widest SIMD level this CPU runs, which sets `peak_fma`'s lanes and chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimdLevel {
+    /// AVX-512F: 32 zmm registers of 512 bits.
+    Avx512,
+    /// AVX2 + FMA: 16 ymm registers of 256 bits.
+    Avx2Fma,
+    /// Scalar fused multiply-add.
+    Scalar,
+}
+
+impl SimdLevel {
+    /// Detects the level at run time (so the static target needs no AVX-512).
+    pub fn detect() -> SimdLevel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return SimdLevel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                return SimdLevel::Avx2Fma;
+            }
+        }
+        SimdLevel::Scalar
+    }
+
+    /// Vector width in bits.
+    pub fn bits(self) -> u64 {
+        match self {
+            SimdLevel::Avx512 => 512,
+            SimdLevel::Avx2Fma => 256,
+            SimdLevel::Scalar => 64,
+        }
+    }
+
+    /// Elements of `dtype` per vector register.
+    pub fn lanes(self, dtype: Dtype) -> u64 {
+        match self {
+            SimdLevel::Scalar => 1,
+            _ => self.bits() / (8 * dtype.size_bytes()),
+        }
+    }
+
+    /// Independent accumulators the FMA kernel keeps (enough to cover 4-cycle latency on
+    /// two ports, within the register file).
+    pub fn fma_chains(self) -> u64 {
+        match self {
+            SimdLevel::Avx512 => 16,
+            SimdLevel::Avx2Fma => 12,
+            SimdLevel::Scalar => 8,
+        }
+    }
+}
+
+/// What the registry needs to know about the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistryContext {
+    /// Worker threads of the run.
+    pub threads: u64,
+    /// Detected last-level cache size (total), if any.
+    pub last_level_cache_bytes: Option<u64>,
+    /// SIMD level of the CPU backend.
+    pub simd: SimdLevel,
+}
+
+impl RegistryContext {
+    /// Elements per STREAM array for bandwidth runs: STREAM's rule, each array at least
+    /// 4× the last-level cache (rounded up to a multiple of 1024 elements).
+    pub fn stream_bandwidth_elements(&self, dtype: Dtype) -> u64 {
+        let llc = self.last_level_cache_bytes.unwrap_or(FALLBACK_LLC_BYTES);
+        (4 * llc).div_ceil(dtype.size_bytes()).div_ceil(1024) * 1024
+    }
+}
+
+/// The FMA-peak benchmark of `dtype` for this context.
+pub fn peak_fma(ctx: &RegistryContext, dtype: Dtype) -> BenchSpec {
+    BenchSpec::new(
+        Kernel::PeakFma(PeakFma {
+            chains: ctx.simd.fma_chains(),
+            lanes: ctx.simd.lanes(dtype),
+            iters: 200_000,
+            workers: ctx.threads,
+        }),
+        dtype,
+    )
+}
+
+/// The STREAM benchmark at bandwidth size (arrays ≥ 4× LLC, non-temporal stores allowed).
+pub fn stream_bandwidth(ctx: &RegistryContext, op: StreamOp) -> BenchSpec {
+    BenchSpec::new(
+        Kernel::Stream(Stream {
+            op,
+            n: ctx.stream_bandwidth_elements(Dtype::F64),
+            nontemporal: true,
+        }),
+        Dtype::F64,
+    )
+}
+
+/// The ceilings a roofline needs: `peak_fma` per dtype and `stream_triad` at bandwidth size.
+pub fn ceilings(ctx: &RegistryContext, dtypes: &[Dtype]) -> Vec<BenchSpec> {
+    let mut specs: Vec<BenchSpec> = dtypes
+        .iter()
+        .filter(|d| matches!(d, Dtype::F32 | Dtype::F64))
+        .map(|&d| peak_fma(ctx, d))
+        .collect();
+    specs.push(stream_bandwidth(ctx, StreamOp::Triad));
+    specs
+}
+
+fn conv(layout: Layout, batch: u64, c: u64, hw: u64, k: u64, r: u64, stride: u64, padding: u64) -> Kernel {
+    Kernel::Conv2d(Conv2d {
+        layout,
+        batch,
+        in_channels: c,
+        height: hw,
+        width: hw,
+        out_channels: k,
+        kernel_h: r,
+        kernel_w: r,
+        stride,
+        padding,
+    })
+}
+
+/// All benchmarks of a profile, ceilings first.
+pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
+    use Dtype::{F32, F64};
+    let mut specs = Vec::new();
+    specs.push(peak_fma(ctx, F32));
+    specs.push(peak_fma(ctx, F64));
+    if profile == Profile::Peers {
+        specs.push(stream_bandwidth(ctx, StreamOp::Triad));
+        for dtype in [F32, F64] {
+            for n in [1024, 2048, 4096] {
+                specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(n)), dtype));
+            }
+        }
+        return specs;
+    }
+    for op in StreamOp::ALL {
+        specs.push(stream_bandwidth(ctx, op));
+    }
+    for dtype in [F32, F64] {
+        specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(512)), dtype));
+        specs.push(BenchSpec::new(
+            Kernel::Gemm(Gemm {
+                m: 1024,
+                n: 256,
+                k: 768,
+            }),
+            dtype,
+        ));
+    }
+    for layout in [Layout::Nchw, Layout::Nhwc] {
+        specs.push(BenchSpec::new(conv(layout, 4, 64, 56, 64, 3, 1, 1), F32));
+    }
+    specs.push(BenchSpec::new(
+        Kernel::SpmvSynapses(SpmvSynapses {
+            neurons: 4096,
+            fan_in: 7000,
+            spike_fraction: 0.05,
+        }),
+        F32,
+    ));
+    specs.push(BenchSpec::new(Kernel::LifStep(LifStep::with_neurons(1 << 20)), F32));
+    specs.push(BenchSpec::new(
+        Kernel::Attention(Attention {
+            seq_len: 512,
+            head_dim: 64,
+        }),
+        F32,
+    ));
+    for op in [ActivationOp::Relu, ActivationOp::Gelu] {
+        specs.push(BenchSpec::new(Kernel::Activation(Activation { op, n: 1 << 22 }), F32));
+    }
+    if profile == Profile::Quick {
+        return specs;
+    }
+    // Standard: sweeps. STREAM triad working sets from 16 KiB (inside L1) to 1 GiB, doubling,
+    // with ordinary stores so caches are used as they would be by a real kernel.
+    for shift in 14..=30u32 {
+        let working_set = 1u64 << shift;
+        specs.push(BenchSpec::new(
+            Kernel::Stream(Stream {
+                op: StreamOp::Triad,
+                n: working_set / 24,
+                nontemporal: false,
+            }),
+            F64,
+        ));
+    }
+    for dtype in [F32, F64] {
+        for n in [128, 256, 1024, 2048] {
+            specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(n)), dtype));
+        }
+    }
+    for layout in [Layout::Nchw, Layout::Nhwc] {
+        specs.push(BenchSpec::new(conv(layout, 8, 128, 28, 128, 3, 1, 1), F32));
+        specs.push(BenchSpec::new(conv(layout, 8, 256, 14, 256, 1, 1, 0), F32));
+        specs.push(BenchSpec::new(conv(layout, 8, 3, 224, 64, 7, 2, 3), F32));
+    }
+    specs.push(BenchSpec::new(
+        Kernel::SpmvSynapses(SpmvSynapses {
+            neurons: 16_384,
+            fan_in: 7000,
+            spike_fraction: 0.05,
+        }),
+        F32,
+    ));
+    for shift in [16u32, 18, 24] {
+        specs.push(BenchSpec::new(Kernel::LifStep(LifStep::with_neurons(1 << shift)), F32));
+    }
+    for seq_len in [128, 1024, 2048] {
+        specs.push(BenchSpec::new(
+            Kernel::Attention(Attention { seq_len, head_dim: 64 }),
+            F32,
+        ));
+    }
+    if profile == Profile::Standard {
+        return specs;
+    }
+    for dtype in [F32, F64] {
+        specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(4096)), dtype));
+    }
+    specs.push(BenchSpec::new(
+        Kernel::SpmvSynapses(SpmvSynapses {
+            neurons: 65_536,
+            fan_in: 7000,
+            spike_fraction: 0.05,
+        }),
+        F32,
+    ));
+    specs.push(BenchSpec::new(
+        Kernel::Attention(Attention {
+            seq_len: 4096,
+            head_dim: 128,
+        }),
+        F32,
+    ));
+    specs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> RegistryContext {
+        RegistryContext {
+            threads: 2,
+            last_level_cache_bytes: Some(480 << 20),
+            simd: SimdLevel::Avx512,
+        }
+    }
+
+    #[test]
+    fn stream_arrays_are_four_times_the_llc() {
+        let n = ctx().stream_bandwidth_elements(Dtype::F64);
+        assert!(n * 8 >= 4 * (480 << 20));
+        assert!(n * 8 < 4 * (480 << 20) + 8192);
+    }
+
+    #[test]
+    fn names_are_unique_within_each_profile() {
+        for p in [Profile::Quick, Profile::Standard, Profile::Full, Profile::Peers] {
+            let specs = profile(p, &ctx());
+            let mut names: Vec<String> = specs.iter().map(BenchSpec::name).collect();
+            let before = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), before, "{p:?} has duplicate names");
+        }
+    }
+
+    #[test]
+    fn every_kernel_is_in_quick() {
+        let kernels: std::collections::BTreeSet<&str> = profile(Profile::Quick, &ctx())
+            .iter()
+            .map(BenchSpec::kernel_name)
+            .collect();
+        for k in [
+            "peak_fma",
+            "stream_copy",
+            "stream_scale",
+            "stream_add",
+            "stream_triad",
+            "gemm",
+            "conv2d_nchw",
+            "conv2d_nhwc",
+            "spmv_synapses",
+            "lif_step",
+            "attention",
+            "activation_relu",
+            "activation_gelu",
+        ] {
+            assert!(kernels.contains(k), "{k} missing");
+        }
+    }
+
+    #[test]
+    fn lanes_follow_register_width() {
+        assert_eq!(SimdLevel::Avx512.lanes(Dtype::F32), 16);
+        assert_eq!(SimdLevel::Avx512.lanes(Dtype::F64), 8);
+        assert_eq!(SimdLevel::Avx2Fma.lanes(Dtype::F32), 8);
+        assert_eq!(SimdLevel::Scalar.lanes(Dtype::F64), 1);
+    }
+}

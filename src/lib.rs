@@ -1,0 +1,18 @@
+//! braingap measures how much neural-network work a machine does per second, per byte moved
+//! and per joule, and sets that against the brain and against history.
+//!
+//! Dependencies flow one way: [`units`] and [`kernels`] (what is computed and how much work
+//! it is), through [`backends`] and [`meters`] (who computes it, what it costs), to
+//! [`measure`] (the runner and its statistics); then [`store`] (results on disk); the
+//! [`cli`] on top. The measurement core never imports presentation.
+
+pub mod backends;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod kernels;
+pub mod machine;
+pub mod measure;
+pub mod meters;
+pub mod store;
+pub mod units;

@@ -1,0 +1,545 @@
+//! Machine fingerprint: CPU, cores, clock, memory, SIMD features, caches, toolchain, commit,
+//! and the theoretical peak FLOP/s per dtype with the formula that produced it.
+//!
+//! Sources, in order of preference: `std::arch` run-time detection, `sysinfo`, then
+//! `/proc/cpuinfo` and `/sys/devices/system/cpu`. A value no source gives is `null` with
+//! the reason; nothing is guessed.
+
+use crate::kernels::registry::SimdLevel;
+use crate::kernels::Dtype;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+/// A value and where it came from, or `null` and why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact<T> {
+    /// The value, when known.
+    pub value: Option<T>,
+    /// Its source, or the reason it is unknown.
+    pub source: String,
+}
+
+impl<T> Fact<T> {
+    /// A known value with its source.
+    pub fn known(value: T, source: impl Into<String>) -> Fact<T> {
+        Fact {
+            value: Some(value),
+            source: source.into(),
+        }
+    }
+
+    /// An unknown value with the reason.
+    pub fn unknown(reason: impl Into<String>) -> Fact<T> {
+        Fact {
+            value: None,
+            source: reason.into(),
+        }
+    }
+
+    /// From an option, with the source if present and the reason if not.
+    pub fn from_option(value: Option<T>, source: &str, reason: &str) -> Fact<T> {
+        match value {
+            Some(v) => Fact::known(v, source),
+            None => Fact::unknown(reason),
+        }
+    }
+}
+
+/// SIMD features detected at run time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimdFeatures {
+    /// SSE4.2.
+    pub sse4_2: bool,
+    /// AVX2.
+    pub avx2: bool,
+    /// FMA3.
+    pub fma: bool,
+    /// AVX-512 Foundation.
+    pub avx512f: bool,
+    /// AVX-512 BF16 dot products.
+    pub avx512_bf16: bool,
+    /// AVX-512 FP16 arithmetic.
+    pub avx512_fp16: bool,
+    /// AMX tile registers.
+    pub amx_tile: bool,
+    /// AMX BF16 tile multiply.
+    pub amx_bf16: bool,
+    /// Where the AMX bits came from (`/proc/cpuinfo` flags).
+    pub source: String,
+}
+
+/// One CPU cache level as sysfs describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cache {
+    /// 1, 2, 3, ...
+    pub level: u32,
+    /// `Data`, `Instruction` or `Unified`.
+    pub kind: String,
+    /// Size of one instance in bytes.
+    pub size_bytes: u64,
+    /// Number of distinct instances across the online CPUs.
+    pub instances: u64,
+}
+
+/// A theoretical peak and the formula behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TheoreticalPeak {
+    /// Element type.
+    pub dtype: Dtype,
+    /// FLOP/s, when every factor is known.
+    pub flops_per_s: Option<f64>,
+    /// The formula with its numbers filled in, or the reason it cannot be computed.
+    pub formula: String,
+}
+
+/// Everything a result needs to say about the machine it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model name.
+    pub cpu_model: Fact<String>,
+    /// CPU vendor id.
+    pub vendor: Fact<String>,
+    /// Physical cores.
+    pub physical_cores: Fact<u64>,
+    /// Logical CPUs available to this process.
+    pub logical_cores: u64,
+    /// Maximum core clock from cpufreq.
+    pub max_frequency_mhz: Fact<f64>,
+    /// Clock the kernel reports in /proc/cpuinfo (on a VM: the host's nominal or TSC clock).
+    pub reported_frequency_mhz: Fact<f64>,
+    /// Core clock measured by the dependent-imul probe while fingerprinting.
+    pub measured_frequency_mhz: Fact<f64>,
+    /// Total memory.
+    pub memory_total_bytes: u64,
+    /// Memory available when fingerprinted.
+    pub memory_available_bytes: u64,
+    /// Operating system name and version.
+    pub os: Fact<String>,
+    /// Kernel version.
+    pub kernel: Fact<String>,
+    /// Hypervisor, when the CPU flags say there is one.
+    pub hypervisor: Fact<String>,
+    /// SIMD features.
+    pub simd: SimdFeatures,
+    /// Widest SIMD level the CPU backend uses.
+    pub simd_level: SimdLevel,
+    /// Cache hierarchy.
+    pub caches: Vec<Cache>,
+    /// Total size of the last-level cache (all instances).
+    pub last_level_cache_bytes: Fact<u64>,
+    /// 512-bit (or 256-bit) FMA units per core.
+    pub fma_units_per_core: Fact<u64>,
+    /// Compiler that built this binary.
+    pub rustc: Fact<String>,
+    /// Git commit of the build (`-dirty` when the tree had changes).
+    pub git_commit: Fact<String>,
+    /// Theoretical peaks per dtype.
+    pub theoretical_peaks: Vec<TheoreticalPeak>,
+    /// Stable hash of what makes results comparable (model, cores, SIMD, caches, memory).
+    pub fingerprint: String,
+}
+
+fn read_trimmed(path: &Path) -> Option<String> {
+    fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+/// Parses sysfs sizes like `48K`, `2048K`, `491520K`, `32M`.
+pub fn parse_cache_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1024),
+        'M' => (&t[..t.len() - 1], 1024 * 1024),
+        'G' => (&t[..t.len() - 1], 1024 * 1024 * 1024),
+        _ => (t, 1),
+    };
+    digits.parse::<u64>().ok().map(|v| v * mult)
+}
+
+/// Reads the cache hierarchy from `root` (normally `/sys/devices/system/cpu`).
+pub fn read_caches(root: &Path) -> Vec<Cache> {
+    // (level, kind, size) -> set of shared_cpu_list strings
+    let mut found: std::collections::BTreeMap<(u32, String, u64), BTreeSet<String>> = Default::default();
+    let Ok(cpus) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    for cpu in cpus.flatten() {
+        let name = cpu.file_name().to_string_lossy().to_string();
+        if !name.starts_with("cpu") || !name[3..].chars().all(|c| c.is_ascii_digit()) || name.len() == 3 {
+            continue;
+        }
+        let Ok(indices) = fs::read_dir(cpu.path().join("cache")) else {
+            continue;
+        };
+        for index in indices.flatten() {
+            let dir = index.path();
+            let (Some(level), Some(kind), Some(size)) = (
+                read_trimmed(&dir.join("level")).and_then(|s| s.parse::<u32>().ok()),
+                read_trimmed(&dir.join("type")),
+                read_trimmed(&dir.join("size")).and_then(|s| parse_cache_size(&s)),
+            ) else {
+                continue;
+            };
+            let shared = read_trimmed(&dir.join("shared_cpu_list")).unwrap_or_else(|| name.clone());
+            found.entry((level, kind, size)).or_default().insert(shared);
+        }
+    }
+    found
+        .into_iter()
+        .map(|((level, kind, size_bytes), sets)| Cache {
+            level,
+            kind,
+            size_bytes,
+            instances: sets.len() as u64,
+        })
+        .collect()
+}
+
+fn cpuinfo_field(cpuinfo: &str, key: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        (k.trim() == key).then(|| v.trim().to_string())
+    })
+}
+
+fn detect_simd(flags: &BTreeSet<String>) -> SimdFeatures {
+    #[cfg(target_arch = "x86_64")]
+    let (sse4_2, avx2, fma, avx512f, avx512_bf16, avx512_fp16) = (
+        std::arch::is_x86_feature_detected!("sse4.2"),
+        std::arch::is_x86_feature_detected!("avx2"),
+        std::arch::is_x86_feature_detected!("fma"),
+        std::arch::is_x86_feature_detected!("avx512f"),
+        std::arch::is_x86_feature_detected!("avx512bf16"),
+        std::arch::is_x86_feature_detected!("avx512fp16"),
+    );
+    #[cfg(not(target_arch = "x86_64"))]
+    let (sse4_2, avx2, fma, avx512f, avx512_bf16, avx512_fp16) = (false, false, false, false, false, false);
+    SimdFeatures {
+        sse4_2,
+        avx2,
+        fma,
+        avx512f,
+        avx512_bf16,
+        avx512_fp16,
+        amx_tile: flags.contains("amx_tile"),
+        amx_bf16: flags.contains("amx_bf16"),
+        source: "std::arch run-time detection; AMX from /proc/cpuinfo flags".into(),
+    }
+}
+
+/// FMA units per core, where the feature set pins the microarchitecture down.
+///
+/// AMX exists only on Sapphire Rapids and later Xeons, all of which have two 512-bit FMA
+/// units per core. AVX-512 without AMX spans parts with one unit (e.g. Xeon Bronze/Silver,
+/// client Ice Lake) and two, so it stays unknown. AVX2+FMA without AVX-512: Intel since
+/// Haswell and AMD since Zen 2 issue two 256-bit FMAs per cycle.
+pub fn fma_units(simd: &SimdFeatures) -> Fact<u64> {
+    if simd.avx512f && simd.amx_tile {
+        Fact::known(
+            2,
+            "inferred: AMX implies Sapphire Rapids or later Xeon (two 512-bit FMA units per core)",
+        )
+    } else if simd.avx512f {
+        Fact::unknown("AVX-512 parts have one or two 512-bit FMA units depending on SKU; not detectable")
+    } else if simd.avx2 && simd.fma {
+        Fact::known(
+            2,
+            "inferred: AVX2+FMA cores (Intel Haswell+, AMD Zen 2+) issue two 256-bit FMAs per cycle",
+        )
+    } else {
+        Fact::unknown("no FMA SIMD support detected")
+    }
+}
+
+/// Theoretical peaks: cores × GHz × FMA units × lanes × 2 (bf16 on AMX: cores × GHz × 1024).
+pub fn theoretical_peaks(
+    cores: Option<u64>,
+    ghz: Option<(f64, &str)>,
+    fma_units: Option<u64>,
+    level: SimdLevel,
+    simd: &SimdFeatures,
+) -> Vec<TheoreticalPeak> {
+    let mut peaks = Vec::new();
+    for dtype in [Dtype::F64, Dtype::F32, Dtype::Bf16] {
+        let peak = match (cores, ghz, fma_units) {
+            (Some(cores), Some((ghz, clock_source)), Some(units)) => {
+                if dtype == Dtype::Bf16 && simd.amx_bf16 {
+                    let flops = cores as f64 * ghz * 1e9 * 1024.0;
+                    TheoreticalPeak {
+                        dtype,
+                        flops_per_s: Some(flops),
+                        formula: format!(
+                            "{cores} cores × {ghz:.3} GHz ({clock_source}) × 1024 bf16 FLOP/cycle (AMX TMUL: 16×32 bf16 tile products per cycle)"
+                        ),
+                    }
+                } else if dtype == Dtype::Bf16 && !simd.avx512_bf16 {
+                    TheoreticalPeak {
+                        dtype,
+                        flops_per_s: None,
+                        formula: "no bf16 arithmetic (AVX512_BF16 or AMX-BF16) on this CPU".into(),
+                    }
+                } else {
+                    let lanes = if dtype == Dtype::Bf16 {
+                        level.lanes(Dtype::F32) * 2
+                    } else {
+                        level.lanes(dtype)
+                    };
+                    let flops = cores as f64 * ghz * 1e9 * units as f64 * lanes as f64 * 2.0;
+                    TheoreticalPeak {
+                        dtype,
+                        flops_per_s: Some(flops),
+                        formula: format!(
+                            "{cores} cores × {ghz:.3} GHz ({clock_source}) × {units} FMA units × {lanes} lanes × 2"
+                        ),
+                    }
+                }
+            }
+            _ => TheoreticalPeak {
+                dtype,
+                flops_per_s: None,
+                formula: format!(
+                    "unknown: needs cores ({}), clock ({}) and FMA units ({})",
+                    cores.map_or("unknown".into(), |c| c.to_string()),
+                    ghz.map_or("unknown".into(), |g| format!("{:.3} GHz", g.0)),
+                    fma_units.map_or("unknown".into(), |u| u.to_string())
+                ),
+            },
+        };
+        peaks.push(peak);
+    }
+    peaks
+}
+
+/// FNV-1a, 64-bit: a hash that is stable across Rust releases (unlike `DefaultHasher`).
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl Machine {
+    /// Fingerprints this machine. `measured_ghz` is the clock probe's reading, used for the
+    /// theoretical peak when cpufreq gives no maximum clock (as on most VMs).
+    pub fn detect(measured_ghz: Option<f64>) -> Machine {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let flags: BTreeSet<String> = cpuinfo_field(&cpuinfo, "flags")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let mut sys = sysinfo::System::new();
+        sys.refresh_memory();
+        sys.refresh_cpu_all();
+        let cpu_model = sys
+            .cpus()
+            .first()
+            .map(|c| c.brand().trim().to_string())
+            .filter(|s| !s.is_empty())
+            .map(|s| Fact::known(s, "sysinfo"))
+            .or_else(|| cpuinfo_field(&cpuinfo, "model name").map(|s| Fact::known(s, "/proc/cpuinfo")))
+            .unwrap_or_else(|| Fact::unknown("neither sysinfo nor /proc/cpuinfo name the CPU"));
+        let vendor = sys
+            .cpus()
+            .first()
+            .map(|c| c.vendor_id().to_string())
+            .filter(|s| !s.is_empty())
+            .map(|s| Fact::known(s, "sysinfo"))
+            .unwrap_or_else(|| Fact::unknown("sysinfo reports no vendor id"));
+        let physical_cores = Fact::from_option(
+            sysinfo::System::physical_core_count().map(|c| c as u64),
+            "sysinfo",
+            "sysinfo cannot count physical cores here",
+        );
+        let logical_cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let cpu_root = Path::new("/sys/devices/system/cpu");
+        let max_frequency_mhz = read_trimmed(&cpu_root.join("cpu0/cpufreq/cpuinfo_max_freq"))
+            .and_then(|s| s.parse::<f64>().ok())
+            .map(|khz| Fact::known(khz / 1000.0, "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"))
+            .unwrap_or_else(|| Fact::unknown("no cpufreq in sysfs (common in VMs)"));
+        let reported_frequency_mhz = cpuinfo_field(&cpuinfo, "cpu MHz")
+            .and_then(|s| s.parse::<f64>().ok())
+            .map(|v| Fact::known(v, "/proc/cpuinfo cpu MHz"))
+            .unwrap_or_else(|| Fact::unknown("/proc/cpuinfo has no cpu MHz"));
+        let measured_frequency_mhz = Fact::from_option(
+            measured_ghz.map(|g| g * 1000.0),
+            "dependent imul chain probe (3-cycle latency)",
+            "clock probe unavailable on this architecture",
+        );
+        let simd = detect_simd(&flags);
+        let simd_level = SimdLevel::detect();
+        let caches = read_caches(cpu_root);
+        let last_level_cache_bytes = caches
+            .iter()
+            .filter(|c| c.kind != "Instruction")
+            .max_by_key(|c| c.level)
+            .map(|c| {
+                Fact::known(
+                    c.size_bytes * c.instances,
+                    format!("sysfs L{} × {} instance(s)", c.level, c.instances),
+                )
+            })
+            .unwrap_or_else(|| Fact::unknown("no cache information in /sys/devices/system/cpu/cpu*/cache"));
+        let fma_units_per_core = fma_units(&simd);
+        let ghz = match (&max_frequency_mhz.value, measured_ghz) {
+            (Some(mhz), _) => Some((mhz / 1000.0, "cpufreq max")),
+            (None, Some(g)) => Some((g, "measured")),
+            _ => None,
+        };
+        let theoretical_peaks = theoretical_peaks(
+            physical_cores.value.map(|c| c.min(logical_cores)),
+            ghz,
+            fma_units_per_core.value,
+            simd_level,
+            &simd,
+        );
+        let hypervisor = if flags.contains("hypervisor") {
+            Fact::known(
+                read_trimmed(Path::new("/sys/hypervisor/type")).unwrap_or_else(|| "present".into()),
+                "/proc/cpuinfo hypervisor flag",
+            )
+        } else {
+            Fact::unknown("no hypervisor flag in /proc/cpuinfo")
+        };
+        let rustc = env_fact(env!("BRAINGAP_RUSTC_VERSION"), "build script: rustc --version");
+        let git_commit = env_fact(env!("BRAINGAP_GIT_COMMIT"), "build script: git rev-parse HEAD");
+        let memory_total_bytes = sys.total_memory();
+        let fingerprint_text = format!(
+            "{}|{}|{}|{:?}|{:?}|{}",
+            cpu_model.value.clone().unwrap_or_default(),
+            logical_cores,
+            physical_cores.value.unwrap_or(0),
+            simd_level,
+            caches
+                .iter()
+                .map(|c| (c.level, c.size_bytes, c.instances))
+                .collect::<Vec<_>>(),
+            memory_total_bytes >> 30,
+        );
+        Machine {
+            cpu_model,
+            vendor,
+            physical_cores,
+            logical_cores,
+            max_frequency_mhz,
+            reported_frequency_mhz,
+            measured_frequency_mhz,
+            memory_total_bytes,
+            memory_available_bytes: sys.available_memory(),
+            os: Fact::from_option(
+                sysinfo::System::long_os_version(),
+                "sysinfo",
+                "sysinfo cannot name the OS",
+            ),
+            kernel: Fact::from_option(
+                sysinfo::System::kernel_version(),
+                "sysinfo",
+                "sysinfo cannot read the kernel version",
+            ),
+            hypervisor,
+            simd,
+            simd_level,
+            caches,
+            last_level_cache_bytes,
+            fma_units_per_core,
+            rustc,
+            git_commit,
+            theoretical_peaks,
+            fingerprint: format!("{:016x}", fnv1a(&fingerprint_text)),
+        }
+    }
+
+    /// The theoretical peak of `dtype`, if known.
+    pub fn theoretical_peak(&self, dtype: Dtype) -> Option<f64> {
+        self.theoretical_peaks
+            .iter()
+            .find(|p| p.dtype == dtype)
+            .and_then(|p| p.flops_per_s)
+    }
+
+    /// Memory available right now (re-read, for the pre-allocation check).
+    pub fn available_memory_now() -> u64 {
+        let mut sys = sysinfo::System::new();
+        sys.refresh_memory();
+        sys.available_memory()
+    }
+}
+
+fn env_fact(value: &str, source: &str) -> Fact<String> {
+    if value.is_empty() {
+        Fact::unknown(format!("{source} gave nothing at build time"))
+    } else {
+        Fact::known(value.to_string(), source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_sizes_parse() {
+        assert_eq!(parse_cache_size("48K"), Some(48 * 1024));
+        assert_eq!(parse_cache_size("491520K"), Some(480 << 20));
+        assert_eq!(parse_cache_size("32M"), Some(32 << 20));
+        assert_eq!(parse_cache_size("x"), None);
+    }
+
+    #[test]
+    fn caches_from_a_fixture_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        for cpu in 0..2 {
+            for (idx, level, kind, size, shared) in [
+                (0, "1", "Data", "48K", format!("{cpu}")),
+                (1, "2", "Unified", "2048K", format!("{cpu}")),
+                (2, "3", "Unified", "32768K", "0-1".to_string()),
+            ] {
+                let d = dir.path().join(format!("cpu{cpu}/cache/index{idx}"));
+                fs::create_dir_all(&d).unwrap();
+                fs::write(d.join("level"), level).unwrap();
+                fs::write(d.join("type"), kind).unwrap();
+                fs::write(d.join("size"), size).unwrap();
+                fs::write(d.join("shared_cpu_list"), shared).unwrap();
+            }
+        }
+        fs::create_dir_all(dir.path().join("cpufreq")).unwrap();
+        let caches = read_caches(dir.path());
+        assert_eq!(caches.len(), 3);
+        let l2 = caches.iter().find(|c| c.level == 2).unwrap();
+        assert_eq!((l2.size_bytes, l2.instances), (2 << 20, 2));
+        let l3 = caches.iter().find(|c| c.level == 3).unwrap();
+        assert_eq!(l3.instances, 1);
+    }
+
+    #[test]
+    fn peak_formula_multiplies_its_factors() {
+        let simd = SimdFeatures {
+            sse4_2: true,
+            avx2: true,
+            fma: true,
+            avx512f: true,
+            avx512_bf16: true,
+            avx512_fp16: true,
+            amx_tile: true,
+            amx_bf16: true,
+            source: String::new(),
+        };
+        let peaks = theoretical_peaks(Some(2), Some((3.5, "measured")), Some(2), SimdLevel::Avx512, &simd);
+        let f32_peak = peaks.iter().find(|p| p.dtype == Dtype::F32).unwrap();
+        // 2 cores × 3.5 GHz × 2 units × 16 lanes × 2 = 448 GFLOP/s
+        assert!((f32_peak.flops_per_s.unwrap() - 448e9).abs() < 1.0);
+        let f64_peak = peaks.iter().find(|p| p.dtype == Dtype::F64).unwrap();
+        assert!((f64_peak.flops_per_s.unwrap() - 224e9).abs() < 1.0);
+        let bf16 = peaks.iter().find(|p| p.dtype == Dtype::Bf16).unwrap();
+        assert!((bf16.flops_per_s.unwrap() - 2.0 * 3.5e9 * 1024.0).abs() < 1.0);
+        let unknown = theoretical_peaks(Some(2), None, Some(2), SimdLevel::Avx512, &simd);
+        assert!(unknown.iter().all(|p| p.flops_per_s.is_none()));
+        assert!(unknown[0].formula.contains("clock (unknown)"), "{}", unknown[0].formula);
+    }
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

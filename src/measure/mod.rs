@@ -1,0 +1,12 @@
+//! The runner: verification first, then warm-up, calibrated sampling and robust statistics.
+//!
+//! It emits one [`BenchRecord`] per benchmark to a [`RecordSink`] (the results store) as
+//! soon as the benchmark finishes, and reports progress only through an [`Observer`].
+
+pub mod runner;
+pub mod stats;
+
+pub use runner::{
+    preflight_memory, run_benchmarks, timer_overhead, BenchRecord, Ceilings, Observer, Phase, RecordSink, RunConfig,
+    Status,
+};

@@ -1,0 +1,467 @@
+//! Runs benchmarks on a backend and turns samples into records.
+//!
+//! Per benchmark: prepare (allocation and seeded inputs, untimed) → clock probe → one
+//! verified call (a mismatch ends the benchmark as `failed`, never as fast) → warm-up →
+//! calibration of the iterations per sample so that each sample lasts at least
+//! `min_sample_time` → `samples` samples, metered → clock probe → statistics.
+
+use super::stats::{self, Outlier, Summary};
+use crate::backends::Backend;
+use crate::error::Error;
+use crate::kernels::{BenchSpec, Dtype, EventKind, Kernel, Params, StreamOp, Verification};
+use crate::meters::{EnergyRecord, MeterSet, WorkDone};
+use crate::units::{Bytes, Flops, Seconds};
+use std::time::Instant;
+
+/// How hard the runner samples.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Time spent running the kernel before sampling.
+    pub warmup: Seconds,
+    /// Minimum duration of one sample (iterations are batched to reach it).
+    pub min_sample_time: Seconds,
+    /// Samples per benchmark.
+    pub samples: usize,
+    /// Samples are cut (to no fewer than `min_samples`) when they would exceed this.
+    pub max_sampling_time: Seconds,
+    /// Floor on samples when `max_sampling_time` cuts.
+    pub min_samples: usize,
+    /// Bootstrap resamples for the CI of the median.
+    pub bootstrap_resamples: usize,
+    /// Seed of the bootstrap.
+    pub seed: u64,
+}
+
+impl RunConfig {
+    /// Settings for the `quick` profile.
+    pub fn quick() -> RunConfig {
+        RunConfig {
+            warmup: Seconds(0.1),
+            min_sample_time: Seconds(0.02),
+            samples: 10,
+            max_sampling_time: Seconds(2.0),
+            min_samples: 5,
+            bootstrap_resamples: 2000,
+            seed: 0x00B2_A1A6,
+        }
+    }
+
+    /// Settings for the `standard`, `full` and `peers` profiles.
+    pub fn standard() -> RunConfig {
+        RunConfig {
+            warmup: Seconds(0.3),
+            min_sample_time: Seconds(0.05),
+            samples: 20,
+            max_sampling_time: Seconds(6.0),
+            min_samples: 7,
+            ..RunConfig::quick()
+        }
+    }
+}
+
+/// Outcome of a benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Verified and measured.
+    Ok,
+    /// Output did not match the reference, or the backend failed; no timing counts.
+    Failed,
+    /// The backend cannot run it (the reason is recorded).
+    Skipped,
+}
+
+impl Status {
+    /// Name stored in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// Everything measured about one benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchRecord {
+    /// The benchmark.
+    pub spec: BenchSpec,
+    /// Unique name, `kernel/dtype/params`.
+    pub benchmark: String,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Worker threads.
+    pub threads: u64,
+    /// Parameters as numbers.
+    pub params: Params,
+    /// Outcome.
+    pub status: Status,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+    /// Result of the reference check (absent when skipped before running).
+    pub verification: Option<Verification>,
+    /// Calls per sample.
+    pub iters_per_sample: u64,
+    /// Time per call of each sample.
+    pub samples: Vec<Seconds>,
+    /// Tukey class of each sample.
+    pub outliers: Vec<Outlier>,
+    /// Statistics of the per-call times.
+    pub stats: Option<Summary>,
+    /// Analytic FLOP per call.
+    pub flops: Flops,
+    /// Analytic compulsory bytes per call.
+    pub bytes: Bytes,
+    /// Discrete events per call (exact, averaged over the sampled calls).
+    pub events: Option<(EventKind, f64)>,
+    /// Core clock before the benchmark, GHz.
+    pub clock_ghz_before: Option<f64>,
+    /// Core clock after the benchmark, GHz.
+    pub clock_ghz_after: Option<f64>,
+    /// Roofline attainment = achieved / min(peak, intensity × bandwidth) of this run.
+    pub attainment: Option<f64>,
+    /// Theoretical peak FLOP/s of the dtype on this machine.
+    pub theoretical_peak_flops_per_s: Option<f64>,
+    /// Energy of the sampled region (all samples), with its source.
+    pub energy: EnergyRecord,
+    /// Wall time of the sampled region (all samples, all iterations).
+    pub sampled_time: Seconds,
+    /// Calls in the sampled region.
+    pub sampled_calls: u64,
+    /// UTC start time, RFC 3339.
+    pub started_at: String,
+    /// UTC end time, RFC 3339.
+    pub finished_at: String,
+}
+
+impl BenchRecord {
+    /// Median time per call.
+    pub fn median(&self) -> Option<Seconds> {
+        self.stats.map(|s| Seconds(s.median))
+    }
+
+    /// Achieved FLOP/s at the median.
+    pub fn flops_per_s(&self) -> Option<f64> {
+        self.median().map(|t| self.flops.0 / t.0)
+    }
+
+    /// Achieved bytes/s at the median.
+    pub fn bytes_per_s(&self) -> Option<f64> {
+        self.median().map(|t| self.bytes.0 / t.0)
+    }
+
+    /// Mean core clock of the two probes, GHz.
+    pub fn clock_ghz(&self) -> Option<f64> {
+        match (self.clock_ghz_before, self.clock_ghz_after) {
+            (Some(a), Some(b)) => Some((a + b) / 2.0),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// FLOP per cycle per core: FLOP/s ÷ (GHz × threads).
+    pub fn flops_per_cycle_per_core(&self) -> Option<f64> {
+        let ghz = self.clock_ghz()?;
+        Some(self.flops_per_s()? / (ghz * 1e9 * self.threads as f64))
+    }
+}
+
+/// Progress of one benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Allocating and filling buffers.
+    Preparing,
+    /// Checking one call against the reference.
+    Verifying,
+    /// Warming up.
+    WarmingUp,
+    /// Taking sample `index` of `total`.
+    Sampling {
+        /// 0-based sample index.
+        index: usize,
+        /// Samples planned.
+        total: usize,
+    },
+}
+
+/// Receives progress; every method defaults to doing nothing.
+pub trait Observer {
+    /// The run is about to start `total` benchmarks.
+    fn run_started(&mut self, _total: usize) {}
+    /// Benchmark `index` is starting.
+    fn benchmark_started(&mut self, _index: usize, _spec: &BenchSpec) {}
+    /// A phase of the current benchmark began.
+    fn phase(&mut self, _phase: Phase) {}
+    /// A benchmark finished (whatever its status).
+    fn benchmark_finished(&mut self, _record: &BenchRecord) {}
+    /// All benchmarks finished.
+    fn run_finished(&mut self, _records: &[BenchRecord]) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// Where finished records go (the results store); called before the next benchmark starts.
+pub trait RecordSink {
+    /// Persists one finished record.
+    fn record(&mut self, record: &BenchRecord) -> Result<(), Error>;
+}
+
+/// Roofline ceilings measured so far in this run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ceilings {
+    /// Measured `peak_fma` f32 FLOP/s.
+    pub peak_f32: Option<f64>,
+    /// Measured `peak_fma` f64 FLOP/s.
+    pub peak_f64: Option<f64>,
+    /// Measured `stream_triad` bytes/s at bandwidth size.
+    pub triad_bytes_per_s: Option<f64>,
+}
+
+impl Ceilings {
+    /// Updates the ceilings from a finished record.
+    pub fn observe(&mut self, record: &BenchRecord) {
+        if record.status != Status::Ok {
+            return;
+        }
+        match &record.spec.kernel {
+            Kernel::PeakFma(_) => {
+                let slot = match record.spec.dtype {
+                    Dtype::F32 => &mut self.peak_f32,
+                    Dtype::F64 => &mut self.peak_f64,
+                    _ => return,
+                };
+                *slot = slot.max(record.flops_per_s());
+            }
+            Kernel::Stream(s) if s.op == StreamOp::Triad && s.nontemporal => {
+                self.triad_bytes_per_s = self.triad_bytes_per_s.max(record.bytes_per_s());
+            }
+            _ => {}
+        }
+    }
+
+    /// Attainment of a record against the roofline min(peak, intensity × bandwidth).
+    /// For kernels that do no arithmetic (STREAM copy), achieved bytes/s ÷ triad bandwidth.
+    pub fn attainment(&self, record: &BenchRecord) -> Option<f64> {
+        let peak = match record.spec.dtype {
+            Dtype::F32 => self.peak_f32,
+            Dtype::F64 => self.peak_f64,
+            _ => None,
+        };
+        if record.flops.0 == 0.0 {
+            return Some(record.bytes_per_s()? / self.triad_bytes_per_s?);
+        }
+        let roof = match (peak?, record.spec.arithmetic_intensity()) {
+            (p, None) => p,
+            (p, Some(intensity)) => p.min(intensity * self.triad_bytes_per_s?),
+        };
+        Some(record.flops_per_s()? / roof)
+    }
+}
+
+/// Median cost of one `Instant::now()` pair, measured over `pairs` pairs.
+pub fn timer_overhead(pairs: usize) -> Seconds {
+    let mut deltas: Vec<f64> = (0..pairs.max(1))
+        .map(|_| {
+            let a = Instant::now();
+            let b = Instant::now();
+            (b - a).as_secs_f64()
+        })
+        .collect();
+    deltas.sort_by(f64::total_cmp);
+    Seconds(stats::median_sorted(&deltas))
+}
+
+/// Checks, before anything is allocated, that each benchmark's buffers fit in `available`
+/// bytes of memory (with 10% headroom).
+pub fn preflight_memory(specs: &[BenchSpec], available: u64) -> Result<(), Error> {
+    for spec in specs {
+        let need = spec.buffer_bytes();
+        if need as f64 > 0.9 * available as f64 {
+            return Err(Error::InsufficientMemory {
+                benchmark: spec.name(),
+                needed_gib: need as f64 / (1u64 << 30) as f64,
+                available_gib: available as f64 / (1u64 << 30) as f64,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Runs every spec on `backend` in order, handing each finished record to `sink` before the
+/// next starts. A failing benchmark is recorded and the run goes on; only a sink error (the
+/// store cannot be written) stops the run.
+pub fn run_benchmarks(
+    backend: &dyn Backend,
+    specs: &[BenchSpec],
+    config: &RunConfig,
+    meters: &mut MeterSet,
+    theoretical_peak: &dyn Fn(Dtype) -> Option<f64>,
+    observer: &mut dyn Observer,
+    sink: &mut dyn RecordSink,
+) -> Result<Vec<BenchRecord>, Error> {
+    observer.run_started(specs.len());
+    let mut ceilings = Ceilings::default();
+    let mut records = Vec::with_capacity(specs.len());
+    for (index, spec) in specs.iter().enumerate() {
+        observer.benchmark_started(index, spec);
+        let mut record = run_one(backend, spec, config, meters, observer);
+        record.theoretical_peak_flops_per_s = theoretical_peak(spec.dtype).filter(|_| record.flops.0 > 0.0);
+        ceilings.observe(&record);
+        if record.status == Status::Ok {
+            record.attainment = ceilings.attainment(&record);
+        }
+        sink.record(&record)?;
+        observer.benchmark_finished(&record);
+        records.push(record);
+    }
+    observer.run_finished(&records);
+    Ok(records)
+}
+
+fn empty_record(backend: &dyn Backend, spec: &BenchSpec, status: Status, reason: String) -> BenchRecord {
+    let now = now_rfc3339();
+    BenchRecord {
+        spec: spec.clone(),
+        benchmark: spec.name(),
+        backend: backend.name().to_string(),
+        device: backend.device(),
+        threads: backend.threads(),
+        params: spec.params(),
+        status,
+        reason: Some(reason),
+        verification: None,
+        iters_per_sample: 0,
+        samples: Vec::new(),
+        outliers: Vec::new(),
+        stats: None,
+        flops: spec.flops(),
+        bytes: spec.bytes(),
+        events: None,
+        clock_ghz_before: None,
+        clock_ghz_after: None,
+        attainment: None,
+        theoretical_peak_flops_per_s: None,
+        energy: EnergyRecord::unavailable("benchmark did not run"),
+        sampled_time: Seconds(0.0),
+        sampled_calls: 0,
+        started_at: now.clone(),
+        finished_at: now,
+    }
+}
+
+fn run_one(
+    backend: &dyn Backend,
+    spec: &BenchSpec,
+    config: &RunConfig,
+    meters: &mut MeterSet,
+    observer: &mut dyn Observer,
+) -> BenchRecord {
+    let started_at = now_rfc3339();
+    if let Err(e) = backend.supports(spec) {
+        return empty_record(backend, spec, Status::Skipped, e.to_string());
+    }
+    observer.phase(Phase::Preparing);
+    let mut prepared = match backend.prepare(spec) {
+        Ok(p) => p,
+        Err(e) => return empty_record(backend, spec, Status::Failed, e.to_string()),
+    };
+    let mut record = empty_record(backend, spec, Status::Failed, String::new());
+    record.started_at = started_at;
+    record.clock_ghz_before = backend.clock_ghz();
+
+    observer.phase(Phase::Verifying);
+    let verification = prepared.verify();
+    let passed = verification.passed;
+    record.verification = Some(verification.clone());
+    if !passed {
+        record.reason = Some(format!("verification failed: {}", verification.detail));
+        record.clock_ghz_after = backend.clock_ghz();
+        record.finished_at = now_rfc3339();
+        return record;
+    }
+
+    observer.phase(Phase::WarmingUp);
+    let warm_start = Instant::now();
+    let mut per_call = f64::INFINITY;
+    let mut iters = 1u64;
+    // Warm up with doubling batches; the last batch also calibrates the time per call.
+    loop {
+        let batch = prepared.run_batch(iters);
+        per_call = per_call.min(batch.elapsed.0 / iters as f64);
+        if warm_start.elapsed().as_secs_f64() >= config.warmup.0 {
+            break;
+        }
+        iters = iters.saturating_mul(2);
+    }
+    let per_call = per_call.max(1e-9);
+    let iters_per_sample = ((config.min_sample_time.0 / per_call).ceil() as u64).max(1);
+    let sample_time = per_call * iters_per_sample as f64;
+    let planned = if sample_time * config.samples as f64 > config.max_sampling_time.0 {
+        ((config.max_sampling_time.0 / sample_time).floor() as usize).clamp(config.min_samples, config.samples)
+    } else {
+        config.samples
+    };
+
+    let mut samples = Vec::with_capacity(planned);
+    let mut events = 0u64;
+    let mut sampled = 0.0;
+    meters.start();
+    for index in 0..planned {
+        observer.phase(Phase::Sampling { index, total: planned });
+        let batch = prepared.run_batch(iters_per_sample);
+        sampled += batch.elapsed.0;
+        events += batch.events;
+        samples.push(Seconds(batch.elapsed.0 / iters_per_sample as f64));
+    }
+    let sampled_calls = iters_per_sample * planned as u64;
+    record.energy = meters.stop(&WorkDone {
+        elapsed: Seconds(sampled),
+        flops: Flops(spec.flops().0 * sampled_calls as f64),
+        bytes: Bytes(spec.bytes().0 * sampled_calls as f64),
+    });
+    drop(prepared);
+    record.clock_ghz_after = backend.clock_ghz();
+
+    let times: Vec<f64> = samples.iter().map(|s| s.0).collect();
+    record.outliers = stats::classify_outliers(&times);
+    record.stats = Some(stats::summarize(&times, config.bootstrap_resamples, config.seed));
+    record.samples = samples;
+    record.iters_per_sample = iters_per_sample;
+    record.sampled_time = Seconds(sampled);
+    record.sampled_calls = sampled_calls;
+    record.events = spec
+        .event_kind()
+        .map(|kind| (kind, events as f64 / sampled_calls as f64));
+    record.status = Status::Ok;
+    record.reason = None;
+    record.finished_at = now_rfc3339();
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{Gemm, Kernel};
+
+    #[test]
+    fn preflight_rejects_oversized_buffers() {
+        let spec = BenchSpec::new(Kernel::Gemm(Gemm::square(100_000)), Dtype::F64);
+        let err = preflight_memory(&[spec], 8 << 30).unwrap_err();
+        assert!(err.to_string().contains("gemm/f64/m=100000"), "{err}");
+        let small = BenchSpec::new(Kernel::Gemm(Gemm::square(10)), Dtype::F64);
+        assert!(preflight_memory(&[small], 8 << 30).is_ok());
+    }
+
+    #[test]
+    fn timer_overhead_is_small_and_positive() {
+        let t = timer_overhead(1000);
+        assert!(t.0 >= 0.0 && t.0 < 1e-3, "{t}");
+    }
+}

@@ -1,0 +1,748 @@
+//! The energy model used where nothing is measurable, and its calibration.
+//!
+//! `E = P_idle · t + e_flop · FLOPs + e_byte · bytes`
+//!
+//! # Default coefficients
+//!
+//! Per-operation energies are Horowitz's, "Computing's energy problem (and what
+//! we can do about it)", ISSCC 2014, for 45 nm at 0.9 V: FP32 add 0.9 pJ,
+//! FP32 multiply 3.7 pJ (an FMA, 2 FLOP, ≈ 4.6 pJ: 2.3 pJ/FLOP), about 70 pJ
+//! of instruction overhead (fetch, decode, register file, control) per
+//! instruction, and 1.3–2.6 nJ per 64-bit DRAM access.
+//!
+//! - `e_flop` = (2.3 pJ + 70 pJ / FLOPs per instruction at the widest FP32
+//!   vector the CPU has: 32 for AVX-512 FMA, 16 for AVX2, 8 for SSE) scaled to
+//!   the detected process node by first-order CMOS dynamic energy C·V²:
+//!   `(node / 45 nm) · (0.75 V / 0.9 V)²` below 45 nm (0.75 V is an assumed
+//!   core voltage, not a measurement).
+//! - `e_byte` = 1.95 nJ / 8 B ≈ 244 pJ/B, the midpoint of Horowitz's DRAM
+//!   range, not scaled (DRAM interface energy does not follow the logic node;
+//!   this 45 nm-era figure likely overstates DDR4/DDR5).
+//! - `P_idle` = half the TDP share of the logical CPUs this process sees,
+//!   with the TDP per hardware thread of a representative server part of the
+//!   detected generation (VMs hide the part number). Half is a round
+//!   assumption for static and uncore power under load.
+//!
+//! The per-operation figures leave out on-chip data movement beyond the
+//! instruction overhead, so the model tends to understate dynamic energy; its
+//! figures are estimates to an order of magnitude and are always labelled
+//! `modeled`. Where a real meter exists, `braingap calibrate-energy` fits the
+//! three coefficients by non-negative least squares ([`fit_coefficients`]) and
+//! stores them ([`Calibration`]) for the machine's later runs.
+
+use super::{EnergySource, WorkDone};
+use crate::units::{Joules, Watts};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Energy per floating-point operation, in joules.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JoulesPerFlop(pub f64);
+
+/// Energy per byte moved, in joules.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JoulesPerByte(pub f64);
+
+impl fmt::Display for JoulesPerFlop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::units::si(self.0, "J/FLOP"))
+    }
+}
+
+impl fmt::Display for JoulesPerByte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::units::si(self.0, "J/B"))
+    }
+}
+
+/// The three coefficients of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelCoefficients {
+    /// Power drawn regardless of work while the benchmark runs.
+    pub idle_power: Watts,
+    /// Energy per FLOP.
+    pub joules_per_flop: JoulesPerFlop,
+    /// Energy per byte of compulsory traffic.
+    pub joules_per_byte: JoulesPerByte,
+}
+
+impl ModelCoefficients {
+    /// `P_idle · t + e_flop · FLOPs + e_byte · bytes`.
+    pub fn energy(&self, work: &WorkDone) -> Joules {
+        Joules(
+            self.idle_power.get() * work.elapsed.get()
+                + self.joules_per_flop.0 * work.flops.get()
+                + self.joules_per_byte.0 * work.bytes.get(),
+        )
+    }
+}
+
+/// Where the coefficients came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelBasis {
+    /// Published per-operation energies and TDP, with every assumption listed.
+    Published {
+        /// Process node assumed, in nm.
+        node_nm: f64,
+        /// How the node and TDP were chosen.
+        detected_as: String,
+        /// Citations.
+        sources: Vec<String>,
+        /// Assumptions made.
+        assumptions: Vec<String>,
+    },
+    /// Fitted on this machine by `braingap calibrate-energy`.
+    Calibrated {
+        /// The calibration file.
+        file: PathBuf,
+        /// Machine id it was fitted on.
+        machine: String,
+        /// The meter that measured the points.
+        measured_by: EnergySource,
+        /// Quality of the fit.
+        fit: FitQuality,
+    },
+}
+
+/// The energy model in effect, with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnergyModel {
+    /// `E = P_idle·t + e_flop·FLOPs + e_byte·bytes`.
+    pub formula: String,
+    /// Coefficients.
+    pub coefficients: ModelCoefficients,
+    /// Provenance.
+    pub basis: ModelBasis,
+}
+
+impl Default for EnergyModel {
+    fn default() -> Self {
+        EnergyModel::published_default(&CpuDescription::default())
+    }
+}
+
+/// What the model needs to know about the CPU.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuDescription {
+    /// `vendor_id`, e.g. `GenuineIntel`.
+    pub vendor: String,
+    /// `model name`.
+    pub model_name: String,
+    /// Logical CPUs listed.
+    pub logical_cpus: usize,
+    /// Feature flags of the first CPU.
+    pub flags: HashSet<String>,
+}
+
+impl CpuDescription {
+    /// Reads `<proc_root>/cpuinfo`; missing fields stay empty.
+    pub fn read(proc_root: &Path) -> CpuDescription {
+        std::fs::read_to_string(proc_root.join("cpuinfo"))
+            .map(|text| CpuDescription::parse(&text))
+            .unwrap_or_default()
+    }
+
+    /// Parses cpuinfo text.
+    pub fn parse(text: &str) -> CpuDescription {
+        let field = |key: &str| {
+            text.lines()
+                .find(|l| l.split(':').next().map(str::trim) == Some(key))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        CpuDescription {
+            vendor: field("vendor_id"),
+            model_name: field("model name"),
+            logical_cpus: text
+                .lines()
+                .filter(|l| l.split(':').next().map(str::trim) == Some("processor"))
+                .count(),
+            flags: field("flags").split_whitespace().map(str::to_string).collect(),
+        }
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.flags.contains(flag)
+    }
+}
+
+/// A generation guess: node, and TDP per hardware thread of a representative part.
+struct Generation {
+    node_nm: f64,
+    watts_per_thread: f64,
+    detected_as: String,
+}
+
+fn generation(cpu: &CpuDescription) -> Generation {
+    let guess = |node_nm, tdp: f64, threads: f64, part: &str, why: &str| Generation {
+        node_nm,
+        watts_per_thread: tdp / threads,
+        detected_as: format!("{why}: assumed {part} ({node_nm} nm class, {tdp} W TDP / {threads} threads)"),
+    };
+    let intel = cpu.vendor == "GenuineIntel";
+    let amd = cpu.vendor == "AuthenticAMD";
+    if intel && cpu.has("amx_tile") {
+        guess(
+            10.0,
+            350.0,
+            112.0,
+            "Xeon Platinum 8480+ (Sapphire Rapids, Intel 7)",
+            "Intel with AMX",
+        )
+    } else if intel && cpu.has("avx512_vbmi2") {
+        guess(
+            10.0,
+            270.0,
+            80.0,
+            "Xeon Platinum 8380 (Ice Lake-SP)",
+            "Intel with AVX512_VBMI2, no AMX",
+        )
+    } else if intel && cpu.has("avx512f") {
+        guess(
+            14.0,
+            205.0,
+            56.0,
+            "Xeon Platinum 8280 (Cascade Lake)",
+            "Intel with AVX-512F only",
+        )
+    } else if amd && cpu.has("avx512f") {
+        guess(5.0, 360.0, 192.0, "EPYC 9654 (Zen 4)", "AMD with AVX-512")
+    } else if amd {
+        guess(7.0, 280.0, 128.0, "EPYC 7763 (Zen 3)", "AMD without AVX-512")
+    } else {
+        Generation {
+            node_nm: 14.0,
+            watts_per_thread: 3.0,
+            detected_as: format!(
+                "unrecognised CPU {:?} ({:?}): assumed 14 nm, 3 W TDP per thread",
+                cpu.model_name, cpu.vendor
+            ),
+        }
+    }
+}
+
+/// Horowitz 2014, 45 nm: FP32 add + multiply per 2 FLOP, in joules.
+const FP32_FMA_PER_FLOP_45NM: f64 = (0.9e-12 + 3.7e-12) / 2.0;
+/// Horowitz 2014, 45 nm: instruction overhead per instruction.
+const INSTRUCTION_OVERHEAD_45NM: f64 = 70e-12;
+/// Horowitz 2014: DRAM 1.3–2.6 nJ per 64-bit access, midpoint per byte.
+const DRAM_PER_BYTE: f64 = (1.3e-9 + 2.6e-9) / 2.0 / 8.0;
+/// Share of TDP taken as idle (static, uncore) power under load: an assumption.
+const IDLE_SHARE_OF_TDP: f64 = 0.5;
+
+impl EnergyModel {
+    /// Defaults from published per-operation energies and vendor TDP for `cpu`.
+    pub fn published_default(cpu: &CpuDescription) -> EnergyModel {
+        let generation = generation(cpu);
+        let (flops_per_instruction, isa) = if cpu.has("avx512f") {
+            (32.0, "AVX-512 FP32 FMA: 32 FLOP/instruction")
+        } else if cpu.has("avx2") && cpu.has("fma") {
+            (16.0, "AVX2 FP32 FMA: 16 FLOP/instruction")
+        } else {
+            (8.0, "SSE FP32 mul+add: 8 FLOP/instruction (no FMA/AVX detected)")
+        };
+        let node_scale = if generation.node_nm < 45.0 {
+            (generation.node_nm / 45.0) * (0.75f64 / 0.9).powi(2)
+        } else {
+            1.0
+        };
+        let per_flop = (FP32_FMA_PER_FLOP_45NM + INSTRUCTION_OVERHEAD_45NM / flops_per_instruction) * node_scale;
+        let threads = cpu.logical_cpus.max(1) as f64;
+        let idle = IDLE_SHARE_OF_TDP * generation.watts_per_thread * threads;
+        EnergyModel {
+            formula: "E = P_idle*t + e_flop*FLOPs + e_byte*bytes".into(),
+            coefficients: ModelCoefficients {
+                idle_power: Watts(idle),
+                joules_per_flop: JoulesPerFlop(per_flop),
+                joules_per_byte: JoulesPerByte(DRAM_PER_BYTE),
+            },
+            basis: ModelBasis::Published {
+                node_nm: generation.node_nm,
+                detected_as: generation.detected_as,
+                sources: vec![
+                    "M. Horowitz, Computing's energy problem (and what we can do about it), ISSCC 2014: 45 nm, 0.9 V; FP32 add 0.9 pJ, mult 3.7 pJ, ~70 pJ instruction overhead, DRAM 1.3-2.6 nJ per 64-bit access".into(),
+                    "vendor TDP of the representative part named in detected_as".into(),
+                ],
+                assumptions: vec![
+                    format!("e_flop: FP32 FMA energy + instruction overhead / FLOPs per instruction ({isa})"),
+                    format!("node scaling (node/45 nm)*(0.75 V/0.9 V)^2 = {node_scale:.3} (first-order C*V^2; voltage assumed)"),
+                    "e_byte: DRAM midpoint 1.95 nJ per 8 B, not scaled by node; compulsory bytes assumed to reach DRAM".into(),
+                    format!("P_idle: {IDLE_SHARE_OF_TDP} x TDP per thread x {threads} logical CPUs"),
+                    "on-chip data movement beyond instruction overhead omitted: dynamic energy likely understated".into(),
+                ],
+            },
+        }
+    }
+
+    /// Modeled energy of `work`.
+    pub fn energy(&self, work: &WorkDone) -> Joules {
+        self.coefficients.energy(work)
+    }
+}
+
+/// One measured region for calibration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationPoint {
+    /// Wall time.
+    pub elapsed: crate::units::Seconds,
+    /// Analytic FLOPs.
+    pub flops: crate::units::Flops,
+    /// Analytic bytes.
+    pub bytes: crate::units::Bytes,
+    /// Measured energy.
+    pub energy: Joules,
+}
+
+/// How well a fit explains its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitQuality {
+    /// Points used.
+    pub points: usize,
+    /// Coefficient of determination.
+    pub r_squared: f64,
+    /// Root-mean-square residual.
+    pub rms_residual: Joules,
+    /// Coefficients pinned at zero by the non-negativity constraint.
+    pub pinned_at_zero: Vec<String>,
+}
+
+/// Why a fit failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    /// Fewer than three points for three coefficients.
+    #[error("need at least 3 calibration points, got {0}")]
+    TooFewPoints(usize),
+    /// A point has a non-finite or negative value.
+    #[error("calibration point {index} is not finite and non-negative")]
+    BadPoint {
+        /// Its index.
+        index: usize,
+    },
+    /// The points do not determine any coefficient (e.g. all zero).
+    #[error("calibration points do not determine the coefficients (degenerate design)")]
+    Degenerate,
+}
+
+const COEFFICIENT_NAMES: [&str; 3] = ["idle_power", "joules_per_flop", "joules_per_byte"];
+
+/// Solves the k×k system `a x = b` by Gaussian elimination with partial
+/// pivoting; `None` when singular.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let k = b.len();
+    let scale = a
+        .iter()
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let factor = row[col] / pivot_row[col];
+            for (value, pivot_value) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= factor * pivot_value;
+            }
+            b[col + 1 + offset] -= factor * b[col];
+        }
+    }
+    let mut x = vec![0.0; k];
+    for row in (0..k).rev() {
+        let tail: f64 = (row + 1..k).map(|c| a[row][c] * x[c]).sum();
+        x[row] = (b[row] - tail) / a[row][row];
+    }
+    Some(x)
+}
+
+/// Fits `E = P_idle·t + e_flop·F + e_byte·B` to measured points by
+/// non-negative least squares.
+///
+/// With three unknowns the exact NNLS solution is found by solving ordinary
+/// least squares on every subset of coefficients (the others pinned at zero)
+/// and keeping the feasible solution with the smallest residual. Columns are
+/// scaled to unit maximum before solving, since seconds, FLOPs and bytes
+/// differ by twelve orders of magnitude.
+pub fn fit_coefficients(points: &[CalibrationPoint]) -> Result<(ModelCoefficients, FitQuality), FitError> {
+    if points.len() < 3 {
+        return Err(FitError::TooFewPoints(points.len()));
+    }
+    let mut rows = Vec::with_capacity(points.len());
+    for (index, p) in points.iter().enumerate() {
+        let row = [p.elapsed.get(), p.flops.get(), p.bytes.get(), p.energy.get()];
+        if row.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(FitError::BadPoint { index });
+        }
+        rows.push(row);
+    }
+    let scales: Vec<f64> = (0..3).map(|c| rows.iter().fold(0.0f64, |m, r| m.max(r[c]))).collect();
+
+    let residual_ss = |x: &[f64; 3]| -> f64 {
+        rows.iter()
+            .map(|r| {
+                let predicted: f64 = (0..3).map(|c| x[c] * r[c]).sum();
+                (r[3] - predicted).powi(2)
+            })
+            .sum()
+    };
+
+    let mut best: Option<([f64; 3], f64)> = None;
+    for mask in 1u8..8 {
+        let active: Vec<usize> = (0..3).filter(|c| mask & (1 << c) != 0 && scales[*c] > 0.0).collect();
+        if active.len() != mask.count_ones() as usize {
+            continue;
+        }
+        let k = active.len();
+        let mut ata = vec![vec![0.0; k]; k];
+        let mut atb = vec![0.0; k];
+        for r in &rows {
+            for (i, &ci) in active.iter().enumerate() {
+                let xi = r[ci] / scales[ci];
+                atb[i] += xi * r[3];
+                for (j, &cj) in active.iter().enumerate() {
+                    ata[i][j] += xi * r[cj] / scales[cj];
+                }
+            }
+        }
+        let Some(solution) = solve(ata, atb) else {
+            continue;
+        };
+        if solution.iter().any(|v| *v < 0.0 || !v.is_finite()) {
+            continue;
+        }
+        let mut x = [0.0; 3];
+        for (i, &c) in active.iter().enumerate() {
+            x[c] = solution[i] / scales[c];
+        }
+        let ss = residual_ss(&x);
+        if best.is_none_or(|(_, b)| ss < b * (1.0 - 1e-12)) {
+            best = Some((x, ss));
+        }
+    }
+    let (x, ss) = best.ok_or(FitError::Degenerate)?;
+    let n = rows.len() as f64;
+    let mean = rows.iter().map(|r| r[3]).sum::<f64>() / n;
+    let total: f64 = rows.iter().map(|r| (r[3] - mean).powi(2)).sum();
+    let quality = FitQuality {
+        points: rows.len(),
+        r_squared: if total > 0.0 { 1.0 - ss / total } else { 1.0 },
+        rms_residual: Joules((ss / n).sqrt()),
+        pinned_at_zero: (0..3)
+            .filter(|&c| x[c] == 0.0)
+            .map(|c| COEFFICIENT_NAMES[c].to_string())
+            .collect(),
+    };
+    Ok((
+        ModelCoefficients {
+            idle_power: Watts(x[0]),
+            joules_per_flop: JoulesPerFlop(x[1]),
+            joules_per_byte: JoulesPerByte(x[2]),
+        },
+        quality,
+    ))
+}
+
+/// Version of the calibration file format.
+pub const CALIBRATION_SCHEMA_VERSION: u32 = 1;
+/// File name `calibrate-energy` writes beside the results.
+pub const CALIBRATION_FILE: &str = "energy-calibration.json";
+
+/// Coefficients fitted on one machine, as stored by `braingap calibrate-energy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// [`CALIBRATION_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Machine fingerprint id.
+    pub machine: String,
+    /// The meter that measured the points (`rapl` or `nvml`).
+    pub measured_by: EnergySource,
+    /// Fitted coefficients.
+    pub coefficients: ModelCoefficients,
+    /// Fit quality.
+    pub fit: FitQuality,
+    /// The points fitted (raw samples kept beside the estimate).
+    pub points: Vec<CalibrationPoint>,
+}
+
+/// Why a calibration file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrationError {
+    /// File-system error.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// JSON error, with line and column.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What serde said.
+        message: String,
+    },
+    /// A schema this version does not read.
+    #[error("{}: schema_version {found}, expected {CALIBRATION_SCHEMA_VERSION}", path.display())]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+    },
+    /// Points measured by the model itself.
+    #[error("calibration needs measured energy, got {0:?}")]
+    NotMeasured(EnergySource),
+    /// The fit failed.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+}
+
+impl Calibration {
+    /// Fits `points` measured by `measured_by` on `machine`.
+    pub fn fit(
+        machine: impl Into<String>,
+        measured_by: EnergySource,
+        points: Vec<CalibrationPoint>,
+    ) -> Result<Calibration, CalibrationError> {
+        if !measured_by.is_measured() {
+            return Err(CalibrationError::NotMeasured(measured_by));
+        }
+        let (coefficients, fit) = fit_coefficients(&points)?;
+        Ok(Calibration {
+            schema_version: CALIBRATION_SCHEMA_VERSION,
+            machine: machine.into(),
+            measured_by,
+            coefficients,
+            fit,
+            points,
+        })
+    }
+
+    /// The model these coefficients define, citing `file`.
+    pub fn model(&self, file: &Path) -> EnergyModel {
+        EnergyModel {
+            formula: "E = P_idle*t + e_flop*FLOPs + e_byte*bytes".into(),
+            coefficients: self.coefficients,
+            basis: ModelBasis::Calibrated {
+                file: file.to_path_buf(),
+                machine: self.machine.clone(),
+                measured_by: self.measured_by,
+                fit: self.fit.clone(),
+            },
+        }
+    }
+
+    /// Reads a calibration file.
+    pub fn load(path: &Path) -> Result<Calibration, CalibrationError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CalibrationError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let calibration: Calibration = serde_json::from_str(&text).map_err(|e| CalibrationError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if calibration.schema_version != CALIBRATION_SCHEMA_VERSION {
+            return Err(CalibrationError::Schema {
+                path: path.to_path_buf(),
+                found: calibration.schema_version,
+            });
+        }
+        Ok(calibration)
+    }
+
+    /// Writes atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), CalibrationError> {
+        let io = |source| CalibrationError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let json = serde_json::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        std::fs::write(&temporary, json + "\n").map_err(io)?;
+        std::fs::rename(&temporary, path).map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{Bytes, Flops, Seconds};
+    use proptest::prelude::*;
+
+    const SPR_CPUINFO: &str = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu avx2 fma avx512f amx_tile\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\nflags\t\t: fpu avx2 fma avx512f amx_tile\n";
+
+    #[test]
+    fn defaults_for_a_sapphire_rapids_guest() {
+        let cpu = CpuDescription::parse(SPR_CPUINFO);
+        assert_eq!(cpu.logical_cpus, 2);
+        assert_eq!(cpu.vendor, "GenuineIntel");
+        let model = EnergyModel::published_default(&cpu);
+        let c = model.coefficients;
+        // 0.5 · 350 W / 112 · 2
+        assert!((c.idle_power.get() - 3.125).abs() < 1e-9);
+        // (2.3 pJ + 70/32 pJ) · (10/45)·(0.75/0.9)² = 4.4875 pJ · 0.15432
+        assert!((c.joules_per_flop.0 - 0.692_515e-12).abs() < 1e-16);
+        assert!((c.joules_per_byte.0 - 243.75e-12).abs() < 1e-18);
+        match &model.basis {
+            ModelBasis::Published {
+                node_nm, detected_as, ..
+            } => {
+                assert_eq!(*node_nm, 10.0);
+                assert!(detected_as.contains("Sapphire Rapids"));
+            }
+            other => panic!("unexpected basis {other:?}"),
+        }
+    }
+
+    fn point(t: f64, f: f64, b: f64, c: &ModelCoefficients) -> CalibrationPoint {
+        let work = WorkDone {
+            elapsed: Seconds(t),
+            flops: Flops(f),
+            bytes: Bytes(b),
+        };
+        CalibrationPoint {
+            elapsed: work.elapsed,
+            flops: work.flops,
+            bytes: work.bytes,
+            energy: c.energy(&work),
+        }
+    }
+
+    #[test]
+    fn fit_recovers_exact_coefficients() {
+        let truth = ModelCoefficients {
+            idle_power: Watts(40.0),
+            joules_per_flop: JoulesPerFlop(20e-12),
+            joules_per_byte: JoulesPerByte(150e-12),
+        };
+        let points = vec![
+            point(1.0, 1e12, 1e9, &truth),
+            point(2.0, 1e11, 2e10, &truth),
+            point(0.5, 5e11, 5e8, &truth),
+            point(3.0, 2e12, 4e10, &truth),
+        ];
+        let (fit, quality) = fit_coefficients(&points).unwrap();
+        assert!((fit.idle_power.get() - 40.0).abs() < 1e-6);
+        assert!((fit.joules_per_flop.0 - 20e-12).abs() < 1e-18);
+        assert!((fit.joules_per_byte.0 - 150e-12).abs() < 1e-17);
+        assert!(quality.r_squared > 0.999_999);
+        assert!(quality.pinned_at_zero.is_empty());
+    }
+
+    #[test]
+    fn fit_pins_negative_coefficients_at_zero() {
+        // Energy falls with bytes: the unconstrained fit would make e_byte < 0.
+        let p = |t: f64, b: f64, e: f64| CalibrationPoint {
+            elapsed: Seconds(t),
+            flops: Flops(0.0),
+            bytes: Bytes(b),
+            energy: Joules(e),
+        };
+        let points = vec![p(1.0, 0.0, 10.0), p(2.0, 1.0, 19.0), p(3.0, 2.0, 29.0)];
+        let (fit, quality) = fit_coefficients(&points).unwrap();
+        assert!(fit.joules_per_byte.0 >= 0.0);
+        assert!(quality.pinned_at_zero.contains(&"joules_per_flop".to_string()));
+    }
+
+    #[test]
+    fn fit_rejects_too_few_and_bad_points() {
+        assert_eq!(fit_coefficients(&[]).unwrap_err(), FitError::TooFewPoints(0));
+        let bad = CalibrationPoint {
+            elapsed: Seconds(f64::NAN),
+            flops: Flops(1.0),
+            bytes: Bytes(1.0),
+            energy: Joules(1.0),
+        };
+        assert_eq!(
+            fit_coefficients(&[bad, bad, bad]).unwrap_err(),
+            FitError::BadPoint { index: 0 }
+        );
+        let zero = CalibrationPoint {
+            elapsed: Seconds(0.0),
+            flops: Flops(0.0),
+            bytes: Bytes(0.0),
+            energy: Joules(1.0),
+        };
+        assert_eq!(fit_coefficients(&[zero, zero, zero]).unwrap_err(), FitError::Degenerate);
+    }
+
+    #[test]
+    fn calibration_round_trips_and_reports_parse_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CALIBRATION_FILE);
+        let truth = ModelCoefficients {
+            idle_power: Watts(10.0),
+            joules_per_flop: JoulesPerFlop(1e-11),
+            joules_per_byte: JoulesPerByte(1e-10),
+        };
+        let points = vec![
+            point(1.0, 1e12, 1e9, &truth),
+            point(2.0, 1e11, 2e10, &truth),
+            point(0.5, 5e11, 5e8, &truth),
+        ];
+        let calibration = Calibration::fit("machine-a", EnergySource::Rapl, points).unwrap();
+        calibration.save(&path).unwrap();
+        let loaded = Calibration::load(&path).unwrap();
+        assert_eq!(loaded, calibration);
+        let model = loaded.model(&path);
+        assert!(matches!(model.basis, ModelBasis::Calibrated { .. }));
+
+        std::fs::write(&path, "{\n  \"schema_version\": 1,\n  oops\n}").unwrap();
+        let error = Calibration::load(&path).unwrap_err();
+        assert!(matches!(error, CalibrationError::Parse { line: 3, .. }), "{error}");
+
+        assert!(matches!(
+            Calibration::fit("m", EnergySource::Modeled, vec![]),
+            Err(CalibrationError::NotMeasured(EnergySource::Modeled))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn fit_recovers_nonnegative_truth(
+            idle in 0.0f64..200.0,
+            per_flop_pj in 0.0f64..100.0,
+            per_byte_pj in 0.0f64..500.0,
+            design in proptest::collection::vec((0.01f64..10.0, 0.0f64..1e13, 0.0f64..1e11), 4..12),
+        ) {
+            let truth = ModelCoefficients {
+                idle_power: Watts(idle),
+                joules_per_flop: JoulesPerFlop(per_flop_pj * 1e-12),
+                joules_per_byte: JoulesPerByte(per_byte_pj * 1e-12),
+            };
+            let points: Vec<CalibrationPoint> =
+                design.iter().map(|&(t, f, b)| point(t, f, b, &truth)).collect();
+            if let Ok((fit, quality)) = fit_coefficients(&points) {
+                // Predictions match to within a part in 10^6 of the energies.
+                let scale = points.iter().map(|p| p.energy.get()).fold(1e-9, f64::max);
+                prop_assert!(quality.rms_residual.get() <= 1e-6 * scale);
+                for p in &points {
+                    let work = WorkDone { elapsed: p.elapsed, flops: p.flops, bytes: p.bytes };
+                    prop_assert!((fit.energy(&work).get() - p.energy.get()).abs() <= 1e-5 * scale);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! Figures as data, rendered by `plotters` to SVG text and PNG bytes in memory.
+//!
+//! A figure is a plain value ([`XyChart`] for scatter/line charts, [`BarChart`] for
+//! categorical bars and dot-and-whisker rows); [`render`] turns it into a
+//! [`RenderedFigure`] with both encodings. Nothing here touches the file system.
+//!
+//! Log axes are drawn by plotting `log10(value)` on a linear axis and labelling ticks with
+//! the value, so one drawing path serves every combination of linear and log axes.
+//! Legends live in a panel to the right of the plot area so they never cover data, and
+//! in-plot labels of reference lines are spread apart so they never overlap each other.
+
+mod bars;
+mod xy;
+
+pub use bars::{Bar, BarChart, BarGroup, BarStyle};
+pub use xy::{Band, LineKind, Marker, Point, RefLine, Series, XyChart};
+
+use plotters::prelude::*;
+use serde::Serialize;
+
+/// Why a figure could not be drawn or encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum FigureError {
+    /// plotters failed (most often: no usable font; install `fonts-dejavu-core`).
+    #[error("figure {figure}: drawing failed: {reason} (fonts come from fontconfig; on Debian install fonts-dejavu-core)")]
+    Draw {
+        /// Figure id.
+        figure: String,
+        /// plotters' message.
+        reason: String,
+    },
+    /// The PNG encoder failed.
+    #[error("figure {figure}: PNG encoding failed: {reason}")]
+    Png {
+        /// Figure id.
+        figure: String,
+        /// Encoder message.
+        reason: String,
+    },
+}
+
+/// A figure in both encodings, with the text the page shows beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderedFigure {
+    /// File stem and HTML id, e.g. `roofline`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Caption: what was measured and how, and where reference data come from.
+    pub caption: String,
+    /// SVG document.
+    pub svg: String,
+    /// PNG bytes.
+    #[serde(skip)]
+    pub png: Vec<u8>,
+    /// Pixel size.
+    pub size: (u32, u32),
+}
+
+/// A figure before rendering.
+#[derive(Debug, Clone)]
+pub enum Figure {
+    /// Scatter/line chart.
+    Xy(XyChart),
+    /// Categorical bars or dot-and-whisker rows.
+    Bars(BarChart),
+}
+
+impl Figure {
+    /// Figure id.
+    pub fn id(&self) -> &str {
+        match self {
+            Figure::Xy(c) => &c.id,
+            Figure::Bars(c) => &c.id,
+        }
+    }
+
+    /// Title.
+    pub fn title(&self) -> &str {
+        match self {
+            Figure::Xy(c) => &c.title,
+            Figure::Bars(c) => &c.title,
+        }
+    }
+
+    /// Caption.
+    pub fn caption(&self) -> &str {
+        match self {
+            Figure::Xy(c) => &c.caption,
+            Figure::Bars(c) => &c.caption,
+        }
+    }
+
+    /// Pixel size the figure is drawn at.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Figure::Xy(c) => (c.width, c.height),
+            Figure::Bars(c) => c.size(),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String> {
+        match self {
+            Figure::Xy(c) => xy::draw(c, root),
+            Figure::Bars(c) => bars::draw(c, root),
+        }
+    }
+}
+
+/// Renders a figure to SVG text.
+pub fn render_svg(figure: &Figure) -> Result<String, FigureError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area();
+        figure.draw(&root).map_err(|reason| draw_error(figure, reason))?;
+        root.present().map_err(|e| draw_error(figure, e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Renders a figure to PNG bytes.
+pub fn render_png(figure: &Figure) -> Result<Vec<u8>, FigureError> {
+    let (w, h) = figure.size();
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        figure.draw(&root).map_err(|reason| draw_error(figure, reason))?;
+        root.present().map_err(|e| draw_error(figure, e.to_string()))?;
+    }
+    encode_png(&pixels, w, h).map_err(|reason| FigureError::Png {
+        figure: figure.id().to_string(),
+        reason,
+    })
+}
+
+/// Renders both encodings.
+pub fn render(figure: &Figure) -> Result<RenderedFigure, FigureError> {
+    Ok(RenderedFigure {
+        id: figure.id().to_string(),
+        title: figure.title().to_string(),
+        caption: figure.caption().to_string(),
+        svg: render_svg(figure)?,
+        png: render_png(figure)?,
+        size: figure.size(),
+    })
+}
+
+fn draw_error(figure: &Figure, reason: String) -> FigureError {
+    FigureError::Draw {
+        figure: figure.id().to_string(),
+        reason,
+    }
+}
+
+/// Encodes 8-bit RGB pixels as PNG.
+pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Colour-blind-safe categorical palette (Okabe & Ito 2008, then Tableau 10 extras).
+pub const PALETTE: [RGBColor; 12] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+];
+
+/// Colour `index` of [`PALETTE`], cycling.
+pub fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Text sizes in pixels, tuned for 1200-pixel-wide PNGs.
+pub(crate) mod font {
+    pub const TITLE: u32 = 26;
+    pub const AXIS: u32 = 20;
+    pub const TICK: u32 = 16;
+    pub const LEGEND: u32 = 15;
+    pub const LABEL: u32 = 15;
+    pub const FAMILY: &str = "sans-serif";
+}
+
+/// An axis: label with unit, and scale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Axis {
+    /// Label including the unit, e.g. `performance (GFLOP/s)`.
+    pub label: String,
+    /// Base-10 log scale.
+    pub log: bool,
+    /// Values are years (ticks printed as integers).
+    pub years: bool,
+    /// Fixed range in data units (before any log), else fitted to the data.
+    pub range: Option<(f64, f64)>,
+}
+
+impl Axis {
+    /// A linear axis.
+    pub fn linear(label: impl Into<String>) -> Axis {
+        Axis {
+            label: label.into(),
+            log: false,
+            years: false,
+            range: None,
+        }
+    }
+
+    /// A log10 axis.
+    pub fn log(label: impl Into<String>) -> Axis {
+        Axis {
+            log: true,
+            ..Axis::linear(label)
+        }
+    }
+
+    /// A linear axis of calendar years.
+    pub fn years(label: impl Into<String>) -> Axis {
+        Axis {
+            years: true,
+            ..Axis::linear(label)
+        }
+    }
+
+    /// With a fixed range.
+    pub fn with_range(mut self, low: f64, high: f64) -> Axis {
+        self.range = Some((low, high));
+        self
+    }
+
+    /// Data value to plotting coordinate (`log10` on log axes; `None` if not drawable).
+    pub fn to_plot(&self, value: f64) -> Option<f64> {
+        if !value.is_finite() {
+            return None;
+        }
+        if self.log {
+            (value > 0.0).then(|| value.log10())
+        } else {
+            Some(value)
+        }
+    }
+
+    /// Tick label for a plotting coordinate.
+    pub fn tick(&self, coordinate: f64) -> String {
+        if self.log {
+            format_log_tick(coordinate)
+        } else if self.years {
+            format!("{coordinate:.0}")
+        } else {
+            format_plain(coordinate)
+        }
+    }
+
+    /// The plotting range covering `values` (plotting coordinates), padded, or the fixed one.
+    pub fn plot_range(&self, values: impl Iterator<Item = f64>) -> (f64, f64) {
+        if let Some((lo, hi)) = self.range {
+            let lo = self.to_plot(lo).unwrap_or(0.0);
+            let hi = self.to_plot(hi).unwrap_or(lo + 1.0);
+            return (lo, hi);
+        }
+        let (mut lo, mut hi) = values
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        if !lo.is_finite() {
+            return if self.log { (0.0, 1.0) } else { (0.0, 1.0) };
+        }
+        if self.log {
+            // whole decades keep the ticks on powers of ten
+            lo = (lo - 0.05).floor();
+            hi = (hi + 0.05).ceil();
+            if hi - lo < 1.0 {
+                hi = lo + 1.0;
+            }
+        } else {
+            let span = (hi - lo).max(hi.abs() * 0.1).max(1e-9);
+            lo -= 0.04 * span;
+            hi += 0.04 * span;
+        }
+        (lo, hi)
+    }
+
+    /// How many tick labels to ask plotters for over `range`.
+    pub fn tick_count(&self, range: (f64, f64)) -> usize {
+        if self.log {
+            // one per decade up to 12 decades, then plotters picks every 2nd or 5th
+            ((range.1 - range.0).round() as usize + 1).clamp(2, 13)
+        } else {
+            8
+        }
+    }
+}
+
+/// `10^e` as a compact label: plain numbers from 0.001 to 1000, else `1e6` style.
+pub fn format_log_tick(exponent: f64) -> String {
+    let value = 10f64.powf(exponent);
+    let rounded = exponent.round();
+    if (exponent - rounded).abs() < 1e-6 {
+        let k = rounded as i32;
+        return if (-3..=3).contains(&k) {
+            format_plain(10f64.powi(k))
+        } else {
+            format!("1e{k}")
+        };
+    }
+    let k = value.log10().floor() as i32;
+    if (-3..=3).contains(&k) {
+        format_plain((value * 100.0).round() / 100.0)
+    } else {
+        let mantissa = value / 10f64.powi(k);
+        format!("{mantissa:.1}e{k}")
+    }
+}
+
+/// A number with as few digits as it needs (at most 3 significant).
+pub fn format_plain(value: f64) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
+    let magnitude = value.abs();
+    let text = if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        let decimals = (-magnitude.log10().floor()) as usize + 2;
+        format!("{value:.decimals$}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// Shortens `text` to `max` characters with an ellipsis.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Spreads label positions (pixels, any order) so neighbours are at least `gap` apart,
+/// keeping them inside `[low, high]`. Returns positions in the input order.
+pub fn spread_labels(positions: &[i32], gap: i32, low: i32, high: i32) -> Vec<i32> {
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by_key(|&i| positions[i]);
+    let mut placed = vec![0; positions.len()];
+    let mut previous = i32::MIN / 2;
+    for &i in &order {
+        let y = positions[i].max(previous + gap).max(low);
+        placed[i] = y;
+        previous = y;
+    }
+    // pull back from the bottom edge if the stack overflowed
+    let mut next = high + gap;
+    for &i in order.iter().rev() {
+        if placed[i] > next - gap {
+            placed[i] = next - gap;
+        }
+        next = placed[i];
+    }
+    placed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_read_well() {
+        assert_eq!(format_log_tick(0.0), "1");
+        assert_eq!(format_log_tick(2.0), "100");
+        assert_eq!(format_log_tick(-2.0), "0.01");
+        assert_eq!(format_log_tick(6.0), "1e6");
+        assert_eq!(format_log_tick(-5.0), "1e-5");
+        assert_eq!(format_log_tick(0.30103), "2");
+    }
+
+    #[test]
+    fn labels_are_spread() {
+        let placed = spread_labels(&[100, 105, 300], 16, 0, 400);
+        assert_eq!(placed, vec![100, 116, 300]);
+        let placed = spread_labels(&[395, 398], 16, 0, 400);
+        assert!(placed[0] <= 384 && placed[1] <= 400 && placed[1] - placed[0] >= 16);
+    }
+
+    #[test]
+    fn plain_numbers_drop_trailing_zeros() {
+        assert_eq!(format_plain(1.0), "1");
+        assert_eq!(format_plain(0.001), "0.001");
+        assert_eq!(format_plain(2.5), "2.5");
+        assert_eq!(format_plain(2012.0), "2012");
+    }
+}

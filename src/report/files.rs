@@ -1,0 +1,120 @@
+//! The one place the report touches the file system: loading a run (its samples, the other
+//! backends' runs, a baseline, the reference data) and writing `index.html` and
+//! `figures/<id>.{png,svg}`.
+
+use super::page::{render, Report, ReportError, ReportInput};
+use crate::compare::CompareOptions;
+use crate::store::{write_atomic, RunInfo, SampleRow, Store};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Reads a run's `samples.csv` (empty when the file is absent).
+pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRow>, ReportError> {
+    let path = run_dir.join("samples.csv");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| ReportError::Csv {
+        path: path.clone(),
+        line: 0,
+        reason: e.to_string(),
+    })?;
+    let mut rows = Vec::new();
+    for (i, row) in reader.deserialize::<SampleRow>().enumerate() {
+        rows.push(row.map_err(|e| ReportError::Csv {
+            path: path.clone(),
+            line: e.position().map_or(i as u64 + 2, |p| p.line()),
+            reason: e.to_string(),
+        })?);
+    }
+    Ok(rows)
+}
+
+/// The latest complete run of every other backend with the same machine fingerprint.
+pub fn companions(store: &Store, run: &RunInfo) -> Vec<RunInfo> {
+    let fingerprint = run.meta.machine["fingerprint"].as_str();
+    let (runs, _) = store.list();
+    let mut latest: Vec<RunInfo> = Vec::new();
+    // `list` is sorted oldest first, so later runs replace earlier ones
+    for other in runs {
+        if other.meta.backend == run.meta.backend
+            || !other.is_complete()
+            || fingerprint.is_none()
+            || other.meta.machine["fingerprint"].as_str() != fingerprint
+        {
+            continue;
+        }
+        latest.retain(|r| r.meta.backend != other.meta.backend);
+        latest.push(other);
+    }
+    latest.sort_by(|a, b| a.meta.backend.cmp(&b.meta.backend));
+    latest
+}
+
+/// Where the reference datasets live by default (`$BRAINGAP_DATA_DIR` or the crate's `data/`).
+pub fn default_data_dir() -> PathBuf {
+    super::glue::default_data_dir()
+}
+
+/// Loads everything a report of `run` (an id, `latest`, or a run directory) needs.
+/// `data_dir: None` skips the reference data (history, projections, claims).
+pub fn load_input(
+    results: &Path,
+    run: &str,
+    baseline: Option<&str>,
+    data_dir: Option<&Path>,
+) -> Result<ReportInput, ReportError> {
+    let store = Store::new(results);
+    let info = store.load(run)?;
+    let samples = read_samples(&info.dir)?;
+    let companions = companions(&store, &info);
+    let baseline = match baseline {
+        Some(id) => {
+            let base = store.load(id)?;
+            let base_samples = read_samples(&base.dir)?;
+            Some((base, base_samples))
+        }
+        None => None,
+    };
+    let references = match data_dir {
+        Some(dir) => super::history::from_analysis(dir, Some(&super::page::machine_measured(&info))),
+        None => super::history::References {
+            notes: vec!["reference data skipped".into()],
+            ..Default::default()
+        },
+    };
+    Ok(ReportInput {
+        run: info,
+        samples,
+        companions,
+        baseline,
+        references,
+        compare: CompareOptions::default(),
+    })
+}
+
+/// Writes `out/index.html` and `out/figures/<id>.{png,svg}`; returns the page's path.
+pub fn write_report(report: &Report, out: &Path) -> Result<PathBuf, ReportError> {
+    let figures = out.join("figures");
+    fs::create_dir_all(&figures).map_err(|source| ReportError::Io {
+        path: figures.clone(),
+        source,
+    })?;
+    for figure in &report.figures {
+        write_atomic(&figures.join(format!("{}.png", figure.id)), &figure.png)?;
+        write_atomic(&figures.join(format!("{}.svg", figure.id)), figure.svg.as_bytes())?;
+    }
+    let index = out.join("index.html");
+    write_atomic(&index, report.html.as_bytes())?;
+    Ok(index)
+}
+
+/// Loads `run` from `results`, renders its report with the default reference data and
+/// writes it under `out`; returns the path of `index.html`. What `braingap run` calls at
+/// the end.
+pub fn render_run_report(results: &Path, run: &str, out: &Path) -> Result<PathBuf, ReportError> {
+    let data_dir = default_data_dir();
+    let input = load_input(results, run, None, Some(&data_dir))?;
+    let report = render(&input)?;
+    write_report(&report, out)
+}

@@ -1,0 +1,591 @@
+//! Figures of this machine's measurements, built from `summary.csv` rows: the roofline,
+//! backends side by side, size sweeps and energy.
+
+use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, RefLine, Series, XyChart};
+use crate::store::{RunInfo, SummaryRow};
+use crate::units::si;
+use serde::Serialize;
+
+/// The parts of `meta.machine` the report reads (parsed leniently: a field the JSON lacks
+/// is `None`, so older or hand-made runs still render).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MachineView {
+    /// CPU model.
+    pub cpu_model: Option<String>,
+    /// Fingerprint hash.
+    pub fingerprint: Option<String>,
+    /// Data and unified caches: (level, kind, size of one instance, instances).
+    pub caches: Vec<(u32, String, u64, u64)>,
+    /// Theoretical peak FLOP/s per dtype.
+    pub theoretical_peaks: Vec<(String, f64)>,
+}
+
+impl MachineView {
+    /// Reads the fields from `meta.machine`.
+    pub fn from_json(machine: &serde_json::Value) -> MachineView {
+        let caches = machine["caches"]
+            .as_array()
+            .map(|caches| {
+                caches
+                    .iter()
+                    .filter_map(|c| {
+                        Some((
+                            c["level"].as_u64()? as u32,
+                            c["kind"].as_str()?.to_string(),
+                            c["size_bytes"].as_u64()?,
+                            c["instances"].as_u64().unwrap_or(1),
+                        ))
+                    })
+                    .filter(|(_, kind, _, _)| kind != "Instruction")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let theoretical_peaks = machine["theoretical_peaks"]
+            .as_array()
+            .map(|peaks| {
+                peaks
+                    .iter()
+                    .filter_map(|p| Some((p["dtype"].as_str()?.to_string(), p["flops_per_s"].as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        MachineView {
+            cpu_model: machine["cpu_model"]["value"].as_str().map(str::to_string),
+            fingerprint: machine["fingerprint"].as_str().map(str::to_string),
+            caches,
+            theoretical_peaks,
+        }
+    }
+}
+
+/// A bandwidth ceiling: label, GB/s, and the working-set capacity it holds up to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BandwidthCeiling {
+    /// `L1`, `L2`, `L3`, `DRAM`.
+    pub level: String,
+    /// Attained GB/s.
+    pub gbytes_per_s: f64,
+    /// How it was found.
+    pub source: String,
+}
+
+fn ok_rows(run: &RunInfo) -> impl Iterator<Item = &SummaryRow> {
+    run.summary.iter().filter(|r| r.status == "ok")
+}
+
+fn param(row: &SummaryRow, name: &str) -> Option<f64> {
+    serde_json::from_str::<serde_json::Value>(&row.params).ok()?[name].as_f64()
+}
+
+/// Whether a row is a STREAM size-sweep point (ordinary stores) rather than the bandwidth run.
+pub fn is_stream_sweep(row: &SummaryRow) -> bool {
+    row.kernel == "stream_triad" && param(row, "nontemporal") == Some(0.0)
+}
+
+fn kernel_order(kernel: &str) -> usize {
+    const ORDER: [&str; 13] = [
+        "gemm",
+        "conv2d_nchw",
+        "conv2d_nhwc",
+        "attention",
+        "spmv_synapses",
+        "lif_step",
+        "activation_relu",
+        "activation_gelu",
+        "stream_copy",
+        "stream_scale",
+        "stream_add",
+        "stream_triad",
+        "peak_fma",
+    ];
+    ORDER.iter().position(|k| *k == kernel).unwrap_or(ORDER.len())
+}
+
+fn dtype_marker(dtype: &str) -> Marker {
+    match dtype {
+        "f32" => Marker::Circle,
+        "f64" => Marker::Triangle,
+        "bf16" | "f16" => Marker::Square,
+        _ => Marker::Diamond,
+    }
+}
+
+/// Throughput CI (low, high) of `work` per call from the median-time CI.
+fn rate_ci(work: f64, row: &SummaryRow, scale: f64) -> Option<(f64, f64)> {
+    match (row.ci_low_s, row.ci_high_s) {
+        (Some(lo), Some(hi)) if lo > 0.0 && hi > 0.0 => Some((work / hi / scale, work / lo / scale)),
+        _ => None,
+    }
+}
+
+/// Bandwidth ceilings: DRAM from the non-temporal `stream_triad` run (or the largest
+/// sweep sizes), then one per cache level whose sweep plateau sits at least 15 % above the
+/// next level's — i.e. only where the sweep shows a knee.
+///
+/// A sweep point belongs to a level when its working set (24·n bytes) fits that level's
+/// capacity (one instance's size × the instances the run's threads can use) but not the
+/// level below; the level's ceiling is the best bandwidth among its points.
+pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<BandwidthCeiling> {
+    let threads = run.meta.threads.max(1);
+    let mut sweep: Vec<(f64, f64)> = ok_rows(run)
+        .filter(|r| is_stream_sweep(r))
+        .filter_map(|r| Some((param(r, "n")? * 24.0, r.gbytes_per_s?)))
+        .collect();
+    sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut levels: Vec<(u32, f64)> = machine
+        .caches
+        .iter()
+        .map(|(level, _, size, instances)| (*level, (*size * (*instances).min(threads)) as f64))
+        .collect();
+    levels.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    levels.dedup_by_key(|l| l.0);
+
+    let dram_run = ok_rows(run)
+        .filter(|r| r.kernel == "stream_triad" && param(r, "nontemporal") == Some(1.0))
+        .filter_map(|r| r.gbytes_per_s)
+        .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))));
+    let llc = levels.last().map(|l| l.1);
+    let dram_sweep = llc.and_then(|llc| {
+        sweep
+            .iter()
+            .filter(|(ws, _)| *ws > 2.0 * llc)
+            .map(|p| p.1)
+            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))))
+    });
+    let mut ceilings = Vec::new();
+    let dram = match (dram_run, dram_sweep) {
+        (Some(bw), _) => Some(BandwidthCeiling {
+            level: "DRAM".into(),
+            gbytes_per_s: bw,
+            source: "stream_triad, arrays ≥ 4× LLC, non-temporal stores".into(),
+        }),
+        (None, Some(bw)) => Some(BandwidthCeiling {
+            level: "DRAM".into(),
+            gbytes_per_s: bw,
+            source: "stream_triad sweep, working sets > 2× LLC".into(),
+        }),
+        _ => None,
+    };
+    let mut previous_capacity = 0.0;
+    let mut plateaus: Vec<BandwidthCeiling> = Vec::new();
+    for (level, capacity) in &levels {
+        let best = sweep
+            .iter()
+            .filter(|(ws, _)| *ws > previous_capacity && *ws <= *capacity)
+            .map(|p| p.1)
+            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))));
+        if let Some(bw) = best {
+            plateaus.push(BandwidthCeiling {
+                level: format!("L{level}"),
+                gbytes_per_s: bw,
+                source: format!("stream_triad sweep, working sets ≤ {}", si(*capacity, "B")),
+            });
+        }
+        previous_capacity = *capacity;
+    }
+    // keep a level only if it beats everything slower than it by 15 %
+    let floor_after = |i: usize| -> f64 {
+        plateaus[i + 1..]
+            .iter()
+            .map(|c| c.gbytes_per_s)
+            .chain(dram.as_ref().map(|d| d.gbytes_per_s))
+            .fold(0.0, f64::max)
+    };
+    let keep: Vec<bool> = (0..plateaus.len()).map(|i| plateaus[i].gbytes_per_s > 1.15 * floor_after(i)).collect();
+    for (c, k) in plateaus.into_iter().zip(keep) {
+        if k {
+            ceilings.push(c);
+        }
+    }
+    ceilings.extend(dram);
+    ceilings
+}
+
+/// The roofline of `run`, with points of `companions` (other backends) hollow.
+pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -> XyChart {
+    let mut chart = XyChart::new(
+        "roofline",
+        "Roofline: attained GFLOP/s vs arithmetic intensity",
+        Axis::log("arithmetic intensity (FLOP/byte, compulsory traffic)"),
+        Axis::log("attained performance (GFLOP/s)"),
+    );
+    let mut points: Vec<(usize, &SummaryRow)> = Vec::new();
+    for (i, r) in std::iter::once(run).chain(companions.iter().copied()).enumerate() {
+        for row in ok_rows(r) {
+            if row.kernel != "peak_fma" && !is_stream_sweep(row) && row.flops > 0.0 && row.bytes > 0.0 {
+                if let (Some(_), Some(ai)) = (row.gflops_per_s, row.arithmetic_intensity) {
+                    if ai > 0.0 && ai.is_finite() {
+                        points.push((i, row));
+                    }
+                }
+            }
+        }
+    }
+    let ais: Vec<f64> = points.iter().filter_map(|(_, r)| r.arithmetic_intensity).collect();
+    let mut x_lo = ais.iter().copied().fold(0.05, f64::min) / 2.0;
+    let mut x_hi = ais.iter().copied().fold(50.0, f64::max) * 2.0;
+
+    let mut peaks: Vec<(String, f64)> = ok_rows(run)
+        .filter(|r| r.kernel == "peak_fma")
+        .filter_map(|r| Some((r.dtype.clone(), r.gflops_per_s?)))
+        .collect();
+    peaks.sort_by(|a, b| b.1.total_cmp(&a.1));
+    peaks.dedup_by(|a, b| a.0 == b.0);
+    let ceilings = bandwidth_ceilings(run, machine);
+    let top_peak = peaks.first().map(|p| p.1);
+    let top_bw = ceilings.iter().map(|c| c.gbytes_per_s).fold(0.0, f64::max);
+    if let Some(peak) = top_peak {
+        for c in &ceilings {
+            x_lo = x_lo.min(peak / c.gbytes_per_s / 4.0);
+            x_hi = x_hi.max(peak / c.gbytes_per_s * 4.0);
+        }
+    }
+    let mut color_index = 6;
+    for c in &ceilings {
+        let end_y = top_peak.unwrap_or(c.gbytes_per_s * x_hi);
+        let end_x = (end_y / c.gbytes_per_s).min(x_hi);
+        let mut series = Series::line(
+            format!("{} bandwidth {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")),
+            if c.level == "DRAM" { 11 } else { color_index },
+            LineKind::Solid,
+            vec![Point::new(x_lo, c.gbytes_per_s * x_lo), Point::new(end_x, c.gbytes_per_s * end_x)],
+        );
+        if c.level != "DRAM" {
+            color_index += 1;
+            series.line = LineKind::Dashed;
+        }
+        chart.series.push(series);
+    }
+    for (dtype, gflops) in &peaks {
+        let start = if top_bw > 0.0 { gflops / top_bw } else { x_lo };
+        chart.series.push(Series::line(
+            format!("{dtype} peak, measured {}", si(gflops * 1e9, "FLOP/s")),
+            11,
+            LineKind::Solid,
+            vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
+        ));
+    }
+    let mut theoretical: Vec<(String, f64)> = machine.theoretical_peaks.iter().map(|(d, f)| (d.clone(), f / 1e9)).collect();
+    if theoretical.is_empty() {
+        theoretical = ok_rows(run)
+            .filter_map(|r| Some((r.dtype.clone(), r.theoretical_peak_gflops_per_s?)))
+            .collect();
+        theoretical.sort_by(|a, b| a.0.cmp(&b.0));
+        theoretical.dedup_by(|a, b| a.0 == b.0);
+    }
+    for (dtype, gflops) in theoretical.iter().filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty()) {
+        chart.series.push(Series::line(
+            format!("{dtype} peak, theoretical {}", si(gflops * 1e9, "FLOP/s")),
+            6,
+            LineKind::Dashed,
+            vec![Point::new(x_lo, *gflops), Point::new(x_hi, *gflops)],
+        ));
+    }
+    // kernel points: colour per kernel, marker per dtype, hollow for companion backends
+    let mut keys: Vec<(usize, usize, String, String)> = points
+        .iter()
+        .map(|(i, r)| (*i, kernel_order(&r.kernel), r.kernel.clone(), r.dtype.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut kernels: Vec<String> = keys.iter().map(|k| k.2.clone()).collect();
+    kernels.sort_by_key(|k| kernel_order(k));
+    kernels.dedup();
+    for (run_index, _, kernel, dtype) in &keys {
+        let pts: Vec<Point> = points
+            .iter()
+            .filter(|(i, r)| i == run_index && &r.kernel == kernel && &r.dtype == dtype)
+            .filter_map(|(_, r)| Some(Point::new(r.arithmetic_intensity?, r.gflops_per_s?)))
+            .collect();
+        let backend = if *run_index == 0 {
+            run.meta.backend.clone()
+        } else {
+            companions[run_index - 1].meta.backend.clone()
+        };
+        let mut series = Series::points(
+            if companions.is_empty() {
+                format!("{kernel} {dtype}")
+            } else {
+                format!("{kernel} {dtype} [{backend}]")
+            },
+            kernels.iter().position(|k| k == kernel).unwrap_or(0),
+            dtype_marker(dtype),
+            pts,
+        );
+        series.filled = *run_index == 0;
+        chart.series.push(series);
+    }
+    chart.empty_note = Some("no kernel with both FLOPs and bytes in this run".into());
+    chart.caption = format!(
+        "Every verified benchmark of run {} as a point at its arithmetic intensity (analytic FLOP ÷ compulsory bytes, \
+         METHODS.md) and its attained GFLOP/s at the median time; marker shape = dtype (● f32, ▲ f64), hollow = other \
+         backends' latest runs on this machine. Solid horizontal lines: compute ceilings measured by peak_fma \
+         (register-resident FMA chains). Solid slanted line: DRAM bandwidth measured by STREAM triad; dashed slanted \
+         lines: cache levels where the standard profile's triad size sweep shows a plateau ≥ 15 % above the next level. \
+         Dashed horizontal lines: theoretical peak from the machine fingerprint (cores × clock × SIMD lanes × FMA units × 2).",
+        run.meta.run_id
+    );
+    chart
+}
+
+/// Which throughput a backends chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throughput {
+    /// GFLOP/s of every kernel except STREAM.
+    Compute,
+    /// GB/s of the STREAM kernels.
+    Bandwidth,
+}
+
+/// Backends side by side: one bar per backend (the run and `companions`) per benchmark.
+pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> BarChart {
+    let (id, title, axis) = match metric {
+        Throughput::Compute => (
+            "backends_compute",
+            "Backends side by side: compute throughput",
+            Axis::log("attained GFLOP/s at the median time (log scale)"),
+        ),
+        Throughput::Bandwidth => (
+            "backends_bandwidth",
+            "Backends side by side: memory bandwidth",
+            Axis::log("attained GB/s at the median time (log scale)"),
+        ),
+    };
+    let mut chart = BarChart::new(id, title, axis, BarStyle::Bars);
+    let runs: Vec<&RunInfo> = std::iter::once(run).chain(companions.iter().copied()).collect();
+    let wanted = |r: &SummaryRow| match metric {
+        Throughput::Compute => !r.kernel.starts_with("stream_") && r.flops > 0.0 && r.gflops_per_s.is_some(),
+        Throughput::Bandwidth => r.kernel.starts_with("stream_") && r.gbytes_per_s.is_some(),
+    };
+    for r in &runs {
+        for row in ok_rows(r).filter(|row| wanted(row)) {
+            if !chart.categories.contains(&row.benchmark) {
+                chart.categories.push(row.benchmark.clone());
+            }
+        }
+    }
+    for (i, r) in runs.iter().enumerate() {
+        let values = chart
+            .categories
+            .iter()
+            .map(|name| {
+                let row = ok_rows(r).find(|row| &row.benchmark == name && wanted(row))?;
+                let (value, work) = match metric {
+                    Throughput::Compute => (row.gflops_per_s?, row.flops),
+                    Throughput::Bandwidth => (row.gbytes_per_s?, row.bytes),
+                };
+                let mut bar = Bar::new(value);
+                if let Some((lo, hi)) = rate_ci(work, row, 1e9) {
+                    bar = bar.with_ci(lo, hi);
+                }
+                Some(bar)
+            })
+            .collect();
+        chart.groups.push(BarGroup {
+            label: format!("{} ({})", r.meta.backend, short_id(&r.meta.run_id)),
+            color: i,
+            values,
+        });
+    }
+    chart.empty_note = Some(match metric {
+        Throughput::Compute => "no compute benchmark in this run".into(),
+        Throughput::Bandwidth => "no STREAM benchmark in this run".into(),
+    });
+    chart.caption = format!(
+        "{} per benchmark (kernel/dtype/parameters) at the median time per call, one bar per backend: this run ({}) \
+         and the latest complete run of each other backend on the same machine fingerprint. Whiskers: the bootstrap \
+         95 % CI of the median time (ci_low_s..ci_high_s) turned into throughput. {}",
+        match metric {
+            Throughput::Compute => "Attained GFLOP/s (analytic FLOP per call ÷ median time)",
+            Throughput::Bandwidth => "Attained GB/s (STREAM-convention bytes per call ÷ median time; write-allocate traffic not counted)",
+        },
+        run.meta.backend,
+        if companions.is_empty() {
+            "Only one backend has results on this machine; run `braingap run --backend NAME` to add others."
+        } else {
+            ""
+        }
+    );
+    chart
+}
+
+/// The short form of a run id (its time stamp to the second).
+pub fn short_id(run_id: &str) -> String {
+    run_id.chars().take(15).collect()
+}
+
+/// STREAM triad bandwidth over working-set size, with the cache capacities marked.
+pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
+    let mut chart = XyChart::new(
+        "sweep_stream",
+        "STREAM triad bandwidth vs working set",
+        Axis::log("working set, 3 arrays × n × 8 bytes (bytes)"),
+        Axis::log("attained bandwidth (GB/s)"),
+    );
+    let mut rows: Vec<&SummaryRow> = ok_rows(run).filter(|r| is_stream_sweep(r)).collect();
+    rows.sort_by(|a, b| a.bytes.total_cmp(&b.bytes));
+    let points: Vec<Point> = rows
+        .iter()
+        .filter_map(|r| {
+            let bw = r.gbytes_per_s?;
+            Some(Point {
+                x: r.bytes,
+                y: bw,
+                y_err: rate_ci(r.bytes, r, 1e9),
+            })
+        })
+        .collect();
+    let mut series = Series::points(format!("stream_triad f64 ({})", run.meta.backend), 0, Marker::Circle, points);
+    series.line = LineKind::Solid;
+    chart.series.push(series);
+    if !rows.is_empty() {
+        let threads = run.meta.threads.max(1);
+        for (i, (level, kind, size, instances)) in machine.caches.iter().enumerate() {
+            let capacity = (*size * (*instances).min(threads)) as f64;
+            let short = if kind == "Data" { "d" } else { "" };
+            chart.ref_lines.push(RefLine::vertical(format!("L{level}{short} {}", si(capacity, "B")), capacity, 1 + i));
+        }
+        for c in bandwidth_ceilings(run, machine) {
+            let mut line = RefLine::horizontal(format!("{} plateau {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")), c.gbytes_per_s, 6);
+            line.dashed = true;
+            chart.ref_lines.push(line);
+        }
+    }
+    chart.empty_note = Some("no size sweep in this run: `braingap run --profile standard` adds it".into());
+    chart.caption = "STREAM triad (a = b + q·c, f64, ordinary stores) at working sets doubling from 16 KiB to 1 GiB \
+        (standard profile); bandwidth = 24 bytes per element ÷ median time, whiskers from the bootstrap 95 % CI of \
+        the median. Vertical lines: cache capacities from sysfs (one instance's size × the instances the run's \
+        threads can use); where bandwidth falls past a line is that cache's knee. Horizontal lines: the plateaus \
+        used as roofline ceilings."
+        .into();
+    chart
+}
+
+/// GFLOP/s over problem size for every kernel the run measured at two or more sizes.
+pub fn sweep_compute(run: &RunInfo) -> XyChart {
+    let mut chart = XyChart::new(
+        "sweep_compute",
+        "Throughput vs problem size",
+        Axis::log("problem size: compulsory bytes per call (bytes)"),
+        Axis::log("attained GFLOP/s"),
+    );
+    let mut keys: Vec<(usize, String, String)> = ok_rows(run)
+        .filter(|r| !r.kernel.starts_with("stream_") && r.kernel != "peak_fma" && r.flops > 0.0 && r.bytes > 0.0)
+        .map(|r| (kernel_order(&r.kernel), r.kernel.clone(), r.dtype.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for (i, (_, kernel, dtype)) in keys.iter().enumerate() {
+        let mut rows: Vec<&SummaryRow> = ok_rows(run).filter(|r| &r.kernel == kernel && &r.dtype == dtype).collect();
+        if rows.len() < 2 {
+            continue;
+        }
+        rows.sort_by(|a, b| a.bytes.total_cmp(&b.bytes));
+        let points = rows
+            .iter()
+            .filter_map(|r| {
+                Some(Point {
+                    x: r.bytes,
+                    y: r.gflops_per_s?,
+                    y_err: rate_ci(r.flops, r, 1e9),
+                })
+            })
+            .collect();
+        let mut series = Series::points(format!("{kernel} {dtype}"), i, dtype_marker(dtype), points);
+        series.line = LineKind::Solid;
+        chart.series.push(series);
+    }
+    chart.empty_note = Some("no kernel measured at two or more sizes: `braingap run --profile standard` adds sweeps".into());
+    chart.caption = "Attained GFLOP/s (analytic FLOP ÷ median time) of each kernel measured at several sizes, against \
+        the compulsory bytes one call touches (a size measure common to all kernels; for GEMM 4·(mk + kn + mn) at f32). \
+        Whiskers: bootstrap 95 % CI of the median time."
+        .into();
+    chart
+}
+
+/// Reference lines for the energy chart (FLOP/J, not GFLOP/J).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnergyReference {
+    /// Label, e.g. `human brain, 1e15 FLOP/s at 20 W`.
+    pub label: String,
+    /// FLOP per joule.
+    pub flops_per_joule: f64,
+    /// Plausible range.
+    pub range: Option<(f64, f64)>,
+}
+
+/// The brain's FLOP/J at 20 W with its range (METHODS.md: 1e15 FLOP/s central, 1e13–1e17).
+pub fn brain_energy_reference() -> EnergyReference {
+    EnergyReference {
+        label: "brain: 1e15 FLOP/s ÷ 20 W (range 1e13–1e17)".into(),
+        flops_per_joule: 1e15 / 20.0,
+        range: Some((1e13 / 20.0, 1e17 / 20.0)),
+    }
+}
+
+/// GFLOP/J per benchmark and backend, with its source marked, against the brain and
+/// hardware references.
+pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyReference]) -> BarChart {
+    let mut chart = BarChart::new(
+        "energy",
+        "Energy efficiency: GFLOP per joule",
+        Axis::log("GFLOP per joule (log scale)"),
+        BarStyle::Bars,
+    );
+    let runs: Vec<&RunInfo> = std::iter::once(run).chain(companions.iter().copied()).collect();
+    let with_energy = |r: &SummaryRow| r.gflops_per_joule.is_some() && r.energy_source != "unavailable";
+    let mut categories: Vec<(String, String)> = Vec::new();
+    for r in &runs {
+        for row in ok_rows(r).filter(|row| with_energy(row)) {
+            if !categories.iter().any(|(b, _)| b == &row.benchmark) {
+                categories.push((row.benchmark.clone(), row.energy_source.clone()));
+            }
+        }
+    }
+    chart.categories = categories
+        .iter()
+        .map(|(b, source)| {
+            if source == "modeled" {
+                format!("{b} [MODELED]")
+            } else {
+                format!("{b} [{source}]")
+            }
+        })
+        .collect();
+    for (i, r) in runs.iter().enumerate() {
+        let values = categories
+            .iter()
+            .map(|(name, _)| {
+                let row = ok_rows(r).find(|row| &row.benchmark == name && with_energy(row))?;
+                let mut bar = Bar::new(row.gflops_per_joule?);
+                bar.modeled = row.energy_source == "modeled";
+                Some(bar)
+            })
+            .collect();
+        chart.groups.push(BarGroup {
+            label: format!("{} ({})", r.meta.backend, short_id(&r.meta.run_id)),
+            color: i,
+            values,
+        });
+    }
+    for (i, reference) in references.iter().enumerate() {
+        let mut line = RefLine::vertical(reference.label.clone(), reference.flops_per_joule / 1e9, if i == 0 { 3 } else { 6 + i });
+        line.range = reference.range.map(|(lo, hi)| (lo / 1e9, hi / 1e9));
+        chart.ref_lines.push(line);
+    }
+    let reason = ok_rows(run)
+        .find_map(|r| r.energy_note.clone())
+        .unwrap_or_else(|| "no energy meter attached".into());
+    chart.empty_note = Some(format!("no energy figures in this run: {reason}"));
+    let modeled = runs.iter().flat_map(|r| ok_rows(r)).any(|r| r.energy_source == "modeled");
+    chart.caption = format!(
+        "GFLOP per joule = analytic FLOP per call ÷ energy per call, where energy is the meter's reading over the \
+         sampling window ÷ calls. The source of every bar is in its label: [rapl] = CPU package energy from Linux \
+         powercap, [nvml] = GPU board energy from NVML, [MODELED] = not a measurement but braingap's documented \
+         energy model (drawn pale and outlined){}. Dashed lines: the brain's 5e13 FLOP/J (1e15 FLOP/s ÷ 20 W, shaded \
+         range 1e13–1e17 FLOP/s, Carlsmith 2020) and the hardware references (peak ÷ TDP from the bundled hardware \
+         table, an upper bound on delivered FLOP/J).",
+        if modeled { "; this run has modeled figures" } else { "" }
+    );
+    chart
+}

@@ -1,0 +1,26 @@
+//! Reports: a self-contained HTML page (inline SVG figures, inline CSS, no JavaScript, no
+//! network fetches) plus one PNG and one SVG per figure, all drawn with `plotters`.
+//!
+//! Rendering is pure: [`render`] turns a [`ReportInput`] into a [`Report`] (page string and
+//! figure bytes) without touching the file system. [`files`] is the one place that reads
+//! runs and writes reports; [`render_run_report`] chains the two for `braingap run` and
+//! `braingap report`.
+//!
+//! - [`figures`]: chart values and their SVG/PNG renderers;
+//! - [`measured`]: roofline, backends, size sweeps and energy from `summary.csv` rows;
+//! - [`history`]: history panels, projections, claims and fits as plain data, and
+//!   `history::from_analysis` which fills them from `crate::analysis`;
+//! - [`context`] and [`html`]: the serializable page context and the minijinja template
+//!   (`templates/report.html`, HTML auto-escaped).
+
+pub mod context;
+pub mod figures;
+pub mod files;
+mod glue;
+pub mod history;
+pub mod html;
+pub mod measured;
+mod page;
+
+pub use files::{load_input, render_run_report, write_report};
+pub use page::{machine_measured, render, Report, ReportError, ReportInput};

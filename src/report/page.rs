@@ -1,0 +1,260 @@
+//! From a loaded run (and optional companions, baseline and reference data) to the page and
+//! its figures, in memory.
+
+use super::context::{
+    companion_line, machine_rows, run_context, ComparisonContext, FigureContext, FitContext, PageContext,
+    ProjectionContext, SectionContext, SummaryContext,
+};
+use super::figures::{self, Figure, FigureError, RenderedFigure};
+use super::history::{panel_chart, projection_chart, MachineMeasured, References};
+use super::measured::{self, brain_energy_reference, MachineView, Throughput};
+use crate::compare::{compare_runs, CompareOptions, Comparison, RunSide};
+use crate::store::{RunInfo, SampleRow};
+use chrono::Datelike;
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The results store could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Figure(#[from] FigureError),
+    /// The page template failed.
+    #[error("report template: {0:#}")]
+    Template(#[from] minijinja::Error),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A CSV file could not be parsed.
+    #[error("{}: line {line}: {reason}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Everything a report draws.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// The run reported on.
+    pub run: RunInfo,
+    /// Its raw samples (for the comparison; may be empty).
+    pub samples: Vec<SampleRow>,
+    /// Latest complete runs of other backends on the same machine fingerprint.
+    pub companions: Vec<RunInfo>,
+    /// Baseline run and its samples, with `--baseline`.
+    pub baseline: Option<(RunInfo, Vec<SampleRow>)>,
+    /// History, projections, claims, fits.
+    pub references: References,
+    /// Regression-check settings.
+    pub compare: CompareOptions,
+}
+
+/// A rendered report, not yet written.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `index.html`.
+    pub html: String,
+    /// Figures, in page order.
+    pub figures: Vec<RenderedFigure>,
+    /// The comparison, when a baseline was given.
+    pub comparison: Option<Comparison>,
+}
+
+/// Decimal year of an RFC 3339 time stamp (METHODS.md: year + (day − 1)/days in year).
+pub fn decimal_year(rfc3339: &str) -> Option<f64> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    let year = t.year();
+    let days = if chrono::NaiveDate::from_ymd_opt(year, 12, 31)?.ordinal() == 366 { 366.0 } else { 365.0 };
+    Some(year as f64 + (t.ordinal0() as f64) / days)
+}
+
+/// What the run measured, for this machine's points on the history charts.
+pub fn machine_measured(run: &RunInfo) -> MachineMeasured {
+    let ok = || run.summary.iter().filter(|r| r.status == "ok");
+    let best = |kernel: &str, dtype: &str| {
+        ok().filter(|r| r.kernel == kernel && r.dtype == dtype)
+            .filter_map(|r| r.gflops_per_s)
+            .fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
+            .map(|g| g * 1e9)
+    };
+    let efficient = ok()
+        .filter(|r| r.energy_source != "unavailable")
+        .filter_map(|r| Some((r.gflops_per_joule?, r)))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let view = MachineView::from_json(&run.meta.machine);
+    MachineMeasured {
+        label: view.cpu_model.unwrap_or_else(|| run.meta.device.clone()),
+        year: decimal_year(&run.meta.started_at).unwrap_or(f64::NAN),
+        peak_flops_per_s_f32: best("peak_fma", "f32").or_else(|| best("gemm", "f32")),
+        peak_flops_per_s_f64: best("peak_fma", "f64").or_else(|| best("gemm", "f64")),
+        stream_bytes_per_s: ok()
+            .filter(|r| r.kernel == "stream_triad" && !measured::is_stream_sweep(r))
+            .filter_map(|r| r.gbytes_per_s)
+            .fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
+            .map(|g| g * 1e9),
+        flops_per_joule: efficient.map(|(g, _)| g * 1e9),
+        flops_per_joule_source: efficient.map_or("unavailable".into(), |(_, r)| r.energy_source.clone()),
+        avg_power_w: efficient.and_then(|(_, r)| r.avg_power_w),
+    }
+}
+
+struct Planned {
+    section: &'static str,
+    figure: Figure,
+}
+
+/// Renders the page and every figure. Pure: no file is read or written.
+pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
+    let run = &input.run;
+    let companions: Vec<&RunInfo> = input.companions.iter().collect();
+    let machine = MachineView::from_json(&run.meta.machine);
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut notes_by_section: Vec<(&'static str, String)> = Vec::new();
+
+    planned.push(Planned {
+        section: "roofline",
+        figure: Figure::Xy(measured::roofline(run, &companions, &machine)),
+    });
+    for metric in [Throughput::Compute, Throughput::Bandwidth] {
+        let chart = measured::backends(run, &companions, metric);
+        if chart.categories.is_empty() {
+            notes_by_section.push(("backends", chart.empty_note.clone().unwrap_or_default()));
+        } else {
+            planned.push(Planned {
+                section: "backends",
+                figure: Figure::Bars(chart),
+            });
+        }
+    }
+    for chart in [measured::sweep_stream(run, &machine), measured::sweep_compute(run)] {
+        if chart.has_data() {
+            planned.push(Planned {
+                section: "sweeps",
+                figure: Figure::Xy(chart),
+            });
+        } else {
+            notes_by_section.push(("sweeps", format!("{}: {}", chart.title, chart.empty_note.clone().unwrap_or_default())));
+        }
+    }
+    let mut energy_refs = input.references.energy.clone();
+    if energy_refs.is_empty() {
+        energy_refs.push(brain_energy_reference());
+    }
+    let energy = measured::energy(run, &companions, &energy_refs);
+    if energy.categories.is_empty() {
+        notes_by_section.push(("energy", energy.empty_note.clone().unwrap_or_default()));
+    } else {
+        planned.push(Planned {
+            section: "energy",
+            figure: Figure::Bars(energy),
+        });
+    }
+    for panel in &input.references.panels {
+        planned.push(Planned {
+            section: "history",
+            figure: Figure::Xy(panel_chart(panel)),
+        });
+    }
+    if input.references.panels.is_empty() {
+        notes_by_section.push(("history", "no reference data loaded (see notes)".into()));
+    }
+    if input.references.projections.iter().any(|p| p.year.is_some()) {
+        planned.push(Planned {
+            section: "projections",
+            figure: Figure::Bars(projection_chart(&input.references.projections, super::glue::HORIZON)),
+        });
+    } else {
+        notes_by_section.push(("projections", "no projection to draw (see the table and notes)".into()));
+    }
+
+    let rendered: Vec<RenderedFigure> = planned
+        .par_iter()
+        .map(|p| figures::render(&p.figure))
+        .collect::<Result<_, _>>()?;
+
+    let comparison = input.baseline.as_ref().map(|(base, base_samples)| {
+        compare_runs(
+            &RunSide {
+                run_id: &run.meta.run_id,
+                fingerprint: run.meta.machine["fingerprint"].as_str(),
+                summary: &run.summary,
+                samples: &input.samples,
+            },
+            &RunSide {
+                run_id: &base.meta.run_id,
+                fingerprint: base.meta.machine["fingerprint"].as_str(),
+                summary: &base.summary,
+                samples: base_samples,
+            },
+            &input.compare,
+        )
+    });
+
+    const SECTIONS: [(&str, &str, &str); 6] = [
+        ("roofline", "Roofline", "Where each kernel sits against this machine's measured compute and bandwidth ceilings."),
+        ("backends", "Backends side by side", "Throughput of every benchmark per backend, with the bootstrap CI of the median."),
+        ("sweeps", "Size sweeps", "Throughput against problem size; the cache knees are where bandwidth steps down."),
+        ("energy", "Energy", "Work per joule, with the source of every figure marked, against the brain and the hardware record."),
+        ("history", "History", "Neural networks and hardware over time, with fitted trends, their CIs, the brain's figures and this machine."),
+        ("projections", "Projections", "When each fitted trend reaches its brain figure."),
+    ];
+    let sections = SECTIONS
+        .iter()
+        .map(|(id, title, intro)| SectionContext {
+            id: (*id).into(),
+            title: (*title).into(),
+            intro: (*intro).into(),
+            figures: planned
+                .iter()
+                .zip(&rendered)
+                .filter(|(p, _)| p.section == *id)
+                .map(|(_, f)| FigureContext::from_rendered(f))
+                .collect(),
+            notes: notes_by_section.iter().filter(|(s, _)| s == id).map(|(_, n)| n.clone()).collect(),
+        })
+        .collect();
+
+    let mut summary: Vec<SummaryContext> = run.summary.iter().map(SummaryContext::from_row).collect();
+    summary.extend(companions.iter().flat_map(|c| c.summary.iter().map(SummaryContext::from_row)));
+    let title = match &run.meta.label {
+        Some(label) => format!("braingap report: {label}"),
+        None => format!("braingap report: {} on {}", run.meta.backend, machine.cpu_model.clone().unwrap_or_else(|| run.meta.device.clone())),
+    };
+    let context = PageContext {
+        title,
+        version: env!("CARGO_PKG_VERSION").into(),
+        run: run_context(run),
+        companions: companions.iter().map(|c| companion_line(c)).collect(),
+        machine: machine_rows(&run.meta.machine),
+        any_modeled: summary.iter().any(|s| s.modeled),
+        summary,
+        sections,
+        projections: input.references.projections.iter().map(ProjectionContext::from_row).collect(),
+        claims: input.references.claims.clone(),
+        fits: input.references.fits.iter().map(FitContext::from_row).collect(),
+        comparison: comparison.as_ref().map(ComparisonContext::from_comparison),
+        machine_sentence: input.references.machine_sentence.clone(),
+        notes: input.references.notes.clone(),
+        data_dir: input.references.data_dir.clone(),
+    };
+    let html = super::html::render_page(&context)?;
+    Ok(Report {
+        html,
+        figures: rendered,
+        comparison,
+    })
+}

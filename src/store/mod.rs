@@ -1,0 +1,312 @@
+//! Results on disk, no server: `RESULTS/runs/<run-id>/{meta.json, summary.csv, samples.csv}`.
+//!
+//! Every write is atomic (write a temporary file in the same directory, fsync, rename), and
+//! the runner hands each finished benchmark to [`RunWriter`], which rewrites both CSV files
+//! before the next benchmark starts. A run killed midway therefore keeps everything it
+//! finished, and its `meta.json` still says `running` (shown as incomplete). Run ids start
+//! with the UTC start time, so they sort by time.
+
+pub mod rows;
+
+use crate::error::{Error, Result};
+use crate::measure::{BenchRecord, RecordSink};
+pub use rows::{SampleRow, SummaryRow, SUMMARY_COLUMNS};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of the on-disk layout; bumped when columns or meta keys change meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Run-level metadata stored as `meta.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// Layout version.
+    pub schema_version: u32,
+    /// Run id (the directory name).
+    pub run_id: String,
+    /// `running` until the run ends, then `complete`.
+    pub status: String,
+    /// User label.
+    pub label: Option<String>,
+    /// The command line that started the run.
+    pub command_line: Vec<String>,
+    /// Profile name.
+    pub profile: String,
+    /// Filter regex, if any.
+    pub filter: Option<String>,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Worker threads.
+    pub threads: u64,
+    /// UTC start, RFC 3339.
+    pub started_at: String,
+    /// UTC end, RFC 3339 (absent while running or when killed).
+    pub finished_at: Option<String>,
+    /// Git commit of the braingap build.
+    pub git_commit: Option<String>,
+    /// Benchmarks planned.
+    pub benchmarks_planned: usize,
+    /// Median cost of reading the clock twice, seconds.
+    pub timer_overhead_s: f64,
+    /// Runner settings.
+    pub config: serde_json::Value,
+    /// Machine fingerprint.
+    pub machine: serde_json::Value,
+    /// Meters: attached, unavailable with reasons, model coefficients.
+    pub meters: serde_json::Value,
+}
+
+/// One run as listed by `braingap runs`.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// Metadata.
+    pub meta: RunMeta,
+    /// Rows of `summary.csv` (empty if missing).
+    pub summary: Vec<SummaryRow>,
+    /// The run's directory.
+    pub dir: PathBuf,
+}
+
+impl RunInfo {
+    /// Whether the run ended normally.
+    pub fn is_complete(&self) -> bool {
+        self.meta.status == "complete" && self.meta.finished_at.is_some()
+    }
+}
+
+/// A results directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// The store rooted at `root` (nothing is created until a run starts).
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory holding the runs.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    /// A new run id: UTC start time to the millisecond, then 4 hex digits.
+    pub fn new_run_id() -> String {
+        let now = chrono::Utc::now();
+        let salt = (u64::from(std::process::id()) << 20) ^ u64::from(now.timestamp_subsec_nanos());
+        format!(
+            "{}-{:04x}",
+            now.format("%Y%m%dT%H%M%S%.3fZ"),
+            crate::kernels::inputs::splitmix64(salt) & 0xffff
+        )
+    }
+
+    /// Creates the run directory and its initial `meta.json` (status `running`).
+    pub fn create_run(&self, mut meta: RunMeta, power_timeline: bool) -> Result<RunWriter> {
+        let runs = self.runs_dir();
+        fs::create_dir_all(&runs).map_err(|e| Error::io(&runs, e))?;
+        let mut dir = runs.join(&meta.run_id);
+        let mut attempt = 0;
+        loop {
+            match fs::create_dir(&dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 5 => {
+                    attempt += 1;
+                    meta.run_id = Store::new_run_id();
+                    dir = runs.join(&meta.run_id);
+                }
+                Err(e) => return Err(Error::io(&dir, e)),
+            }
+        }
+        let writer = RunWriter {
+            dir,
+            meta,
+            summary: Vec::new(),
+            samples: Vec::new(),
+            timeline: power_timeline.then(Vec::new),
+        };
+        writer.write_meta()?;
+        writer.write_csvs()?;
+        Ok(writer)
+    }
+
+    /// Lists runs sorted by id (oldest first). Runs that cannot be read are returned as
+    /// errors naming the file and line; the others still list.
+    pub fn list(&self) -> (Vec<RunInfo>, Vec<Error>) {
+        let runs = self.runs_dir();
+        let mut infos = Vec::new();
+        let mut errors = Vec::new();
+        let entries = match fs::read_dir(&runs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (infos, errors),
+            Err(e) => return (infos, vec![Error::io(&runs, e)]),
+        };
+        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        for dir in dirs {
+            match load_run_dir(&dir) {
+                Ok(info) => infos.push(info),
+                Err(e) => errors.push(e),
+            }
+        }
+        (infos, errors)
+    }
+
+    /// Resolves `id` (a run id, `latest`, or a path to a run directory) and loads it.
+    pub fn load(&self, id: &str) -> Result<RunInfo> {
+        let as_path = Path::new(id);
+        if as_path.join("meta.json").is_file() {
+            return load_run_dir(as_path);
+        }
+        if id == "latest" {
+            let (infos, _) = self.list();
+            return infos.into_iter().next_back().ok_or_else(|| Error::NoSuchRun {
+                id: id.into(),
+                results: self.root.clone(),
+            });
+        }
+        let dir = self.runs_dir().join(id);
+        if !dir.join("meta.json").is_file() {
+            return Err(Error::NoSuchRun {
+                id: id.into(),
+                results: self.root.clone(),
+            });
+        }
+        load_run_dir(&dir)
+    }
+}
+
+/// Reads one run directory.
+pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
+    let meta_path = dir.join("meta.json");
+    let text = fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let meta: RunMeta = serde_json::from_str(&text).map_err(|e| Error::Corrupt {
+        path: meta_path.clone(),
+        line: e.line() as u64,
+        reason: e.to_string(),
+    })?;
+    if meta.schema_version != SCHEMA_VERSION {
+        return Err(Error::Corrupt {
+            path: meta_path,
+            line: 0,
+            reason: format!(
+                "schema version {} (this braingap reads {SCHEMA_VERSION})",
+                meta.schema_version
+            ),
+        });
+    }
+    let summary_path = dir.join("summary.csv");
+    let summary = if summary_path.exists() {
+        rows::read_summary(&summary_path)?
+    } else {
+        Vec::new()
+    };
+    Ok(RunInfo {
+        meta,
+        summary,
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// Writes one run: metadata at start and end, both CSVs after every benchmark.
+#[derive(Debug)]
+pub struct RunWriter {
+    dir: PathBuf,
+    meta: RunMeta,
+    summary: Vec<SummaryRow>,
+    samples: Vec<SampleRow>,
+    timeline: Option<Vec<rows::PowerRow>>,
+}
+
+impl RunWriter {
+    /// The run's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.meta.run_id
+    }
+
+    fn write_meta(&self) -> Result<()> {
+        let json = serde_json::to_vec_pretty(&self.meta).expect("meta serializes");
+        write_atomic(&self.dir.join("meta.json"), &json)
+    }
+
+    fn write_csvs(&self) -> Result<()> {
+        write_atomic(
+            &self.dir.join("summary.csv"),
+            &rows::to_csv(&self.summary, SUMMARY_COLUMNS),
+        )?;
+        write_atomic(
+            &self.dir.join("samples.csv"),
+            &rows::to_csv(&self.samples, rows::SAMPLE_COLUMNS),
+        )?;
+        if let Some(timeline) = &self.timeline {
+            write_atomic(
+                &self.dir.join("power_timeline.csv"),
+                &rows::to_csv(timeline, rows::POWER_COLUMNS),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Marks the run complete with its end time.
+    pub fn finish(mut self) -> Result<RunInfo> {
+        self.meta.status = "complete".into();
+        self.meta.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        self.write_meta()?;
+        Ok(RunInfo {
+            meta: self.meta,
+            summary: self.summary,
+            dir: self.dir,
+        })
+    }
+}
+
+impl RecordSink for RunWriter {
+    fn record(&mut self, record: &BenchRecord) -> Result<()> {
+        self.summary.push(SummaryRow::from_record(&self.meta.run_id, record));
+        self.samples.extend(SampleRow::from_record(&self.meta.run_id, record));
+        if let Some(timeline) = &mut self.timeline {
+            timeline.extend(record.energy.timeline.iter().map(|p| rows::PowerRow {
+                benchmark: record.benchmark.clone(),
+                t_s: p.t.0,
+                domain: p.domain.clone(),
+                watts: p.power.0,
+            }));
+        }
+        self.write_csvs()
+    }
+}

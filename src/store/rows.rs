@@ -1,0 +1,348 @@
+//! Row types of `summary.csv` (one row per benchmark, derived estimates) and `samples.csv`
+//! (one row per raw sample, long format), and their CSV encoding.
+
+use crate::error::{Error, Result};
+use crate::kernels::params_json;
+use crate::measure::{BenchRecord, Status};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Columns of `summary.csv`, in order.
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "run_id",
+    "benchmark",
+    "kernel",
+    "backend",
+    "device",
+    "dtype",
+    "threads",
+    "params",
+    "median_s",
+    "ci_low_s",
+    "ci_high_s",
+    "mad_s",
+    "min_s",
+    "max_s",
+    "samples",
+    "iters_per_sample",
+    "outliers",
+    "flops",
+    "bytes",
+    "gflops_per_s",
+    "gbytes_per_s",
+    "arithmetic_intensity",
+    "attainment",
+    "theoretical_peak_gflops_per_s",
+    "clock_ghz_before",
+    "clock_ghz_after",
+    "flops_per_cycle_per_core",
+    "event_kind",
+    "events_per_call",
+    "energy_j",
+    "avg_power_w",
+    "gflops_per_joule",
+    "joules_per_synaptic_event",
+    "energy_source",
+    "energy_note",
+    "instructions",
+    "cycles",
+    "llc_misses",
+    "measured_flops",
+    "measured_bytes",
+    "counters_note",
+    "verification",
+    "status",
+    "reason",
+];
+
+/// Columns of `samples.csv`, in order.
+pub const SAMPLE_COLUMNS: &[&str] = &[
+    "run_id",
+    "benchmark",
+    "backend",
+    "sample",
+    "iterations",
+    "batch_time_s",
+    "time_per_call_s",
+    "outlier",
+];
+
+/// One row of `summary.csv`. Per-call figures: `flops`, `bytes`, `energy_j` are for one call
+/// of the kernel; rates are at the median time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Run id.
+    pub run_id: String,
+    /// `kernel/dtype/params`.
+    pub benchmark: String,
+    /// Kernel name.
+    pub kernel: String,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Element type.
+    pub dtype: String,
+    /// Worker threads.
+    pub threads: u64,
+    /// Parameters, a JSON object of numbers.
+    pub params: String,
+    /// Median time per call.
+    pub median_s: Option<f64>,
+    /// Bootstrap 95% CI of the median, low.
+    pub ci_low_s: Option<f64>,
+    /// Bootstrap 95% CI of the median, high.
+    pub ci_high_s: Option<f64>,
+    /// Median absolute deviation.
+    pub mad_s: Option<f64>,
+    /// Fastest sample.
+    pub min_s: Option<f64>,
+    /// Slowest sample.
+    pub max_s: Option<f64>,
+    /// Number of samples.
+    pub samples: u64,
+    /// Calls per sample.
+    pub iters_per_sample: u64,
+    /// Samples flagged as outliers (kept).
+    pub outliers: u64,
+    /// Analytic FLOP per call.
+    pub flops: f64,
+    /// Analytic compulsory bytes per call.
+    pub bytes: f64,
+    /// GFLOP/s at the median.
+    pub gflops_per_s: Option<f64>,
+    /// GB/s at the median.
+    pub gbytes_per_s: Option<f64>,
+    /// FLOP per byte.
+    pub arithmetic_intensity: Option<f64>,
+    /// Achieved ÷ roofline of this run.
+    pub attainment: Option<f64>,
+    /// Theoretical peak of the dtype.
+    pub theoretical_peak_gflops_per_s: Option<f64>,
+    /// Clock probe before, GHz.
+    pub clock_ghz_before: Option<f64>,
+    /// Clock probe after, GHz.
+    pub clock_ghz_after: Option<f64>,
+    /// FLOP per cycle per core.
+    pub flops_per_cycle_per_core: Option<f64>,
+    /// `synaptic_events`, `spikes` or empty.
+    pub event_kind: Option<String>,
+    /// Events per call.
+    pub events_per_call: Option<f64>,
+    /// Energy per call.
+    pub energy_j: Option<f64>,
+    /// Average power while sampling.
+    pub avg_power_w: Option<f64>,
+    /// GFLOP per joule.
+    pub gflops_per_joule: Option<f64>,
+    /// Joules per synaptic event (spiking kernels).
+    pub joules_per_synaptic_event: Option<f64>,
+    /// `rapl`, `nvml`, `modeled` or `unavailable`.
+    pub energy_source: String,
+    /// Why energy is empty, or how it was modelled.
+    pub energy_note: Option<String>,
+    /// Retired instructions per call (perf counters).
+    pub instructions: Option<f64>,
+    /// Core cycles per call (perf counters).
+    pub cycles: Option<f64>,
+    /// Last-level cache misses per call (perf counters).
+    pub llc_misses: Option<f64>,
+    /// FLOPs per call counted by FP_ARITH_INST_RETIRED, beside the analytic `flops`.
+    pub measured_flops: Option<f64>,
+    /// Bytes per call from memory-controller counters, beside the analytic `bytes`.
+    pub measured_bytes: Option<f64>,
+    /// Why counters are absent.
+    pub counters_note: Option<String>,
+    /// What the reference check compared.
+    pub verification: Option<String>,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+impl SummaryRow {
+    /// Derives the row from a record.
+    pub fn from_record(run_id: &str, r: &BenchRecord) -> SummaryRow {
+        let ok = r.status == Status::Ok;
+        let median = r.median().map(|s| s.0).filter(|_| ok);
+        let per_call_energy = r
+            .energy
+            .energy
+            .filter(|_| ok && r.sampled_calls > 0)
+            .map(|e| e.0 / r.sampled_calls as f64);
+        let events = r.events.filter(|_| ok);
+        let per_call = |total: Option<f64>| {
+            total
+                .filter(|_| ok && r.sampled_calls > 0)
+                .map(|t| t / r.sampled_calls as f64)
+        };
+        SummaryRow {
+            run_id: run_id.to_string(),
+            benchmark: r.benchmark.clone(),
+            kernel: r.spec.kernel_name().to_string(),
+            backend: r.backend.clone(),
+            device: r.device.clone(),
+            dtype: r.spec.dtype.as_str().to_string(),
+            threads: r.threads,
+            params: params_json(&r.params).to_string(),
+            median_s: median,
+            ci_low_s: r.stats.map(|s| s.ci_low).filter(|_| ok),
+            ci_high_s: r.stats.map(|s| s.ci_high).filter(|_| ok),
+            mad_s: r.stats.map(|s| s.mad).filter(|_| ok),
+            min_s: r.stats.map(|s| s.min).filter(|_| ok),
+            max_s: r.stats.map(|s| s.max).filter(|_| ok),
+            samples: r.samples.len() as u64,
+            iters_per_sample: r.iters_per_sample,
+            outliers: r.stats.map_or(0, |s| s.outliers as u64),
+            flops: r.flops.0,
+            bytes: r.bytes.0,
+            gflops_per_s: r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f / 1e9),
+            gbytes_per_s: r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9),
+            arithmetic_intensity: r.spec.arithmetic_intensity(),
+            attainment: r.attainment.filter(|_| ok),
+            theoretical_peak_gflops_per_s: r.theoretical_peak_flops_per_s.map(|p| p / 1e9),
+            clock_ghz_before: r.clock_ghz_before,
+            clock_ghz_after: r.clock_ghz_after,
+            flops_per_cycle_per_core: r.flops_per_cycle_per_core().filter(|_| ok && r.flops.0 > 0.0),
+            event_kind: events.map(|(k, _)| k.as_str().to_string()),
+            events_per_call: events.map(|(_, n)| n),
+            energy_j: per_call_energy,
+            avg_power_w: r.energy.avg_power.map(|w| w.0).filter(|_| ok),
+            gflops_per_joule: per_call_energy
+                .filter(|e| *e > 0.0 && r.flops.0 > 0.0)
+                .map(|e| r.flops.0 / e / 1e9),
+            joules_per_synaptic_event: match (per_call_energy, events) {
+                (Some(e), Some((crate::kernels::EventKind::SynapticEvents, n))) if n > 0.0 => Some(e / n),
+                _ => None,
+            },
+            energy_source: if ok {
+                r.energy.source.as_str().to_string()
+            } else {
+                "unavailable".into()
+            },
+            energy_note: r.energy.reason.clone(),
+            instructions: per_call(r.energy.counters.instructions),
+            cycles: per_call(r.energy.counters.cycles),
+            llc_misses: per_call(r.energy.counters.llc_misses),
+            measured_flops: per_call(r.energy.counters.measured_flops.map(|f| f.0)),
+            measured_bytes: per_call(r.energy.counters.measured_bytes.map(|b| b.0)),
+            counters_note: r.energy.counters.reason.clone(),
+            verification: r.verification.as_ref().map(|v| v.detail.clone()),
+            status: r.status.as_str().to_string(),
+            reason: r.reason.clone(),
+        }
+    }
+}
+
+/// One raw sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRow {
+    /// Run id.
+    pub run_id: String,
+    /// Benchmark name.
+    pub benchmark: String,
+    /// Backend name.
+    pub backend: String,
+    /// 0-based sample index.
+    pub sample: u64,
+    /// Calls in the sample.
+    pub iterations: u64,
+    /// Wall time of the whole sample.
+    pub batch_time_s: f64,
+    /// Time per call.
+    pub time_per_call_s: f64,
+    /// Tukey class (`low_mild`, `high_severe`, ... or empty).
+    pub outlier: String,
+}
+
+impl SampleRow {
+    /// Rows of every sample of a record.
+    pub fn from_record(run_id: &str, r: &BenchRecord) -> Vec<SampleRow> {
+        r.samples
+            .iter()
+            .zip(&r.outliers)
+            .enumerate()
+            .map(|(i, (t, o))| SampleRow {
+                run_id: run_id.to_string(),
+                benchmark: r.benchmark.clone(),
+                backend: r.backend.clone(),
+                sample: i as u64,
+                iterations: r.iters_per_sample,
+                batch_time_s: t.0 * r.iters_per_sample as f64,
+                time_per_call_s: t.0,
+                outlier: o.as_str().to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Columns of `power_timeline.csv`.
+pub const POWER_COLUMNS: &[&str] = &["benchmark", "t_s", "domain", "watts"];
+
+/// One sampled power reading (`braingap run --power-timeline`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerRow {
+    /// Benchmark being sampled.
+    pub benchmark: String,
+    /// Seconds since that benchmark's sampling started.
+    pub t_s: f64,
+    /// Energy domain, e.g. `package-0/package`.
+    pub domain: String,
+    /// Average power over the interval ending at `t_s`.
+    pub watts: f64,
+}
+
+/// Encodes rows as CSV with a header (the header is written even with no rows).
+pub fn to_csv<T: Serialize>(rows: &[T], columns: &[&str]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    writer.write_record(columns).expect("in-memory write");
+    for row in rows {
+        writer.serialize(row).expect("rows serialize");
+    }
+    writer.into_inner().expect("in-memory flush")
+}
+
+/// Reads and validates a `summary.csv`; errors name the file and line.
+pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
+    let corrupt = |line: u64, reason: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| corrupt(0, e.to_string()))?;
+    let headers = reader.headers().map_err(|e| corrupt(1, e.to_string()))?.clone();
+    let missing: Vec<&str> = SUMMARY_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == *c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(corrupt(
+            1,
+            format!("not a braingap summary: missing column(s) {}", missing.join(", ")),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, result) in reader.deserialize::<SummaryRow>().enumerate() {
+        let row = result.map_err(|e| {
+            let line = e.position().map_or(i as u64 + 2, |p| p.line());
+            let reason = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+                    Some(f) => format!("column {}: {}", headers.get(f as usize).unwrap_or("?"), err.kind()),
+                    None => err.to_string(),
+                },
+                _ => e.to_string(),
+            };
+            corrupt(line, reason)
+        })?;
+        if !["ok", "failed", "skipped"].contains(&row.status.as_str()) {
+            return Err(corrupt(
+                i as u64 + 2,
+                format!("column status: unknown value {:?}", row.status),
+            ));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
