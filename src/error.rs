@@ -18,7 +18,7 @@ pub enum Error {
     },
     /// A benchmark needs more memory than is available.
     #[error(
-        "benchmark {benchmark} needs {needed_gib:.2} GiB of buffers but only {available_gib:.2} GiB of memory is available"
+        "benchmark {benchmark} needs {needed_gib:.3} GiB of buffers but only {available_gib:.3} GiB of memory is available"
     )]
     InsufficientMemory {
         /// The benchmark name.

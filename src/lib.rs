@@ -3,9 +3,10 @@
 //!
 //! Dependencies flow one way: [`units`] and [`kernels`] (what is computed and how much work
 //! it is), through [`backends`] and [`meters`] (who computes it, what it costs), to
-//! [`measure`] (the runner and its statistics); then [`store`] (results on disk); the
-//! [`cli`] on top. The measurement core never imports presentation.
+//! [`measure`] (the runner and its statistics); then [`store`] (results on disk) and
+//! [`analysis`] (reference datasets, trend fits, projections, claims); the [`cli`] on top. The measurement core never imports presentation.
 
+pub mod analysis;
 pub mod backends;
 pub mod cli;
 pub mod clock;

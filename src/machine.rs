@@ -112,9 +112,9 @@ pub struct Machine {
     /// Core clock measured by the dependent-imul probe while fingerprinting.
     pub measured_frequency_mhz: Fact<f64>,
     /// Total memory.
-    pub memory_total_bytes: u64,
+    pub memory_total_bytes: Fact<u64>,
     /// Memory available when fingerprinted.
-    pub memory_available_bytes: u64,
+    pub memory_available_bytes: Fact<u64>,
     /// Operating system name and version.
     pub os: Fact<String>,
     /// Kernel version.
@@ -328,26 +328,25 @@ impl Machine {
             .split_whitespace()
             .map(str::to_string)
             .collect();
-        let mut sys = sysinfo::System::new();
-        sys.refresh_memory();
-        sys.refresh_cpu_all();
-        let cpu_model = sys
-            .cpus()
-            .first()
+        let sys = sysinfo::System::new().ok().map(|mut sys| {
+            sys.refresh_memory();
+            sys.refresh_cpu_all();
+            sys
+        });
+        let first_cpu = sys.as_ref().and_then(|s| s.cpus().first());
+        let cpu_model = first_cpu
             .map(|c| c.brand().trim().to_string())
             .filter(|s| !s.is_empty())
             .map(|s| Fact::known(s, "sysinfo"))
             .or_else(|| cpuinfo_field(&cpuinfo, "model name").map(|s| Fact::known(s, "/proc/cpuinfo")))
             .unwrap_or_else(|| Fact::unknown("neither sysinfo nor /proc/cpuinfo name the CPU"));
-        let vendor = sys
-            .cpus()
-            .first()
+        let vendor = first_cpu
             .map(|c| c.vendor_id().to_string())
             .filter(|s| !s.is_empty())
             .map(|s| Fact::known(s, "sysinfo"))
             .unwrap_or_else(|| Fact::unknown("sysinfo reports no vendor id"));
         let physical_cores = Fact::from_option(
-            sysinfo::System::physical_core_count().map(|c| c as u64),
+            sysinfo::System::physical_core_count().ok().map(|c| c as u64),
             "sysinfo",
             "sysinfo cannot count physical cores here",
         );
@@ -403,7 +402,11 @@ impl Machine {
         };
         let rustc = env_fact(env!("BRAINGAP_RUSTC_VERSION"), "build script: rustc --version");
         let git_commit = env_fact(env!("BRAINGAP_GIT_COMMIT"), "build script: git rev-parse HEAD");
-        let memory_total_bytes = sys.total_memory();
+        let memory_total_bytes = Fact::from_option(
+            sys.as_ref().map(|s| s.total_memory()).filter(|&m| m > 0),
+            "sysinfo",
+            "sysinfo cannot read memory here",
+        );
         let fingerprint_text = format!(
             "{}|{}|{}|{:?}|{:?}|{}",
             cpu_model.value.clone().unwrap_or_default(),
@@ -414,7 +417,7 @@ impl Machine {
                 .iter()
                 .map(|c| (c.level, c.size_bytes, c.instances))
                 .collect::<Vec<_>>(),
-            memory_total_bytes >> 30,
+            memory_total_bytes.value.unwrap_or(0) >> 30,
         );
         Machine {
             cpu_model,
@@ -425,14 +428,18 @@ impl Machine {
             reported_frequency_mhz,
             measured_frequency_mhz,
             memory_total_bytes,
-            memory_available_bytes: sys.available_memory(),
+            memory_available_bytes: Fact::from_option(
+                sys.as_ref().map(|s| s.available_memory()).filter(|&m| m > 0),
+                "sysinfo",
+                "sysinfo cannot read memory here",
+            ),
             os: Fact::from_option(
-                sysinfo::System::long_os_version(),
+                sysinfo::System::long_os_version().ok(),
                 "sysinfo",
                 "sysinfo cannot name the OS",
             ),
             kernel: Fact::from_option(
-                sysinfo::System::kernel_version(),
+                sysinfo::System::kernel_version().ok(),
                 "sysinfo",
                 "sysinfo cannot read the kernel version",
             ),
@@ -457,11 +464,12 @@ impl Machine {
             .and_then(|p| p.flops_per_s)
     }
 
-    /// Memory available right now (re-read, for the pre-allocation check).
-    pub fn available_memory_now() -> u64 {
-        let mut sys = sysinfo::System::new();
+    /// Memory available right now (re-read, for the pre-allocation check); `None` when
+    /// sysinfo cannot tell.
+    pub fn available_memory_now() -> Option<u64> {
+        let mut sys = sysinfo::System::new().ok()?;
         sys.refresh_memory();
-        sys.available_memory()
+        Some(sys.available_memory()).filter(|&m| m > 0)
     }
 }
 

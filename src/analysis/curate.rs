@@ -51,11 +51,7 @@ impl RawTable {
         Ok(RawTable { path, rows })
     }
 
-    fn cell<'a>(
-        &self,
-        row: &'a HashMap<String, String>,
-        column: &str,
-    ) -> Result<&'a str, AnalysisError> {
+    fn cell<'a>(&self, row: &'a HashMap<String, String>, column: &str) -> Result<&'a str, AnalysisError> {
         row.get(column)
             .map(String::as_str)
             .ok_or_else(|| AnalysisError::MissingColumn {
@@ -321,17 +317,9 @@ fn openai_2018(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
         // OpenAI's first method (counting operations) is preferred where both exist,
         // as in its appendix; the GPU-time estimate fills in otherwise.
         let (flop, pfs_days, method) = if !raw.cell(row, "FLOP_method1")?.is_empty() {
-            (
-                get("FLOP_method1")?,
-                get("pfs_days_method1_count_ops")?,
-                "count_ops",
-            )
+            (get("FLOP_method1")?, get("pfs_days_method1_count_ops")?, "count_ops")
         } else if !raw.cell(row, "FLOP_method2")?.is_empty() {
-            (
-                get("FLOP_method2")?,
-                get("pfs_days_method2_gpu_time")?,
-                "gpu_time",
-            )
+            (get("FLOP_method2")?, get("pfs_days_method2_gpu_time")?, "gpu_time")
         } else {
             (String::new(), String::new(), "")
         };
@@ -353,11 +341,7 @@ fn openai_2018(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
     })
 }
 
-fn hardware(
-    raw: &RawTable,
-    file: &'static str,
-    date_column: &str,
-) -> Result<CuratedTable, AnalysisError> {
+fn hardware(raw: &RawTable, file: &'static str, date_column: &str) -> Result<CuratedTable, AnalysisError> {
     let header = [
         "name",
         "manufacturer",
@@ -402,9 +386,7 @@ fn hardware(
         ]
         .into_iter()
         .flatten()
-        .fold(None, |acc: Option<f64>, v| {
-            Some(acc.map_or(v, |a| a.max(v)))
-        });
+        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
         let tdp = raw.cell(row, "tdp_W")?;
         rows.push(vec![
             get("name")?,
@@ -423,9 +405,7 @@ fn hardware(
             get("memory_bandwidth_bytes_per_s")?,
             tdp.to_string(),
             ratio_text(raw.cell(row, "fp32_FLOP_per_s")?, tdp),
-            best16
-                .map(|b| ratio_text(&b.to_string(), tdp))
-                .unwrap_or_default(),
+            best16.map(|b| ratio_text(&b.to_string(), tdp)).unwrap_or_default(),
             get("source")?,
         ]);
     }
@@ -512,8 +492,7 @@ mod tests {
             if write {
                 std::fs::write(&path, &table.csv).expect("write curated table");
             }
-            let committed = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(
                 committed == table.csv,
                 "{} differs from its derivation; rerun with BRAINGAP_WRITE_CURATED=1",
@@ -525,13 +504,7 @@ mod tests {
     #[test]
     fn partial_dates_complete_to_midpoints() {
         assert_eq!(complete_date("2007"), ("2007-07-02".to_string(), "year"));
-        assert_eq!(
-            complete_date("2014-08"),
-            ("2014-08-15".to_string(), "month")
-        );
-        assert_eq!(
-            complete_date("2012-09-30"),
-            ("2012-09-30".to_string(), "day")
-        );
+        assert_eq!(complete_date("2014-08"), ("2014-08-15".to_string(), "month"));
+        assert_eq!(complete_date("2012-09-30"), ("2012-09-30".to_string(), "day"));
     }
 }

@@ -8,9 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use polars::prelude::{
-    col, lit, DataFrame, DataType, Expr, IntoLazy, LazyCsvReader, LazyFileListReader, PlRefPath,
-};
+use polars::prelude::{col, lit, DataFrame, DataType, Expr, IntoLazy, LazyCsvReader, LazyFileListReader, PlRefPath};
 use serde::Serialize;
 
 use crate::analysis::error::AnalysisError;
@@ -285,19 +283,13 @@ pub fn resolve_dataset(
     }
     match find_dataset(name_or_path) {
         Some(spec) => Ok((data_dir.join(spec.file), Some(spec))),
-        None if name_or_path.contains('/') || name_or_path.ends_with(".csv") => {
-            Err(AnalysisError::Io {
-                path: as_path.to_path_buf(),
-                message: "no such file".to_string(),
-            })
-        }
+        None if name_or_path.contains('/') || name_or_path.ends_with(".csv") => Err(AnalysisError::Io {
+            path: as_path.to_path_buf(),
+            message: "no such file".to_string(),
+        }),
         None => Err(AnalysisError::UnknownDataset {
             name: name_or_path.to_string(),
-            available: DATASETS
-                .iter()
-                .map(|d| d.name)
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: DATASETS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
         }),
     }
 }
@@ -414,11 +406,7 @@ pub fn load_table(path: &Path, spec: Option<&DatasetSpec>) -> Result<Table, Anal
         .filter(|n| n != ROW_INDEX)
         .collect();
     if let Some(spec) = spec {
-        if let Some(missing) = spec
-            .columns
-            .iter()
-            .find(|c| !headers.iter().any(|h| h == c.name))
-        {
+        if let Some(missing) = spec.columns.iter().find(|c| !headers.iter().any(|h| h == c.name)) {
             return Err(AnalysisError::MissingColumn {
                 path: path.to_path_buf(),
                 column: missing.name.to_string(),
@@ -434,20 +422,10 @@ pub fn load_table(path: &Path, spec: Option<&DatasetSpec>) -> Result<Table, Anal
     for (position, header) in headers.iter().enumerate() {
         let cells: Vec<Option<String>> = frame
             .column(header)
-            .and_then(|c| {
-                c.str()
-                    .map(|s| s.into_iter().map(|v| v.map(str::to_string)).collect())
-            })
+            .and_then(|c| c.str().map(|s| s.iter().map(|v| v.map(str::to_string)).collect()))
             .map_err(|e| polars_error(path, e))?;
         let column_spec = spec.and_then(|s| s.columns.iter().find(|c| c.name == header));
-        columns.push(check_column(
-            path,
-            &lines,
-            position + 1,
-            header,
-            cells,
-            column_spec,
-        )?);
+        columns.push(check_column(path, &lines, position + 1, header, cells, column_spec)?);
     }
     Ok(Table {
         path: path.to_path_buf(),
@@ -589,11 +567,8 @@ impl Table {
             .frame
             .column(name)
             .and_then(|c| {
-                c.str().map(|s| {
-                    s.into_iter()
-                        .map(|v| v.map(|t| t.trim().to_string()))
-                        .collect()
-                })
+                c.str()
+                    .map(|s| s.iter().map(|v| v.map(|t| t.trim().to_string())).collect())
             })
             .map_err(|e| polars_error(&self.path, e))?;
         Ok(cells)
@@ -606,10 +581,7 @@ impl Table {
         let position = self.position(name)?;
         match &self.columns[position] {
             ColumnData::Number(v) | ColumnData::Date(v) => Ok(v.clone()),
-            ColumnData::Bool(v) => Ok(v
-                .iter()
-                .map(|b| b.map(|b| f64::from(u8::from(b))))
-                .collect()),
+            ColumnData::Bool(v) => Ok(v.iter().map(|b| b.map(|b| f64::from(u8::from(b)))).collect()),
             ColumnData::Text(cells) => {
                 let non_empty = || {
                     cells
@@ -619,10 +591,8 @@ impl Table {
                         .filter(|(_, s)| !s.is_empty())
                 };
                 let all_numbers = non_empty().all(|(_, s)| parse_number(s).is_some());
-                let looks_like_dates = !all_numbers
-                    && non_empty()
-                        .next()
-                        .is_some_and(|(_, s)| parse_decimal_year(s).is_some());
+                let looks_like_dates =
+                    !all_numbers && non_empty().next().is_some_and(|(_, s)| parse_decimal_year(s).is_some());
                 let mut values = vec![None; cells.len()];
                 for (row, text) in non_empty() {
                     let parsed = if looks_like_dates {
@@ -667,12 +637,8 @@ impl Table {
                     reason: format!("no column `{}` in {}", clause.column, self.path.display()),
                 });
             }
-            let is_text = matches!(
-                self.columns[self.position(&clause.column)?],
-                ColumnData::Text(_)
-            );
-            let numeric =
-                parse_number(&clause.value).filter(|_| !is_text || clause.op.is_ordering());
+            let is_text = matches!(self.columns[self.position(&clause.column)?], ColumnData::Text(_));
+            let numeric = parse_number(&clause.value).filter(|_| !is_text || clause.op.is_ordering());
             let column = col(clause.column.as_str());
             let e = match numeric {
                 Some(v) => {
@@ -716,10 +682,7 @@ impl Table {
             .map_err(|e| polars_error(&self.path, e))?;
         let index = kept
             .column(ROW_INDEX)
-            .and_then(|c| {
-                c.idx()
-                    .map(|ca| ca.into_iter().flatten().map(|i| i as usize).collect())
-            })
+            .and_then(|c| c.idx().map(|ca| ca.iter().flatten().map(|i| i as usize).collect()))
             .map_err(|e| polars_error(&self.path, e))?;
         Ok(index)
     }
@@ -791,13 +754,11 @@ impl Filter {
             if part.is_empty() {
                 return Err(bad("empty clause".to_string()));
             }
-            if let Some(k) = part
-                .strip_prefix("top ")
-                .or_else(|| part.strip_prefix("top:"))
-            {
-                let k: usize = k.trim().parse().map_err(|_| {
-                    bad(format!("`{part}`: top needs a whole number, as in `top 3`"))
-                })?;
+            if let Some(k) = part.strip_prefix("top ").or_else(|| part.strip_prefix("top:")) {
+                let k: usize = k
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(format!("`{part}`: top needs a whole number, as in `top 3`")))?;
                 if k == 0 {
                     return Err(bad("top 0 keeps nothing".to_string()));
                 }
@@ -813,10 +774,7 @@ impl Filter {
                 ("<", CompareOp::Lt),
                 ("=", CompareOp::Eq),
             ];
-            let Some((at, symbol, op)) = ops
-                .iter()
-                .find_map(|(s, op)| part.find(s).map(|at| (at, *s, *op)))
-            else {
+            let Some((at, symbol, op)) = ops.iter().find_map(|(s, op)| part.find(s).map(|at| (at, *s, *op))) else {
                 return Err(bad(format!("`{part}` has no comparison (== != >= <= > <)")));
             };
             let column = part[..at].trim();
@@ -955,14 +913,11 @@ mod tests {
     #[test]
     fn every_bundled_dataset_loads_against_its_schema() {
         for spec in bundled_datasets() {
-            let table = load_bundled(spec.name, &data_dir())
-                .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+            let table = load_bundled(spec.name, &data_dir()).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
             assert!(!table.is_empty(), "{} is empty", spec.name);
             let sources = table.text("source").unwrap();
             assert!(
-                sources
-                    .iter()
-                    .all(|s| s.as_deref().is_some_and(|s| !s.is_empty())),
+                sources.iter().all(|s| s.as_deref().is_some_and(|s| !s.is_empty())),
                 "{}: row without source",
                 spec.name
             );
@@ -972,19 +927,13 @@ mod tests {
     #[test]
     fn decimal_years_match_epoch_convention() {
         // Epoch's own column in the raw snapshot, for all 515 models.
-        let mut reader =
-            csv::Reader::from_path(data_dir().join("raw/epoch_notable_models_snapshot.csv"))
-                .unwrap();
+        let mut reader = csv::Reader::from_path(data_dir().join("raw/epoch_notable_models_snapshot.csv")).unwrap();
         let mut checked = 0;
         for record in reader.records() {
             let record = record.unwrap();
             let ours = parse_decimal_year(&record[2]).unwrap();
             let theirs: f64 = record[3].parse().unwrap();
-            assert!(
-                (ours - theirs).abs() < 1e-4,
-                "{}: {ours} vs {theirs}",
-                &record[2]
-            );
+            assert!((ours - theirs).abs() < 1e-4, "{}: {ours} vs {theirs}", &record[2]);
             checked += 1;
         }
         assert_eq!(checked, 515);
@@ -994,8 +943,7 @@ mod tests {
     #[test]
     fn schema_violations_name_file_line_and_column() {
         let spec = find_dataset("koomey").unwrap();
-        let header =
-            "machine,year,power_W,computations_per_s,computations_per_kWh,measured_power,source\n";
+        let header = "machine,year,power_W,computations_per_s,computations_per_kWh,measured_power,source\n";
         let (_d, path) = write_temp(
             &format!("{header}A,1950,10,1e3,1e5,false,s\nB,1951,abc,1e3,1e5,false,s\n"),
             "k.csv",
@@ -1032,11 +980,10 @@ mod tests {
         );
 
         let spec = find_dataset("openai_2018").unwrap();
-        let header = "system,date,date_precision,training_compute_FLOP,training_compute_pfs_days,method,in_main_chart,source\n";
+        let header =
+            "system,date,date_precision,training_compute_FLOP,training_compute_pfs_days,method,in_main_chart,source\n";
         let (_d, path) = write_temp(
-            &format!(
-                "{header}A,2012-09-15,month,1e17,,m,true,s\nB,\"2013-13-01\",day,1e18,,m,true,s\n"
-            ),
+            &format!("{header}A,2012-09-15,month,1e17,,m,true,s\nB,\"2013-13-01\",day,1e18,,m,true,s\n"),
             "o.csv",
         );
         let e = load_table(&path, Some(spec)).unwrap_err();
@@ -1108,9 +1055,6 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(
-            matches!(e, AnalysisError::EmptySelection { before: 80, .. }),
-            "{e}"
-        );
+        assert!(matches!(e, AnalysisError::EmptySelection { before: 80, .. }), "{e}");
     }
 }

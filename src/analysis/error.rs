@@ -183,14 +183,15 @@ pub enum AnalysisError {
         before: usize,
     },
     /// A fit failed; `line` names the CSV line of the offending point where known.
-    #[error("{p}{at}: {source}", p = .path.display(), at = .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    #[error("{p}{at}: {fit_error}", p = .path.display(), at = .line.map(|l| format!(":{l}")).unwrap_or_default())]
     Fit {
         /// File the points came from.
         path: PathBuf,
         /// CSV line of the offending point, if the error concerns one point.
         line: Option<usize>,
-        /// The fit error.
-        source: FitError,
+        /// The fit error (shown in the message, deliberately not a `source()`, so that
+        /// `{:#}` error chains print it once).
+        fit_error: FitError,
     },
     /// A fit failed on points not read from a file.
     #[error(transparent)]

@@ -30,7 +30,7 @@ impl Default for BootstrapOptions {
     fn default() -> Self {
         BootstrapOptions {
             resamples: 2_000,
-            seed: 0x0b_ea_1a_9a,
+            seed: 0x0bea_1a9a,
         }
     }
 }
@@ -104,11 +104,7 @@ fn check_xy(x: &[f64], y: &[f64], model: &'static str, needed: usize) -> Result<
     Ok(())
 }
 
-fn log10_positive(
-    values: &[f64],
-    model: &'static str,
-    axis: &'static str,
-) -> Result<Vec<f64>, FitError> {
+fn log10_positive(values: &[f64], model: &'static str, axis: &'static str) -> Result<Vec<f64>, FitError> {
     values
         .iter()
         .enumerate()
@@ -154,11 +150,7 @@ pub fn ols(x: &[f64], y: &[f64]) -> Result<LinearFit, FitError> {
         .sum();
     let (residual_se, slope_se, intercept_se) = if n > 2 {
         let s = (rss / (nf - 2.0)).sqrt();
-        (
-            s,
-            s / sxx.sqrt(),
-            s * (1.0 / nf + x_mean * x_mean / sxx).sqrt(),
-        )
+        (s, s / sxx.sqrt(), s * (1.0 / nf + x_mean * x_mean / sxx).sqrt())
     } else {
         (f64::NAN, f64::NAN, f64::NAN)
     };
@@ -193,11 +185,7 @@ pub fn bootstrap_lines(x: &[f64], y: &[f64], options: BootstrapOptions) -> Vec<(
     let nf = n as f64;
     let x_mean = x.iter().sum::<f64>() / nf;
     let y_mean = y.iter().sum::<f64>() / nf;
-    let points: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .map(|(&a, &b)| (a - x_mean, b - y_mean))
-        .collect();
+    let points: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (a - x_mean, b - y_mean)).collect();
     let mut rng = IndexRng::seed_from_u64(options.seed);
     let mut lines = Vec::with_capacity(options.resamples);
     for _ in 0..options.resamples {
@@ -252,9 +240,7 @@ impl Interval {
 /// cannot exclude no growth at all.
 pub fn doubling_interval(slope: Interval) -> Interval {
     match (slope.lower, slope.upper) {
-        (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0 => {
-            Interval::bounded(LOG10_2 / hi, LOG10_2 / lo)
-        }
+        (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0 => Interval::bounded(LOG10_2 / hi, LOG10_2 / lo),
         (_, Some(hi)) if hi > 0.0 => Interval {
             lower: Some(LOG10_2 / hi),
             upper: None,
@@ -325,9 +311,8 @@ impl ExponentialFit {
         let line = &self.line;
         let log_central = line.intercept + line.slope * x;
         let nf = line.n as f64;
-        let half_width = self.t_critical
-            * line.residual_se
-            * (1.0 + 1.0 / nf + (x - line.x_mean).powi(2) / line.sxx).sqrt();
+        let half_width =
+            self.t_critical * line.residual_se * (1.0 + 1.0 / nf + (x - line.x_mean).powi(2) / line.sxx).sqrt();
         Prediction {
             x,
             central: 10f64.powf(log_central),
@@ -348,23 +333,15 @@ fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
 
 /// Fits an exponential trend; needs 3 points with distinct x and all `y > 0`.
 /// See [`ExponentialFit`] for the statistics.
-pub fn exponential_trend(
-    x: &[f64],
-    y: &[f64],
-    bootstrap: BootstrapOptions,
-) -> Result<ExponentialFit, FitError> {
+pub fn exponential_trend(x: &[f64], y: &[f64], bootstrap: BootstrapOptions) -> Result<ExponentialFit, FitError> {
     check_xy(x, y, "exponential", 3)?;
     let log_y = log10_positive(y, "exponential", "y")?;
     let line = ols(x, &log_y)?;
     let t_critical = student_t_quantile(0.975, (line.n - 2) as f64);
     let slope = line.slope;
-    let slope_ci95_t = Interval::bounded(
-        slope - t_critical * line.slope_se,
-        slope + t_critical * line.slope_se,
-    );
+    let slope_ci95_t = Interval::bounded(slope - t_critical * line.slope_se, slope + t_critical * line.slope_se);
     let bootstrap_lines = bootstrap_lines(x, &log_y, bootstrap);
-    let slope_ci95 =
-        percentile_interval(bootstrap_lines.iter().map(|l| l.0).collect()).unwrap_or(slope_ci95_t);
+    let slope_ci95 = percentile_interval(bootstrap_lines.iter().map(|l| l.0).collect()).unwrap_or(slope_ci95_t);
     let x_min = x.iter().copied().fold(f64::INFINITY, f64::min);
     let x_max = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     Ok(ExponentialFit {
@@ -406,27 +383,15 @@ pub struct PowerLawFit {
 }
 
 /// Fits a power law; see [`PowerLawFit`].
-pub fn power_law(
-    x: &[f64],
-    y: &[f64],
-    bootstrap: BootstrapOptions,
-) -> Result<PowerLawFit, FitError> {
+pub fn power_law(x: &[f64], y: &[f64], bootstrap: BootstrapOptions) -> Result<PowerLawFit, FitError> {
     check_xy(x, y, "power", 3)?;
     let log_x = log10_positive(x, "power", "x")?;
     let log_y = log10_positive(y, "power", "y")?;
     let line = ols(&log_x, &log_y)?;
     let t = student_t_quantile(0.975, (line.n - 2) as f64);
-    let exponent_ci95_t = Interval::bounded(
-        line.slope - t * line.slope_se,
-        line.slope + t * line.slope_se,
-    );
-    let exponent_ci95 = percentile_interval(
-        bootstrap_lines(&log_x, &log_y, bootstrap)
-            .iter()
-            .map(|l| l.0)
-            .collect(),
-    )
-    .unwrap_or(exponent_ci95_t);
+    let exponent_ci95_t = Interval::bounded(line.slope - t * line.slope_se, line.slope + t * line.slope_se);
+    let exponent_ci95 = percentile_interval(bootstrap_lines(&log_x, &log_y, bootstrap).iter().map(|l| l.0).collect())
+        .unwrap_or(exponent_ci95_t);
     Ok(PowerLawFit {
         exponent: line.slope,
         prefactor: 10f64.powf(line.intercept),
@@ -486,8 +451,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         b.swap(col, pivot);
         for row in col + 1..3 {
             let factor = a[row][col] / a[col][col];
-            for k in col..3 {
-                a[row][k] -= factor * a[col][k];
+            let pivot_row = a[col];
+            for (k, cell) in a[row].iter_mut().enumerate().skip(col) {
+                *cell -= factor * pivot_row[k];
             }
             b[row] -= factor * b[col];
         }
@@ -605,11 +571,7 @@ pub fn logistic_fit(x: &[f64], y: &[f64]) -> Result<LogisticFit, FitError> {
         });
     }
     let (jtj, _) = normal_equations(ceiling, rate, midpoint);
-    let s2 = if n > 3 {
-        rss / (n - 3) as f64
-    } else {
-        f64::NAN
-    };
+    let s2 = if n > 3 { rss / (n - 3) as f64 } else { f64::NAN };
     let standard_errors = invert3(jtj)
         .map(|inv| {
             [
@@ -622,10 +584,7 @@ pub fn logistic_fit(x: &[f64], y: &[f64]) -> Result<LogisticFit, FitError> {
     let y_mean = y.iter().sum::<f64>() / n as f64;
     let syy: f64 = y.iter().map(|v| (v - y_mean).powi(2)).sum();
     let ln2 = std::f64::consts::LN_2;
-    let rate_interval = Interval::bounded(
-        rate - 1.96 * standard_errors[1],
-        rate + 1.96 * standard_errors[1],
-    );
+    let rate_interval = Interval::bounded(rate - 1.96 * standard_errors[1], rate + 1.96 * standard_errors[1]);
     // Same monotone map as for log10 slopes, with ln 2 in place of log10 2.
     let scale = ln2 / LOG10_2;
     let doubling_log10 = doubling_interval(rate_interval);
@@ -745,9 +704,7 @@ pub fn piecewise_log_linear(
     let can_break = |at: usize| xs[at - 1] < xs[at];
     let nf = n as f64;
     let rss_floor = (syy_total * 1e-12).max(1e-300);
-    let bic = |rss: f64, breaks: usize| {
-        nf * (rss.max(rss_floor) / nf).ln() + (3 * breaks + 2) as f64 * nf.ln()
-    };
+    let bic = |rss: f64, breaks: usize| nf * (rss.max(rss_floor) / nf).ln() + (3 * breaks + 2) as f64 * nf.ln();
 
     let mut best: Vec<Option<(f64, Vec<usize>)>> = vec![None; max_breaks.min(2) + 1];
     if let Some(rss) = sums.rss(0, n) {
@@ -814,20 +771,13 @@ pub fn piecewise_log_linear(
             doubling_time: LOG10_2 / line.slope,
         });
     }
-    let breakpoints = cuts
-        .iter()
-        .map(|&c| 0.5 * (xs[c - 1] + xs[c]) + x_mean)
-        .collect();
+    let breakpoints = cuts.iter().map(|&c| 0.5 * (xs[c - 1] + xs[c]) + x_mean).collect();
     Ok(PiecewiseFit {
         n,
         breakpoints,
         segments,
         bic_by_breaks,
-        r2: if syy_total > 0.0 {
-            1.0 - rss / syy_total
-        } else {
-            1.0
-        },
+        r2: if syy_total > 0.0 { 1.0 - rss / syy_total } else { 1.0 },
     })
 }
 
@@ -868,7 +818,7 @@ pub fn theil_sen(x: &[f64], y: &[f64]) -> Result<TheilSenFit, FitError> {
             }
         }
     } else {
-        let mut rng = IndexRng::seed_from_u64(0x7e11_5e);
+        let mut rng = IndexRng::seed_from_u64(0x007e_115e);
         for _ in 0..SAMPLED_PAIRS {
             push(rng.index(n), rng.index(n));
         }
@@ -876,11 +826,7 @@ pub fn theil_sen(x: &[f64], y: &[f64]) -> Result<TheilSenFit, FitError> {
     let slope = median(&slopes).ok_or(FitError::AllEqualX { n, value: x[0] })?;
     let residuals: Vec<f64> = x.iter().zip(y).map(|(&xi, &yi)| yi - slope * xi).collect();
     let intercept = median(&residuals).unwrap_or(f64::NAN);
-    Ok(TheilSenFit {
-        n,
-        slope,
-        intercept,
-    })
+    Ok(TheilSenFit { n, slope, intercept })
 }
 
 /// Theil-Sen on `log10 y`: a robust exponential trend. Returns the fit and its doubling
@@ -923,16 +869,9 @@ mod tests {
     fn exact_exponential_recovers_doubling_time() {
         // y doubles every 2 years: log10 y = log10(5) + x·log10(2)/2.
         let x = years(20, 2000.0, 0.5);
-        let y: Vec<f64> = x
-            .iter()
-            .map(|&t| 5.0 * 2f64.powf((t - 2000.0) / 2.0))
-            .collect();
+        let y: Vec<f64> = x.iter().map(|&t| 5.0 * 2f64.powf((t - 2000.0) / 2.0)).collect();
         let fit = exponential_trend(&x, &y, BootstrapOptions::default()).unwrap();
-        assert!(
-            (fit.doubling_time - 2.0).abs() < 1e-9,
-            "{}",
-            fit.doubling_time
-        );
+        assert!((fit.doubling_time - 2.0).abs() < 1e-9, "{}", fit.doubling_time);
         assert!((fit.growth_factor_per_unit - 2f64.sqrt()).abs() < 1e-9);
         assert!((fit.line.r2 - 1.0).abs() < 1e-12);
         let ci = fit.doubling_time_ci95;
@@ -1001,18 +940,10 @@ mod tests {
     fn errors_are_specific() {
         assert!(matches!(
             exponential_trend(&[1.0, 2.0], &[1.0, 2.0], BootstrapOptions::default()),
-            Err(FitError::TooFewPoints {
-                needed: 3,
-                got: 2,
-                ..
-            })
+            Err(FitError::TooFewPoints { needed: 3, got: 2, .. })
         ));
         assert!(matches!(
-            exponential_trend(
-                &[1.0, 2.0, 3.0],
-                &[1.0, 0.0, 2.0],
-                BootstrapOptions::default()
-            ),
+            exponential_trend(&[1.0, 2.0, 3.0], &[1.0, 0.0, 2.0], BootstrapOptions::default()),
             Err(FitError::NonPositive {
                 index: 1,
                 axis: "y",
@@ -1020,19 +951,11 @@ mod tests {
             })
         ));
         assert!(matches!(
-            exponential_trend(
-                &[5.0; 4],
-                &[1.0, 2.0, 3.0, 4.0],
-                BootstrapOptions::default()
-            ),
+            exponential_trend(&[5.0; 4], &[1.0, 2.0, 3.0, 4.0], BootstrapOptions::default()),
             Err(FitError::AllEqualX { n: 4, .. })
         ));
         assert!(matches!(
-            power_law(
-                &[0.0, 1.0, 2.0],
-                &[1.0, 2.0, 3.0],
-                BootstrapOptions::default()
-            ),
+            power_law(&[0.0, 1.0, 2.0], &[1.0, 2.0, 3.0], BootstrapOptions::default()),
             Err(FitError::NonPositive {
                 axis: "x",
                 index: 0,

@@ -94,12 +94,7 @@ fn significant(value: f64) -> String {
     format!("{value:.digits$}")
 }
 
-fn trend_year(
-    data_dir: &Path,
-    dataset: &str,
-    device_type: &str,
-    peak: f64,
-) -> Result<Option<f64>, AnalysisError> {
+fn trend_year(data_dir: &Path, dataset: &str, device_type: &str, peak: f64) -> Result<Option<f64>, AnalysisError> {
     let table = load_bundled(dataset, data_dir)?;
     let series = crate::analysis::datasets::select_series(
         &table,
@@ -126,10 +121,7 @@ fn trend_year(
 
 /// Places `point` against the hardware history and the brain. Pure apart from reading
 /// the bundled `brain_compute`, `species`, `hardware` and `ml_hardware` tables.
-pub fn machine_comparison(
-    point: &MachinePoint,
-    data_dir: &Path,
-) -> Result<MachineComparison, AnalysisError> {
+pub fn machine_comparison(point: &MachinePoint, data_dir: &Path) -> Result<MachineComparison, AnalysisError> {
     let brain_table = load_bundled("brain_compute", data_dir)?;
     let ids = brain_table.text("id")?;
     let central = brain_table.numbers("central_FLOP_per_s")?;
@@ -143,8 +135,7 @@ pub fn machine_comparison(
     let brain_flops = row("carlsmith_central")
         .and_then(|r| central[r])
         .ok_or_else(|| missing("carlsmith_central central_FLOP_per_s"))?;
-    let mechanistic =
-        row("carlsmith_mechanistic").ok_or_else(|| missing("carlsmith_mechanistic row"))?;
+    let mechanistic = row("carlsmith_mechanistic").ok_or_else(|| missing("carlsmith_mechanistic row"))?;
     let brain_range = (
         low[mechanistic].ok_or_else(|| missing("carlsmith_mechanistic low"))?,
         high[mechanistic].ok_or_else(|| missing("carlsmith_mechanistic high"))?,
@@ -173,10 +164,7 @@ pub fn machine_comparison(
         .filter(|p| *p > 0.0);
     let percent = peak.map(|p| 100.0 * p / brain.flops_per_s);
     let percent_range = peak.map(|p| (100.0 * p / brain_range.1, 100.0 * p / brain_range.0));
-    let power_ratio = point
-        .avg_power_w
-        .filter(|w| *w > 0.0)
-        .map(|w| w / brain.power_w);
+    let power_ratio = point.avg_power_w.filter(|w| *w > 0.0).map(|w| w / brain.power_w);
     let efficiency_ratio = point
         .flops_per_joule
         .filter(|e| *e > 0.0)
@@ -299,10 +287,6 @@ mod tests {
             avg_power_w: None,
         };
         let c = machine_comparison(&point, &dir).unwrap();
-        assert!(
-            c.sentence.contains("power not measured: unavailable"),
-            "{}",
-            c.sentence
-        );
+        assert!(c.sentence.contains("power not measured: unavailable"), "{}", c.sentence);
     }
 }

@@ -171,11 +171,7 @@ mod tests {
         let y: Vec<f64> = x.iter().map(|&t| 10f64.powf(t - 2000.0)).collect();
         let fit = exponential_trend(&x, &y, BootstrapOptions::default()).unwrap();
         match crossover(&fit, 1e6, 2100.0) {
-            Crossover::Reached {
-                year,
-                ci95,
-                already,
-            } => {
+            Crossover::Reached { year, ci95, already } => {
                 assert!((year - 2006.0).abs() < 1e-9);
                 assert!(!already);
                 assert!(ci95.contains(2006.0));

@@ -5,13 +5,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::datasets::{
-    load_table, resolve_dataset, select_series, Filter, Selection, Series,
-};
+use crate::analysis::datasets::{load_table, resolve_dataset, select_series, Filter, Selection, Series};
 use crate::analysis::error::{AnalysisError, FitError};
 use crate::analysis::fits::{
-    exponential_trend, logistic_fit, piecewise_log_linear, power_law, theil_sen_exponential,
-    BootstrapOptions, ExponentialFit, Interval, LogisticFit, PiecewiseFit, PowerLawFit, LOG10_2,
+    exponential_trend, logistic_fit, piecewise_log_linear, power_law, theil_sen_exponential, BootstrapOptions,
+    ExponentialFit, Interval, LogisticFit, PiecewiseFit, PowerLawFit, LOG10_2,
 };
 use crate::analysis::projections::{crossover, Crossover};
 
@@ -176,15 +174,13 @@ fn pair(i: Interval) -> [Option<f64>; 2] {
 
 fn fit_error(series: &Series, error: FitError) -> AnalysisError {
     let line = match &error {
-        FitError::NonPositive { index, .. } | FitError::NonFinite { index, .. } => {
-            series.lines.get(*index).copied()
-        }
+        FitError::NonPositive { index, .. } | FitError::NonFinite { index, .. } => series.lines.get(*index).copied(),
         _ => None,
     };
     AnalysisError::Fit {
         path: series.path.clone(),
         line,
-        source: error,
+        fit_error: error,
     }
 }
 
@@ -206,16 +202,10 @@ pub fn run_fit_request(request: &FitRequest, data_dir: &Path) -> Result<FitRepor
     fit_series(&series, request)
 }
 
-fn exponential_report_parts(
-    fit: &ExponentialFit,
-) -> (
-    f64,
-    Option<f64>,
-    [Option<f64>; 2],
-    Option<f64>,
-    [Option<f64>; 2],
-    f64,
-) {
+/// Slope, its standard error and interval, doubling time and interval, R².
+type Headline = (f64, Option<f64>, [Option<f64>; 2], Option<f64>, [Option<f64>; 2], f64);
+
+fn exponential_report_parts(fit: &ExponentialFit) -> Headline {
     (
         fit.slope_log10_per_unit,
         Some(fit.line.slope_se).filter(|v| v.is_finite()),
@@ -256,11 +246,7 @@ pub fn fit_series(series: &Series, request: &FitRequest) -> Result<FitReport, An
             let ln10 = std::f64::consts::LN_10;
             let se = fit.standard_errors[1] / ln10;
             let s = fit.rate / ln10;
-            let (d, dci, r2) = (
-                Some(fit.doubling_time),
-                pair(fit.doubling_time_ci95),
-                fit.r2,
-            );
+            let (d, dci, r2) = (Some(fit.doubling_time), pair(fit.doubling_time_ci95), fit.r2);
             let sci = [Some(s - 1.96 * se), Some(s + 1.96 * se)];
             (
                 FitDetails::Logistic(fit),
@@ -302,29 +288,16 @@ pub fn fit_series(series: &Series, request: &FitRequest) -> Result<FitReport, An
     let (crossover_year, crossover_year_ci95, crossover_status) = match (request.target, &details) {
         (None, _) => (None, None, None),
         (Some(target), FitDetails::Exponential(fit))
-        | (
-            Some(target),
-            FitDetails::Piecewise {
-                last_segment: fit, ..
-            },
-        ) => match crossover(fit, target, request.horizon) {
-            Crossover::Reached {
-                year,
-                ci95,
-                already,
-            } => (
-                Some(year),
-                Some(pair(ci95)),
-                Some(if already {
-                    "already_reached"
-                } else {
-                    "reached"
-                }),
-            ),
-            Crossover::NeverWithinHorizon { .. } => {
-                (None, Some([None, None]), Some("never_within_horizon"))
+        | (Some(target), FitDetails::Piecewise { last_segment: fit, .. }) => {
+            match crossover(fit, target, request.horizon) {
+                Crossover::Reached { year, ci95, already } => (
+                    Some(year),
+                    Some(pair(ci95)),
+                    Some(if already { "already_reached" } else { "reached" }),
+                ),
+                Crossover::NeverWithinHorizon { .. } => (None, Some([None, None]), Some("never_within_horizon")),
             }
-        },
+        }
         (Some(target), FitDetails::Logistic(fit)) => {
             if target < fit.ceiling && target > 0.0 && fit.rate > 0.0 {
                 let year = fit.midpoint - (fit.ceiling / target - 1.0).ln() / fit.rate;
@@ -333,11 +306,7 @@ pub fn fit_series(series: &Series, request: &FitRequest) -> Result<FitReport, An
                     (
                         Some(year),
                         Some([None, None]),
-                        Some(if year <= last {
-                            "already_reached"
-                        } else {
-                            "reached"
-                        }),
+                        Some(if year <= last { "already_reached" } else { "reached" }),
                     )
                 } else {
                     (None, Some([None, None]), Some("never_within_horizon"))
@@ -431,11 +400,7 @@ mod tests {
     /// 5.7 ± 1 month, about the width of the paper's own interval.
     #[test]
     fn reproduces_epoch_deep_learning_era_doubling() {
-        let mut request = FitRequest::new(
-            "training_compute",
-            "publication_date",
-            "training_compute_FLOP",
-        );
+        let mut request = FitRequest::new("training_compute", "publication_date", "training_compute_FLOP");
         request.from = Some(2010.0);
         request.to = Some(2022.2);
         let report = run_fit_request(&request, &data_dir()).unwrap();
@@ -487,20 +452,14 @@ mod tests {
 
     #[test]
     fn every_model_runs_on_bundled_data() {
-        for model in [
-            Model::Exponential,
-            Model::Power,
-            Model::Logistic,
-            Model::Piecewise,
-        ] {
+        for model in [Model::Exponential, Model::Power, Model::Logistic, Model::Piecewise] {
             let mut request = FitRequest::new("koomey", "year", "computations_per_kWh");
             request.model = model;
             request.target = Some(1e16);
             if model == Model::Logistic {
                 continue; // Koomey's data does not saturate; logistic is checked on synthetic data.
             }
-            let report =
-                run_fit_request(&request, &data_dir()).unwrap_or_else(|e| panic!("{model:?}: {e}"));
+            let report = run_fit_request(&request, &data_dir()).unwrap_or_else(|e| panic!("{model:?}: {e}"));
             assert_eq!(report.n, 80);
             assert!(report.r2 > 0.8, "{model:?} {}", report.r2);
         }

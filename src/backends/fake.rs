@@ -87,7 +87,7 @@ impl Prepared for FakePrepared {
         let jitter = 1.0 + 0.02 * (unit(self.seed, self.batches) - 0.5);
         Batch {
             elapsed: Seconds(self.call_time * iters as f64 * jitter),
-            events: self.events_per_call * iters,
+            events: self.events_per_call.saturating_mul(iters),
         }
     }
 }

@@ -45,7 +45,7 @@ pub struct Batch {
 }
 
 /// A benchmark with its buffers allocated and filled.
-pub trait Prepared {
+pub trait Prepared: Send {
     /// Brings the state back to the seeded initial state, runs one call, and checks the
     /// output against the kernel's reference implementation.
     fn verify(&mut self) -> Verification;

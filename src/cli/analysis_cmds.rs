@@ -91,9 +91,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn interval_text(pair: [Option<f64>; 2], scale: f64, digits: usize) -> String {
-    let side = |v: Option<f64>, open: &str| {
-        v.map_or(open.to_string(), |v| format!("{:.digits$}", v * scale))
-    };
+    let side = |v: Option<f64>, open: &str| v.map_or(open.to_string(), |v| format!("{:.digits$}", v * scale));
     format!("[{}, {}]", side(pair[0], "-inf"), side(pair[1], "inf"))
 }
 
@@ -135,9 +133,7 @@ fn render_fit(report: &FitReport) -> String {
     }
     out.push_str(&format!("  R²                  {:.4}\n", report.r2));
     if let Some(t) = report.theil_sen_doubling_time_years {
-        out.push_str(&format!(
-            "  Theil-Sen doubling  {t:.3} years (robust check)\n"
-        ));
+        out.push_str(&format!("  Theil-Sen doubling  {t:.3} years (robust check)\n"));
     }
     if let FitDetails::Piecewise { segmentation, .. } = &report.details {
         for (i, s) in segmentation.segments.iter().enumerate() {
@@ -164,13 +160,8 @@ fn render_fit(report: &FitReport) -> String {
                     ""
                 }
             )),
-            (Some("not_applicable"), _) => {
-                out.push_str("  target: not applicable to a power law over x\n")
-            }
-            _ => out.push_str(&format!(
-                "  never reaches {} within the horizon\n",
-                compact(target)
-            )),
+            (Some("not_applicable"), _) => out.push_str("  target: not applicable to a power law over x\n"),
+            _ => out.push_str(&format!("  never reaches {} within the horizon\n", compact(target))),
         }
     }
     out.push_str(&format!(

@@ -32,7 +32,10 @@ pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let gib = |b: u64| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64);
+    let gib = |b: &Fact<u64>| match b.value {
+        Some(v) => format!("{:.1} GiB", v as f64 / (1u64 << 30) as f64),
+        None => format!("unknown ({})", b.source),
+    };
     let s = &machine.simd;
     let features: Vec<&str> = [
         ("SSE4.2", s.sse4_2),
@@ -74,8 +77,8 @@ pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     writeln!(
         out,
         "memory           {} total, {} available",
-        gib(machine.memory_total_bytes),
-        gib(machine.memory_available_bytes)
+        gib(&machine.memory_total_bytes),
+        gib(&machine.memory_available_bytes)
     )?;
     writeln!(out, "OS               {}", show(&machine.os))?;
     writeln!(out, "kernel           {}", show(&machine.kernel))?;

@@ -2,6 +2,7 @@
 //! here are printed once by `main` and exit with status 2 (bad input); `compare`-style
 //! verdicts return their own exit codes.
 
+pub mod analysis_cmds;
 mod machine_cmd;
 mod progress;
 mod run_cmd;
@@ -31,6 +32,13 @@ pub enum Command {
     Machine(machine_cmd::MachineArgs),
     /// List the runs in a results directory.
     Runs(runs_cmd::RunsArgs),
+    /// Fit a trend (exponential, power, logistic, piecewise) to a dataset's columns, with
+    /// bootstrap CIs, and optionally project when it crosses a target.
+    Fit(analysis_cmds::FitArgs),
+    /// List the bundled reference datasets and their columns.
+    Datasets(analysis_cmds::DatasetsArgs),
+    /// Check the seed report's quantitative claims against the bundled data.
+    Claims(analysis_cmds::ClaimsArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -41,5 +49,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd::run(&args, &mut stdout),
         Command::Machine(args) => machine_cmd::run(&args, &mut stdout),
         Command::Runs(args) => runs_cmd::run(&args, &mut stdout),
+        Command::Fit(args) => analysis_cmds::run_fit(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
+        Command::Datasets(args) => analysis_cmds::run_datasets(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
+        Command::Claims(args) => analysis_cmds::run_claims(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
     }
 }

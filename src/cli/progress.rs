@@ -50,11 +50,14 @@ impl Observer for ProgressObserver {
     fn benchmark_finished(&mut self, record: &BenchRecord) {
         let line = match record.status {
             Status::Ok => {
-                let rate = match (record.flops.0 > 0.0, record.flops_per_s(), record.bytes_per_s()) {
-                    (true, Some(f), _) => crate::units::si(f, "FLOP/s"),
-                    (_, _, Some(b)) => crate::units::si(b, "B/s"),
-                    _ => String::new(),
-                };
+                let mut rate = Vec::new();
+                if let Some(f) = record.flops_per_s().filter(|_| record.flops.0 > 0.0) {
+                    rate.push(crate::units::si(f, "FLOP/s"));
+                }
+                if let Some(b) = record.bytes_per_s().filter(|_| record.bytes.0 > 0.0) {
+                    rate.push(crate::units::si(b, "B/s"));
+                }
+                let rate = rate.join(", ");
                 format!("ok      {} {rate}", record.benchmark)
             }
             Status::Failed => format!(

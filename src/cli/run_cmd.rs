@@ -160,10 +160,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let memory = match args.max_memory_gib {
-        Some(gib) => (gib * (1u64 << 30) as f64) as u64,
+        Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
         None => Machine::available_memory_now(),
     };
-    measure::preflight_memory(&specs, memory)?;
+    match memory {
+        Some(bytes) => measure::preflight_memory(&specs, bytes)?,
+        None => eprintln!("warning: available memory unknown (sysinfo); buffer sizes not checked"),
+    }
 
     let mut meters = if args.backend == "fake" {
         MeterSet::none()

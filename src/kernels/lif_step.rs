@@ -197,8 +197,8 @@ mod tests {
         let (mut v, mut r) = (-60.0f64, 0u32);
         assert!(!k.update_one(&mut v, 1.0, &mut r));
         assert!((v - -59.25).abs() < 1e-12);
-        // Crossing threshold fires and resets.
-        let (mut v, mut r) = (-50.5f64, 0u32);
+        // Crossing threshold fires and resets: -50.2 + 0.05·(-14.8) + 1 = -49.94 ≥ -50.
+        let (mut v, mut r) = (-50.2f64, 0u32);
         assert!(k.update_one(&mut v, 1.0, &mut r));
         assert_eq!((v, r), (-65.0, 2));
         // Refractory neurons hold at reset and count down, even with huge input.

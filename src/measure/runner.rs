@@ -233,10 +233,10 @@ impl Ceilings {
                     Dtype::F64 => &mut self.peak_f64,
                     _ => return,
                 };
-                *slot = slot.max(record.flops_per_s());
+                *slot = max_option(*slot, record.flops_per_s());
             }
             Kernel::Stream(s) if s.op == StreamOp::Triad && s.nontemporal => {
-                self.triad_bytes_per_s = self.triad_bytes_per_s.max(record.bytes_per_s());
+                self.triad_bytes_per_s = max_option(self.triad_bytes_per_s, record.bytes_per_s());
             }
             _ => {}
         }
@@ -258,6 +258,13 @@ impl Ceilings {
             (p, Some(intensity)) => p.min(intensity * self.triad_bytes_per_s?),
         };
         Some(record.flops_per_s()? / roof)
+    }
+}
+
+fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
     }
 }
 
@@ -388,14 +395,17 @@ fn run_one(
     }
 
     observer.phase(Phase::WarmingUp);
-    let warm_start = Instant::now();
+    // Warm up with doubling batches until the batches' own time reaches the warm-up time
+    // (backends report batch time, so a modelled fake warms up as a real backend does);
+    // the batches also calibrate the time per call.
+    let mut warmed = 0.0;
     let mut per_call = f64::INFINITY;
     let mut iters = 1u64;
-    // Warm up with doubling batches; the last batch also calibrates the time per call.
     loop {
         let batch = prepared.run_batch(iters);
+        warmed += batch.elapsed.0;
         per_call = per_call.min(batch.elapsed.0 / iters as f64);
-        if warm_start.elapsed().as_secs_f64() >= config.warmup.0 {
+        if warmed >= config.warmup.0 || iters >= 1 << 40 {
             break;
         }
         iters = iters.saturating_mul(2);

@@ -146,7 +146,8 @@ pub struct FigureContext {
     pub caption: String,
     /// SVG document (inlined; text already escaped by plotters).
     pub svg: String,
-    /// Relative path of the PNG.
+    /// Relative path of the PNG (built from the figure id, a fixed identifier, so the
+    /// template inserts it unescaped).
     pub png_file: String,
     /// Relative path of the SVG.
     pub svg_file: String,

@@ -12,7 +12,7 @@ use super::measured::{brain_energy_reference, EnergyReference};
 use crate::analysis::datasets::{load_bundled, select_series, Filter, Selection, Series};
 use crate::analysis::fits::{exponential_trend, piecewise_log_linear, BootstrapOptions, ExponentialFit};
 use crate::analysis::projections::{brain_targets, crossover, Crossover, Target};
-use crate::analysis::{check_claims, machine_comparison, AnalysisError, MachinePoint};
+use crate::analysis::{check_claims, machine_comparison, AnalysisError, FitError, MachinePoint};
 use std::path::Path;
 
 /// Where the bundled datasets live: `$BRAINGAP_DATA_DIR` or the crate's `data/`.
@@ -175,7 +175,30 @@ fn compact(value: f64) -> String {
     crate::analysis::claims::compact(value)
 }
 
-fn note(refs: &mut References, what: &str, e: AnalysisError) {
+/// Why one part of the references is missing: a dataset or a fit error, as text (the
+/// analysis error types stay the analysis module's business).
+#[derive(Debug)]
+struct GlueError(String);
+
+impl From<AnalysisError> for GlueError {
+    fn from(e: AnalysisError) -> GlueError {
+        GlueError(e.to_string())
+    }
+}
+
+impl From<FitError> for GlueError {
+    fn from(e: FitError) -> GlueError {
+        GlueError(e.to_string())
+    }
+}
+
+impl std::fmt::Display for GlueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn note(refs: &mut References, what: &str, e: impl std::fmt::Display) {
     refs.notes.push(format!("{what}: {e}"));
 }
 
@@ -188,15 +211,11 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     };
 
     // ANN neurons over time (Goodfellow et al. 2016, Fig 1.11)
-    let result = (|| -> Result<(), AnalysisError> {
+    let result = (|| -> Result<(), GlueError> {
         let all = series(data_dir, "networks", "year", "neurons_count", None)?;
         let fitted = series(data_dir, "networks", "year", "neurons_count", Some("in_fig11_trend_fit == true"))
             .unwrap_or_else(|_| all.clone());
-        let fit = exponential_trend(&fitted.x, &fitted.y, BOOTSTRAP).map_err(|e| AnalysisError::Fit {
-            path: fitted.path.clone(),
-            line: None,
-            source: e,
-        })?;
+        let fit = exponential_trend(&fitted.x, &fitted.y, BOOTSTRAP)?;
         let human = target("human_neurons");
         let projection_row = human.as_ref().map(|t| projection("ANN neurons", &fit, t));
         let x_to = projection_row
@@ -239,13 +258,9 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     }
 
     // Connections per neuron (Fig 1.10)
-    let result = (|| -> Result<(), AnalysisError> {
+    let result = (|| -> Result<(), GlueError> {
         let all = series(data_dir, "networks", "year", "connections_per_neuron_ratio", None)?;
-        let fit = exponential_trend(&all.x, &all.y, BOOTSTRAP).map_err(|e| AnalysisError::Fit {
-            path: all.path.clone(),
-            line: None,
-            source: e,
-        })?;
+        let fit = exponential_trend(&all.x, &all.y, BOOTSTRAP)?;
         let references = species_levels(data_dir, "synapses_per_neuron_ratio").unwrap_or_default();
         if let Some(human) = references.iter().find(|r| r.label.to_lowercase().contains("human")) {
             let t = Target {
@@ -279,14 +294,9 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     }
 
     // Training compute with fitted eras
-    let result = (|| -> Result<(), AnalysisError> {
+    let result = (|| -> Result<(), GlueError> {
         let all = series(data_dir, "training_compute", "publication_date", "training_compute_FLOP", None)?;
-        let wrap = |e| AnalysisError::Fit {
-            path: all.path.clone(),
-            line: None,
-            source: e,
-        };
-        let pieces = piecewise_log_linear(&all.x, &all.y, 2, 20).map_err(wrap)?;
+        let pieces = piecewise_log_linear(&all.x, &all.y, 2, 20)?;
         let mut trends = Vec::new();
         for segment in &pieces.segments {
             let (x0, x1) = segment.x_range;
@@ -361,13 +371,14 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     }
 
     // Hardware FLOP/s and FLOP/J over time
-    for (id, title, column, y_label, target_id, mark) in [
+    for (id, title, column, y_label, target_id, trend_name, mark) in [
         (
             "history_hardware",
             "Hardware peak FP32 FLOP/s over time",
             "fp32_FLOP_per_s",
             "peak FP32 FLOP/s",
             "brain_flops",
+            "hardware FP32 FLOP/s",
             machine.and_then(|m| m.peak_flops_per_s_f32.or(m.peak_flops_per_s_f64).map(|v| (m, v, "measured peak"))),
         ),
         (
@@ -376,6 +387,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             "fp32_FLOP_per_J",
             "peak FP32 FLOP/s per watt of TDP (FLOP/J)",
             "brain_flops_per_joule",
+            "hardware FP32 FLOP/J",
             machine.and_then(|m| {
                 m.flops_per_joule.map(|v| {
                     (m, v, if m.flops_per_joule_source == "modeled" { "MODELED" } else { "measured" })
@@ -383,7 +395,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             }),
         ),
     ] {
-        let result = (|| -> Result<(), AnalysisError> {
+        let result = (|| -> Result<(), GlueError> {
             let table = load_bundled("hardware", data_dir)?;
             let types = table.text("type")?;
             let mut kinds: Vec<String> = types.iter().flatten().cloned().collect();
@@ -411,14 +423,10 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                     ..Default::default()
                 },
             )?;
-            let fit = exponential_trend(&everything.x, &everything.y, BOOTSTRAP).map_err(|e| AnalysisError::Fit {
-                path: everything.path.clone(),
-                line: None,
-                source: e,
-            })?;
+            let fit = exponential_trend(&everything.x, &everything.y, BOOTSTRAP)?;
             let brain = target(target_id);
             if let Some(t) = &brain {
-                refs.projections.push(projection(&format!("hardware {column}"), &fit, t));
+                refs.projections.push(projection(trend_name, &fit, t));
             }
             refs.fits.push(fit_row(&format!("hardware {column} (hardware.csv, all types)"), &fit, "hardware.csv"));
             refs.panels.push(HistoryPanel {
@@ -462,7 +470,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
 
     // Hardware lines on the energy chart: best CPU and best GPU FP32 FLOP/J.
     refs.energy.push(brain_energy_reference());
-    let result = (|| -> Result<(), AnalysisError> {
+    let result = (|| -> Result<(), GlueError> {
         let table = load_bundled("hardware", data_dir)?;
         let names = table.text("name")?;
         let types = table.text("type")?;

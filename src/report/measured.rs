@@ -110,6 +110,73 @@ fn dtype_marker(dtype: &str) -> Marker {
     }
 }
 
+/// The parameters of a benchmark name `kernel/dtype/m=512,n=256,k=768` in the kernel's
+/// declaration order (the `params` JSON column is sorted by key).
+fn ordered_params(benchmark: &str) -> Vec<(String, String)> {
+    benchmark
+        .splitn(3, '/')
+        .nth(2)
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+fn abbreviate(param: &str) -> &str {
+    match param {
+        "batch" => "b",
+        "in_channels" => "c",
+        "out_channels" => "k",
+        "height" => "h",
+        "width" => "w",
+        "kernel_h" => "r",
+        "kernel_w" => "s",
+        "stride" => "str",
+        "padding" => "pad",
+        "neurons" => "N",
+        "fan_in" => "fan",
+        "spike_fraction" => "p",
+        "seq_len" => "L",
+        "head_dim" => "d",
+        other => other,
+    }
+}
+
+/// A short row label: `kernel dtype` plus the parameters that differ between the rows of
+/// the same kernel and dtype (abbreviated); STREAM rows show their working set instead.
+/// The tables keep the full `kernel/dtype/params` names.
+pub fn short_labels(rows: &[&SummaryRow]) -> Vec<String> {
+    rows.iter()
+        .map(|row| {
+            if row.kernel.starts_with("stream_") {
+                let nt = if param(row, "nontemporal") == Some(1.0) { ", non-temporal" } else { "" };
+                return format!("{} {} {}{nt}", row.kernel, row.dtype, si(row.bytes, "B"));
+            }
+            let params = ordered_params(&row.benchmark);
+            let siblings: Vec<Vec<(String, String)>> = rows
+                .iter()
+                .filter(|r| r.kernel == row.kernel && r.dtype == row.dtype)
+                .map(|r| ordered_params(&r.benchmark))
+                .collect();
+            let varying: Vec<String> = params
+                .iter()
+                .filter(|(k, v)| {
+                    row.kernel != "peak_fma" && siblings.iter().any(|s| !s.iter().any(|(sk, sv)| sk == k && sv == v))
+                })
+                .map(|(k, v)| format!("{}={v}", abbreviate(k)))
+                .collect();
+            if varying.is_empty() {
+                format!("{} {}", row.kernel, row.dtype)
+            } else {
+                format!("{} {} {}", row.kernel, row.dtype, varying.join(","))
+            }
+        })
+        .collect()
+}
+
 /// Throughput CI (low, high) of `work` per call from the median-time CI.
 fn rate_ci(work: f64, row: &SummaryRow, scale: f64) -> Option<(f64, f64)> {
     match (row.ci_low_s, row.ci_high_s) {
@@ -240,7 +307,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             x_hi = x_hi.max(peak / c.gbytes_per_s * 4.0);
         }
     }
-    let mut color_index = 6;
+    let mut color_index = 7;
     for c in &ceilings {
         let end_y = top_peak.unwrap_or(c.gbytes_per_s * x_hi);
         let end_x = (end_y / c.gbytes_per_s).min(x_hi);
@@ -259,7 +326,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
     for (dtype, gflops) in &peaks {
         let start = if top_bw > 0.0 { gflops / top_bw } else { x_lo };
         chart.series.push(Series::line(
-            format!("{dtype} peak, measured {}", si(gflops * 1e9, "FLOP/s")),
+            format!("{dtype} measured peak {}", si(gflops * 1e9, "FLOP/s")),
             11,
             LineKind::Solid,
             vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
@@ -275,7 +342,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
     }
     for (dtype, gflops) in theoretical.iter().filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty()) {
         chart.series.push(Series::line(
-            format!("{dtype} peak, theoretical {}", si(gflops * 1e9, "FLOP/s")),
+            format!("{dtype} theoretical {}", si(gflops * 1e9, "FLOP/s")),
             6,
             LineKind::Dashed,
             vec![Point::new(x_lo, *gflops), Point::new(x_hi, *gflops)],
@@ -297,23 +364,24 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             .filter(|(i, r)| i == run_index && &r.kernel == kernel && &r.dtype == dtype)
             .filter_map(|(_, r)| Some(Point::new(r.arithmetic_intensity?, r.gflops_per_s?)))
             .collect();
-        let backend = if *run_index == 0 {
-            run.meta.backend.clone()
-        } else {
-            companions[run_index - 1].meta.backend.clone()
-        };
         let mut series = Series::points(
-            if companions.is_empty() {
-                format!("{kernel} {dtype}")
-            } else {
-                format!("{kernel} {dtype} [{backend}]")
-            },
+            format!("{kernel} {dtype}"),
             kernels.iter().position(|k| k == kernel).unwrap_or(0),
             dtype_marker(dtype),
             pts,
         );
         series.filled = *run_index == 0;
+        // one legend entry per kernel and dtype; hollow markers are explained below
+        series.in_legend = !chart.series.iter().any(|s| s.label == series.label && !s.points.is_empty());
         chart.series.push(series);
+    }
+    chart.legend_notes.push("marker: ● f32  ▲ f64".into());
+    if companions.is_empty() {
+        chart.legend_notes.push(format!("backend: {}", run.meta.backend));
+    } else {
+        chart.legend_notes.push(format!("filled: {}", run.meta.backend));
+        let others: Vec<&str> = companions.iter().map(|c| c.meta.backend.as_str()).collect();
+        chart.legend_notes.push(format!("hollow: {}", others.join(", ")));
     }
     chart.empty_note = Some("no kernel with both FLOPs and bytes in this run".into());
     chart.caption = format!(
@@ -357,16 +425,26 @@ pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> B
         Throughput::Compute => !r.kernel.starts_with("stream_") && r.flops > 0.0 && r.gflops_per_s.is_some(),
         Throughput::Bandwidth => r.kernel.starts_with("stream_") && r.gbytes_per_s.is_some(),
     };
+    let mut first_rows: Vec<&SummaryRow> = Vec::new();
     for r in &runs {
         for row in ok_rows(r).filter(|row| wanted(row)) {
-            if !chart.categories.contains(&row.benchmark) {
-                chart.categories.push(row.benchmark.clone());
+            if !first_rows.iter().any(|f| f.benchmark == row.benchmark) {
+                first_rows.push(row);
             }
         }
     }
+    first_rows.sort_by(|a, b| {
+        kernel_order(&a.kernel)
+            .cmp(&kernel_order(&b.kernel))
+            .then(a.kernel.cmp(&b.kernel))
+            .then(a.dtype.cmp(&b.dtype))
+            .then(param(b, "nontemporal").unwrap_or(0.0).total_cmp(&param(a, "nontemporal").unwrap_or(0.0)))
+            .then(a.bytes.total_cmp(&b.bytes))
+    });
+    let names: Vec<String> = first_rows.iter().map(|r| r.benchmark.clone()).collect();
+    chart.categories = short_labels(&first_rows);
     for (i, r) in runs.iter().enumerate() {
-        let values = chart
-            .categories
+        let values = names
             .iter()
             .map(|name| {
                 let row = ok_rows(r).find(|row| &row.benchmark == name && wanted(row))?;
@@ -534,22 +612,28 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
     );
     let runs: Vec<&RunInfo> = std::iter::once(run).chain(companions.iter().copied()).collect();
     let with_energy = |r: &SummaryRow| r.gflops_per_joule.is_some() && r.energy_source != "unavailable";
-    let mut categories: Vec<(String, String)> = Vec::new();
+    let mut first_rows: Vec<&SummaryRow> = Vec::new();
     for r in &runs {
         for row in ok_rows(r).filter(|row| with_energy(row)) {
-            if !categories.iter().any(|(b, _)| b == &row.benchmark) {
-                categories.push((row.benchmark.clone(), row.energy_source.clone()));
+            if !first_rows.iter().any(|f| f.benchmark == row.benchmark) {
+                first_rows.push(row);
             }
         }
     }
-    chart.categories = categories
-        .iter()
-        .map(|(b, source)| {
-            if source == "modeled" {
-                format!("{b} [MODELED]")
-            } else {
-                format!("{b} [{source}]")
-            }
+    first_rows.sort_by(|a, b| {
+        kernel_order(&a.kernel)
+            .cmp(&kernel_order(&b.kernel))
+            .then(a.dtype.cmp(&b.dtype))
+            .then(a.bytes.total_cmp(&b.bytes))
+    });
+    let categories: Vec<(String, String)> =
+        first_rows.iter().map(|r| (r.benchmark.clone(), r.energy_source.clone())).collect();
+    chart.categories = short_labels(&first_rows)
+        .into_iter()
+        .zip(&categories)
+        .map(|(label, (_, source))| {
+            let tag = if source == "modeled" { "[MODELED]".to_string() } else { format!("[{source}]") };
+            format!("{} {tag}", super::figures::truncate(&label, 40))
         })
         .collect();
     for (i, r) in runs.iter().enumerate() {

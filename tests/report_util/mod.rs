@@ -190,7 +190,7 @@ pub fn sample_references(hostile: bool) -> References {
         title: "Artificial neural network size over time".into(),
         y_label: "neurons (units, as each paper counts them)".into(),
         points: points(&networks, None),
-        trends: vec![trend("fit 1958-2014: ×2 every 2.4 yr", 1958.0, 2060.0, 0.125, -244.5, 0.25)],
+        trends: vec![trend("fit 1958-2014: ×2 every 2.5 yr", 1958.0, 2050.0, 0.12, -234.66, 0.25)],
         references: species(&[
             ("roundworm 302", 302.0), ("fruit fly 1.0e5", 1e5), ("honey bee 9.6e5", 9.6e5),
             ("frog 1.6e7", 1.6e7), ("octopus 5.0e8", 5e8), ("human 8.6e10", 8.6e10),

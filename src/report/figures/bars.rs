@@ -4,6 +4,7 @@
 use super::{color, font, spread_labels, truncate, Axis, RefLine};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
 /// Bars or dots.
@@ -86,16 +87,16 @@ pub struct BarChart {
     pub empty_note: Option<String>,
 }
 
-const LEGEND_WIDTH: u32 = 290;
+const LEGEND_WIDTH: u32 = 330;
 
 impl BarChart {
-    /// An empty chart 1200 pixels wide.
+    /// An empty chart 1400 pixels wide.
     pub fn new(id: impl Into<String>, title: impl Into<String>, value_axis: Axis, style: BarStyle) -> BarChart {
         BarChart {
             id: id.into(),
             title: title.into(),
             caption: String::new(),
-            width: 1200,
+            width: 1400,
             value_axis,
             categories: Vec::new(),
             groups: Vec::new(),
@@ -119,8 +120,8 @@ impl BarChart {
     }
 
     fn label_width(&self) -> u32 {
-        let longest = self.categories.iter().map(|c| c.chars().count().min(44)).max().unwrap_or(8) as u32;
-        (longest * font::TICK * 56 / 100 + 16).clamp(80, 420)
+        let longest = self.categories.iter().map(|c| c.chars().count().min(52)).max().unwrap_or(8) as u32;
+        (longest * font::TICK * 56 / 100 + 16).clamp(80, 470)
     }
 }
 
@@ -136,7 +137,10 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         .flat_map(|g| g.values.iter().flatten())
         .flat_map(|b| [Some(b.value), b.low, b.high])
         .flatten()
-        .chain(chart.ref_lines.iter().map(|r| r.value))
+        .chain(chart.ref_lines.iter().flat_map(|r| {
+            let (lo, hi) = r.range.unwrap_or((r.value, r.value));
+            [r.value, lo, hi]
+        }))
         .filter_map(|v| axis.to_plot(v))
         .collect::<Vec<_>>();
     let x_range = axis.plot_range(values.into_iter());
@@ -183,7 +187,7 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         }
         let (lx, ly) = ctx.backend_coord(&(x_range.0, row_y(i)));
         let style = TextStyle::from((font::FAMILY, font::TICK).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(truncate(category, 44), (lx - 8, ly), style)).map_err(err)?;
+        root.draw(&Text::new(truncate(category, 52), (lx - 8, ly), style)).map_err(err)?;
     }
 
     for line in &chart.ref_lines {
@@ -277,7 +281,7 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         legend_area
             .draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color(group.color).filled()))
             .map_err(err)?;
-        legend_area.draw(&Text::new(truncate(&group.label, 30), (42, y), text_style.clone())).map_err(err)?;
+        legend_area.draw(&Text::new(truncate(&group.label, 36), (42, y), text_style.clone())).map_err(err)?;
         y += row;
     }
     let any_modeled = chart.groups.iter().flat_map(|g| g.values.iter().flatten()).any(|b| b.modeled);
@@ -313,7 +317,7 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         legend_area
             .draw(&PathElement::new(vec![(21, ly), (30, ly)], ShapeStyle::from(&c).stroke_width(2)))
             .map_err(err)?;
-        legend_area.draw(&Text::new(truncate(&line.label, 30), (42, ly), text_style.clone())).map_err(err)?;
+        legend_area.draw(&Text::new(truncate(&line.label, 36), (42, ly), text_style.clone())).map_err(err)?;
     }
     Ok(())
 }

@@ -159,7 +159,7 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String
         let mut encoder = png::Encoder::new(&mut out, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
+        encoder.set_compression(png::Compression::Default);
         let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
         writer.write_image_data(rgb).map_err(|e| e.to_string())?;
     }
@@ -280,11 +280,14 @@ impl Axis {
             return if self.log { (0.0, 1.0) } else { (0.0, 1.0) };
         }
         if self.log {
-            // whole decades keep the ticks on powers of ten
-            lo = (lo - 0.05).floor();
-            hi = (hi + 0.05).ceil();
+            // pad by a tenth of a decade; ticks still land on powers of ten
+            let pad = (0.04 * (hi - lo)).max(0.1);
+            lo -= pad;
+            hi += pad;
             if hi - lo < 1.0 {
-                hi = lo + 1.0;
+                let mid = 0.5 * (lo + hi);
+                lo = mid - 0.5;
+                hi = mid + 0.5;
             }
         } else {
             let span = (hi - lo).max(hi.abs() * 0.1).max(1e-9);
@@ -297,8 +300,14 @@ impl Axis {
     /// How many tick labels to ask plotters for over `range`.
     pub fn tick_count(&self, range: (f64, f64)) -> usize {
         if self.log {
-            // one per decade up to 12 decades, then plotters picks every 2nd or 5th
-            ((range.1 - range.0).round() as usize + 1).clamp(2, 13)
+            // one per decade up to 12 decades (plotters then steps by 2 or 5 decades);
+            // short spans get intermediate ticks
+            let decades = range.1 - range.0;
+            if decades < 2.5 {
+                6
+            } else {
+                (decades.floor() as usize + 1).clamp(3, 13)
+            }
         } else {
             8
         }

@@ -3,6 +3,7 @@
 use super::{color, font, spread_labels, truncate, Axis};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
 /// Marker drawn at each point.
@@ -174,6 +175,8 @@ pub struct XyChart {
     pub series: Vec<Series>,
     /// Text shown in the plot when there is nothing to draw.
     pub empty_note: Option<String>,
+    /// Extra lines at the foot of the legend (e.g. what marker shapes mean).
+    pub legend_notes: Vec<String>,
 }
 
 impl XyChart {
@@ -191,6 +194,7 @@ impl XyChart {
             ref_lines: Vec::new(),
             series: Vec::new(),
             empty_note: None,
+            legend_notes: Vec::new(),
         }
     }
 
@@ -200,7 +204,7 @@ impl XyChart {
     }
 }
 
-const LEGEND_WIDTH: u32 = 290;
+const LEGEND_WIDTH: u32 = 330;
 
 pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
@@ -364,13 +368,18 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
     let (plot_x0, plot_y0) = ctx.backend_coord(&(x_range.0, y_range.1));
     let (plot_x1, plot_y1) = ctx.backend_coord(&(x_range.1, y_range.0));
     let gap = font::LABEL as i32 + 3;
-    let wanted: Vec<i32> = h_labels.iter().map(|(y, _, _)| y - gap / 2 - 2).collect();
+    let wanted: Vec<i32> = h_labels.iter().map(|(y, _, _)| y - gap / 2 - 3).collect();
     let placed = spread_labels(&wanted, gap, plot_y0 + gap / 2, plot_y1 - gap / 2);
     for ((_, text, c), y) in h_labels.iter().zip(placed) {
+        let text = truncate(text, 60);
+        let width = (text.chars().count() as u32 * font::LABEL * 58 / 100) as i32 + 8;
+        let half = font::LABEL as i32 / 2 + 1;
+        root.draw(&Rectangle::new([(plot_x0 + 4, y - half), (plot_x0 + 4 + width, y + half)], WHITE.mix(0.85).filled()))
+            .map_err(err)?;
         let style = TextStyle::from((font::FAMILY, font::LABEL).into_font())
             .color(c)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(truncate(text, 60), (plot_x0 + 8, y), style)).map_err(err)?;
+        root.draw(&Text::new(text, (plot_x0 + 8, y), style)).map_err(err)?;
     }
     // Labels of vertical lines: rotated would be hard to read; write them at the top,
     // spread horizontally.
@@ -449,6 +458,7 @@ fn draw_legend<DB: DrawingBackend>(chart: &XyChart, area: &DrawingArea<DB, Shift
     for b in &chart.bands {
         entries.push((b.label.clone(), None, Some(b)));
     }
+    let max_rows = max_rows.saturating_sub(chart.legend_notes.len()).max(1);
     let hidden = entries.len().saturating_sub(max_rows);
     let shown = if hidden > 0 { max_rows - 1 } else { entries.len() };
     for (label, series, band) in entries.iter().take(shown) {
@@ -479,11 +489,16 @@ fn draw_legend<DB: DrawingBackend>(chart: &XyChart, area: &DrawingArea<DB, Shift
         } else if let Some(b) = band {
             area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color(b.color).mix(0.25).filled()))?;
         }
-        area.draw(&Text::new(truncate(label, 30), (42, y), text_style.clone()))?;
+        area.draw(&Text::new(truncate(label, 36), (42, y), text_style.clone()))?;
         y += row;
     }
     if hidden > 0 {
-        area.draw(&Text::new(format!("… and {} more (see table)", hidden + 1), (42, y), text_style))?;
+        area.draw(&Text::new(format!("… and {} more (see table)", hidden + 1), (42, y), text_style.clone()))?;
+        y += row;
+    }
+    for note in &chart.legend_notes {
+        area.draw(&Text::new(truncate(note, 40), (6, y), text_style.clone()))?;
+        y += row;
     }
     Ok(())
 }
