@@ -60,7 +60,16 @@ fn make_results(root: &Path, runs: usize) {
         ..RunConfig::quick()
     };
     let backend = FakeBackend::new(2, 0, None);
-    run_benchmarks(&backend, &specs, &config, &mut MeterSet::none(), &|_| None, &mut Quiet, &mut writer).expect("run");
+    run_benchmarks(
+        &backend,
+        &specs,
+        &config,
+        &mut MeterSet::none(),
+        &|_| None,
+        &mut Quiet,
+        &mut writer,
+    )
+    .expect("run");
     let first = writer.finish().expect("finish");
     let meta_text = std::fs::read_to_string(first.dir.join("meta.json")).unwrap();
     for i in 1..runs {
@@ -90,7 +99,8 @@ fn bench_report(c: &mut Criterion) {
     });
     group.bench_function("100_runs_baseline_no_references", |b| {
         b.iter(|| {
-            let input = braingap::report::load_input(results.path(), "latest", Some("20250101T000000.000Z-0000"), None).unwrap();
+            let input = braingap::report::load_input(results.path(), "latest", Some("20250101T000000.000Z-0000"), None)
+                .unwrap();
             let report = braingap::report::render(&input).unwrap();
             braingap::report::write_report(&report, out.path()).unwrap()
         })

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-system.sh
+bash scripts/setup-browser.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

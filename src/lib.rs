@@ -4,16 +4,19 @@
 //! Dependencies flow one way: [`units`] and [`kernels`] (what is computed and how much work
 //! it is), through [`backends`] and [`meters`] (who computes it, what it costs), to
 //! [`measure`] (the runner and its statistics); then [`store`] (results on disk) and
-//! [`analysis`] (reference datasets, trend fits, projections, claims); the [`cli`] on top. The measurement core never imports presentation.
+//! [`analysis`] (reference datasets, trend fits, projections, claims), [`compare`] and
+//! [`report`] (HTML/PNG/SVG, rendered in memory); the [`cli`] on top. The measurement core never imports presentation.
 
 pub mod analysis;
 pub mod backends;
 pub mod cli;
 pub mod clock;
+pub mod compare;
 pub mod error;
 pub mod kernels;
 pub mod machine;
 pub mod measure;
 pub mod meters;
+pub mod report;
 pub mod store;
 pub mod units;

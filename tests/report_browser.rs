@@ -77,7 +77,13 @@ fn report_opens_in_headless_chromium() {
     };
     let results = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut run = fake_run(results.path(), "20250601T120000.000Z-brws", Some("<script>alert(1)</script>"), &standard_specs(), "fp-fixture");
+    let mut run = fake_run(
+        results.path(),
+        "20250601T120000.000Z-brws",
+        Some("<script>alert(1)</script>"),
+        &standard_specs(),
+        "fp-fixture",
+    );
     make_realistic(&mut run);
     let input = ReportInput {
         run,
@@ -98,10 +104,17 @@ fn report_opens_in_headless_chromium() {
     let profile = tempfile::tempdir().unwrap();
     let dom = run_chromium(&browser, profile.path(), &["--dump-dom".into()], &url);
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert_eq!(dom.matches("<svg class=\"plot\"").count(), figures, "inline figures in the DOM");
+    assert_eq!(
+        dom.matches("<svg class=\"plot\"").count(),
+        figures,
+        "inline figures in the DOM"
+    );
     assert_eq!(dom.matches("<figure id=\"fig-").count(), figures);
     assert!(!dom.contains("<script"), "a script element exists in the DOM");
-    assert!(dom.contains("&lt;script&gt;alert(1)"), "the hostile label is not shown as text");
+    assert!(
+        dom.contains("&lt;script&gt;alert(1)"),
+        "the hostile label is not shown as text"
+    );
 
     // 2. a screenshot that is not blank, with a network log of every request
     let profile = tempfile::tempdir().unwrap();
@@ -120,7 +133,11 @@ fn report_opens_in_headless_chromium() {
     );
     let png = std::fs::read(&shot).expect("screenshot written");
     let ink = non_background_fraction(&png);
-    assert!(ink > 0.05, "screenshot looks blank ({:.1}% non-background pixels)", ink * 100.0);
+    assert!(
+        ink > 0.05,
+        "screenshot looks blank ({:.1}% non-background pixels)",
+        ink * 100.0
+    );
 
     // 3. the page requested nothing from the network (the browser's own background
     //    requests, initiator "not an origin", are not the page's)
@@ -129,7 +146,11 @@ fn report_opens_in_headless_chromium() {
 
     // control: the same check catches a page that does fetch something
     let control = out.path().join("control.html");
-    std::fs::write(&control, "<!DOCTYPE html><p>control</p><img src=\"http://braingap-control.invalid/x.png\">").unwrap();
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><p>control</p><img src=\"http://braingap-control.invalid/x.png\">",
+    )
+    .unwrap();
     let profile = tempfile::tempdir().unwrap();
     let control_log = out.path().join("control-netlog.json");
     run_chromium(
@@ -165,7 +186,9 @@ fn page_requests(netlog: &Path) -> Vec<String> {
         .filter_map(|e| {
             let url = e["params"]["url"].as_str()?;
             let initiator = e["params"]["initiator"].as_str().unwrap_or("");
-            let remote = ["http:", "https:", "ws:", "wss:", "ftp:"].iter().any(|s| url.starts_with(s));
+            let remote = ["http:", "https:", "ws:", "wss:", "ftp:"]
+                .iter()
+                .any(|s| url.starts_with(s));
             (remote && initiator != "not an origin").then(|| format!("{url} (initiator {initiator})"))
         })
         .collect()

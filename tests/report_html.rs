@@ -23,9 +23,14 @@ fn input(run: RunInfo, references: braingap::report::history::References) -> Rep
 /// headings, figures, tables with their header and row count), volatile text redacted.
 fn outline(html: &str) -> String {
     let mut out = Vec::new();
-    let tag = regex::Regex::new(r#"<(section|h1|h2|h3|figure|table|th|nav|p class="banner"|ul|svg class="plot")[^>]*?(?: id="([^"]*)")?[^>]*>"#).unwrap();
+    let tag = regex::Regex::new(
+        r#"<(section|h1|h2|h3|figure|table|th|nav|p class="banner"|ul|svg class="plot")[^>]*?(?: id="([^"]*)")?[^>]*>"#,
+    )
+    .unwrap();
     let heading = regex::Regex::new(r"<(h[123])[^>]*>(.*?)</h[123]>").unwrap();
-    let table = regex::Regex::new(r#"(?s)<table class="([^"]+)">\s*<thead><tr>(.*?)</tr></thead>\s*<tbody>(.*?)</tbody>"#).unwrap();
+    let table =
+        regex::Regex::new(r#"(?s)<table class="([^"]+)">\s*<thead><tr>(.*?)</tr></thead>\s*<tbody>(.*?)</tbody>"#)
+            .unwrap();
     let figure = regex::Regex::new(r#"<figure id="([^"]+)">"#).unwrap();
     let section = regex::Regex::new(r#"<section id="([^"]+)">"#).unwrap();
     let th = regex::Regex::new(r"<th>(.*?)</th>").unwrap();
@@ -56,7 +61,13 @@ fn outline(html: &str) -> String {
 #[test]
 fn structure_of_a_standard_fake_run() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = fake_run(dir.path(), "20250601T120000.000Z-fix1", Some("fixture"), &standard_specs(), "fp-fixture");
+    let mut run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-fix1",
+        Some("fixture"),
+        &standard_specs(),
+        "fp-fixture",
+    );
     make_realistic(&mut run);
     let report = report::render(&input(run, sample_references(false))).unwrap();
     insta::assert_snapshot!("standard_fake_run_outline", outline(&report.html));
@@ -64,13 +75,26 @@ fn structure_of_a_standard_fake_run() {
     assert_eq!(
         ids,
         [
-            "roofline", "backends_compute", "backends_bandwidth", "sweep_stream", "sweep_compute", "energy",
-            "history_neurons", "history_connections", "history_training", "history_hardware", "history_efficiency",
+            "roofline",
+            "backends_compute",
+            "backends_bandwidth",
+            "sweep_stream",
+            "sweep_compute",
+            "energy",
+            "history_neurons",
+            "history_connections",
+            "history_training",
+            "history_hardware",
+            "history_efficiency",
             "projections"
         ]
     );
     for figure in &report.figures {
-        assert!(figure.png.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", figure.id);
+        assert!(
+            figure.png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG",
+            figure.id
+        );
         assert!(figure.svg.contains("<svg"), "{} is not an SVG", figure.id);
         assert!(report.html.contains(&format!("<figure id=\"fig-{}\">", figure.id)));
     }
@@ -79,7 +103,13 @@ fn structure_of_a_standard_fake_run() {
 #[test]
 fn quick_run_without_reference_data_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let run = fake_run(dir.path(), "20250601T120000.000Z-fix2", None, &quick_specs(), "fp-fixture");
+    let run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-fix2",
+        None,
+        &quick_specs(),
+        "fp-fixture",
+    );
     let report = report::render(&input(run, Default::default())).unwrap();
     insta::assert_snapshot!("quick_fake_run_outline", outline(&report.html));
     assert!(report.html.contains("no size sweep in this run"));
@@ -89,12 +119,22 @@ fn quick_run_without_reference_data_says_what_is_missing() {
 #[test]
 fn hostile_strings_render_as_text() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = fake_run(dir.path(), "20250601T120000.000Z-fix3", Some("<script>alert(1)</script>"), &quick_specs(), "fp-fixture");
+    let mut run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-fix3",
+        Some("<script>alert(1)</script>"),
+        &quick_specs(),
+        "fp-fixture",
+    );
     make_realistic(&mut run);
     run.meta.device = "\"><img src=x onerror=alert(3)>".into();
     let report = report::render(&input(run, sample_references(true))).unwrap();
     let html = &report.html;
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;") || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "label not escaped as text");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "label not escaped as text"
+    );
     assert!(!html.contains("<script"), "a <script> tag made it into the page");
     assert!(!html.contains("<img"), "an <img> tag made it into the page");
     assert!(!html.contains("<b>9000</b>"), "CPU name markup not escaped");
@@ -107,7 +147,13 @@ fn hostile_strings_render_as_text() {
 #[test]
 fn page_is_self_contained() {
     let dir = tempfile::tempdir().unwrap();
-    let mut run = fake_run(dir.path(), "20250601T120000.000Z-fix4", None, &quick_specs(), "fp-fixture");
+    let mut run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-fix4",
+        None,
+        &quick_specs(),
+        "fp-fixture",
+    );
     make_realistic(&mut run);
     let report = report::render(&input(run, sample_references(false))).unwrap();
     let html = &report.html;
@@ -127,7 +173,13 @@ fn page_is_self_contained() {
 fn written_report_has_a_png_and_an_svg_per_figure() {
     let results = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    fake_run(results.path(), "20250601T120000.000Z-fix5", None, &quick_specs(), "fp-fixture");
+    fake_run(
+        results.path(),
+        "20250601T120000.000Z-fix5",
+        None,
+        &quick_specs(),
+        "fp-fixture",
+    );
     let input = report::load_input(results.path(), "latest", None, None).unwrap();
     let rendered = report::render(&input).unwrap();
     let index = report::write_report(&rendered, out.path()).unwrap();
@@ -149,21 +201,39 @@ fn baseline_table_lists_regressions_first() {
     fake_run(results.path(), "20250601T110000.000Z-base", None, &specs, "fp-fixture");
     let current = fake_run(results.path(), "20250601T120000.000Z-curr", None, &specs, "fp-fixture");
     // make one benchmark 30 % slower in the current run, samples and summary alike
-    let slowed = current.summary.iter().find(|r| r.kernel == "gemm").unwrap().benchmark.clone();
+    let slowed = current
+        .summary
+        .iter()
+        .find(|r| r.kernel == "gemm")
+        .unwrap()
+        .benchmark
+        .clone();
     let samples_path = current.dir.join("samples.csv");
     let mut samples = report::files::read_samples(&current.dir).unwrap();
     for s in samples.iter_mut().filter(|s| s.benchmark == slowed) {
         s.time_per_call_s *= 1.3;
         s.batch_time_s *= 1.3;
     }
-    std::fs::write(&samples_path, braingap::store::rows::to_csv(&samples, braingap::store::rows::SAMPLE_COLUMNS)).unwrap();
+    std::fs::write(
+        &samples_path,
+        braingap::store::rows::to_csv(&samples, braingap::store::rows::SAMPLE_COLUMNS),
+    )
+    .unwrap();
 
-    let input = report::load_input(results.path(), "20250601T120000.000Z-curr", Some("20250601T110000.000Z-base"), None).unwrap();
+    let input = report::load_input(
+        results.path(),
+        "20250601T120000.000Z-curr",
+        Some("20250601T110000.000Z-base"),
+        None,
+    )
+    .unwrap();
     let rendered = report::render(&input).unwrap();
     let comparison = rendered.comparison.as_ref().unwrap();
     assert_eq!(comparison.rows[0].benchmark, slowed);
     assert_eq!(comparison.rows[0].verdict, braingap::compare::Verdict::Regressed);
-    assert!(comparison.rows[1..].iter().all(|r| r.verdict == braingap::compare::Verdict::Unchanged));
+    assert!(comparison.rows[1..]
+        .iter()
+        .all(|r| r.verdict == braingap::compare::Verdict::Unchanged));
     let html = &rendered.html;
     let first_row = html.find("<td class=\"verdict-").unwrap();
     assert!(html[first_row..].starts_with("<td class=\"verdict-regressed\">"));
@@ -171,16 +241,33 @@ fn baseline_table_lists_regressions_first() {
     // a baseline from another machine is incomparable
     let other = results.path().join("other");
     let base = fake_run(&other, "20250601T100000.000Z-othr", None, &specs, "fp-elsewhere");
-    let input = report::load_input(results.path(), "20250601T120000.000Z-curr", Some(base.dir.to_str().unwrap()), None).unwrap();
+    let input = report::load_input(
+        results.path(),
+        "20250601T120000.000Z-curr",
+        Some(base.dir.to_str().unwrap()),
+        None,
+    )
+    .unwrap();
     let rendered = report::render(&input).unwrap();
-    assert!(rendered.comparison.unwrap().rows.iter().all(|r| r.verdict == braingap::compare::Verdict::Incomparable));
+    assert!(rendered
+        .comparison
+        .unwrap()
+        .rows
+        .iter()
+        .all(|r| r.verdict == braingap::compare::Verdict::Incomparable));
     assert!(rendered.html.contains("different machines"));
 }
 
 #[test]
 fn other_backends_on_the_same_machine_are_drawn_beside() {
     let results = tempfile::tempdir().unwrap();
-    let run = fake_run(results.path(), "20250601T120000.000Z-fake", None, &quick_specs(), "fp-fixture");
+    let run = fake_run(
+        results.path(),
+        "20250601T120000.000Z-fake",
+        None,
+        &quick_specs(),
+        "fp-fixture",
+    );
     // a second "backend": a copy of the run renamed, slower
     let mut other = run.clone();
     other.meta.backend = "cpu".into();

@@ -10,7 +10,13 @@ use report_util::*;
 #[test]
 fn render_review_pngs() {
     let results = tempfile::tempdir().unwrap();
-    let mut run = fake_run(results.path(), "20250601T120000.000Z-pngs", Some("review"), &standard_specs(), "fp-fixture");
+    let mut run = fake_run(
+        results.path(),
+        "20250601T120000.000Z-pngs",
+        Some("review"),
+        &standard_specs(),
+        "fp-fixture",
+    );
     make_realistic(&mut run);
     let mut other = run.clone();
     other.meta.backend = "torch".into();

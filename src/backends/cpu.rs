@@ -153,10 +153,13 @@ macro_rules! fma_chain_fn {
         unsafe fn $name(iters: u64, out: &mut [$t]) {
             use std::arch::x86_64::*;
             assert!(out.len() >= $chains * $lanes);
-            let a = $set1(FMA_MULTIPLIER as $t);
-            let b = $set1(FMA_ADDEND as $t);
-            let mut acc: [$vec; $chains] = std::array::from_fn(|c| $set1(PeakFma::initial::<$t>(c as u64)));
-            for _ in 0..iters {
+            // black_box keeps the compiler from folding the recurrence of constants (it did,
+            // for f32, which made the "peak" a measure of thread wake-up).
+            let a = std::hint::black_box($set1(FMA_MULTIPLIER as $t));
+            let b = std::hint::black_box($set1(FMA_ADDEND as $t));
+            let mut acc: [$vec; $chains] =
+                std::hint::black_box(std::array::from_fn(|c| $set1(PeakFma::initial::<$t>(c as u64))));
+            for _ in 0..std::hint::black_box(iters) {
                 for x in acc.iter_mut() {
                     *x = $fmadd(*x, a, b);
                 }
@@ -215,10 +218,10 @@ fma_chain_fn!(
 );
 
 fn fma_scalar<T: Real>(iters: u64, out: &mut [T]) {
-    let a = T::from_f64(FMA_MULTIPLIER);
-    let b = T::from_f64(FMA_ADDEND);
-    let mut acc: [T; 8] = std::array::from_fn(|c| PeakFma::initial::<T>(c as u64));
-    for _ in 0..iters {
+    let a = std::hint::black_box(T::from_f64(FMA_MULTIPLIER));
+    let b = std::hint::black_box(T::from_f64(FMA_ADDEND));
+    let mut acc: [T; 8] = std::hint::black_box(std::array::from_fn(|c| PeakFma::initial::<T>(c as u64)));
+    for _ in 0..std::hint::black_box(iters) {
         for x in acc.iter_mut() {
             *x = x.mul_add(a, b);
         }

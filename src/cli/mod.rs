@@ -5,6 +5,7 @@
 pub mod analysis_cmds;
 mod machine_cmd;
 mod progress;
+mod report_cmd;
 mod run_cmd;
 mod runs_cmd;
 pub mod table;
@@ -32,6 +33,8 @@ pub enum Command {
     Machine(machine_cmd::MachineArgs),
     /// List the runs in a results directory.
     Runs(runs_cmd::RunsArgs),
+    /// Render the self-contained HTML report (with PNG and SVG figures) of a run.
+    Report(report_cmd::ReportArgs),
     /// Fit a trend (exponential, power, logistic, piecewise) to a dataset's columns, with
     /// bootstrap CIs, and optionally project when it crosses a target.
     Fit(analysis_cmds::FitArgs),
@@ -49,6 +52,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_cmd::run(&args, &mut stdout),
         Command::Machine(args) => machine_cmd::run(&args, &mut stdout),
         Command::Runs(args) => runs_cmd::run(&args, &mut stdout),
+        Command::Report(args) => report_cmd::run(&args, &mut stdout),
         Command::Fit(args) => analysis_cmds::run_fit(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Datasets(args) => analysis_cmds::run_datasets(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Claims(args) => analysis_cmds::run_claims(&args, &mut stdout).map(|()| ExitCode::SUCCESS),

@@ -61,7 +61,11 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     writeln!(out, "{} ({} figures)", index.display(), rendered.figures.len())?;
     let regressed = rendered.comparison.as_ref().map_or(0, |c| c.count(Verdict::Regressed));
     if regressed > 0 {
-        writeln!(out, "{regressed} benchmark(s) regressed against {}", args.baseline.as_deref().unwrap_or(""))?;
+        writeln!(
+            out,
+            "{regressed} benchmark(s) regressed against {}",
+            args.baseline.as_deref().unwrap_or("")
+        )?;
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -61,6 +61,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub power_timeline: bool,
 
+    /// Do not render the HTML report at the end of the run.
+    #[arg(long)]
+    pub no_report: bool,
+
+    /// Where the end-of-run report goes.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub report_dir: PathBuf,
+
     /// List the benchmarks the run would contain, then exit without running.
     #[arg(long)]
     pub list: bool,
@@ -237,6 +245,12 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     )?;
     let info = writer.finish()?;
     write!(out, "{}", summary_table(&records))?;
+    if !args.no_report {
+        match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
+            Ok(path) => writeln!(out, "Report: {}", path.display())?,
+            Err(e) => eprintln!("warning: report not written: {e:#}"),
+        }
+    }
     let failed = records.iter().filter(|r| r.status == Status::Failed).count();
     writeln!(
         out,

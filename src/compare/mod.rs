@@ -165,7 +165,9 @@ fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
 
 /// FNV-1a of a string, to derive per-benchmark seeds.
 fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Ratio of medians `current / baseline` and its percentile-bootstrap 95 % CI, resampling
@@ -190,7 +192,11 @@ pub fn ratio_ci(current: &[f64], baseline: &[f64], resamples: usize, seed: u64) 
         ratios.push(median(&mut a) / median(&mut b));
     }
     ratios.sort_by(f64::total_cmp);
-    (ratio, percentile_sorted(&ratios, 0.025), percentile_sorted(&ratios, 0.975))
+    (
+        ratio,
+        percentile_sorted(&ratios, 0.025),
+        percentile_sorted(&ratios, 0.975),
+    )
 }
 
 /// The verdict for a ratio (current ÷ baseline time) and its CI.
@@ -204,11 +210,13 @@ pub fn verdict(ratio: f64, ci_low: f64, ci_high: f64, threshold: f64) -> Verdict
     }
 }
 
-fn samples_by_key<'a>(samples: &'a [SampleRow]) -> BTreeMap<(&'a str, &'a str), Vec<f64>> {
+fn samples_by_key(samples: &[SampleRow]) -> BTreeMap<(&str, &str), Vec<f64>> {
     let mut map: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
     for s in samples {
         if s.time_per_call_s.is_finite() && s.time_per_call_s > 0.0 {
-            map.entry((s.benchmark.as_str(), s.backend.as_str())).or_default().push(s.time_per_call_s);
+            map.entry((s.benchmark.as_str(), s.backend.as_str()))
+                .or_default()
+                .push(s.time_per_call_s);
         }
     }
     map
@@ -228,10 +236,16 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
     };
     let current_samples = samples_by_key(current.samples);
     let baseline_samples = samples_by_key(baseline.samples);
-    let baseline_rows: BTreeMap<(&str, &str), &SummaryRow> =
-        baseline.summary.iter().map(|r| ((r.benchmark.as_str(), r.backend.as_str()), r)).collect();
-    let current_keys: std::collections::BTreeSet<(&str, &str)> =
-        current.summary.iter().map(|r| (r.benchmark.as_str(), r.backend.as_str())).collect();
+    let baseline_rows: BTreeMap<(&str, &str), &SummaryRow> = baseline
+        .summary
+        .iter()
+        .map(|r| ((r.benchmark.as_str(), r.backend.as_str()), r))
+        .collect();
+    let current_keys: std::collections::BTreeSet<(&str, &str)> = current
+        .summary
+        .iter()
+        .map(|r| (r.benchmark.as_str(), r.backend.as_str()))
+        .collect();
 
     let mut rows = Vec::new();
     let mut only_in_current = Vec::new();
@@ -269,8 +283,17 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
             }
             _ => {
                 row.ci_method = "summary";
-                match (cur.median_s, base.median_s, cur.ci_low_s, cur.ci_high_s, base.ci_low_s, base.ci_high_s) {
-                    (Some(cm), Some(bm), Some(cl), Some(ch), Some(bl), Some(bh)) if bm > 0.0 && bl > 0.0 && bh > 0.0 => {
+                match (
+                    cur.median_s,
+                    base.median_s,
+                    cur.ci_low_s,
+                    cur.ci_high_s,
+                    base.ci_low_s,
+                    base.ci_high_s,
+                ) {
+                    (Some(cm), Some(bm), Some(cl), Some(ch), Some(bl), Some(bh))
+                        if bm > 0.0 && bl > 0.0 && bh > 0.0 =>
+                    {
                         Some((cm / bm, cl / bh, ch / bl))
                     }
                     _ => None,
@@ -410,37 +433,77 @@ mod tests {
 
     #[test]
     fn regressions_sort_first_and_machines_must_match() {
-        let cur_summary = vec![summary("a/f32/n=1", 1.0), summary("b/f32/n=1", 1.5), summary("c/f32/n=1", 0.5), summary("d/f32/n=1", 1.0)];
-        let base_summary = vec![summary("a/f32/n=1", 1.0), summary("b/f32/n=1", 1.0), summary("c/f32/n=1", 1.0), summary("e/f32/n=1", 1.0)];
+        let cur_summary = vec![
+            summary("a/f32/n=1", 1.0),
+            summary("b/f32/n=1", 1.5),
+            summary("c/f32/n=1", 0.5),
+            summary("d/f32/n=1", 1.0),
+        ];
+        let base_summary = vec![
+            summary("a/f32/n=1", 1.0),
+            summary("b/f32/n=1", 1.0),
+            summary("c/f32/n=1", 1.0),
+            summary("e/f32/n=1", 1.0),
+        ];
         let mut cur_samples = samples("a/f32/n=1", 1.0, 12);
         cur_samples.extend(samples("b/f32/n=1", 1.5, 12));
         cur_samples.extend(samples("c/f32/n=1", 0.5, 12));
         let mut base_samples = samples("a/f32/n=1", 1.0, 12);
         base_samples.extend(samples("b/f32/n=1", 1.0, 12));
         base_samples.extend(samples("c/f32/n=1", 1.0, 12));
-        let cur = RunSide { run_id: "cur", fingerprint: Some("m1"), summary: &cur_summary, samples: &cur_samples };
-        let base = RunSide { run_id: "base", fingerprint: Some("m1"), summary: &base_summary, samples: &base_samples };
+        let cur = RunSide {
+            run_id: "cur",
+            fingerprint: Some("m1"),
+            summary: &cur_summary,
+            samples: &cur_samples,
+        };
+        let base = RunSide {
+            run_id: "base",
+            fingerprint: Some("m1"),
+            summary: &base_summary,
+            samples: &base_samples,
+        };
         let cmp = compare_runs(&cur, &base, &CompareOptions::default());
         let verdicts: Vec<(&str, Verdict)> = cmp.rows.iter().map(|r| (r.benchmark.as_str(), r.verdict)).collect();
         assert_eq!(
             verdicts,
-            vec![("b/f32/n=1", Verdict::Regressed), ("c/f32/n=1", Verdict::Improved), ("a/f32/n=1", Verdict::Unchanged)]
+            vec![
+                ("b/f32/n=1", Verdict::Regressed),
+                ("c/f32/n=1", Verdict::Improved),
+                ("a/f32/n=1", Verdict::Unchanged)
+            ]
         );
         assert_eq!(cmp.only_in_current, vec!["d/f32/n=1".to_string()]);
         assert_eq!(cmp.only_in_baseline, vec!["e/f32/n=1".to_string()]);
 
-        let other = RunSide { fingerprint: Some("m2"), ..base };
+        let other = RunSide {
+            fingerprint: Some("m2"),
+            ..base
+        };
         let cmp = compare_runs(&cur, &other, &CompareOptions::default());
         assert!(!cmp.same_machine);
-        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Incomparable && r.reason.is_some()));
+        assert!(cmp
+            .rows
+            .iter()
+            .all(|r| r.verdict == Verdict::Incomparable && r.reason.is_some()));
     }
 
     #[test]
     fn summary_fallback_without_samples() {
         let cur_summary = vec![summary("a/f32/n=1", 1.2)];
         let base_summary = vec![summary("a/f32/n=1", 1.0)];
-        let cur = RunSide { run_id: "cur", fingerprint: Some("m"), summary: &cur_summary, samples: &[] };
-        let base = RunSide { run_id: "base", fingerprint: Some("m"), summary: &base_summary, samples: &[] };
+        let cur = RunSide {
+            run_id: "cur",
+            fingerprint: Some("m"),
+            summary: &cur_summary,
+            samples: &[],
+        };
+        let base = RunSide {
+            run_id: "base",
+            fingerprint: Some("m"),
+            summary: &base_summary,
+            samples: &[],
+        };
         let cmp = compare_runs(&cur, &base, &CompareOptions::default());
         assert_eq!(cmp.rows[0].ci_method, "summary");
         assert_eq!(cmp.rows[0].verdict, Verdict::Regressed);

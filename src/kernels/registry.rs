@@ -164,6 +164,7 @@ pub fn ceilings(ctx: &RegistryContext, dtypes: &[Dtype]) -> Vec<BenchSpec> {
     specs
 }
 
+#[allow(clippy::too_many_arguments)] // one positional argument per shape field, as in the tables
 fn conv(layout: Layout, batch: u64, c: u64, hw: u64, k: u64, r: u64, stride: u64, padding: u64) -> Kernel {
     Kernel::Conv2d(Conv2d {
         layout,

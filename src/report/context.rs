@@ -201,7 +201,12 @@ impl ProjectionContext {
         };
         ProjectionContext {
             trend: row.trend.clone(),
-            target: format!("{} ({} {})", row.target, crate::report::figures::format_log_tick(row.target_value.log10()), row.unit),
+            target: format!(
+                "{} ({} {})",
+                row.target,
+                crate::report::figures::format_log_tick(row.target_value.log10()),
+                row.unit
+            ),
             year,
             ci,
         }
@@ -360,10 +365,18 @@ impl SummaryContext {
             attainment: r.attainment.map_or("–".into(), |a| format!("{:.0}%", a * 100.0)),
             ghz: num(ghz, 2),
             gflops_per_joule: num(r.gflops_per_joule, 3),
-            energy_source: if r.energy_source == "modeled" { "MODELED".into() } else { r.energy_source.clone() },
+            energy_source: if r.energy_source == "modeled" {
+                "MODELED".into()
+            } else {
+                r.energy_source.clone()
+            },
             modeled: r.energy_source == "modeled",
             note: if ok {
-                if is_stream_sweep(r) { "size sweep".into() } else { r.energy_note.clone().unwrap_or_default() }
+                if is_stream_sweep(r) {
+                    "size sweep".into()
+                } else {
+                    r.energy_note.clone().unwrap_or_default()
+                }
             } else {
                 r.reason.clone().unwrap_or_default()
             },
@@ -476,7 +489,11 @@ pub fn run_context(run: &RunInfo) -> RunContext {
     RunContext {
         id: run.meta.run_id.clone(),
         label: run.meta.label.clone(),
-        status: if run.is_complete() { "complete".into() } else { format!("{} (incomplete)", run.meta.status) },
+        status: if run.is_complete() {
+            "complete".into()
+        } else {
+            format!("{} (incomplete)", run.meta.status)
+        },
         complete: run.is_complete(),
         profile: run.meta.profile.clone(),
         backend: run.meta.backend.clone(),
@@ -499,5 +516,10 @@ pub fn run_context(run: &RunInfo) -> RunContext {
 
 /// A companion run, as listed.
 pub fn companion_line(run: &RunInfo) -> String {
-    format!("{} ({}, {} benchmarks)", run.meta.backend, short_id(&run.meta.run_id), run.summary.len())
+    format!(
+        "{} ({}, {} benchmarks)",
+        run.meta.backend,
+        short_id(&run.meta.run_id),
+        run.summary.len()
+    )
 }

@@ -5,8 +5,8 @@
 //! in [`References::notes`] and the rest of the report still renders.
 
 use super::history::{
-    ClaimRow, FitRow, HistoryPanel, HistoryPoint, MachineMark, MachineMeasured, ProjectionRow, ReferenceLevel, References,
-    TrendLine,
+    ClaimRow, FitRow, HistoryPanel, HistoryPoint, MachineMark, MachineMeasured, ProjectionRow, ReferenceLevel,
+    References, TrendLine,
 };
 use super::measured::{brain_energy_reference, EnergyReference};
 use crate::analysis::datasets::{load_bundled, select_series, Filter, Selection, Series};
@@ -23,7 +23,10 @@ pub fn default_data_dir() -> std::path::PathBuf {
 /// Horizon of the projections.
 pub const HORIZON: f64 = 2200.0;
 
-const BOOTSTRAP: BootstrapOptions = BootstrapOptions { resamples: 1000, seed: 0x00B2_A1A6 };
+const BOOTSTRAP: BootstrapOptions = BootstrapOptions {
+    resamples: 1000,
+    seed: 0x00B2_A1A6,
+};
 
 fn series(data_dir: &Path, dataset: &str, x: &str, y: &str, filter: Option<&str>) -> Result<Series, AnalysisError> {
     let table = load_bundled(dataset, data_dir)?;
@@ -149,11 +152,16 @@ fn species_levels(data_dir: &Path, column: &str) -> Result<Vec<ReferenceLevel>, 
     let values = table.numbers(column)?;
     let mut levels: Vec<ReferenceLevel> = Vec::new();
     for row in 0..table.len() {
-        let (Some(value), Some(id)) = (values[row], ids[row].as_deref()) else { continue };
+        let (Some(value), Some(id)) = (values[row], ids[row].as_deref()) else {
+            continue;
+        };
         if id == "human_round" {
             continue; // the seed report's round numbers, not a measurement
         }
-        let name = names[row].clone().or_else(|| species[row].clone()).unwrap_or_else(|| id.to_string());
+        let name = names[row]
+            .clone()
+            .or_else(|| species[row].clone())
+            .unwrap_or_else(|| id.to_string());
         levels.push(ReferenceLevel {
             label: format!("{name} {}", compact(value)),
             value,
@@ -213,8 +221,14 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     // ANN neurons over time (Goodfellow et al. 2016, Fig 1.11)
     let result = (|| -> Result<(), GlueError> {
         let all = series(data_dir, "networks", "year", "neurons_count", None)?;
-        let fitted = series(data_dir, "networks", "year", "neurons_count", Some("in_fig11_trend_fit == true"))
-            .unwrap_or_else(|_| all.clone());
+        let fitted = series(
+            data_dir,
+            "networks",
+            "year",
+            "neurons_count",
+            Some("in_fig11_trend_fit == true"),
+        )
+        .unwrap_or_else(|_| all.clone());
         let fit = exponential_trend(&fitted.x, &fitted.y, BOOTSTRAP)?;
         let human = target("human_neurons");
         let projection_row = human.as_ref().map(|t| projection("ANN neurons", &fit, t));
@@ -233,7 +247,8 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                 });
             }
         }
-        refs.fits.push(fit_row("ANN neurons (networks.csv)", &fit, "networks.csv"));
+        refs.fits
+            .push(fit_row("ANN neurons (networks.csv)", &fit, "networks.csv"));
         refs.projections.extend(projection_row);
         refs.panels.push(HistoryPanel {
             id: "history_neurons".into(),
@@ -271,15 +286,25 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                 range: (human.value, human.value),
                 source: "species.csv",
             };
-            refs.projections.push(projection("ANN connections per neuron", &fit, &t));
+            refs.projections
+                .push(projection("ANN connections per neuron", &fit, &t));
         }
-        refs.fits.push(fit_row("ANN connections per neuron (networks.csv)", &fit, "networks.csv"));
+        refs.fits.push(fit_row(
+            "ANN connections per neuron (networks.csv)",
+            &fit,
+            "networks.csv",
+        ));
         refs.panels.push(HistoryPanel {
             id: "history_connections".into(),
             title: "Connections per neuron over time".into(),
             y_label: "connections per neuron (weights into a unit)".into(),
             points: points(&all, None),
-            trends: vec![trend_line(&fit, doubling_label(&fit), fit.x_range.0, fit.x_range.1 + 10.0)],
+            trends: vec![trend_line(
+                &fit,
+                doubling_label(&fit),
+                fit.x_range.0,
+                fit.x_range.1 + 10.0,
+            )],
             references,
             machine: None,
             caption: "Connections per neuron of notable networks (Goodfellow et al. 2016, Fig. 1.10, digitized; \
@@ -295,14 +320,23 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
 
     // Training compute with fitted eras
     let result = (|| -> Result<(), GlueError> {
-        let all = series(data_dir, "training_compute", "publication_date", "training_compute_FLOP", None)?;
+        let all = series(
+            data_dir,
+            "training_compute",
+            "publication_date",
+            "training_compute_FLOP",
+            None,
+        )?;
         let pieces = piecewise_log_linear(&all.x, &all.y, 2, 20)?;
         let mut trends = Vec::new();
         for segment in &pieces.segments {
             let (x0, x1) = segment.x_range;
             trends.push(TrendLine {
                 label: if segment.doubling_time.is_finite() && segment.doubling_time > 0.0 {
-                    format!("era {x0:.0}-{x1:.0}: ×2 every {:.1} months", segment.doubling_time * 12.0)
+                    format!(
+                        "era {x0:.0}-{x1:.0}: ×2 every {:.1} months",
+                        segment.doubling_time * 12.0
+                    )
                 } else {
                     format!("era {x0:.0}-{x1:.0}")
                 },
@@ -327,11 +361,17 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
         }
         // last era refitted with the bootstrap for the band and the projection
         if let Some(last) = pieces.segments.last() {
-            let (xs, ys): (Vec<f64>, Vec<f64>) =
-                all.x.iter().zip(&all.y).filter(|(x, _)| **x >= last.x_range.0).map(|(x, y)| (*x, *y)).unzip();
+            let (xs, ys): (Vec<f64>, Vec<f64>) = all
+                .x
+                .iter()
+                .zip(&all.y)
+                .filter(|(x, _)| **x >= last.x_range.0)
+                .map(|(x, y)| (*x, *y))
+                .unzip();
             if let Ok(fit) = exponential_trend(&xs, &ys, BOOTSTRAP) {
                 if let Some(t) = target("lifetime_brain_compute") {
-                    refs.projections.push(projection("training compute (last era)", &fit, &t));
+                    refs.projections
+                        .push(projection("training compute (last era)", &fit, &t));
                 }
                 let band = trend_line(&fit, String::new(), fit.x_range.0, fit.x_range.1).band;
                 if let Some(t) = trends.last_mut() {
@@ -379,7 +419,11 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             "peak FP32 FLOP/s",
             "brain_flops",
             "hardware FP32 FLOP/s",
-            machine.and_then(|m| m.peak_flops_per_s_f32.or(m.peak_flops_per_s_f64).map(|v| (m, v, "measured peak"))),
+            machine.and_then(|m| {
+                m.peak_flops_per_s_f32
+                    .or(m.peak_flops_per_s_f64)
+                    .map(|v| (m, v, "measured peak"))
+            }),
         ),
         (
             "history_efficiency",
@@ -390,7 +434,15 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             "hardware FP32 FLOP/J",
             machine.and_then(|m| {
                 m.flops_per_joule.map(|v| {
-                    (m, v, if m.flops_per_joule_source == "modeled" { "MODELED" } else { "measured" })
+                    (
+                        m,
+                        v,
+                        if m.flops_per_joule_source == "modeled" {
+                            "MODELED"
+                        } else {
+                            "measured"
+                        },
+                    )
                 })
             }),
         ),
@@ -428,7 +480,11 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             if let Some(t) = &brain {
                 refs.projections.push(projection(trend_name, &fit, t));
             }
-            refs.fits.push(fit_row(&format!("hardware {column} (hardware.csv, all types)"), &fit, "hardware.csv"));
+            refs.fits.push(fit_row(
+                &format!("hardware {column} (hardware.csv, all types)"),
+                &fit,
+                "hardware.csv",
+            ));
             refs.panels.push(HistoryPanel {
                 id: id.into(),
                 title: title.into(),

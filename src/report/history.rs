@@ -7,7 +7,9 @@
 //! [`from_analysis`] fills it from `crate::analysis` and the bundled datasets; tests fill
 //! it by hand.
 
-use super::figures::{Axis, Band, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, RefLine, Series, XyChart};
+use super::figures::{
+    Axis, Band, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, RefLine, Series, XyChart,
+};
 use super::measured::EnergyReference;
 use serde::Serialize;
 
@@ -213,7 +215,12 @@ pub fn panel_chart(panel: &HistoryPanel) -> XyChart {
             .map(|p| Point::new(p.x, p.y))
             .collect();
         let label = group.clone().unwrap_or_else(|| "data".into());
-        chart.series.push(Series::points(label, i, [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Diamond][i % 4], points));
+        chart.series.push(Series::points(
+            label,
+            i,
+            [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Diamond][i % 4],
+            points,
+        ));
     }
     let trend_color = groups.len();
     for (i, trend) in panel.trends.iter().enumerate() {
@@ -231,7 +238,9 @@ pub fn panel_chart(panel: &HistoryPanel) -> XyChart {
                 Point::new(x, trend.at(x))
             })
             .collect();
-        chart.series.push(Series::line(&trend.label, trend_color + i, LineKind::Solid, points));
+        chart
+            .series
+            .push(Series::line(&trend.label, trend_color + i, LineKind::Solid, points));
     }
     for (i, reference) in panel.references.iter().enumerate() {
         let mut line = RefLine::horizontal(&reference.label, reference.value, 6 + (i % 2) * 5);
@@ -239,7 +248,12 @@ pub fn panel_chart(panel: &HistoryPanel) -> XyChart {
         chart.ref_lines.push(line);
     }
     if let Some(mark) = &panel.machine {
-        chart.series.push(Series::points(&mark.label, 4, Marker::Star, vec![Point::new(mark.x, mark.y)]));
+        chart.series.push(Series::points(
+            &mark.label,
+            4,
+            Marker::Star,
+            vec![Point::new(mark.x, mark.y)],
+        ));
     }
     chart.empty_note = Some("no reference data".into());
     chart
@@ -260,7 +274,11 @@ pub fn projection_chart(rows: &[ProjectionRow], horizon: f64) -> BarChart {
         .flat_map(|r| [r.year, r.ci_high])
         .flatten()
         .fold(2030.0, f64::max);
-    let first_year = shown.iter().flat_map(|r| [r.year, r.ci_low]).flatten().fold(2020.0, f64::min);
+    let first_year = shown
+        .iter()
+        .flat_map(|r| [r.year, r.ci_low])
+        .flatten()
+        .fold(2020.0, f64::min);
     chart.value_axis = chart
         .value_axis
         .with_range((first_year - 5.0).floor(), (last_year + 10.0).min(horizon).ceil());
@@ -281,9 +299,10 @@ pub fn projection_chart(rows: &[ProjectionRow], horizon: f64) -> BarChart {
             .collect(),
     });
     chart.empty_note = Some("no projection: reference data unavailable".into());
-    chart.caption = "Year each fitted exponential trend (log10 y linear in the year) reaches its brain figure; whiskers: \
+    chart.caption =
+        "Year each fitted exponential trend (log10 y linear in the year) reaches its brain figure; whiskers: \
         2.5-97.5 % quantiles of the crossover year over bootstrap refits of the trend; an arrow means more than 2.5 % \
         of refits never reach the target within the horizon. Trends that never reach it are listed in the table below."
-        .into();
+            .into();
     chart
 }

@@ -152,7 +152,11 @@ pub fn short_labels(rows: &[&SummaryRow]) -> Vec<String> {
     rows.iter()
         .map(|row| {
             if row.kernel.starts_with("stream_") {
-                let nt = if param(row, "nontemporal") == Some(1.0) { ", non-temporal" } else { "" };
+                let nt = if param(row, "nontemporal") == Some(1.0) {
+                    ", non-temporal"
+                } else {
+                    ""
+                };
                 return format!("{} {} {}{nt}", row.kernel, row.dtype, si(row.bytes, "B"));
             }
             let params = ordered_params(&row.benchmark);
@@ -258,7 +262,9 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
             .chain(dram.as_ref().map(|d| d.gbytes_per_s))
             .fold(0.0, f64::max)
     };
-    let keep: Vec<bool> = (0..plateaus.len()).map(|i| plateaus[i].gbytes_per_s > 1.15 * floor_after(i)).collect();
+    let keep: Vec<bool> = (0..plateaus.len())
+        .map(|i| plateaus[i].gbytes_per_s > 1.15 * floor_after(i))
+        .collect();
     for (c, k) in plateaus.into_iter().zip(keep) {
         if k {
             ceilings.push(c);
@@ -315,7 +321,10 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             format!("{} bandwidth {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")),
             if c.level == "DRAM" { 11 } else { color_index },
             LineKind::Solid,
-            vec![Point::new(x_lo, c.gbytes_per_s * x_lo), Point::new(end_x, c.gbytes_per_s * end_x)],
+            vec![
+                Point::new(x_lo, c.gbytes_per_s * x_lo),
+                Point::new(end_x, c.gbytes_per_s * end_x),
+            ],
         );
         if c.level != "DRAM" {
             color_index += 1;
@@ -332,7 +341,11 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
         ));
     }
-    let mut theoretical: Vec<(String, f64)> = machine.theoretical_peaks.iter().map(|(d, f)| (d.clone(), f / 1e9)).collect();
+    let mut theoretical: Vec<(String, f64)> = machine
+        .theoretical_peaks
+        .iter()
+        .map(|(d, f)| (d.clone(), f / 1e9))
+        .collect();
     if theoretical.is_empty() {
         theoretical = ok_rows(run)
             .filter_map(|r| Some((r.dtype.clone(), r.theoretical_peak_gflops_per_s?)))
@@ -340,7 +353,10 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
         theoretical.sort_by(|a, b| a.0.cmp(&b.0));
         theoretical.dedup_by(|a, b| a.0 == b.0);
     }
-    for (dtype, gflops) in theoretical.iter().filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty()) {
+    for (dtype, gflops) in theoretical
+        .iter()
+        .filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty())
+    {
         chart.series.push(Series::line(
             format!("{dtype} theoretical {}", si(gflops * 1e9, "FLOP/s")),
             6,
@@ -372,7 +388,10 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
         );
         series.filled = *run_index == 0;
         // one legend entry per kernel and dtype; hollow markers are explained below
-        series.in_legend = !chart.series.iter().any(|s| s.label == series.label && !s.points.is_empty());
+        series.in_legend = !chart
+            .series
+            .iter()
+            .any(|s| s.label == series.label && !s.points.is_empty());
         chart.series.push(series);
     }
     chart.legend_notes.push("marker: ● f32  ▲ f64".into());
@@ -438,7 +457,11 @@ pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> B
             .cmp(&kernel_order(&b.kernel))
             .then(a.kernel.cmp(&b.kernel))
             .then(a.dtype.cmp(&b.dtype))
-            .then(param(b, "nontemporal").unwrap_or(0.0).total_cmp(&param(a, "nontemporal").unwrap_or(0.0)))
+            .then(
+                param(b, "nontemporal")
+                    .unwrap_or(0.0)
+                    .total_cmp(&param(a, "nontemporal").unwrap_or(0.0)),
+            )
             .then(a.bytes.total_cmp(&b.bytes))
     });
     let names: Vec<String> = first_rows.iter().map(|r| r.benchmark.clone()).collect();
@@ -475,7 +498,8 @@ pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> B
          95 % CI of the median time (ci_low_s..ci_high_s) turned into throughput. {}",
         match metric {
             Throughput::Compute => "Attained GFLOP/s (analytic FLOP per call ÷ median time)",
-            Throughput::Bandwidth => "Attained GB/s (STREAM-convention bytes per call ÷ median time; write-allocate traffic not counted)",
+            Throughput::Bandwidth =>
+                "Attained GB/s (STREAM-convention bytes per call ÷ median time; write-allocate traffic not counted)",
         },
         run.meta.backend,
         if companions.is_empty() {
@@ -513,7 +537,12 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
             })
         })
         .collect();
-    let mut series = Series::points(format!("stream_triad f64 ({})", run.meta.backend), 0, Marker::Circle, points);
+    let mut series = Series::points(
+        format!("stream_triad f64 ({})", run.meta.backend),
+        0,
+        Marker::Circle,
+        points,
+    );
     series.line = LineKind::Solid;
     chart.series.push(series);
     if !rows.is_empty() {
@@ -521,10 +550,18 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
         for (i, (level, kind, size, instances)) in machine.caches.iter().enumerate() {
             let capacity = (*size * (*instances).min(threads)) as f64;
             let short = if kind == "Data" { "d" } else { "" };
-            chart.ref_lines.push(RefLine::vertical(format!("L{level}{short} {}", si(capacity, "B")), capacity, 1 + i));
+            chart.ref_lines.push(RefLine::vertical(
+                format!("L{level}{short} {}", si(capacity, "B")),
+                capacity,
+                1 + i,
+            ));
         }
         for c in bandwidth_ceilings(run, machine) {
-            let mut line = RefLine::horizontal(format!("{} plateau {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")), c.gbytes_per_s, 6);
+            let mut line = RefLine::horizontal(
+                format!("{} plateau {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")),
+                c.gbytes_per_s,
+                6,
+            );
             line.dashed = true;
             chart.ref_lines.push(line);
         }
@@ -554,7 +591,9 @@ pub fn sweep_compute(run: &RunInfo) -> XyChart {
     keys.sort();
     keys.dedup();
     for (i, (_, kernel, dtype)) in keys.iter().enumerate() {
-        let mut rows: Vec<&SummaryRow> = ok_rows(run).filter(|r| &r.kernel == kernel && &r.dtype == dtype).collect();
+        let mut rows: Vec<&SummaryRow> = ok_rows(run)
+            .filter(|r| &r.kernel == kernel && &r.dtype == dtype)
+            .collect();
         if rows.len() < 2 {
             continue;
         }
@@ -573,7 +612,8 @@ pub fn sweep_compute(run: &RunInfo) -> XyChart {
         series.line = LineKind::Solid;
         chart.series.push(series);
     }
-    chart.empty_note = Some("no kernel measured at two or more sizes: `braingap run --profile standard` adds sweeps".into());
+    chart.empty_note =
+        Some("no kernel measured at two or more sizes: `braingap run --profile standard` adds sweeps".into());
     chart.caption = "Attained GFLOP/s (analytic FLOP ÷ median time) of each kernel measured at several sizes, against \
         the compulsory bytes one call touches (a size measure common to all kernels; for GEMM 4·(mk + kn + mn) at f32). \
         Whiskers: bootstrap 95 % CI of the median time."
@@ -626,13 +666,19 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
             .then(a.dtype.cmp(&b.dtype))
             .then(a.bytes.total_cmp(&b.bytes))
     });
-    let categories: Vec<(String, String)> =
-        first_rows.iter().map(|r| (r.benchmark.clone(), r.energy_source.clone())).collect();
+    let categories: Vec<(String, String)> = first_rows
+        .iter()
+        .map(|r| (r.benchmark.clone(), r.energy_source.clone()))
+        .collect();
     chart.categories = short_labels(&first_rows)
         .into_iter()
         .zip(&categories)
         .map(|(label, (_, source))| {
-            let tag = if source == "modeled" { "[MODELED]".to_string() } else { format!("[{source}]") };
+            let tag = if source == "modeled" {
+                "[MODELED]".to_string()
+            } else {
+                format!("[{source}]")
+            };
             format!("{} {tag}", super::figures::truncate(&label, 40))
         })
         .collect();
@@ -653,7 +699,11 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
         });
     }
     for (i, reference) in references.iter().enumerate() {
-        let mut line = RefLine::vertical(reference.label.clone(), reference.flops_per_joule / 1e9, if i == 0 { 3 } else { 6 + i });
+        let mut line = RefLine::vertical(
+            reference.label.clone(),
+            reference.flops_per_joule / 1e9,
+            if i == 0 { 3 } else { 6 + i },
+        );
         line.range = reference.range.map(|(lo, hi)| (lo / 1e9, hi / 1e9));
         chart.ref_lines.push(line);
     }
@@ -661,7 +711,10 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
         .find_map(|r| r.energy_note.clone())
         .unwrap_or_else(|| "no energy meter attached".into());
     chart.empty_note = Some(format!("no energy figures in this run: {reason}"));
-    let modeled = runs.iter().flat_map(|r| ok_rows(r)).any(|r| r.energy_source == "modeled");
+    let modeled = runs
+        .iter()
+        .flat_map(|r| ok_rows(r))
+        .any(|r| r.energy_source == "modeled");
     chart.caption = format!(
         "GFLOP per joule = analytic FLOP per call ÷ energy per call, where energy is the meter's reading over the \
          sampling window ÷ calls. The source of every bar is in its label: [rapl] = CPU package energy from Linux \

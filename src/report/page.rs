@@ -78,7 +78,11 @@ pub struct Report {
 pub fn decimal_year(rfc3339: &str) -> Option<f64> {
     let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
     let year = t.year();
-    let days = if chrono::NaiveDate::from_ymd_opt(year, 12, 31)?.ordinal() == 366 { 366.0 } else { 365.0 };
+    let days = if chrono::NaiveDate::from_ymd_opt(year, 12, 31)?.ordinal() == 366 {
+        366.0
+    } else {
+        365.0
+    };
     Some(year as f64 + (t.ordinal0() as f64) / days)
 }
 
@@ -147,7 +151,10 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
                 figure: Figure::Xy(chart),
             });
         } else {
-            notes_by_section.push(("sweeps", format!("{}: {}", chart.title, chart.empty_note.clone().unwrap_or_default())));
+            notes_by_section.push((
+                "sweeps",
+                format!("{}: {}", chart.title, chart.empty_note.clone().unwrap_or_default()),
+            ));
         }
     }
     let mut energy_refs = input.references.energy.clone();
@@ -224,15 +231,27 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
                 .filter(|(p, _)| p.section == *id)
                 .map(|(_, f)| FigureContext::from_rendered(f))
                 .collect(),
-            notes: notes_by_section.iter().filter(|(s, _)| s == id).map(|(_, n)| n.clone()).collect(),
+            notes: notes_by_section
+                .iter()
+                .filter(|(s, _)| s == id)
+                .map(|(_, n)| n.clone())
+                .collect(),
         })
         .collect();
 
     let mut summary: Vec<SummaryContext> = run.summary.iter().map(SummaryContext::from_row).collect();
-    summary.extend(companions.iter().flat_map(|c| c.summary.iter().map(SummaryContext::from_row)));
+    summary.extend(
+        companions
+            .iter()
+            .flat_map(|c| c.summary.iter().map(SummaryContext::from_row)),
+    );
     let title = match &run.meta.label {
         Some(label) => format!("braingap report: {label}"),
-        None => format!("braingap report: {} on {}", run.meta.backend, machine.cpu_model.clone().unwrap_or_else(|| run.meta.device.clone())),
+        None => format!(
+            "braingap report: {} on {}",
+            run.meta.backend,
+            machine.cpu_model.clone().unwrap_or_else(|| run.meta.device.clone())
+        ),
     };
     let context = PageContext {
         title,
@@ -243,7 +262,12 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         any_modeled: summary.iter().any(|s| s.modeled),
         summary,
         sections,
-        projections: input.references.projections.iter().map(ProjectionContext::from_row).collect(),
+        projections: input
+            .references
+            .projections
+            .iter()
+            .map(ProjectionContext::from_row)
+            .collect(),
         claims: input.references.claims.clone(),
         fits: input.references.fits.iter().map(FitContext::from_row).collect(),
         comparison: comparison.as_ref().map(ComparisonContext::from_comparison),

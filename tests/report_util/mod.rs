@@ -125,23 +125,41 @@ pub fn make_realistic(run: &mut RunInfo) {
         let new_median = match (target_gbs, row.kernel.as_str()) {
             (Some(gbs), _) => row.bytes / (gbs * 1e9),
             (None, "peak_fma") => row.flops / (if row.dtype == "f32" { 1.5e11 } else { 7.4e10 }),
-            (None, "gemm") => row.flops / (if row.dtype == "f32" { 1.1e11 } else { 5.0e10 }) * (1.0 + 2e5 / row.flops.sqrt()),
+            (None, "gemm") => {
+                row.flops / (if row.dtype == "f32" { 1.1e11 } else { 5.0e10 }) * (1.0 + 2e5 / row.flops.sqrt())
+            }
             _ => row.median_s.unwrap(),
         };
         let scale = new_median / row.median_s.unwrap();
-        for v in [&mut row.median_s, &mut row.ci_low_s, &mut row.ci_high_s, &mut row.min_s, &mut row.max_s] {
+        for v in [
+            &mut row.median_s,
+            &mut row.ci_low_s,
+            &mut row.ci_high_s,
+            &mut row.min_s,
+            &mut row.max_s,
+        ] {
             *v = v.map(|t| t * scale);
         }
         row.gflops_per_s = row.gflops_per_s.map(|g| g / scale);
         row.gbytes_per_s = row.gbytes_per_s.map(|g| g / scale);
-        if ["gemm", "attention", "conv2d_nhwc", "lif_step", "spmv_synapses"].contains(&row.kernel.as_str()) && row.flops > 0.0 {
+        if ["gemm", "attention", "conv2d_nhwc", "lif_step", "spmv_synapses"].contains(&row.kernel.as_str())
+            && row.flops > 0.0
+        {
             let watts = 35.0;
             let energy = watts * new_median;
             row.energy_j = Some(energy);
             row.avg_power_w = Some(watts);
             row.gflops_per_joule = Some(row.flops / energy / 1e9);
-            row.energy_source = if row.kernel == "gemm" { "rapl".into() } else { "modeled".into() };
-            row.energy_note = if row.kernel == "gemm" { None } else { Some("energy model: 0.3 nJ/FLOP + 0.1 nJ/B".into()) };
+            row.energy_source = if row.kernel == "gemm" {
+                "rapl".into()
+            } else {
+                "modeled".into()
+            };
+            row.energy_note = if row.kernel == "gemm" {
+                None
+            } else {
+                Some("energy model: 0.3 nJ/FLOP + 0.1 nJ/B".into())
+            };
         }
     }
 }
@@ -169,31 +187,69 @@ fn trend(label: &str, x_from: f64, x_to: f64, slope: f64, intercept: f64, width:
 /// Hand-made reference data with the shapes `history::from_analysis` produces, values
 /// close to the bundled datasets'. `hostile` puts markup into every text field.
 pub fn sample_references(hostile: bool) -> References {
-    let evil = |s: &str| if hostile { format!("{s} <script>alert(2)</script>") } else { s.to_string() };
+    let evil = |s: &str| {
+        if hostile {
+            format!("{s} <script>alert(2)</script>")
+        } else {
+            s.to_string()
+        }
+    };
     let networks: Vec<(f64, f64, &str)> = vec![
-        (1958.0, 2.0, "Perceptron"), (1960.0, 5.0, "ADALINE"), (1980.0, 1e2, "Neocognitron"),
-        (1986.0, 60.0, "Early backprop"), (1989.0, 2e3, "LeNet-1"), (1991.0, 1e3, "Hopfield"),
-        (1998.0, 8e3, "LeNet-5"), (2001.0, 1e3, "Echo state"), (2006.0, 1e4, "DBN"),
-        (2008.0, 2e5, "GPU-accelerated CNN"), (2009.0, 1e6, "DBM"), (2012.0, 6.5e5, "AlexNet"),
-        (2013.0, 2e6, "Multi-GPU conv net"), (2014.0, 1.1e7, "GoogLeNet"),
+        (1958.0, 2.0, "Perceptron"),
+        (1960.0, 5.0, "ADALINE"),
+        (1980.0, 1e2, "Neocognitron"),
+        (1986.0, 60.0, "Early backprop"),
+        (1989.0, 2e3, "LeNet-1"),
+        (1991.0, 1e3, "Hopfield"),
+        (1998.0, 8e3, "LeNet-5"),
+        (2001.0, 1e3, "Echo state"),
+        (2006.0, 1e4, "DBN"),
+        (2008.0, 2e5, "GPU-accelerated CNN"),
+        (2009.0, 1e6, "DBM"),
+        (2012.0, 6.5e5, "AlexNet"),
+        (2013.0, 2e6, "Multi-GPU conv net"),
+        (2014.0, 1.1e7, "GoogLeNet"),
     ];
     let points = |data: &[(f64, f64, &str)], group: Option<&str>| -> Vec<HistoryPoint> {
         data.iter()
-            .map(|&(x, y, l)| HistoryPoint { x, y, label: evil(l), group: group.map(str::to_string) })
+            .map(|&(x, y, l)| HistoryPoint {
+                x,
+                y,
+                label: evil(l),
+                group: group.map(str::to_string),
+            })
             .collect()
     };
     let species = |labels: &[(&str, f64)]| -> Vec<ReferenceLevel> {
-        labels.iter().map(|&(l, v)| ReferenceLevel { label: evil(l), value: v, range: None }).collect()
+        labels
+            .iter()
+            .map(|&(l, v)| ReferenceLevel {
+                label: evil(l),
+                value: v,
+                range: None,
+            })
+            .collect()
     };
     let neurons = HistoryPanel {
         id: "history_neurons".into(),
         title: "Artificial neural network size over time".into(),
         y_label: "neurons (units, as each paper counts them)".into(),
         points: points(&networks, None),
-        trends: vec![trend("fit 1958-2014: ×2 every 2.5 yr", 1958.0, 2050.0, 0.12, -234.66, 0.25)],
+        trends: vec![trend(
+            "fit 1958-2014: ×2 every 2.5 yr",
+            1958.0,
+            2050.0,
+            0.12,
+            -234.66,
+            0.25,
+        )],
         references: species(&[
-            ("roundworm 302", 302.0), ("fruit fly 1.0e5", 1e5), ("honey bee 9.6e5", 9.6e5),
-            ("frog 1.6e7", 1.6e7), ("octopus 5.0e8", 5e8), ("human 8.6e10", 8.6e10),
+            ("roundworm 302", 302.0),
+            ("fruit fly 1.0e5", 1e5),
+            ("honey bee 9.6e5", 9.6e5),
+            ("frog 1.6e7", 1.6e7),
+            ("octopus 5.0e8", 5e8),
+            ("human 8.6e10", 8.6e10),
         ]),
         machine: None,
         caption: evil("Neurons of notable networks (Goodfellow et al. 2016, Fig. 1.11)."),
@@ -203,12 +259,28 @@ pub fn sample_references(hostile: bool) -> References {
         title: "Connections per neuron over time".into(),
         y_label: "connections per neuron (weights into a unit)".into(),
         points: points(
-            &[(1950.0, 7.0, "Adaptive linear element"), (1958.0, 20.0, "Perceptron"), (1980.0, 100.0, "Neocognitron"),
-              (1986.0, 80.0, "Backprop"), (1998.0, 400.0, "LeNet-5"), (2006.0, 1500.0, "DBN"),
-              (2009.0, 2000.0, "GPU CNN"), (2012.0, 4000.0, "AlexNet"), (2013.0, 8000.0, "COTS HPC"), (2014.0, 10000.0, "GoogLeNet")],
+            &[
+                (1950.0, 7.0, "Adaptive linear element"),
+                (1958.0, 20.0, "Perceptron"),
+                (1980.0, 100.0, "Neocognitron"),
+                (1986.0, 80.0, "Backprop"),
+                (1998.0, 400.0, "LeNet-5"),
+                (2006.0, 1500.0, "DBN"),
+                (2009.0, 2000.0, "GPU CNN"),
+                (2012.0, 4000.0, "AlexNet"),
+                (2013.0, 8000.0, "COTS HPC"),
+                (2014.0, 10000.0, "GoogLeNet"),
+            ],
             None,
         ),
-        trends: vec![trend("fit 1950-2014: ×2 every 6.7 yr", 1950.0, 2024.0, 0.045, -86.9, 0.2)],
+        trends: vec![trend(
+            "fit 1950-2014: ×2 every 6.7 yr",
+            1950.0,
+            2024.0,
+            0.045,
+            -86.9,
+            0.2,
+        )],
         references: species(&[("fruit fly 100", 100.0), ("mouse 7.0e3", 7000.0), ("human 1.0e4", 1e4)]),
         machine: None,
         caption: "Connections per neuron (Goodfellow et al. 2016, Fig. 1.10).".into(),
@@ -216,7 +288,11 @@ pub fn sample_references(hostile: bool) -> References {
     let mut models = Vec::new();
     for i in 0..120 {
         let x = 1952.0 + i as f64 * 0.6;
-        let base = if x < 2010.0 { 0.15 * (x - 1952.0) + 3.0 } else { 0.15 * 58.0 + 3.0 + 0.6 * (x - 2010.0) };
+        let base = if x < 2010.0 {
+            0.15 * (x - 1952.0) + 3.0
+        } else {
+            0.15 * 58.0 + 3.0 + 0.6 * (x - 2010.0)
+        };
         let jitter = ((i * 37 % 17) as f64 / 17.0 - 0.5) * 1.5;
         models.push((x, 10f64.powf(base + jitter), "model"));
     }
@@ -226,10 +302,18 @@ pub fn sample_references(hostile: bool) -> References {
         y_label: "training compute (FLOP)".into(),
         points: points(&models, None),
         trends: vec![
-            TrendLine { band: vec![], band_label: String::new(), ..trend("era 1952-2010: ×2 every 24 months", 1952.0, 2010.0, 0.15, -289.8, 0.0) },
+            TrendLine {
+                band: vec![],
+                band_label: String::new(),
+                ..trend("era 1952-2010: ×2 every 24 months", 1952.0, 2010.0, 0.15, -289.8, 0.0)
+            },
             trend("era 2010-2024: ×2 every 6 months", 2010.0, 2024.0, 0.6, -1194.3, 0.15),
         ],
-        references: vec![ReferenceLevel { label: "30-year lifetime of brain compute".into(), value: 9.47e23, range: Some((9.47e21, 9.47e25)) }],
+        references: vec![ReferenceLevel {
+            label: "30-year lifetime of brain compute".into(),
+            value: 9.47e23,
+            range: Some((9.47e21, 9.47e25)),
+        }],
         machine: None,
         caption: "Training compute (Epoch AI).".into(),
     };
@@ -237,13 +321,19 @@ pub fn sample_references(hostile: bool) -> References {
     for i in 0..40 {
         let x = 2000.0 + i as f64 * 0.6;
         let gpu = i % 2 == 0;
-        let y = 10f64.powf(9.5 + 0.2 * (x - 2000.0) + if gpu { 1.0 } else { 0.0 } + ((i * 13 % 7) as f64 / 7.0 - 0.5) * 0.4);
+        let y = 10f64
+            .powf(9.5 + 0.2 * (x - 2000.0) + if gpu { 1.0 } else { 0.0 } + ((i * 13 % 7) as f64 / 7.0 - 0.5) * 0.4);
         chips.push((x, y, gpu));
     }
     let hw_points = |scale: f64| -> Vec<HistoryPoint> {
         chips
             .iter()
-            .map(|&(x, y, gpu)| HistoryPoint { x, y: y * scale, label: "chip".into(), group: Some(if gpu { "GPU".into() } else { "CPU".into() }) })
+            .map(|&(x, y, gpu)| HistoryPoint {
+                x,
+                y: y * scale,
+                label: "chip".into(),
+                group: Some(if gpu { "GPU".into() } else { "CPU".into() }),
+            })
             .collect()
     };
     let hardware = HistoryPanel {
@@ -251,9 +341,24 @@ pub fn sample_references(hostile: bool) -> References {
         title: "Hardware peak FP32 FLOP/s over time".into(),
         y_label: "peak FP32 FLOP/s".into(),
         points: hw_points(1.0),
-        trends: vec![trend("fit 2000-2023: ×2 every 1.5 yr", 2000.0, 2028.0, 0.2, -390.5, 0.1)],
-        references: vec![ReferenceLevel { label: "brain 1e15 FLOP/s".into(), value: 1e15, range: Some((1e13, 1e17)) }],
-        machine: Some(MachineMark { label: evil("this machine (measured peak)"), x: 2025.4, y: 1.5e11 }),
+        trends: vec![trend(
+            "fit 2000-2023: ×2 every 1.5 yr",
+            2000.0,
+            2028.0,
+            0.2,
+            -390.5,
+            0.1,
+        )],
+        references: vec![ReferenceLevel {
+            label: "brain 1e15 FLOP/s".into(),
+            value: 1e15,
+            range: Some((1e13, 1e17)),
+        }],
+        machine: Some(MachineMark {
+            label: evil("this machine (measured peak)"),
+            x: 2025.4,
+            y: 1.5e11,
+        }),
         caption: "Hardware (hardware.csv).".into(),
     };
     let efficiency = HistoryPanel {
@@ -261,18 +366,73 @@ pub fn sample_references(hostile: bool) -> References {
         title: "Hardware FP32 FLOP/s per watt over time".into(),
         y_label: "peak FP32 FLOP/s per watt of TDP (FLOP/J)".into(),
         points: hw_points(1.0 / 150.0),
-        trends: vec![trend("fit 2000-2023: ×2 every 1.5 yr", 2000.0, 2028.0, 0.2, -392.7, 0.1)],
-        references: vec![ReferenceLevel { label: "brain 5e13 FLOP/J".into(), value: 5e13, range: Some((5e11, 5e15)) }],
-        machine: Some(MachineMark { label: "this machine (MODELED)".into(), x: 2025.4, y: 3.1e9 }),
+        trends: vec![trend(
+            "fit 2000-2023: ×2 every 1.5 yr",
+            2000.0,
+            2028.0,
+            0.2,
+            -392.7,
+            0.1,
+        )],
+        references: vec![ReferenceLevel {
+            label: "brain 5e13 FLOP/J".into(),
+            value: 5e13,
+            range: Some((5e11, 5e15)),
+        }],
+        machine: Some(MachineMark {
+            label: "this machine (MODELED)".into(),
+            x: 2025.4,
+            y: 3.1e9,
+        }),
         caption: "Efficiency (hardware.csv).".into(),
     };
     References {
         panels: vec![neurons, connections, training, hardware, efficiency],
         projections: vec![
-            ProjectionRow { trend: evil("ANN neurons"), target: "human brain neurons".into(), target_value: 8.6e10, unit: "neurons".into(), year: Some(2053.4), ci_low: Some(2041.0), ci_high: Some(2075.0), open_high: false, status: "reached".into() },
-            ProjectionRow { trend: "hardware fp32_FLOP_per_s".into(), target: "brain-equivalent compute".into(), target_value: 1e15, unit: "FLOP/s".into(), year: Some(2019.5), ci_low: Some(2017.0), ci_high: Some(2022.0), open_high: false, status: "already_reached".into() },
-            ProjectionRow { trend: "hardware fp32_FLOP_per_J".into(), target: "brain FLOP/J at 20 W".into(), target_value: 5e13, unit: "FLOP/J".into(), year: Some(2041.0), ci_low: Some(2035.0), ci_high: None, open_high: true, status: "reached".into() },
-            ProjectionRow { trend: "ANN connections per neuron".into(), target: "human synapses per neuron".into(), target_value: 1e4, unit: "connections".into(), year: None, ci_low: None, ci_high: None, open_high: false, status: "never_within_horizon".into() },
+            ProjectionRow {
+                trend: evil("ANN neurons"),
+                target: "human brain neurons".into(),
+                target_value: 8.6e10,
+                unit: "neurons".into(),
+                year: Some(2053.4),
+                ci_low: Some(2041.0),
+                ci_high: Some(2075.0),
+                open_high: false,
+                status: "reached".into(),
+            },
+            ProjectionRow {
+                trend: "hardware fp32_FLOP_per_s".into(),
+                target: "brain-equivalent compute".into(),
+                target_value: 1e15,
+                unit: "FLOP/s".into(),
+                year: Some(2019.5),
+                ci_low: Some(2017.0),
+                ci_high: Some(2022.0),
+                open_high: false,
+                status: "already_reached".into(),
+            },
+            ProjectionRow {
+                trend: "hardware fp32_FLOP_per_J".into(),
+                target: "brain FLOP/J at 20 W".into(),
+                target_value: 5e13,
+                unit: "FLOP/J".into(),
+                year: Some(2041.0),
+                ci_low: Some(2035.0),
+                ci_high: None,
+                open_high: true,
+                status: "reached".into(),
+            },
+            ProjectionRow {
+                trend: "ANN connections per neuron".into(),
+                target: "human synapses per neuron".into(),
+                target_value: 1e4,
+                unit: "connections".into(),
+                year: None,
+                ci_low: None,
+                ci_high: None,
+                open_high: false,
+                status: "never_within_horizon".into(),
+            },
         ],
         claims: vec![ClaimRow {
             id: "neurons_doubling".into(),
@@ -294,10 +454,20 @@ pub fn sample_references(hostile: bool) -> References {
         }],
         energy: vec![
             brain_energy_reference(),
-            braingap::report::measured::EnergyReference { label: evil("best GPU: H100 (peak÷TDP)"), flops_per_joule: 9.5e10, range: None },
-            braingap::report::measured::EnergyReference { label: "best CPU: Xeon 8480 (peak÷TDP)".into(), flops_per_joule: 1.2e10, range: None },
+            braingap::report::measured::EnergyReference {
+                label: evil("best GPU: H100 (peak÷TDP)"),
+                flops_per_joule: 9.5e10,
+                range: None,
+            },
+            braingap::report::measured::EnergyReference {
+                label: "best CPU: Xeon 8480 (peak÷TDP)".into(),
+                flops_per_joule: 1.2e10,
+                range: None,
+            },
         ],
-        machine_sentence: Some(evil("This CPU delivers 0.015 % of a human brain's estimated FLOP/s at 1.8 times its power.")),
+        machine_sentence: Some(evil(
+            "This CPU delivers 0.015 % of a human brain's estimated FLOP/s at 1.8 times its power.",
+        )),
         notes: vec![],
         data_dir: Some("tests fixture".into()),
     }

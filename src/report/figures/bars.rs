@@ -120,7 +120,12 @@ impl BarChart {
     }
 
     fn label_width(&self) -> u32 {
-        let longest = self.categories.iter().map(|c| c.chars().count().min(52)).max().unwrap_or(8) as u32;
+        let longest = self
+            .categories
+            .iter()
+            .map(|c| c.chars().count().min(52))
+            .max()
+            .unwrap_or(8) as u32;
         (longest * font::TICK * 56 / 100 + 16).clamp(80, 470)
     }
 }
@@ -187,7 +192,8 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         }
         let (lx, ly) = ctx.backend_coord(&(x_range.0, row_y(i)));
         let style = TextStyle::from((font::FAMILY, font::TICK).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(truncate(category, 52), (lx - 8, ly), style)).map_err(err)?;
+        root.draw(&Text::new(truncate(category, 52), (lx - 8, ly), style))
+            .map_err(err)?;
     }
 
     for line in &chart.ref_lines {
@@ -197,8 +203,11 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
             if let (Some(lo), Some(hi)) = (axis.to_plot(lo), axis.to_plot(hi)) {
                 let (lo, hi) = (lo.max(x_range.0), hi.min(x_range.1));
                 if hi > lo {
-                    ctx.draw_series(std::iter::once(Rectangle::new([(lo, y_range.0), (hi, y_range.1)], c.mix(0.08).filled())))
-                        .map_err(err)?;
+                    ctx.draw_series(std::iter::once(Rectangle::new(
+                        [(lo, y_range.0), (hi, y_range.1)],
+                        c.mix(0.08).filled(),
+                    )))
+                    .map_err(err)?;
                 }
             }
         }
@@ -219,8 +228,11 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
             match chart.style {
                 BarStyle::Bars => {
                     let fill = if bar.modeled { c.mix(0.3).filled() } else { c.filled() };
-                    ctx.draw_series(std::iter::once(Rectangle::new([(x_range.0, center - half), (v, center + half)], fill)))
-                        .map_err(err)?;
+                    ctx.draw_series(std::iter::once(Rectangle::new(
+                        [(x_range.0, center - half), (v, center + half)],
+                        fill,
+                    )))
+                    .map_err(err)?;
                     if bar.modeled {
                         ctx.draw_series(std::iter::once(Rectangle::new(
                             [(x_range.0, center - half), (v, center + half)],
@@ -244,17 +256,29 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
                 if hi > lo {
                     let whisker = ShapeStyle::from(&BLACK).stroke_width(2);
                     let cap = half * 0.6;
-                    ctx.draw_series(std::iter::once(PathElement::new(vec![(lo, center), (hi, center)], whisker)))
-                        .map_err(err)?;
-                    ctx.draw_series(std::iter::once(PathElement::new(vec![(lo, center - cap), (lo, center + cap)], whisker)))
-                        .map_err(err)?;
+                    ctx.draw_series(std::iter::once(PathElement::new(
+                        vec![(lo, center), (hi, center)],
+                        whisker,
+                    )))
+                    .map_err(err)?;
+                    ctx.draw_series(std::iter::once(PathElement::new(
+                        vec![(lo, center - cap), (lo, center + cap)],
+                        whisker,
+                    )))
+                    .map_err(err)?;
                     if bar.open_high {
                         let (ax, ay) = ctx.backend_coord(&(hi, center));
-                        root.draw(&Polygon::new(vec![(ax, ay), (ax - 10, ay - 6), (ax - 10, ay + 6)], BLACK.filled()))
-                            .map_err(err)?;
+                        root.draw(&Polygon::new(
+                            vec![(ax, ay), (ax - 10, ay - 6), (ax - 10, ay + 6)],
+                            BLACK.filled(),
+                        ))
+                        .map_err(err)?;
                     } else {
-                        ctx.draw_series(std::iter::once(PathElement::new(vec![(hi, center - cap), (hi, center + cap)], whisker)))
-                            .map_err(err)?;
+                        ctx.draw_series(std::iter::once(PathElement::new(
+                            vec![(hi, center - cap), (hi, center + cap)],
+                            whisker,
+                        )))
+                        .map_err(err)?;
                     }
                 }
             }
@@ -268,8 +292,12 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
             let style = TextStyle::from((font::FAMILY, font::AXIS).into_font())
                 .color(&RGBColor(90, 90, 90))
                 .pos(Pos::new(HPos::Center, VPos::Center));
-            root.draw(&Text::new(truncate(note, 90), ((plot_x0 + plot_x1) / 2, (plot_y0 + plot_y1) / 2), style))
-                .map_err(err)?;
+            root.draw(&Text::new(
+                truncate(note, 90),
+                ((plot_x0 + plot_x1) / 2, (plot_y0 + plot_y1) / 2),
+                style,
+            ))
+            .map_err(err)?;
         }
     }
 
@@ -281,18 +309,32 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         legend_area
             .draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color(group.color).filled()))
             .map_err(err)?;
-        legend_area.draw(&Text::new(truncate(&group.label, 36), (42, y), text_style.clone())).map_err(err)?;
+        legend_area
+            .draw(&Text::new(truncate(&group.label, 36), (42, y), text_style.clone()))
+            .map_err(err)?;
         y += row;
     }
-    let any_modeled = chart.groups.iter().flat_map(|g| g.values.iter().flatten()).any(|b| b.modeled);
+    let any_modeled = chart
+        .groups
+        .iter()
+        .flat_map(|g| g.values.iter().flatten())
+        .any(|b| b.modeled);
     if any_modeled {
         legend_area
-            .draw(&Rectangle::new([(6, y - 7), (34, y + 7)], RGBColor(120, 120, 120).mix(0.3).filled()))
+            .draw(&Rectangle::new(
+                [(6, y - 7), (34, y + 7)],
+                RGBColor(120, 120, 120).mix(0.3).filled(),
+            ))
             .map_err(err)?;
         legend_area
-            .draw(&Rectangle::new([(6, y - 7), (34, y + 7)], ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(2)))
+            .draw(&Rectangle::new(
+                [(6, y - 7), (34, y + 7)],
+                ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(2),
+            ))
             .map_err(err)?;
-        legend_area.draw(&Text::new("pale, outlined: MODELED", (42, y), text_style.clone())).map_err(err)?;
+        legend_area
+            .draw(&Text::new("pale, outlined: MODELED", (42, y), text_style.clone()))
+            .map_err(err)?;
         y += row;
     }
     let has_ci = chart
@@ -302,22 +344,40 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         .any(|b| b.low.is_some() || b.high.is_some() || b.open_high);
     if has_ci {
         legend_area
-            .draw(&PathElement::new(vec![(6, y), (34, y)], ShapeStyle::from(&BLACK).stroke_width(2)))
+            .draw(&PathElement::new(
+                vec![(6, y), (34, y)],
+                ShapeStyle::from(&BLACK).stroke_width(2),
+            ))
             .map_err(err)?;
-        legend_area.draw(&Text::new("95% CI", (42, y), text_style.clone())).map_err(err)?;
+        legend_area
+            .draw(&Text::new("95% CI", (42, y), text_style.clone()))
+            .map_err(err)?;
         y += row;
     }
-    let ys: Vec<i32> = chart.ref_lines.iter().enumerate().map(|(i, _)| y + i as i32 * row).collect();
+    let ys: Vec<i32> = chart
+        .ref_lines
+        .iter()
+        .enumerate()
+        .map(|(i, _)| y + i as i32 * row)
+        .collect();
     let ys = spread_labels(&ys, row, y, i32::MAX / 4);
     for (line, ly) in chart.ref_lines.iter().zip(ys) {
         let c = color(line.color);
         legend_area
-            .draw(&PathElement::new(vec![(6, ly), (15, ly)], ShapeStyle::from(&c).stroke_width(2)))
+            .draw(&PathElement::new(
+                vec![(6, ly), (15, ly)],
+                ShapeStyle::from(&c).stroke_width(2),
+            ))
             .map_err(err)?;
         legend_area
-            .draw(&PathElement::new(vec![(21, ly), (30, ly)], ShapeStyle::from(&c).stroke_width(2)))
+            .draw(&PathElement::new(
+                vec![(21, ly), (30, ly)],
+                ShapeStyle::from(&c).stroke_width(2),
+            ))
             .map_err(err)?;
-        legend_area.draw(&Text::new(truncate(&line.label, 36), (42, ly), text_style.clone())).map_err(err)?;
+        legend_area
+            .draw(&Text::new(truncate(&line.label, 36), (42, ly), text_style.clone()))
+            .map_err(err)?;
     }
     Ok(())
 }

@@ -228,7 +228,12 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
                 [p.y, lo, hi]
             })
         })
-        .chain(chart.bands.iter().flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])))
+        .chain(
+            chart
+                .bands
+                .iter()
+                .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
+        )
         .chain(chart.ref_lines.iter().filter(|r| !r.vertical).map(|r| r.value))
         .filter_map(|v| chart.y.to_plot(v))
         .collect::<Vec<_>>();
@@ -268,11 +273,18 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
 
     for band in &chart.bands {
         let upper = band.points.iter().filter_map(|&(x, _, hi)| Some((px(x)?, py(hi)?)));
-        let lower = band.points.iter().rev().filter_map(|&(x, lo, _)| Some((px(x)?, py(lo)?)));
+        let lower = band
+            .points
+            .iter()
+            .rev()
+            .filter_map(|&(x, lo, _)| Some((px(x)?, py(lo)?)));
         let polygon: Vec<(f64, f64)> = upper.chain(lower).collect();
         if polygon.len() >= 3 {
-            ctx.draw_series(std::iter::once(Polygon::new(polygon, color(band.color).mix(0.18).filled())))
-                .map_err(err)?;
+            ctx.draw_series(std::iter::once(Polygon::new(
+                polygon,
+                color(band.color).mix(0.18).filled(),
+            )))
+            .map_err(err)?;
         }
     }
 
@@ -324,15 +336,24 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
 
     for series in &chart.series {
         let c = color(series.color);
-        let pts: Vec<(f64, f64)> = series.points.iter().filter_map(|p| Some((px(p.x)?, py(p.y)?))).collect();
+        let pts: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
+            .collect();
         match series.line {
             LineKind::Solid => {
                 ctx.draw_series(LineSeries::new(pts.clone(), ShapeStyle::from(&c).stroke_width(3)))
                     .map_err(err)?;
             }
             LineKind::Dashed => {
-                ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, ShapeStyle::from(&c).stroke_width(3)))
-                    .map_err(err)?;
+                ctx.draw_series(DashedLineSeries::new(
+                    pts.clone(),
+                    10,
+                    6,
+                    ShapeStyle::from(&c).stroke_width(3),
+                ))
+                .map_err(err)?;
             }
             LineKind::None => {}
         }
@@ -374,8 +395,11 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
         let text = truncate(text, 60);
         let width = (text.chars().count() as u32 * font::LABEL * 58 / 100) as i32 + 8;
         let half = font::LABEL as i32 / 2 + 1;
-        root.draw(&Rectangle::new([(plot_x0 + 4, y - half), (plot_x0 + 4 + width, y + half)], WHITE.mix(0.85).filled()))
-            .map_err(err)?;
+        root.draw(&Rectangle::new(
+            [(plot_x0 + 4, y - half), (plot_x0 + 4 + width, y + half)],
+            WHITE.mix(0.85).filled(),
+        ))
+        .map_err(err)?;
         let style = TextStyle::from((font::FAMILY, font::LABEL).into_font())
             .color(c)
             .pos(Pos::new(HPos::Left, VPos::Center));
@@ -391,8 +415,12 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
             .color(c)
             .pos(Pos::new(HPos::Left, VPos::Top));
         let row = (i % 2) as i32;
-        root.draw(&Text::new(truncate(text, 24), (x, plot_y0 + 4 + row * (font::LABEL as i32 + 2)), style))
-            .map_err(err)?;
+        root.draw(&Text::new(
+            truncate(text, 24),
+            (x, plot_y0 + 4 + row * (font::LABEL as i32 + 2)),
+            style,
+        ))
+        .map_err(err)?;
     }
 
     draw_legend(chart, &legend_area).map_err(err)?;
@@ -417,7 +445,9 @@ fn draw_marker<DB: DrawingBackend, CT: plotters::coord::CoordTranslate<From = (f
         Marker::Circle => area.draw(&Circle::new(at, 6, style)),
         Marker::Square => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style))),
         Marker::Triangle => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 5), (7, 5)], style))),
-        Marker::Diamond => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 0), (0, 7), (7, 0)], style))),
+        Marker::Diamond => {
+            area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 0), (0, 7), (7, 0)], style)))
+        }
         Marker::Star => {
             let outline = ShapeStyle::from(&BLACK).stroke_width(2);
             area.draw(
@@ -446,7 +476,10 @@ fn close(mut points: Vec<(i32, i32)>) -> Vec<(i32, i32)> {
     points
 }
 
-fn draw_legend<DB: DrawingBackend>(chart: &XyChart, area: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+fn draw_legend<DB: DrawingBackend>(
+    chart: &XyChart,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let mut y = 64;
     let row = font::LEGEND as i32 + 8;
     let text_style = TextStyle::from((font::FAMILY, font::LEGEND).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
@@ -465,21 +498,38 @@ fn draw_legend<DB: DrawingBackend>(chart: &XyChart, area: &DrawingArea<DB, Shift
         if let Some(s) = series {
             let c = color(s.color);
             match s.line {
-                LineKind::Solid => area.draw(&PathElement::new(vec![(6, y), (34, y)], ShapeStyle::from(&c).stroke_width(3)))?,
+                LineKind::Solid => area.draw(&PathElement::new(
+                    vec![(6, y), (34, y)],
+                    ShapeStyle::from(&c).stroke_width(3),
+                ))?,
                 LineKind::Dashed => {
-                    area.draw(&PathElement::new(vec![(6, y), (15, y)], ShapeStyle::from(&c).stroke_width(3)))?;
-                    area.draw(&PathElement::new(vec![(21, y), (30, y)], ShapeStyle::from(&c).stroke_width(3)))?;
+                    area.draw(&PathElement::new(
+                        vec![(6, y), (15, y)],
+                        ShapeStyle::from(&c).stroke_width(3),
+                    ))?;
+                    area.draw(&PathElement::new(
+                        vec![(21, y), (30, y)],
+                        ShapeStyle::from(&c).stroke_width(3),
+                    ))?;
                 }
                 LineKind::None => {}
             }
-            let style = if s.filled { c.filled() } else { ShapeStyle::from(&c).stroke_width(2) };
+            let style = if s.filled {
+                c.filled()
+            } else {
+                ShapeStyle::from(&c).stroke_width(2)
+            };
             let at = (20, y);
             match s.marker {
                 Marker::None => {}
                 Marker::Circle => area.draw(&Circle::new(at, 6, style))?,
                 Marker::Square => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style)))?,
-                Marker::Triangle => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 5), (7, 5)], style)))?,
-                Marker::Diamond => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 0), (0, 7), (7, 0)], style)))?,
+                Marker::Triangle => {
+                    area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 5), (7, 5)], style)))?
+                }
+                Marker::Diamond => {
+                    area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 0), (0, 7), (7, 0)], style)))?
+                }
                 Marker::Star => area.draw(
                     &(EmptyElement::at(at)
                         + Polygon::new(star_points(11, 5), c.filled())
@@ -487,13 +537,20 @@ fn draw_legend<DB: DrawingBackend>(chart: &XyChart, area: &DrawingArea<DB, Shift
                 )?,
             }
         } else if let Some(b) = band {
-            area.draw(&Rectangle::new([(6, y - 7), (34, y + 7)], color(b.color).mix(0.25).filled()))?;
+            area.draw(&Rectangle::new(
+                [(6, y - 7), (34, y + 7)],
+                color(b.color).mix(0.25).filled(),
+            ))?;
         }
         area.draw(&Text::new(truncate(label, 36), (42, y), text_style.clone()))?;
         y += row;
     }
     if hidden > 0 {
-        area.draw(&Text::new(format!("… and {} more (see table)", hidden + 1), (42, y), text_style.clone()))?;
+        area.draw(&Text::new(
+            format!("… and {} more (see table)", hidden + 1),
+            (42, y),
+            text_style.clone(),
+        ))?;
         y += row;
     }
     for note in &chart.legend_notes {
