@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (README, .ci/run): installs what the tests need, then runs
-# formatting and lint checks, the whole test suite, and a smoke run of the release binary.
+# formatting and lint checks, the whole test suite, and a smoke run of the binary (dev
+# profile, so it reuses the test build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +14,10 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --all-targets
-echo "== smoke: braingap run --profile quick (release)"
+echo "== smoke: braingap run --profile quick (dev profile: shares the test build)"
 smoke=$(mktemp -d)
 trap 'rm -rf "$smoke"' EXIT
-cargo run --release --quiet -- run --profile quick --results "$smoke/results" --label smoke
-cargo run --release --quiet -- runs --results "$smoke/results"
-cargo run --release --quiet -- machine
+cargo run --quiet -- run --profile quick --results "$smoke/results" --report-dir "$smoke/report" --label smoke
+test -s "$smoke/report/index.html"
+cargo run --quiet -- runs --results "$smoke/results"
+cargo run --quiet -- machine
