@@ -134,7 +134,7 @@ pub fn peak_fma(ctx: &RegistryContext, dtype: Dtype) -> BenchSpec {
         Kernel::PeakFma(PeakFma {
             chains: ctx.simd.fma_chains(),
             lanes: ctx.simd.lanes(dtype),
-            iters: 200_000,
+            iters: 2_000_000,
             workers: ctx.threads,
         }),
         dtype,
