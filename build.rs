@@ -23,6 +23,9 @@ fn main() {
         commit
     };
     println!("cargo:rustc-env=BRAINGAP_GIT_COMMIT={commit}");
+    // Empty on a detached HEAD (CI checkouts): `braingap run` then reads $BRAINGAP_GIT_BRANCH.
+    let branch = output("git", &["symbolic-ref", "--short", "-q", "HEAD"]).unwrap_or_default();
+    println!("cargo:rustc-env=BRAINGAP_BUILD_GIT_BRANCH={branch}");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
     println!("cargo:rerun-if-changed=build.rs");

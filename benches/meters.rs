@@ -1,12 +1,12 @@
 //! The background RAPL sampler's cost on a benchmark: the same small workload
 //! timed with no meters, and with a RAPL meter (a fixture powercap tree, so the
 //! bench runs anywhere) sampling in the background at the 100 ms timeline
-//! period and at the 1 ms floor, with `start`/`stop` around every iteration.
+//! period and at the 10 ms floor, with `start`/`stop` around every iteration.
 //! Issue #4 asks for under 1% overhead.
 
 use braingap::meters::{MeterConfig, MeterSet, WorkDone};
 use braingap::units::{Bytes, Flops, Seconds};
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, BatchSize, Criterion};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -48,7 +48,7 @@ fn sampler_overhead(c: &mut Criterion) {
 
     let typical = tempfile::tempdir().unwrap();
     fixture(typical.path(), 262_143_328_850);
-    // A 4 J range forces the 1 ms floor: the worst case the sampler allows.
+    // A 4 J range forces the 10 ms floor: the worst case the sampler allows.
     let tiny = tempfile::tempdir().unwrap();
     fixture(tiny.path(), 4_000_000);
 
@@ -57,7 +57,7 @@ fn sampler_overhead(c: &mut Criterion) {
 
     for (name, root, timeline) in [
         ("rapl_sampler_100ms", typical.path(), Some(Duration::from_millis(100))),
-        ("rapl_sampler_1ms", tiny.path(), None),
+        ("rapl_sampler_floor", tiny.path(), None),
     ] {
         let mut set = meters(root, timeline);
         assert_eq!(
@@ -87,6 +87,95 @@ fn sampler_overhead(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time (ns) the RAPL sampler threads of this process have used, from
+/// `/proc/self/task/*/sched` (`se.sum_exec_runtime`, ms with ns digits, updated whenever the
+/// thread sleeps), else `schedstat`; `None` when neither is readable.
+fn sampler_cpu_ns() -> Option<u64> {
+    let mut total = None;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("braingap-rapl") {
+            continue;
+        }
+        let from_sched = std::fs::read_to_string(task.path().join("sched"))
+            .ok()
+            .and_then(|text| {
+                let line = text.lines().find(|l| l.starts_with("se.sum_exec_runtime"))?;
+                let ms: f64 = line.split(':').nth(1)?.trim().parse().ok()?;
+                Some((ms * 1e6) as u64)
+            });
+        let ns = from_sched.or_else(|| {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            stat.split_whitespace().next()?.parse().ok()
+        });
+        if let Some(ns) = ns {
+            total = Some(total.unwrap_or(0) + ns);
+        }
+    }
+    total
+}
+
+/// The direct figure behind the criterion comparison above, which cannot resolve 1 % on a
+/// noisy machine: how much CPU time the sampler thread itself takes per second of a
+/// benchmark, at the 10 ms floor (the worst case), at the 100 ms timeline period, and at
+/// the default (1 s, the cap, for any real counter range without a timeline). The
+/// time a benchmark loses to the sampler is at most this (on a core the benchmark uses).
+fn sampler_cpu_share() {
+    for (name, range_uj, timeline) in [
+        ("floor_10ms", 4_000_000u64, None),
+        ("timeline_100ms", 262_143_328_850, Some(Duration::from_millis(100))),
+        ("default_1s", 262_143_328_850, None),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        fixture(dir.path(), range_uj);
+        let mut set = meters(dir.path(), timeline);
+        let wall = Duration::from_secs(3);
+        set.start();
+        std::thread::sleep(Duration::from_millis(20));
+        let before = sampler_cpu_ns();
+        let t0 = std::time::Instant::now();
+        std::thread::sleep(wall);
+        let after = sampler_cpu_ns();
+        let elapsed = t0.elapsed().as_secs_f64();
+        set.stop(&WorkDone {
+            elapsed: Seconds(elapsed),
+            flops: Flops(0.0),
+            bytes: Bytes(0.0),
+        });
+        match (before, after) {
+            (Some(b), Some(a)) => println!(
+                "sampler_cpu_share/{name}: {:.3} ms of CPU over {elapsed:.2} s = {:.4} % of one core",
+                (a - b) as f64 / 1e6,
+                (a - b) as f64 / 1e9 / elapsed * 100.0
+            ),
+            _ => {
+                let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+                    .map(|rd| {
+                        rd.flatten()
+                            .map(|t| {
+                                std::fs::read_to_string(t.path().join("comm"))
+                                    .unwrap_or_default()
+                                    .trim()
+                                    .to_string()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                println!(
+                    "sampler_cpu_share/{name}: not measured (no readable /proc/self/task/*/sched for a \
+                     braingap-rapl thread; threads: {threads:?}; energy source {})",
+                    set.energy_source().as_str()
+                )
+            }
+        }
+    }
+}
+
+fn benches_and_share() {
+    benches();
+    sampler_cpu_share();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -95,4 +184,7 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(2));
     targets = sampler_overhead
 }
-criterion_main!(benches);
+fn main() {
+    benches_and_share();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -3,7 +3,8 @@
 # Debian/Ubuntu only (apt-get); elsewhere it says what to install and carries on.
 set -euo pipefail
 need=()
-for pkg in pkg-config libfontconfig1-dev libfreetype-dev fonts-dejavu-core; do
+# valgrind: `braingap run --metric instructions` counts instructions under callgrind.
+for pkg in pkg-config libfontconfig1-dev libfreetype-dev fonts-dejavu-core valgrind; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

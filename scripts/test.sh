@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command (README, .ci/run): installs what the tests need, then runs
-# formatting and lint checks, the whole test suite, and a smoke run of the binary (dev
-# profile, so it reuses the test build).
+# formatting and lint checks, the whole test suite, a smoke run of the binary (dev
+# profile, so it reuses the test build), and the notebooks (scripts/test-notebooks.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +21,14 @@ cargo run --quiet -- run --profile quick --results "$smoke/results" --report-dir
 test -s "$smoke/report/index.html"
 cargo run --quiet -- runs --results "$smoke/results"
 cargo run --quiet -- machine
+echo "== notebooks: executed headless against a fake-backend fixture (the dev binary exists now)"
+bash scripts/test-notebooks.sh
+echo "== torch backend: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), then the torch tests"
+torch_start=$(date +%s)
+bash scripts/setup-torch.sh
+(
+  source <(bash scripts/setup-torch.sh --env)
+  cargo test --features torch --test torch_backend
+  cargo test --features torch --lib torch
+)
+echo "torch step took $(( $(date +%s) - torch_start )) s"

@@ -5,8 +5,9 @@
 //! it is), through [`backends`] and [`meters`] (who computes it, what it costs), to
 //! [`measure`] (the runner and its statistics); then [`store`] (results on disk) and
 //! [`analysis`] (reference datasets, trend fits, projections, claims), [`compare`] and
-//! [`report`] (HTML/PNG/SVG, rendered in memory); the [`cli`] on top. The measurement core never imports presentation.
+//! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the [`cli`] on top. The measurement core never imports presentation.
 
+pub mod ab;
 pub mod analysis;
 pub mod backends;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod kernels;
 pub mod machine;
 pub mod measure;
 pub mod meters;
+pub mod models;
 pub mod report;
 pub mod store;
 pub mod units;

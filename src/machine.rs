@@ -135,6 +135,11 @@ pub struct Machine {
     pub rustc: Fact<String>,
     /// Git commit of the build (`-dirty` when the tree had changes).
     pub git_commit: Fact<String>,
+    /// Git branch: `$BRAINGAP_GIT_BRANCH` when set (CI checkouts are often a detached HEAD),
+    /// else the branch checked out when this binary was built. `braingap history --branch`
+    /// filters on it.
+    #[serde(default = "unrecorded_branch")]
+    pub git_branch: Fact<String>,
     /// Theoretical peaks per dtype.
     pub theoretical_peaks: Vec<TheoreticalPeak>,
     /// Stable hash of what makes results comparable (model, cores, SIMD, caches, memory).
@@ -402,6 +407,13 @@ impl Machine {
         };
         let rustc = env_fact(env!("BRAINGAP_RUSTC_VERSION"), "build script: rustc --version");
         let git_commit = env_fact(env!("BRAINGAP_GIT_COMMIT"), "build script: git rev-parse HEAD");
+        let git_branch = match std::env::var("BRAINGAP_GIT_BRANCH") {
+            Ok(branch) if !branch.trim().is_empty() => Fact::known(branch.trim().to_string(), "$BRAINGAP_GIT_BRANCH"),
+            _ => env_fact(
+                env!("BRAINGAP_BUILD_GIT_BRANCH"),
+                "build script: git symbolic-ref --short HEAD",
+            ),
+        };
         let memory_total_bytes = Fact::from_option(
             sys.as_ref().map(|s| s.total_memory()).filter(|&m| m > 0),
             "sysinfo",
@@ -451,6 +463,7 @@ impl Machine {
             fma_units_per_core,
             rustc,
             git_commit,
+            git_branch,
             theoretical_peaks,
             fingerprint: format!("{:016x}", fnv1a(&fingerprint_text)),
         }
@@ -471,6 +484,11 @@ impl Machine {
         sys.refresh_memory();
         Some(sys.available_memory()).filter(|&m| m > 0)
     }
+}
+
+/// `git_branch` of a machine recorded before the field existed.
+fn unrecorded_branch() -> Fact<String> {
+    Fact::unknown("not recorded by the braingap that made this run")
 }
 
 fn env_fact(value: &str, source: &str) -> Fact<String> {

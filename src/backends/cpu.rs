@@ -1,5 +1,6 @@
 //! The pure-Rust CPU backend: multi-threaded (rayon, thread count settable), matrix products
-//! through the `gemm` crate (with its AVX-512 kernels, dispatched at run time), STREAM and
+//! through [`super::packed_gemm`] on AVX-512 machines and the `gemm` crate elsewhere (both
+//! dispatched at run time), STREAM and
 //! FMA kernels with explicit AVX-512 paths, everything else written plainly and compiled
 //! twice: once for the baseline target and once with AVX-512 enabled, picked at run time.
 //! The static target stays free of AVX-512 so the binary runs under valgrind.
@@ -51,6 +52,13 @@ impl CpuBackend {
         self.simd
     }
 
+    /// Runs `op` on one of the backend's worker threads. With one thread, every call made
+    /// inside `op` (nested `install`s, parallel iterators) runs inline on that same thread,
+    /// which `braingap run --metric instructions` relies on to count one thread under callgrind.
+    pub fn install<R: Send>(&self, op: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(op)
+    }
+
     fn unsupported(&self, spec: &BenchSpec, reason: &str) -> BackendError {
         BackendError::Unsupported {
             backend: "cpu".into(),
@@ -91,6 +99,12 @@ impl Backend for CpuBackend {
             }
             Kernel::Conv2d(c) if !c.is_valid() => {
                 return Err(self.unsupported(spec, "invalid convolution shape"));
+            }
+            Kernel::Model(_) => {
+                return Err(self.unsupported(
+                    spec,
+                    "end-to-end models run on the torch backend (build with --features torch)",
+                ));
             }
             _ => {}
         }
@@ -138,7 +152,7 @@ impl Ctx<'_> {
 }
 
 /// Element types with explicit SIMD paths (FMA chains, streaming stores).
-pub trait CpuReal: Real {
+pub trait CpuReal: Real + super::packed_gemm::PackedGemm {
     /// Runs `chains` FMA chains of the widest SIMD level for `iters` steps into `out`
     /// (`chains × lanes` values).
     fn fma_chains(simd: SimdLevel, iters: u64, out: &mut [Self]);
@@ -400,10 +414,12 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             Box::new(ActivationRun {
                 ctx,
                 y: vec![T::default(); x.len()],
+                planted_extra: crate::kernels::plant::extra_elements(spec.kernel_name(), x.len()),
                 x,
                 kernel: k.clone(),
             })
         }
+        Kernel::Model(_) => unreachable!("checked in supports"),
     }
 }
 
@@ -560,10 +576,10 @@ impl<T: CpuReal> Prepared for StreamRun<'_, T> {
     }
 }
 
-/// C (m×n) = α·C + β·A·B through the `gemm` crate. `rhs_transposed` reads B as Bᵀ stored
+/// C (m×n) = β·A·B through [`super::packed_gemm`] (AVX-512) or else the `gemm` crate. `rhs_transposed` reads B as Bᵀ stored
 /// n×k row-major (used by attention for Q·Kᵀ).
 #[allow(clippy::too_many_arguments)]
-fn gemm_into<T: Real>(
+fn gemm_into<T: CpuReal>(
     threads: usize,
     m: usize,
     n: usize,
@@ -580,6 +596,9 @@ fn gemm_into<T: Real>(
     } else {
         (1, n as isize)
     };
+    if super::packed_gemm::gemm(m, n, k, c, a, b, rhs_rs as usize, rhs_cs as usize, beta, false) {
+        return;
+    }
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -975,6 +994,8 @@ struct ActivationRun<'a, T> {
     kernel: Activation,
     x: Vec<T>,
     y: Vec<T>,
+    /// Leading elements recomputed after each call: a planted slowdown (`kernels::plant`), 0 normally.
+    planted_extra: usize,
 }
 
 #[inline(always)]
@@ -992,21 +1013,26 @@ unsafe fn activation_chunk_avx512<T: Real>(op: ActivationOp, x: &[T], y: &mut [T
 
 impl<T: CpuReal> ActivationRun<'_, T> {
     fn call(&mut self) {
-        const CHUNK: usize = 1 << 14;
         let (op, simd) = (self.kernel.op, self.ctx.simd);
-        self.y
-            .par_chunks_mut(CHUNK)
-            .zip(self.x.par_chunks(CHUNK))
-            .for_each(|(y, x)| {
-                #[cfg(target_arch = "x86_64")]
-                if simd == SimdLevel::Avx512 {
-                    // SAFETY: AVX-512 detected at run time.
-                    unsafe { activation_chunk_avx512(op, x, y) };
-                    return;
-                }
-                let _ = simd;
-                activation_chunk(op, x, y);
-            });
+        Self::apply(op, simd, &self.x, &mut self.y);
+        if self.planted_extra > 0 {
+            let extra = self.planted_extra;
+            Self::apply(op, simd, &self.x[..extra], &mut self.y[..extra]);
+        }
+    }
+
+    fn apply(op: ActivationOp, simd: SimdLevel, x: &[T], y: &mut [T]) {
+        const CHUNK: usize = 1 << 14;
+        y.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(y, x)| {
+            #[cfg(target_arch = "x86_64")]
+            if simd == SimdLevel::Avx512 {
+                // SAFETY: AVX-512 detected at run time.
+                unsafe { activation_chunk_avx512(op, x, y) };
+                return;
+            }
+            let _ = simd;
+            activation_chunk(op, x, y);
+        });
     }
 }
 

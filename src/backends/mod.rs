@@ -8,6 +8,9 @@
 
 pub mod cpu;
 pub mod fake;
+pub mod packed_gemm;
+#[cfg(feature = "torch")]
+pub mod torch;
 
 use crate::kernels::{BenchSpec, Verification};
 use crate::units::Seconds;
@@ -84,5 +87,8 @@ pub const BACKENDS: [(&str, &str); 3] = [
         "fake",
         "deterministic test double: computes nothing, times are modelled; for testing braingap itself",
     ),
-    ("torch", "libtorch through tch (needs a build with --features torch)"),
+    (
+        "torch",
+        "libtorch through tch, on --device cpu or cuda:N (needs a build with --features torch)",
+    ),
 ];

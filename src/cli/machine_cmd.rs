@@ -108,6 +108,7 @@ pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     }
     writeln!(out, "rustc            {}", show(&machine.rustc))?;
     writeln!(out, "git commit       {}", show(&machine.git_commit))?;
+    writeln!(out, "git branch       {}", show(&machine.git_branch))?;
     writeln!(out, "fingerprint      {}", machine.fingerprint)?;
     for a in meters.active() {
         writeln!(out, "meter {:<10} active: {}", a.meter, a.detail)?;

@@ -2,7 +2,13 @@
 //! here are printed once by `main` and exit with status 2 (bad input); `compare`-style
 //! verdicts return their own exit codes.
 
+mod ab_cmd;
 pub mod analysis_cmds;
+mod calibrate_cmd;
+mod compare_cmd;
+mod export_cmd;
+mod history_cmd;
+mod instructions_cmd;
 mod machine_cmd;
 mod progress;
 mod report_cmd;
@@ -42,6 +48,27 @@ pub enum Command {
     Datasets(analysis_cmds::DatasetsArgs),
     /// Check the seed report's quantitative claims against the bundled data.
     Claims(analysis_cmds::ClaimsArgs),
+    /// Compare two stored runs benchmark by benchmark (time with a bootstrap CI, instruction
+    /// counts against a threshold, analytic FLOPs or bytes for equality): exit 1 on a
+    /// regression (see --fail-on), 2 on bad input. Text, markdown (CI summaries) or JSON.
+    Compare(compare_cmd::CompareArgs),
+    /// Export a run as Bencher Metric Format or github-action-benchmark JSON.
+    Export(export_cmd::ExportArgs),
+    /// Show one metric of each benchmark across runs, ordered by start time, with change
+    /// points from a penalised L1 step fit (reported, never failing).
+    History(history_cmd::HistoryArgs),
+    /// Fit the energy model (P_idle, J/FLOP, J/byte) to the energies RAPL or NVML measured in
+    /// this machine's runs and store it as RESULTS/energy-calibration.json, which later runs
+    /// on this machine use instead of the published defaults.
+    #[command(name = "calibrate-energy")]
+    CalibrateEnergy(calibrate_cmd::CalibrateArgs),
+    /// Paired A/B timing of two builds on this machine: interleaved rounds, per-round medians
+    /// (or minima) tested with Mann-Whitney U plus an A/A-calibrated effect-size floor
+    /// (`--calibrate` measures the floor). Exit 1 when a benchmark regressed, 2 on bad input.
+    Ab(ab_cmd::AbArgs),
+    /// Internal: one benchmark under valgrind for `run --metric instructions`.
+    #[command(name = "callgrind-child", hide = true)]
+    CallgrindChild(instructions_cmd::ChildArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -56,5 +83,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Fit(args) => analysis_cmds::run_fit(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Datasets(args) => analysis_cmds::run_datasets(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Claims(args) => analysis_cmds::run_claims(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
+        Command::Compare(args) => compare_cmd::run(&args, &mut stdout),
+        Command::Export(args) => export_cmd::run(&args, &mut stdout),
+        Command::History(args) => history_cmd::run(&args, &mut stdout),
+        Command::CalibrateEnergy(args) => calibrate_cmd::run(&args, &mut stdout),
+        Command::Ab(args) => ab_cmd::run(&args, &mut stdout),
+        Command::CallgrindChild(args) => instructions_cmd::run_child(&args, &mut stdout),
     }
 }

@@ -22,17 +22,39 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Benchmark set: quick (every kernel once, ~2 min on 2 cores), standard (adds size
-    /// sweeps), full (adds the largest sizes), peers (what scripts/compare-peers.sh compares).
-    #[arg(long, default_value = "quick", value_parser = parse_profile)]
-    pub profile: Profile,
+    /// sweeps), full (adds the largest sizes), peers (what scripts/compare-peers.sh compares),
+    /// small (every kernel once at an in-cache size) [default: quick; small with
+    /// --metric instructions].
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+
+    /// What to measure: time (wall-clock samples, with FLOP/s, bytes/s, energy) or
+    /// instructions (instructions per call counted by `valgrind --tool=callgrind`, one
+    /// thread, nothing timed: a deterministic figure for regression gates; valgrind runs
+    /// code about 50x slower, hence the small profile, and does not emulate AVX-512, so on
+    /// an AVX-512 machine the counts are of the AVX2 code path; the path measured is recorded
+    /// in the `code_path` column).
+    #[arg(long, value_enum, default_value_t = Metric::Time)]
+    pub metric: Metric,
+
+    /// With --metric instructions: calls counted per benchmark, after one verified and one
+    /// warm-up call; the stored figure is instructions per call.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub calls: u64,
 
     /// Only benchmarks whose name (kernel/dtype/params, see --list) matches this regex.
     #[arg(long, value_name = "REGEX")]
     pub filter: Option<String>,
 
-    /// Backend: cpu (pure Rust), fake (deterministic test double), torch (needs --features torch).
+    /// Backend: cpu (pure Rust), fake (deterministic test double), torch (libtorch through
+    /// tch; needs a build with --features torch, see scripts/setup-torch.sh).
     #[arg(long, default_value = "cpu", value_name = "NAME")]
     pub backend: String,
+
+    /// Device of the torch backend: cpu, or cuda:N (an NVIDIA GPU; the run stops with exit
+    /// status 2, naming the device, where libtorch sees none). Other backends run on the CPU.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: String,
 
     /// Worker threads [default: all logical CPUs].
     #[arg(long, value_name = "N")]
@@ -74,6 +96,15 @@ pub struct RunArgs {
     pub list: bool,
 }
 
+/// What `braingap run` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Wall-clock time per call.
+    Time,
+    /// Instructions per call under callgrind.
+    Instructions,
+}
+
 fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse()
 }
@@ -85,14 +116,25 @@ fn parse_gib(s: &str) -> Result<f64, String> {
     }
 }
 
-fn make_backend(name: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
+fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
+    if name != "torch" && device != "cpu" {
+        return Err(Error::InvalidArgument {
+            arg: format!("--device {device}"),
+            reason: format!("backend {name} runs on the CPU only; --device cuda:N needs --backend torch"),
+        }
+        .into());
+    }
     match name {
         "cpu" => Ok(Box::new(CpuBackend::new(threads)?)),
         "fake" => Ok(Box::new(FakeBackend::from_env(threads as u64)?)),
+        #[cfg(feature = "torch")]
+        "torch" => Ok(Box::new(crate::backends::torch::TorchBackend::new(device, threads)?)),
+        #[cfg(not(feature = "torch"))]
         "torch" => Err(Error::InvalidArgument {
             arg: "--backend torch".into(),
-            reason: "this braingap was built without the `torch` feature; run scripts/setup-torch.sh, \
-                     then build with `cargo build --release --features torch` in the environment it prints"
+            reason: "this braingap was built without the `torch` feature; build it with \
+                     `source <(bash scripts/setup-torch.sh --env) && cargo build --release --features torch` \
+                     (installs PyTorch 2.13 into .venv-torch, about 5 GB on disk)"
                 .into(),
         }
         .into()),
@@ -148,11 +190,29 @@ pub fn select(
 
 /// Runs `braingap run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if args.metric == Metric::Instructions {
+        return super::instructions_cmd::run(args, args.profile.unwrap_or(Profile::Small), out);
+    }
+    let profile = args.profile.unwrap_or(Profile::Quick);
+    let planted = crate::kernels::plant::from_env().map_err(|reason| Error::InvalidArgument {
+        arg: crate::kernels::plant::ENV.into(),
+        reason,
+    })?;
+    if let Some(p) = &planted {
+        eprintln!(
+            "warning: {}={}={}: planted slowdown active, {} does {:.0}% more work per call",
+            crate::kernels::plant::ENV,
+            p.kernel,
+            p.extra_work,
+            p.kernel,
+            100.0 * p.extra_work
+        );
+    }
     let threads = args
         .threads
         .map(NonZeroUsize::get)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
-    let backend = make_backend(&args.backend, threads)?;
+    let backend = make_backend(&args.backend, &args.device, threads)?;
     let ghz = backend.clock_ghz();
     let machine = Machine::detect(crate::clock::probe_ghz());
     let ctx = RegistryContext {
@@ -160,7 +220,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         last_level_cache_bytes: machine.last_level_cache_bytes.value,
         simd: machine.simd_level,
     };
-    let specs = select(args.profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
+    let specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
     if args.list {
         for spec in &specs {
             writeln!(out, "{}", spec.name())?;
@@ -186,8 +246,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             ..MeterConfig::default()
         })
     };
-    let config = match args.profile {
-        Profile::Quick => RunConfig::quick(),
+    let config = match profile {
+        Profile::Quick | Profile::Small => RunConfig::quick(),
         _ => RunConfig::standard(),
     };
     let meta = RunMeta {
@@ -196,7 +256,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         status: "running".into(),
         label: args.label.clone(),
         command_line: std::env::args().collect(),
-        profile: args.profile.as_str().into(),
+        profile: profile.as_str().into(),
         filter: args.filter.clone(),
         backend: backend.name().into(),
         device: backend.device(),
@@ -215,6 +275,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             "bootstrap_resamples": config.bootstrap_resamples,
             "bootstrap_seed": config.seed,
             "clock_ghz_at_start": ghz,
+            "metric": "time",
+            "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
         }),
         machine: serde_json::to_value(&machine)?,
         meters: serde_json::to_value(meters.meta())?,
@@ -227,7 +289,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         "braingap run {} ({} benchmarks, profile {}, backend {}, {} threads) -> {}",
         writer.run_id(),
         specs.len(),
-        args.profile.as_str(),
+        profile.as_str(),
         backend.name(),
         threads,
         writer.dir().display()

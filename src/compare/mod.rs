@@ -1,9 +1,11 @@
 //! The regression check between two runs: per common benchmark, the ratio of median times
-//! (current ÷ baseline) with a seeded bootstrap 95 % CI, and a verdict.
+//! (current ÷ baseline) with a seeded bootstrap 95 % CI, and a verdict; the same check on
+//! repeatable counts (instructions, analytic FLOPs and bytes); change points across many runs
+//! ([`changepoint`]); and the exports to dashboards ([`export`]).
 //!
 //! Everything here is a pure function of the rows of `summary.csv` and `samples.csv`; the
 //! caller loads them. `braingap report --baseline` renders the result as a table, and
-//! `braingap compare` (issue 7) exits on it.
+//! `braingap compare` exits on it ([`render`] writes its markdown form).
 //!
 //! Method. For a benchmark present in both runs with status `ok`, the point estimate is
 //! `median(current per-call times) / median(baseline per-call times)`; a ratio above 1 means
@@ -18,9 +20,28 @@
 //! Verdicts: `regressed` when the CI lies wholly above 1 and the ratio exceeds
 //! `1 + threshold`; `improved` when the CI lies wholly below 1 and the ratio is below
 //! `1 − threshold`; `unchanged` otherwise; `incomparable` when the machines' fingerprints
-//! differ or a side has no usable timing. Rows are sorted regressions first (worst first),
-//! then improvements, unchanged, incomparable.
+//! differ, the thread counts differ, the analytic FLOPs or bytes per call differ (the
+//! benchmark's work changed), or a side has no usable timing. Rows are sorted
+//! regressions first (worst first), then changed counts, improvements, unchanged,
+//! incomparable.
+//!
+//! Counts ([`compare_counts`]). Instruction counts per call repeat to a fraction of a percent
+//! on a noisy machine, so their ratio is judged against the threshold alone, without a CI:
+//! above `1 + threshold` is `regressed`, below `1 − threshold` `improved`. They depend on the
+//! machine (its code path) and on how they were counted (callgrind or hardware counters), so
+//! different fingerprints or sources are `incomparable`. Analytic FLOPs and bytes per call
+//! depend on neither: they are compared for equality on any machine, and any difference is
+//! `changed`, with both values named; a changed count means the benchmark no longer does the
+//! same work, so the two runs' timings of it are not comparable either.
 
+pub mod changepoint;
+pub mod export;
+#[cfg(test)]
+mod fixtures;
+pub mod history;
+pub mod render;
+
+use crate::store::rows::METRIC_SOURCE_CALLGRIND;
 use crate::store::{SampleRow, SummaryRow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -29,6 +50,83 @@ use std::collections::BTreeMap;
 
 /// Default relative change below which a significant difference is still `unchanged`.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
+
+/// Which figure of each benchmark is compared or followed across runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Median wall time per call: noisy, judged with a bootstrap CI of the ratio.
+    Time,
+    /// Instructions per call: repeatable, judged against the threshold alone.
+    Instructions,
+    /// Analytic FLOPs per call: exact, compared for equality.
+    Flops,
+    /// Analytic compulsory bytes per call: exact, compared for equality.
+    Bytes,
+}
+
+impl Metric {
+    /// Name used on the command line and in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Time => "time",
+            Metric::Instructions => "instructions",
+            Metric::Flops => "flops",
+            Metric::Bytes => "bytes",
+        }
+    }
+
+    /// Unit of one value.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Time => "s",
+            Metric::Instructions => "instructions",
+            Metric::Flops => "FLOP",
+            Metric::Bytes => "B",
+        }
+    }
+
+    /// Whether values are exact analytic counts (compared for equality, machine-independent).
+    pub fn is_exact(self) -> bool {
+        matches!(self, Metric::Flops | Metric::Bytes)
+    }
+
+    /// The value of a summary row: median seconds or instructions per call for `ok` rows,
+    /// the analytic count per call for any row (it is a property of the benchmark, known even
+    /// when it failed).
+    pub fn value(self, row: &SummaryRow) -> Option<f64> {
+        let ok = row.status == "ok";
+        match self {
+            Metric::Time => row.median_s.filter(|_| ok),
+            Metric::Instructions => row.instructions.filter(|_| ok),
+            Metric::Flops => Some(row.flops),
+            Metric::Bytes => Some(row.bytes),
+        }
+    }
+}
+
+/// When a comparison should fail a CI job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// A benchmark regressed, or an exact count changed.
+    Regression,
+    /// A benchmark regressed or improved, or an exact count changed.
+    AnyChange,
+    /// Never: report only.
+    Never,
+}
+
+impl FailOn {
+    /// Name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Regression => "regression",
+            FailOn::AnyChange => "any-change",
+            FailOn::Never => "never",
+        }
+    }
+}
 
 /// Settings of the check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -57,6 +155,8 @@ impl Default for CompareOptions {
 pub enum Verdict {
     /// Significantly slower by more than the threshold.
     Regressed,
+    /// An exact count (analytic FLOPs or bytes) differs: the benchmark's work changed.
+    Changed,
     /// Significantly faster by more than the threshold.
     Improved,
     /// No significant change beyond the threshold.
@@ -70,6 +170,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Regressed => "regressed",
+            Verdict::Changed => "changed",
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
             Verdict::Incomparable => "incomparable",
@@ -97,21 +198,22 @@ pub struct BenchmarkComparison {
     pub benchmark: String,
     /// Backend.
     pub backend: String,
-    /// Baseline median time per call.
-    pub baseline_median_s: Option<f64>,
-    /// Current median time per call.
-    pub current_median_s: Option<f64>,
-    /// Current ÷ baseline median time (> 1: slower).
+    /// Baseline value in the metric's unit (median seconds per call for time).
+    pub baseline_value: Option<f64>,
+    /// Current value in the metric's unit.
+    pub current_value: Option<f64>,
+    /// Current ÷ baseline (> 1: slower, or more work).
     pub ratio: Option<f64>,
     /// 95 % CI of the ratio, low.
     pub ci_low: Option<f64>,
     /// 95 % CI of the ratio, high.
     pub ci_high: Option<f64>,
-    /// `bootstrap` (from samples) or `summary` (from the two median CIs).
+    /// `bootstrap` (from samples), `summary` (from the two median CIs) or `exact` (counts:
+    /// no CI).
     pub ci_method: &'static str,
     /// Verdict.
     pub verdict: Verdict,
-    /// Why the verdict is `incomparable`, when it is.
+    /// Why the verdict is `incomparable` or `changed`, when it is.
     pub reason: Option<String>,
 }
 
@@ -122,6 +224,8 @@ pub struct Comparison {
     pub current_run_id: String,
     /// Baseline run id.
     pub baseline_run_id: String,
+    /// What was compared.
+    pub metric: Metric,
     /// Whether the machine fingerprints match.
     pub same_machine: bool,
     /// Settings used.
@@ -258,8 +362,8 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
         let mut row = BenchmarkComparison {
             benchmark: cur.benchmark.clone(),
             backend: cur.backend.clone(),
-            baseline_median_s: base.median_s,
-            current_median_s: cur.median_s,
+            baseline_value: base.median_s,
+            current_value: cur.median_s,
             ratio: None,
             ci_low: None,
             ci_high: None,
@@ -274,6 +378,19 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
         }
         if cur.status != "ok" || base.status != "ok" {
             row.reason = Some(format!("status {} (current) vs {} (baseline)", cur.status, base.status));
+            rows.push(row);
+            continue;
+        }
+        if cur.threads != base.threads {
+            row.reason = Some(format!(
+                "{} threads (current) vs {} (baseline)",
+                cur.threads, base.threads
+            ));
+            rows.push(row);
+            continue;
+        }
+        if let Some(reason) = work_changed(cur, base) {
+            row.reason = Some(reason);
             rows.push(row);
             continue;
         }
@@ -321,6 +438,7 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
     Comparison {
         current_run_id: current.run_id.to_string(),
         baseline_run_id: baseline.run_id.to_string(),
+        metric: Metric::Time,
         same_machine,
         options: *options,
         rows,
@@ -329,12 +447,236 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
     }
 }
 
-/// Regressions first (largest ratio first), then improvements (smallest ratio first), then
-/// unchanged and incomparable by name.
+/// The verdict on a repeatable count's ratio (current ÷ baseline): beyond the threshold
+/// either way is a change, with no CI needed.
+pub fn count_verdict(ratio: f64, threshold: f64) -> Verdict {
+    if ratio > 1.0 + threshold {
+        Verdict::Regressed
+    } else if ratio < 1.0 - threshold {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    }
+}
+
+/// Formats a count for a reason: whole numbers in full, others to one decimal.
+fn count_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// Compares a count metric (`instructions`, `flops` or `bytes`) benchmark by benchmark
+/// (matched on name and backend). See the module docs for the method; `metric` must not be
+/// [`Metric::Time`] (use [`compare_runs`]).
+pub fn compare_counts(
+    current: &RunSide<'_>,
+    baseline: &RunSide<'_>,
+    metric: Metric,
+    options: &CompareOptions,
+) -> Comparison {
+    debug_assert!(metric != Metric::Time, "time is compared by compare_runs");
+    let same_machine = matches!((current.fingerprint, baseline.fingerprint), (Some(a), Some(b)) if a == b);
+    let machine_reason = if metric.is_exact() {
+        None
+    } else {
+        match (current.fingerprint, baseline.fingerprint) {
+            (Some(a), Some(b)) if a != b => Some(format!("different machines (fingerprint {a} vs {b})")),
+            (None, _) | (_, None) => Some("a run has no machine fingerprint".to_string()),
+            _ => None,
+        }
+    };
+    let baseline_rows: BTreeMap<(&str, &str), &SummaryRow> = baseline
+        .summary
+        .iter()
+        .map(|r| ((r.benchmark.as_str(), r.backend.as_str()), r))
+        .collect();
+    let current_keys: std::collections::BTreeSet<(&str, &str)> = current
+        .summary
+        .iter()
+        .map(|r| (r.benchmark.as_str(), r.backend.as_str()))
+        .collect();
+    let mut rows = Vec::new();
+    let mut only_in_current = Vec::new();
+    for cur in current.summary {
+        let Some(base) = baseline_rows.get(&(cur.benchmark.as_str(), cur.backend.as_str())) else {
+            only_in_current.push(cur.benchmark.clone());
+            continue;
+        };
+        let (current_value, baseline_value) = (metric.value(cur), metric.value(base));
+        let mut row = BenchmarkComparison {
+            benchmark: cur.benchmark.clone(),
+            backend: cur.backend.clone(),
+            baseline_value,
+            current_value,
+            ratio: None,
+            ci_low: None,
+            ci_high: None,
+            ci_method: "exact",
+            verdict: Verdict::Incomparable,
+            reason: None,
+        };
+        let (c, b) = match (current_value, baseline_value) {
+            (Some(c), Some(b)) if c.is_finite() && b.is_finite() => (c, b),
+            _ => {
+                let missing = |value: Option<f64>, row: &SummaryRow, side: &str| match value {
+                    Some(_) => None,
+                    None if row.status != "ok" => Some(format!("status {} ({side})", row.status)),
+                    None => Some(format!("no {} count ({side})", metric.as_str())),
+                };
+                let reasons: Vec<String> = [
+                    missing(current_value, cur, "current"),
+                    missing(baseline_value, base, "baseline"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                row.reason = Some(if reasons.is_empty() {
+                    "value is not finite".into()
+                } else {
+                    reasons.join(", ")
+                });
+                rows.push(row);
+                continue;
+            }
+        };
+        if metric.is_exact() {
+            row.ratio = (b != 0.0).then(|| c / b);
+            if c == b {
+                row.verdict = Verdict::Unchanged;
+            } else {
+                row.verdict = Verdict::Changed;
+                let change = row
+                    .ratio
+                    .map_or(String::new(), |r| format!(" ({:+.1} %)", (r - 1.0) * 100.0));
+                row.reason = Some(format!(
+                    "{} per call {} -> {}{change}",
+                    metric.unit(),
+                    count_text(b),
+                    count_text(c)
+                ));
+            }
+            rows.push(row);
+            continue;
+        }
+        let (cur_source, base_source) = (instruction_source(cur), instruction_source(base));
+        if let Some(reason) = &machine_reason {
+            row.reason = Some(reason.clone());
+        } else if cur_source != base_source {
+            row.reason = Some(format!(
+                "{} counted by {cur_source} (current) vs {base_source} (baseline)",
+                metric.as_str()
+            ));
+        } else if let Some((c, b)) = differing(&cur.code_path, &base.code_path) {
+            row.reason = Some(format!("code path {c} (current) vs {b} (baseline)"));
+        } else if cur.threads != base.threads {
+            row.reason = Some(format!(
+                "{} threads (current) vs {} (baseline)",
+                cur.threads, base.threads
+            ));
+        } else if let Some(reason) = work_changed(cur, base) {
+            row.reason = Some(reason);
+        } else if b <= 0.0 {
+            row.reason = Some(format!("baseline {} count is {}", metric.as_str(), count_text(b)));
+        } else {
+            let ratio = c / b;
+            row.ratio = Some(ratio);
+            row.verdict = count_verdict(ratio, options.threshold);
+        }
+        rows.push(row);
+    }
+    let only_in_baseline = baseline
+        .summary
+        .iter()
+        .filter(|r| !current_keys.contains(&(r.benchmark.as_str(), r.backend.as_str())))
+        .map(|r| r.benchmark.clone())
+        .collect();
+    sort_rows(&mut rows);
+    Comparison {
+        current_run_id: current.run_id.to_string(),
+        baseline_run_id: baseline.run_id.to_string(),
+        metric,
+        same_machine,
+        options: *options,
+        rows,
+        only_in_current,
+        only_in_baseline,
+    }
+}
+
+/// Compares `metric` between two runs: [`compare_runs`] for time, [`compare_counts`]
+/// otherwise.
+pub fn compare_metric(
+    current: &RunSide<'_>,
+    baseline: &RunSide<'_>,
+    metric: Metric,
+    options: &CompareOptions,
+) -> Comparison {
+    match metric {
+        Metric::Time => compare_runs(current, baseline, options),
+        _ => compare_counts(current, baseline, metric, options),
+    }
+}
+
+/// How a row's instructions were counted: `callgrind` in an instruction-count run, hardware
+/// `perf counters` in a timed one.
+pub fn instruction_source(row: &SummaryRow) -> &'static str {
+    if row.metric_source.as_deref() == Some(METRIC_SOURCE_CALLGRIND) {
+        "callgrind"
+    } else {
+        "perf counters"
+    }
+}
+
+/// Why two rows of the same benchmark do different work, if they do: their analytic FLOPs or
+/// bytes per call differ (a changed counting convention or kernel), so their times and
+/// instruction counts are not comparable.
+fn work_changed(current: &SummaryRow, baseline: &SummaryRow) -> Option<String> {
+    if current.flops != baseline.flops {
+        Some(format!(
+            "work changed: FLOP per call {} (current) vs {} (baseline)",
+            count_text(current.flops),
+            count_text(baseline.flops)
+        ))
+    } else if current.bytes != baseline.bytes {
+        Some(format!(
+            "work changed: B per call {} (current) vs {} (baseline)",
+            count_text(current.bytes),
+            count_text(baseline.bytes)
+        ))
+    } else {
+        None
+    }
+}
+
+/// Both values when both are recorded and they differ.
+fn differing<'a>(a: &'a Option<String>, b: &'a Option<String>) -> Option<(&'a str, &'a str)> {
+    match (a.as_deref(), b.as_deref()) {
+        (Some(x), Some(y)) if x != y => Some((x, y)),
+        _ => None,
+    }
+}
+
+impl Comparison {
+    /// Whether `policy` fails on this comparison: `regression` on a regressed benchmark or a
+    /// changed count, `any-change` also on an improvement, `never` never.
+    pub fn fails(&self, policy: FailOn) -> bool {
+        self.rows.iter().any(|r| match policy {
+            FailOn::Regression => matches!(r.verdict, Verdict::Regressed | Verdict::Changed),
+            FailOn::AnyChange => matches!(r.verdict, Verdict::Regressed | Verdict::Changed | Verdict::Improved),
+            FailOn::Never => false,
+        })
+    }
+}
+
+/// Regressions first (largest ratio first), then changed counts (largest ratio first), then
+/// improvements (smallest ratio first), then unchanged and incomparable by name.
 pub fn sort_rows(rows: &mut [BenchmarkComparison]) {
     rows.sort_by(|a, b| {
         a.verdict.cmp(&b.verdict).then_with(|| match a.verdict {
-            Verdict::Regressed => b.ratio.unwrap_or(0.0).total_cmp(&a.ratio.unwrap_or(0.0)),
+            Verdict::Regressed | Verdict::Changed => b.ratio.unwrap_or(0.0).total_cmp(&a.ratio.unwrap_or(0.0)),
             Verdict::Improved => a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)),
             _ => a.benchmark.cmp(&b.benchmark).then_with(|| a.backend.cmp(&b.backend)),
         })
@@ -388,6 +730,8 @@ mod tests {
             measured_flops: None,
             measured_bytes: None,
             counters_note: None,
+            metric_source: None,
+            code_path: None,
             verification: None,
             status: "ok".into(),
             reason: None,
@@ -486,6 +830,259 @@ mod tests {
             .rows
             .iter()
             .all(|r| r.verdict == Verdict::Incomparable && r.reason.is_some()));
+    }
+
+    fn side<'a>(fingerprint: &'a str, summary: &'a [SummaryRow], samples: &'a [SampleRow]) -> RunSide<'a> {
+        RunSide {
+            run_id: fingerprint,
+            fingerprint: Some(fingerprint),
+            summary,
+            samples,
+        }
+    }
+
+    /// Per-call samples with seeded Gaussian noise of relative size `noise`.
+    fn noisy_samples(benchmark: &str, center: f64, noise: f64, n: usize, seed: u64) -> Vec<SampleRow> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..n)
+            .map(|i| {
+                let u: f64 = rng.random_range(f64::EPSILON..1.0);
+                let v: f64 = rng.random();
+                let z = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+                SampleRow {
+                    run_id: "r".into(),
+                    benchmark: benchmark.into(),
+                    backend: "fake".into(),
+                    sample: i as u64,
+                    iterations: 1,
+                    batch_time_s: 0.0,
+                    time_per_call_s: center * (1.0 + noise * z),
+                    outlier: String::new(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_known_shift_is_found_and_no_shift_is_not() {
+        let summary = vec![summary("x/f32/n=1", 1.0)];
+        for seed in 0..20 {
+            let base = noisy_samples("x/f32/n=1", 1.0, 0.03, 20, seed);
+            // 10 % slower under 3 % noise: regressed, the CI excludes 1.
+            let slower = noisy_samples("x/f32/n=1", 1.1, 0.03, 20, 1000 + seed);
+            let cmp = compare_runs(
+                &side("m", &summary, &slower),
+                &side("m", &summary, &base),
+                &CompareOptions::default(),
+            );
+            let r = &cmp.rows[0];
+            assert_eq!(r.verdict, Verdict::Regressed, "seed {seed}: {r:?}");
+            assert!(r.ci_low.unwrap() > 1.0 && (r.ratio.unwrap() - 1.1).abs() < 0.05);
+            // Same distribution: unchanged, and the CI straddles 1.
+            let same = noisy_samples("x/f32/n=1", 1.0, 0.03, 20, 2000 + seed);
+            let cmp = compare_runs(
+                &side("m", &summary, &same),
+                &side("m", &summary, &base),
+                &CompareOptions::default(),
+            );
+            let r = &cmp.rows[0];
+            assert_eq!(r.verdict, Verdict::Unchanged, "seed {seed}: {r:?}");
+            assert!(r.ratio.unwrap() < 1.05 && r.ratio.unwrap() > 0.95);
+        }
+    }
+
+    #[test]
+    fn a_shift_below_the_threshold_or_inside_the_ci_is_unchanged() {
+        let summary = vec![summary("x/f32/n=1", 1.0)];
+        // 3 % slower with little noise: significant, but under the 5 % threshold.
+        let base = noisy_samples("x/f32/n=1", 1.0, 0.002, 30, 1);
+        let small = noisy_samples("x/f32/n=1", 1.03, 0.002, 30, 2);
+        let cmp = compare_runs(
+            &side("m", &summary, &small),
+            &side("m", &summary, &base),
+            &CompareOptions::default(),
+        );
+        let r = &cmp.rows[0];
+        assert!(r.ci_low.unwrap() > 1.0, "{r:?}");
+        assert_eq!(r.verdict, Verdict::Unchanged);
+        // 20 % slower in the median but 40 % noise on 5 samples: the CI straddles 1.
+        let base = noisy_samples("x/f32/n=1", 1.0, 0.4, 5, 3);
+        let wild = noisy_samples("x/f32/n=1", 1.2, 0.4, 5, 4);
+        let cmp = compare_runs(
+            &side("m", &summary, &wild),
+            &side("m", &summary, &base),
+            &CompareOptions::default(),
+        );
+        let r = &cmp.rows[0];
+        assert!(r.ci_low.unwrap() < 1.0 && r.ci_high.unwrap() > 1.0, "{r:?}");
+        assert_eq!(r.verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn different_thread_counts_are_incomparable() {
+        let cur = vec![summary("x/f32/n=1", 1.0)];
+        let mut base = vec![summary("x/f32/n=1", 1.0)];
+        base[0].threads = 2;
+        let cmp = compare_runs(
+            &side("m", &cur, &[]),
+            &side("m", &base, &[]),
+            &CompareOptions::default(),
+        );
+        assert_eq!(cmp.rows[0].verdict, Verdict::Incomparable);
+        assert!(cmp.rows[0].reason.as_deref().unwrap().contains("threads"));
+        // Same name, different work: not comparable either.
+        base[0].threads = 1;
+        base[0].flops = 2e9;
+        let cmp = compare_runs(
+            &side("m", &cur, &[]),
+            &side("m", &base, &[]),
+            &CompareOptions::default(),
+        );
+        assert_eq!(cmp.rows[0].verdict, Verdict::Incomparable);
+        assert_eq!(
+            cmp.rows[0].reason.as_deref(),
+            Some("work changed: FLOP per call 1000000000 (current) vs 2000000000 (baseline)")
+        );
+    }
+
+    fn with_instructions(name: &str, instructions: Option<f64>) -> SummaryRow {
+        SummaryRow {
+            instructions,
+            ..summary(name, 1.0)
+        }
+    }
+
+    #[test]
+    fn instruction_counts_need_no_ci_only_the_threshold() {
+        let base = vec![
+            with_instructions("a/f32/n=1", Some(1e9)),
+            with_instructions("b/f32/n=1", Some(1e9)),
+            with_instructions("c/f32/n=1", Some(1e9)),
+            with_instructions("d/f32/n=1", Some(1e9)),
+        ];
+        let cur = vec![
+            with_instructions("a/f32/n=1", Some(1.10e9)),
+            with_instructions("b/f32/n=1", Some(1.04e9)),
+            with_instructions("c/f32/n=1", Some(0.90e9)),
+            with_instructions("d/f32/n=1", None),
+        ];
+        let options = CompareOptions::default();
+        let cmp = compare_counts(
+            &side("m", &cur, &[]),
+            &side("m", &base, &[]),
+            Metric::Instructions,
+            &options,
+        );
+        let verdicts: Vec<(&str, Verdict)> = cmp.rows.iter().map(|r| (r.benchmark.as_str(), r.verdict)).collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                ("a/f32/n=1", Verdict::Regressed),
+                ("c/f32/n=1", Verdict::Improved),
+                ("b/f32/n=1", Verdict::Unchanged),
+                ("d/f32/n=1", Verdict::Incomparable),
+            ]
+        );
+        assert_eq!(cmp.rows[0].ci_method, "exact");
+        assert_eq!(cmp.rows[0].ci_low, None);
+        assert!(cmp.rows[3]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no instructions count (current)"));
+        assert!(cmp.fails(FailOn::Regression) && cmp.fails(FailOn::AnyChange) && !cmp.fails(FailOn::Never));
+        // Other machine, or another way of counting: nothing is compared.
+        let cmp = compare_counts(
+            &side("m1", &cur, &[]),
+            &side("m2", &base, &[]),
+            Metric::Instructions,
+            &options,
+        );
+        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Incomparable));
+        assert!(!cmp.same_machine && !cmp.fails(FailOn::AnyChange));
+        let callgrind: Vec<SummaryRow> = cur
+            .iter()
+            .map(|r| SummaryRow {
+                metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+                code_path: Some("avx2_fma".into()),
+                ..r.clone()
+            })
+            .collect();
+        let cmp = compare_metric(
+            &side("m", &callgrind, &[]),
+            &side("m", &base, &[]),
+            Metric::Instructions,
+            &options,
+        );
+        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Incomparable), "{cmp:?}");
+        assert_eq!(
+            cmp.rows[0].reason.as_deref(),
+            Some("instructions counted by callgrind (current) vs perf counters (baseline)")
+        );
+        let other_path: Vec<SummaryRow> = callgrind
+            .iter()
+            .map(|r| SummaryRow {
+                code_path: Some("scalar".into()),
+                ..r.clone()
+            })
+            .collect();
+        let cmp = compare_metric(
+            &side("m", &callgrind, &[]),
+            &side("m", &other_path, &[]),
+            Metric::Instructions,
+            &options,
+        );
+        let with_counts = cmp.rows.iter().find(|r| r.benchmark == "a/f32/n=1").unwrap();
+        assert_eq!(with_counts.verdict, Verdict::Incomparable);
+        assert_eq!(
+            with_counts.reason.as_deref(),
+            Some("code path avx2_fma (current) vs scalar (baseline)")
+        );
+    }
+
+    #[test]
+    fn analytic_counts_compare_for_equality_across_machines() {
+        let base = vec![summary("a/f32/n=1", 1.0), summary("b/f32/n=1", 1.0)];
+        let mut cur = vec![summary("a/f32/n=1", 2.0), summary("b/f32/n=1", 1.0)];
+        cur[1].flops = 1.1e9;
+        cur[1].status = "failed".into();
+        let cmp = compare_counts(
+            &side("m1", &cur, &[]),
+            &side("m2", &base, &[]),
+            Metric::Flops,
+            &CompareOptions::default(),
+        );
+        assert_eq!(cmp.rows[0].benchmark, "b/f32/n=1");
+        assert_eq!(cmp.rows[0].verdict, Verdict::Changed);
+        assert_eq!(
+            cmp.rows[0].reason.as_deref(),
+            Some("FLOP per call 1000000000 -> 1100000000 (+10.0 %)")
+        );
+        // A 2x slower time does not matter to an analytic count.
+        assert_eq!(cmp.rows[1].verdict, Verdict::Unchanged);
+        assert!(cmp.fails(FailOn::Regression));
+        let cmp = compare_counts(
+            &side("m1", &cur, &[]),
+            &side("m2", &base, &[]),
+            Metric::Bytes,
+            &CompareOptions::default(),
+        );
+        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Unchanged));
+        assert!(!cmp.fails(FailOn::AnyChange));
+    }
+
+    #[test]
+    fn improvements_fail_only_any_change() {
+        let base = vec![with_instructions("a/f32/n=1", Some(1e9))];
+        let cur = vec![with_instructions("a/f32/n=1", Some(0.5e9))];
+        let cmp = compare_counts(
+            &side("m", &cur, &[]),
+            &side("m", &base, &[]),
+            Metric::Instructions,
+            &CompareOptions::default(),
+        );
+        assert!(!cmp.fails(FailOn::Regression));
+        assert!(cmp.fails(FailOn::AnyChange));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod gemm;
 pub mod inputs;
 pub mod lif_step;
 pub mod peak_fma;
+pub mod plant;
 pub mod registry;
 pub mod spmv_synapses;
 pub mod stream;
@@ -239,6 +240,8 @@ pub enum Kernel {
     Attention(Attention),
     /// Elementwise activation.
     Activation(Activation),
+    /// An end-to-end network: inference or a training step on a batch ([`crate::models`]).
+    Model(crate::models::ModelBench),
 }
 
 /// One benchmark: a kernel, its element type.
@@ -267,6 +270,7 @@ impl BenchSpec {
             Kernel::LifStep(_) => "lif_step",
             Kernel::Attention(_) => "attention",
             Kernel::Activation(a) => a.op.kernel_name(),
+            Kernel::Model(m) => m.architecture.kernel_name(),
         }
     }
 
@@ -281,6 +285,7 @@ impl BenchSpec {
             Kernel::LifStep(k) => k.params(),
             Kernel::Attention(k) => k.params(),
             Kernel::Activation(k) => k.params(),
+            Kernel::Model(k) => k.params(),
         }
     }
 
@@ -306,6 +311,7 @@ impl BenchSpec {
             Kernel::LifStep(k) => k.flops(),
             Kernel::Attention(k) => k.flops(),
             Kernel::Activation(k) => k.flops(),
+            Kernel::Model(k) => k.flops(),
         }
     }
 
@@ -321,6 +327,7 @@ impl BenchSpec {
             Kernel::LifStep(k) => k.bytes(size),
             Kernel::Attention(k) => k.bytes(size),
             Kernel::Activation(k) => k.bytes(size),
+            Kernel::Model(k) => k.bytes(size),
         }
     }
 
@@ -336,6 +343,7 @@ impl BenchSpec {
             Kernel::LifStep(k) => k.buffer_bytes(size),
             Kernel::Attention(k) => k.buffer_bytes(size),
             Kernel::Activation(k) => k.buffer_bytes(size),
+            Kernel::Model(k) => k.buffer_bytes(size),
         }
     }
 

@@ -3,7 +3,9 @@
 //! `quick` covers every kernel once at a size that finishes within two minutes on a 2-core
 //! machine; `standard` adds size sweeps (STREAM from L1 up, so the cache knees show; GEMM,
 //! LIF and attention over sizes); `full` adds the largest sizes; `peers` is the set that
-//! `scripts/compare-peers.sh` sets beside numpy, a C STREAM loop and a C FMA loop.
+//! `scripts/compare-peers.sh` sets beside numpy, a C STREAM loop and a C FMA loop; `small`
+//! has every kernel once at an in-cache size, for instruction counts under valgrind (which
+//! runs code about 50× slower).
 
 use super::{
     Activation, ActivationOp, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, Layout, LifStep, PeakFma,
@@ -26,21 +28,33 @@ pub enum Profile {
     Full,
     /// The GEMM, STREAM triad and FMA-peak set compared against numpy and C peers.
     Peers,
+    /// Every kernel once at a small, in-cache size: the default of `--metric instructions`
+    /// (seconds per benchmark under valgrind).
+    Small,
+    /// End-to-end models (MLP, LeNet-5, a transformer block): inference at several batch
+    /// sizes and an SGD training step; they run on the torch backend.
+    Models,
 }
 
 impl std::str::FromStr for Profile {
     type Err = String;
     fn from_str(s: &str) -> Result<Profile, String> {
-        Profile::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown profile {s:?} (expected one of: quick, standard, full, peers)"))
+        Profile::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
+            format!("unknown profile {s:?} (expected one of: quick, standard, full, peers, small, models)")
+        })
     }
 }
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 4] = [Profile::Quick, Profile::Standard, Profile::Full, Profile::Peers];
+    pub const ALL: [Profile; 6] = [
+        Profile::Quick,
+        Profile::Standard,
+        Profile::Full,
+        Profile::Peers,
+        Profile::Small,
+        Profile::Models,
+    ];
 
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +63,8 @@ impl Profile {
             Profile::Standard => "standard",
             Profile::Full => "full",
             Profile::Peers => "peers",
+            Profile::Small => "small",
+            Profile::Models => "models",
         }
     }
 }
@@ -66,6 +82,15 @@ pub enum SimdLevel {
 }
 
 impl SimdLevel {
+    /// Name as stored in results (`avx512`, `avx2_fma`, `scalar`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimdLevel::Avx512 => "avx512",
+            SimdLevel::Avx2Fma => "avx2_fma",
+            SimdLevel::Scalar => "scalar",
+        }
+    }
+
     /// Detects the level at run time (so the static target needs no AVX-512).
     pub fn detect() -> SimdLevel {
         #[cfg(target_arch = "x86_64")]
@@ -180,9 +205,73 @@ fn conv(layout: Layout, batch: u64, c: u64, hw: u64, k: u64, r: u64, stride: u64
     })
 }
 
+/// The `small` profile: every kernel once, sized to stay in cache and to take seconds
+/// under valgrind. STREAM uses ordinary stores (its non-temporal path needs AVX-512, which
+/// valgrind does not emulate).
+fn small(ctx: &RegistryContext) -> Vec<BenchSpec> {
+    use Dtype::{F32, F64};
+    let mut specs = Vec::new();
+    for dtype in [F32, F64] {
+        specs.push(BenchSpec::new(
+            Kernel::PeakFma(PeakFma {
+                chains: ctx.simd.fma_chains(),
+                lanes: ctx.simd.lanes(dtype),
+                iters: 20_000,
+                workers: ctx.threads,
+            }),
+            dtype,
+        ));
+    }
+    for op in StreamOp::ALL {
+        specs.push(BenchSpec::new(
+            Kernel::Stream(Stream {
+                op,
+                n: 1 << 15,
+                nontemporal: false,
+            }),
+            F64,
+        ));
+    }
+    for dtype in [F32, F64] {
+        specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(96)), dtype));
+    }
+    for layout in [Layout::Nchw, Layout::Nhwc] {
+        specs.push(BenchSpec::new(conv(layout, 1, 16, 16, 16, 3, 1, 1), F32));
+    }
+    specs.push(BenchSpec::new(
+        Kernel::SpmvSynapses(SpmvSynapses {
+            neurons: 512,
+            fan_in: 500,
+            spike_fraction: 0.05,
+        }),
+        F32,
+    ));
+    specs.push(BenchSpec::new(Kernel::LifStep(LifStep::with_neurons(1 << 14)), F32));
+    specs.push(BenchSpec::new(
+        Kernel::Attention(Attention {
+            seq_len: 64,
+            head_dim: 32,
+        }),
+        F32,
+    ));
+    for op in [ActivationOp::Relu, ActivationOp::Gelu] {
+        specs.push(BenchSpec::new(Kernel::Activation(Activation { op, n: 1 << 14 }), F32));
+    }
+    specs
+}
+
 /// All benchmarks of a profile, ceilings first.
 pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     use Dtype::{F32, F64};
+    if profile == Profile::Small {
+        return small(ctx);
+    }
+    if profile == Profile::Models {
+        return crate::models::registry()
+            .into_iter()
+            .map(|m| BenchSpec::new(Kernel::Model(m), F32))
+            .collect();
+    }
     let mut specs = Vec::new();
     specs.push(peak_fma(ctx, F32));
     specs.push(peak_fma(ctx, F64));
@@ -319,7 +408,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_within_each_profile() {
-        for p in [Profile::Quick, Profile::Standard, Profile::Full, Profile::Peers] {
+        for p in Profile::ALL {
             let specs = profile(p, &ctx());
             let mut names: Vec<String> = specs.iter().map(BenchSpec::name).collect();
             let before = names.len();
@@ -330,11 +419,14 @@ mod tests {
     }
 
     #[test]
-    fn every_kernel_is_in_quick() {
-        let kernels: std::collections::BTreeSet<&str> = profile(Profile::Quick, &ctx())
-            .iter()
-            .map(BenchSpec::kernel_name)
-            .collect();
+    fn every_kernel_is_in_quick_and_small() {
+        for p in [Profile::Quick, Profile::Small] {
+            every_kernel_is_in(p);
+        }
+    }
+
+    fn every_kernel_is_in(p: Profile) {
+        let kernels: std::collections::BTreeSet<&str> = profile(p, &ctx()).iter().map(BenchSpec::kernel_name).collect();
         for k in [
             "peak_fma",
             "stream_copy",
@@ -350,7 +442,7 @@ mod tests {
             "activation_relu",
             "activation_gelu",
         ] {
-            assert!(kernels.contains(k), "{k} missing");
+            assert!(kernels.contains(k), "{k} missing from {p:?}");
         }
     }
 

@@ -2,7 +2,11 @@
 //!
 //! It emits one [`BenchRecord`] per benchmark to a [`RecordSink`] (the results store) as
 //! soon as the benchmark finishes, and reports progress only through an [`Observer`].
+//! [`instructions`] counts instructions per call under callgrind instead of timing;
+//! [`mann_whitney`] is the rank test of `braingap ab`'s paired timing.
 
+pub mod instructions;
+pub mod mann_whitney;
 pub mod runner;
 pub mod stats;
 

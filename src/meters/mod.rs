@@ -19,6 +19,7 @@
 //! An energy figure always carries its [`EnergySource`]; a modeled figure is
 //! never reported as `rapl` or `nvml`.
 
+pub mod imc;
 pub mod model;
 pub mod nvml;
 pub mod perf;
@@ -550,11 +551,15 @@ impl MeterSet {
         }
         if !config.skip_perf {
             // When no event opens, `missing` starts with a meter-level `perf` entry.
-            let (meter, missing) = perf::PerfMeter::detect(&proc_root, &sysfs);
+            let (meter, missing) = perf::PerfMeter::detect(&proc_root);
             if let Some(meter) = meter {
                 set.meters.push(Box::new(meter));
             }
             set.unavailable.extend(missing);
+            match imc::ImcMeter::detect(&sysfs, perf::paranoid_level(&proc_root)) {
+                Ok(meter) => set.meters.push(Box::new(meter)),
+                Err(unavailable) => set.unavailable.push(unavailable),
+            }
         }
 
         let cpu = model::CpuDescription::read(&proc_root);

@@ -13,9 +13,8 @@
 //! created inside a region are not counted. Each counter is scaled by
 //! time-enabled / time-running when the kernel multiplexes it.
 //!
-//! Memory-controller traffic (uncore `cas_count_*`) needs system-wide counters
-//! (`perf_event_paranoid` ≤ 0 or `CAP_PERFMON`) and is not read yet:
-//! measured bytes stay empty, with that reason.
+//! Memory-controller traffic (uncore `cas_count_*`) is read by [`super::imc`], as
+//! system-wide counters; [`summarize`] folds its counters into measured bytes.
 //!
 //! On most VMs the PMU is not exposed and opening a hardware event fails with
 //! `ENOENT`; the meter is then unavailable with `hardware events not supported
@@ -171,7 +170,7 @@ pub struct PerfMeter {
 impl PerfMeter {
     /// Tries each event on the calling thread. Returns the meter if any event
     /// opened, and a reason for each event that did not.
-    pub fn detect(proc_root: &Path, sysfs: &Path) -> (Option<PerfMeter>, Vec<Unavailable>) {
+    pub fn detect(proc_root: &Path) -> (Option<PerfMeter>, Vec<Unavailable>) {
         let paranoid = paranoid_level(proc_root);
         let vendor = cpu_vendor(proc_root).unwrap_or_else(|| "unknown".into());
         let mut working = Vec::new();
@@ -200,7 +199,6 @@ impl PerfMeter {
                 }
             }
         }
-        missing.push(imc_reason(sysfs, paranoid));
         if working.is_empty() {
             // The meter-level reason is the first event's.
             if let Some(first) = missing.first().cloned() {
@@ -309,32 +307,6 @@ impl PerfMeter {
     }
 }
 
-/// Why memory-controller traffic is not measured.
-fn imc_reason(sysfs: &Path, paranoid: Option<i32>) -> Unavailable {
-    let devices = sysfs.join("bus/event_source/devices");
-    let has_imc = std::fs::read_dir(&devices)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .any(|e| e.file_name().to_string_lossy().starts_with("uncore_imc"))
-        })
-        .unwrap_or(false);
-    let reason = if !has_imc {
-        format!("no uncore_imc PMU under {}", devices.display())
-    } else if paranoid.is_some_and(|p| p > 0) {
-        format!(
-            "perf_event_paranoid={} (uncore counters need 0 or CAP_PERFMON)",
-            paranoid.unwrap_or_default()
-        )
-    } else {
-        "uncore_imc present but memory-controller counters are not read by this version".into()
-    };
-    Unavailable {
-        meter: "perf:memory_traffic".into(),
-        reason,
-    }
-}
-
 /// Folds raw counters into the record's summary (measured FLOPs only when
 /// every floating-point event was read).
 pub fn summarize(counters: &[CounterValue]) -> HardwareCounters {
@@ -350,7 +322,10 @@ pub fn summarize(counters: &[CounterValue]) -> HardwareCounters {
         cycles: value("cycles"),
         llc_misses: value("llc_misses"),
         measured_flops: fp_values.map(|v| Flops(v.iter().sum())),
-        measured_bytes: None,
+        // Read plus write traffic of every memory controller, when both were read.
+        measured_bytes: value("imc_read_bytes")
+            .zip(value("imc_write_bytes"))
+            .map(|(r, w)| crate::units::Bytes(r + w)),
         counters: counters.to_vec(),
         reason: None,
     }
@@ -445,11 +420,27 @@ mod tests {
 
     #[test]
     fn detect_never_panics_and_explains() {
-        let (meter, missing) = PerfMeter::detect(Path::new("/proc"), Path::new("/sys"));
+        let (meter, missing) = PerfMeter::detect(Path::new("/proc"));
         if meter.is_none() {
             assert_eq!(missing[0].meter, "perf");
             assert!(!missing[0].reason.is_empty());
         }
-        assert!(missing.iter().any(|u| u.meter == "perf:memory_traffic"));
+    }
+
+    #[test]
+    fn memory_traffic_becomes_measured_bytes_only_when_both_directions_read() {
+        let counter = |name: &str, value: Option<f64>| CounterValue {
+            name: name.into(),
+            value,
+            running_fraction: Some(1.0),
+            reason: None,
+        };
+        let both = [
+            counter("imc_read_bytes", Some(640.0)),
+            counter("imc_write_bytes", Some(64.0)),
+        ];
+        assert_eq!(summarize(&both).measured_bytes, Some(crate::units::Bytes(704.0)));
+        let one = [counter("imc_read_bytes", Some(640.0)), counter("imc_write_bytes", None)];
+        assert_eq!(summarize(&one).measured_bytes, None);
     }
 }

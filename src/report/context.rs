@@ -317,8 +317,8 @@ impl ComparisonContext {
                 .map(|r| ComparisonRowContext {
                     benchmark: r.benchmark.clone(),
                     backend: r.backend.clone(),
-                    baseline: time(r.baseline_median_s),
-                    current: time(r.current_median_s),
+                    baseline: time(r.baseline_value),
+                    current: time(r.current_value),
                     ratio: r.ratio.map_or("–".into(), |v| format!("{v:.3}")),
                     ci: match (r.ci_low, r.ci_high) {
                         (Some(lo), Some(hi)) => format!("{lo:.3} – {hi:.3} ({})", r.ci_method),

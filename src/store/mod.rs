@@ -282,6 +282,12 @@ impl RunWriter {
         Ok(())
     }
 
+    /// Persists a row built elsewhere (an instruction count, which has no samples).
+    pub fn record_row(&mut self, row: SummaryRow) -> Result<()> {
+        self.summary.push(row);
+        self.write_csvs()
+    }
+
     /// Marks the run complete with its end time.
     pub fn finish(mut self) -> Result<RunInfo> {
         self.meta.status = "complete".into();

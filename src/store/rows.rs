@@ -2,7 +2,8 @@
 //! (one row per raw sample, long format), and their CSV encoding.
 
 use crate::error::{Error, Result};
-use crate::kernels::params_json;
+use crate::kernels::{params_json, BenchSpec};
+use crate::measure::instructions::InstructionMeasurement;
 use crate::measure::{BenchRecord, Status};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -50,10 +51,24 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "measured_flops",
     "measured_bytes",
     "counters_note",
+    "metric_source",
+    "code_path",
     "verification",
     "status",
     "reason",
 ];
+
+/// Columns added to schema 1 after its first release: absent from older files, read as
+/// empty.
+pub const OPTIONAL_SUMMARY_COLUMNS: &[&str] = &["metric_source", "code_path"];
+
+/// `metric_source` of a timed run: wall-clock samples (any `instructions` come from perf
+/// counters, see `counters_note`).
+pub const METRIC_SOURCE_WALL_CLOCK: &str = "wall_clock";
+
+/// `metric_source` of `braingap run --metric instructions`: `instructions` is callgrind's
+/// Ir per call.
+pub const METRIC_SOURCE_CALLGRIND: &str = "callgrind";
 
 /// Columns of `samples.csv`, in order.
 pub const SAMPLE_COLUMNS: &[&str] = &[
@@ -141,7 +156,8 @@ pub struct SummaryRow {
     pub energy_source: String,
     /// Why energy is empty, or how it was modelled.
     pub energy_note: Option<String>,
-    /// Retired instructions per call (perf counters).
+    /// Instructions per call: retired, from perf counters, in a timed run; executed, from
+    /// callgrind, in an instruction-count run (see `metric_source`).
     pub instructions: Option<f64>,
     /// Core cycles per call (perf counters).
     pub cycles: Option<f64>,
@@ -151,8 +167,16 @@ pub struct SummaryRow {
     pub measured_flops: Option<f64>,
     /// Bytes per call from memory-controller counters, beside the analytic `bytes`.
     pub measured_bytes: Option<f64>,
-    /// Why counters are absent.
+    /// Why counters are absent, or how instructions were counted.
     pub counters_note: Option<String>,
+    /// Where the row's measured metric came from: `wall_clock` (timed run) or `callgrind`
+    /// (instruction-count run); empty in files written before the column existed.
+    #[serde(default)]
+    pub metric_source: Option<String>,
+    /// SIMD path the measured code took (`avx512`, `avx2_fma`, `scalar`), where recorded:
+    /// instruction counts under valgrind take the AVX2 path on an AVX-512 machine.
+    #[serde(default)]
+    pub code_path: Option<String>,
     /// What the reference check compared.
     pub verification: Option<String>,
     /// `ok`, `failed` or `skipped`.
@@ -228,9 +252,80 @@ impl SummaryRow {
             measured_flops: per_call(r.energy.counters.measured_flops.map(|f| f.0)),
             measured_bytes: per_call(r.energy.counters.measured_bytes.map(|b| b.0)),
             counters_note: r.energy.counters.reason.clone(),
+            metric_source: Some(METRIC_SOURCE_WALL_CLOCK.into()),
+            code_path: None,
             verification: r.verification.as_ref().map(|v| v.detail.clone()),
             status: r.status.as_str().to_string(),
             reason: r.reason.clone(),
+        }
+    }
+}
+
+impl SummaryRow {
+    /// The row of one instruction count (`braingap run --metric instructions`): no timing,
+    /// analytic FLOPs and bytes, callgrind's instructions per call, the code path measured.
+    pub fn from_instructions(
+        run_id: &str,
+        spec: &BenchSpec,
+        m: &InstructionMeasurement,
+        valgrind_version: &str,
+    ) -> SummaryRow {
+        let ok = m.child.status == Status::Ok;
+        let file = m
+            .callgrind_file
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        SummaryRow {
+            run_id: run_id.to_string(),
+            benchmark: spec.name(),
+            kernel: spec.kernel_name().to_string(),
+            backend: "cpu".into(),
+            device: "cpu".into(),
+            dtype: spec.dtype.as_str().to_string(),
+            threads: 1,
+            params: params_json(&spec.params()).to_string(),
+            median_s: None,
+            ci_low_s: None,
+            ci_high_s: None,
+            mad_s: None,
+            min_s: None,
+            max_s: None,
+            samples: 0,
+            iters_per_sample: m.child.calls,
+            outliers: 0,
+            flops: spec.flops().0,
+            bytes: spec.bytes().0,
+            gflops_per_s: None,
+            gbytes_per_s: None,
+            arithmetic_intensity: spec.arithmetic_intensity(),
+            attainment: None,
+            theoretical_peak_gflops_per_s: None,
+            clock_ghz_before: None,
+            clock_ghz_after: None,
+            flops_per_cycle_per_core: None,
+            event_kind: spec.event_kind().filter(|_| ok).map(|k| k.as_str().to_string()),
+            events_per_call: m.events_per_call().filter(|_| ok && spec.event_kind().is_some()),
+            energy_j: None,
+            avg_power_w: None,
+            gflops_per_joule: None,
+            joules_per_synaptic_event: None,
+            energy_source: "unavailable".into(),
+            energy_note: Some("instruction-count run: nothing timed, no energy".into()),
+            instructions: m.instructions_per_call().filter(|_| ok),
+            cycles: None,
+            llc_misses: None,
+            measured_flops: None,
+            measured_bytes: None,
+            counters_note: Some(format!(
+                "callgrind Ir over {} calls after a verified and a warm-up call, 1 thread, {valgrind_version}; \
+                 output callgrind/{file}",
+                m.child.calls
+            )),
+            metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+            code_path: Some(m.child.code_path.as_str().to_string()),
+            verification: m.child.verification.clone(),
+            status: m.child.status.as_str().to_string(),
+            reason: m.child.reason.clone(),
         }
     }
 }
@@ -315,7 +410,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
     let missing: Vec<&str> = SUMMARY_COLUMNS
         .iter()
         .copied()
-        .filter(|c| !headers.iter().any(|h| h == *c))
+        .filter(|c| !OPTIONAL_SUMMARY_COLUMNS.contains(c) && !headers.iter().any(|h| h == *c))
         .collect();
     if !missing.is_empty() {
         return Err(corrupt(
@@ -345,4 +440,72 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
         rows.push(row);
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::registry::SimdLevel;
+    use crate::kernels::{Activation, ActivationOp, Dtype, Kernel};
+    use crate::measure::instructions::ChildReport;
+
+    fn instruction_row() -> SummaryRow {
+        let spec = BenchSpec::new(
+            Kernel::Activation(Activation {
+                op: ActivationOp::Relu,
+                n: 16,
+            }),
+            Dtype::F32,
+        );
+        let measurement = InstructionMeasurement {
+            child: ChildReport {
+                benchmark: spec.name(),
+                code_path: SimdLevel::Avx2Fma,
+                calls: 3,
+                status: Status::Ok,
+                reason: None,
+                verification: Some("all 16 elements".into()),
+                events: 0,
+            },
+            total_instructions: Some(3000),
+            callgrind_file: "callgrind/000-activation_relu.out".into(),
+            wall_seconds: 1.0,
+        };
+        SummaryRow::from_instructions("run", &spec, &measurement, "valgrind-3.19.0")
+    }
+
+    #[test]
+    fn instruction_rows_carry_count_source_and_path() {
+        let row = instruction_row();
+        assert_eq!(row.instructions, Some(1000.0));
+        assert_eq!(row.metric_source.as_deref(), Some(METRIC_SOURCE_CALLGRIND));
+        assert_eq!(row.code_path.as_deref(), Some("avx2_fma"));
+        assert_eq!(row.median_s, None);
+        assert_eq!(row.flops, 16.0);
+    }
+
+    #[test]
+    fn files_without_the_newer_columns_still_read() {
+        let full = to_csv(&[instruction_row()], SUMMARY_COLUMNS);
+        let mut reader = csv::Reader::from_reader(full.as_slice());
+        let header = reader.headers().unwrap().clone();
+        let keep: Vec<usize> = (0..header.len())
+            .filter(|&i| !OPTIONAL_SUMMARY_COLUMNS.contains(&&header[i]))
+            .collect();
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(keep.iter().map(|&i| &header[i])).unwrap();
+        for record in reader.records() {
+            let record = record.unwrap();
+            writer.write_record(keep.iter().map(|&i| &record[i])).unwrap();
+        }
+        let dir = std::env::temp_dir().join(format!("braingap-rows-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("summary.csv");
+        std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
+        let rows = read_summary(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(rows[0].metric_source, None);
+        assert_eq!(rows[0].code_path, None);
+        assert_eq!(rows[0].instructions, Some(1000.0));
+    }
 }

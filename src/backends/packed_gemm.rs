@@ -1,0 +1,490 @@
+//! The CPU backend's own matrix product for AVX-512 machines: the Goto/BLIS algorithm
+//! (Goto & van de Geijn 2008; Van Zee & van de Geijn 2015) with a register-blocked
+//! AVX-512 micro-kernel, dispatched at run time. Where AVX-512 is absent (older CPUs, or
+//! under valgrind, which does not emulate it) the caller falls back to the `gemm` crate.
+//!
+//! Why not only the `gemm` crate: on this project's reference machine (a KVM guest that
+//! reports the host's 480 MiB L3) it reached 0.19–0.24x of OpenBLAS, whose blocking this
+//! file copies (issue 2's peer comparison, `scripts/compare-peers.sh`).
+//!
+//! Computes row-major `C (m×n) = β·A·B` (or `C += β·A·B` when `accumulate`), `A` m×k
+//! row-major, `B` k×n given by element strides (`b[p·rs + j·cs]`, so Bᵀ works too).
+//!
+//! Blocking, written for the row-major orientation (the BLIS loops on Cᵀ = Bᵀ·Aᵀ):
+//! - the micro-kernel updates an `MR × NR` tile of C, `NR` = two 512-bit vectors along a
+//!   row of C and `MR` = 12 rows: 24 accumulators, 2 loads and 12 broadcasts per step of k;
+//! - a packed `MR × KC` micro-panel of A stays in L1 while the kernel sweeps the packed
+//!   `KC × NC` block of B, which stays in L2;
+//! - the packed `MC × KC` block of A (up to `MC` rows) stays in the last-level cache.
+//!
+//! Threads: the workers of the current rayon pool pack each block together (one panel per
+//! task), then each takes a contiguous run of A micro-panels, i.e. its own rows of C, and
+//! sweeps the shared packed block of B. Packing buffers are kept per calling thread and
+//! reused, so steady-state calls allocate nothing.
+
+use crate::kernels::Real;
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Rows of the micro-tile.
+const MR: usize = 12;
+
+/// Element types with an AVX-512 micro-kernel.
+pub trait PackedGemm: Real {
+    /// Columns of the micro-tile (two vectors).
+    const NR: usize;
+    /// Depth of a packed block.
+    const KC: usize;
+    /// Columns of the packed block of B (a multiple of `NR`).
+    const NC: usize;
+    /// Rows of the packed block of A (a multiple of `MR`).
+    const MC: usize;
+    /// The micro-kernel: `tile (MR×NR, row stride ldc) (+)= β·Ap·Bp` over `kc` steps.
+    ///
+    /// # Safety
+    /// AVX-512F must be available; `ap` holds `kc·MR`, `bp` holds `kc·NR` elements and
+    /// `c` addresses an `MR × NR` tile with row stride `ldc`.
+    unsafe fn kernel(
+        kc: usize,
+        ap: *const Self,
+        bp: *const Self,
+        c: *mut Self,
+        ldc: usize,
+        beta: Self,
+        accumulate: bool,
+    );
+    /// Per-thread packing buffers.
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+}
+
+thread_local! {
+    static BUF_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static BUF_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Whether [`gemm`] can run here (AVX-512F detected at run time).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `C = β·A·B` (or `C += β·A·B`), split over the workers of the current rayon pool.
+/// Returns false without touching anything when AVX-512 is not available.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm<T: PackedGemm>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &mut [T],
+    a: &[T],
+    b: &[T],
+    b_rs: usize,
+    b_cs: usize,
+    beta: T,
+    accumulate: bool,
+) -> bool {
+    if !available() {
+        return false;
+    }
+    assert!(c.len() >= m * n && a.len() >= m * k);
+    if m == 0 || n == 0 {
+        return true;
+    }
+    assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].iter_mut().for_each(|x| *x = T::default());
+        }
+        return true;
+    }
+    let c = SharedMut(c.as_mut_ptr());
+    let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
+    let parts = rayon::current_num_threads().max(1);
+    T::with_buffers(|apack, bpack| {
+        let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
+        let nc_cap = nc_max.min(n).div_ceil(nr) * nr;
+        let kc_cap = kc_max.min(k);
+        if apack.len() < mc_cap * kc_cap {
+            apack.resize(mc_cap * kc_cap, T::default());
+        }
+        if bpack.len() < nc_cap * kc_cap {
+            bpack.resize(nc_cap * kc_cap, T::default());
+        }
+        for ic in (0..m).step_by(mc_max) {
+            let mc = mc_max.min(m - ic);
+            let a_panels = mc.div_ceil(MR);
+            for pc in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - pc);
+                let acc = accumulate || pc > 0;
+                let apack = &mut apack[..a_panels * MR * kc];
+                apack.par_chunks_mut(MR * kc).enumerate().for_each(|(panel, dst)| {
+                    pack_a(a, k, ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
+                });
+                let apack = &*apack;
+                for jc in (0..n).step_by(nc_max) {
+                    let nc = nc_max.min(n - jc);
+                    let b_panels = nc.div_ceil(nr);
+                    let bpack = &mut bpack[..b_panels * nr * kc];
+                    bpack.par_chunks_mut(nr * kc).enumerate().for_each(|(panel, dst)| {
+                        let j0 = jc + panel * nr;
+                        pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
+                    });
+                    let bpack = &*bpack;
+                    // Each worker takes a contiguous run of A micro-panels (rows of C) and
+                    // sweeps the whole packed block of B, held in its core's L2.
+                    let per = a_panels.div_ceil(parts);
+                    (0..a_panels.div_ceil(per)).into_par_iter().for_each(|t| {
+                        let c = &c;
+                        let mut tile = [T::default(); MR * 32];
+                        for panel in t * per..((t + 1) * per).min(a_panels) {
+                            let ir = panel * MR;
+                            let mr = MR.min(mc - ir);
+                            let ap = apack[ir * kc..].as_ptr();
+                            for jr in (0..nc).step_by(nr) {
+                                let w = nr.min(nc - jr);
+                                let bp = bpack[jr * kc..].as_ptr();
+                                let (row0, col0) = (ic + ir, jc + jr);
+                                if mr == MR && w == nr {
+                                    // SAFETY: AVX-512F checked above; the packed panels hold
+                                    // kc·MR and kc·NR elements; the tile lies inside C, in rows
+                                    // that only this worker writes.
+                                    unsafe { T::kernel(kc, ap, bp, c.0.add(row0 * n + col0), n, beta, acc) };
+                                } else {
+                                    // Edge tile: compute into a scratch tile, copy the valid part.
+                                    // SAFETY: as above, on the MR×NR scratch tile.
+                                    unsafe { T::kernel(kc, ap, bp, tile.as_mut_ptr(), nr, beta, false) };
+                                    for i in 0..mr {
+                                        // SAFETY: row `row0 + i`, columns col0..col0+w lie in C
+                                        // and belong to this worker.
+                                        let dst = unsafe {
+                                            std::slice::from_raw_parts_mut(c.0.add((row0 + i) * n + col0), w)
+                                        };
+                                        let src = &tile[i * nr..i * nr + w];
+                                        if acc {
+                                            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *d + *s);
+                                        } else {
+                                            dst.copy_from_slice(src);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    });
+    true
+}
+
+/// C's base pointer, shared by workers that write disjoint rows.
+struct SharedMut<T>(*mut T);
+// SAFETY: workers write disjoint rows of C (see `gemm`), and C outlives the parallel loop.
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for SharedMut<T> {}
+
+/// Packs rows `i0..i0+rows` (at most `MR`), depths `pc..pc+kc` of row-major `a` (row
+/// stride `lda`) into one micro-panel laid out depth-major (`[p][i]`), zero-padded.
+fn pack_a<T: Real>(a: &[T], lda: usize, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
+    for i in 0..MR {
+        if i < rows {
+            let src = &a[(i0 + i) * lda + pc..(i0 + i) * lda + pc + kc];
+            for (p, &v) in src.iter().enumerate() {
+                dst[p * MR + i] = v;
+            }
+        } else {
+            for p in 0..kc {
+                dst[p * MR + i] = T::default();
+            }
+        }
+    }
+}
+
+/// Packs depths `pc..pc+kc`, columns `j0..j0+cols` (at most `nr`) of `b` (element `(p, j)`
+/// at `b[p·rs + j·cs]`) into one micro-panel laid out `[p][j]`, zero-padded to `nr`.
+#[allow(clippy::too_many_arguments)]
+fn pack_b<T: Real>(
+    b: &[T],
+    rs: usize,
+    cs: usize,
+    pc: usize,
+    kc: usize,
+    j0: usize,
+    cols: usize,
+    nr: usize,
+    dst: &mut [T],
+) {
+    for p in 0..kc {
+        let row = &mut dst[p * nr..(p + 1) * nr];
+        let base = (pc + p) * rs + j0 * cs;
+        if cs == 1 {
+            row[..cols].copy_from_slice(&b[base..base + cols]);
+        } else {
+            for (j, r) in row[..cols].iter_mut().enumerate() {
+                *r = b[base + j * cs];
+            }
+        }
+        row[cols..].iter_mut().for_each(|r| *r = T::default());
+    }
+}
+
+macro_rules! micro_kernel {
+    ($name:ident, $t:ty, $lanes:expr, $zero:ident, $load:ident, $load1:ident, $bcast:ident, $set1:ident,
+     $fmadd:ident, $mul:ident, $storeu:ident, [$(($ra:ident, $rb:ident, $i:expr)),*]) => {
+        /// AVX-512 micro-kernel: 12 rows × 2 vectors of accumulators, written out so that
+        /// they stay in registers (no arrays, no bounds or alignment checks in the loop).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $name(kc: usize, ap: *const $t, bp: *const $t, c: *mut $t, ldc: usize, beta: $t, accumulate: bool) {
+            use std::arch::x86_64::*;
+            const L: usize = $lanes;
+            $( let mut $ra = $zero(); let mut $rb = $zero(); )*
+            // Bring the C tile towards L1 while the products run (its rows are `ldc` apart).
+            $(
+                _mm_prefetch::<_MM_HINT_T0>(c.add($i * ldc) as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(c.add($i * ldc + 2 * L - 1) as *const i8);
+            )*
+            let mut a = ap;
+            let mut b = bp;
+            // One step of k: two vectors of B, twelve broadcasts of A, 24 FMAs. `$pf` steps
+            // ahead the B stream (from L2) is prefetched into L1.
+            macro_rules! step {
+                ($off:expr) => {{
+                    let b0 = $load(b.add($off * 2 * L));
+                    let b1 = $load(b.add($off * 2 * L + L));
+                    $(
+                        let ai = $bcast($load1(a.add($off * MR + $i)));
+                        $ra = $fmadd(ai, b0, $ra);
+                        $rb = $fmadd(ai, b1, $rb);
+                    )*
+                }};
+            }
+            let mut left = kc;
+            while left >= 4 {
+                _mm_prefetch::<_MM_HINT_T0>(b.add(16 * L) as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(b.add(18 * L) as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(b.add(20 * L) as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(b.add(22 * L) as *const i8);
+                step!(0);
+                step!(1);
+                step!(2);
+                step!(3);
+                a = a.add(4 * MR);
+                b = b.add(8 * L);
+                left -= 4;
+            }
+            while left > 0 {
+                step!(0);
+                a = a.add(MR);
+                b = b.add(2 * L);
+                left -= 1;
+            }
+            let vb = $set1(beta);
+            $(
+                let p = c.add($i * ldc);
+                if accumulate {
+                    $storeu(p, $fmadd(vb, $ra, $load(p)));
+                    $storeu(p.add(L), $fmadd(vb, $rb, $load(p.add(L))));
+                } else {
+                    $storeu(p, $mul(vb, $ra));
+                    $storeu(p.add(L), $mul(vb, $rb));
+                }
+            )*
+        }
+    };
+}
+
+micro_kernel!(
+    kernel_f32,
+    f32,
+    16,
+    _mm512_setzero_ps,
+    _mm512_loadu_ps,
+    _mm_load_ss,
+    _mm512_broadcastss_ps,
+    _mm512_set1_ps,
+    _mm512_fmadd_ps,
+    _mm512_mul_ps,
+    _mm512_storeu_ps,
+    [
+        (r0a, r0b, 0),
+        (r1a, r1b, 1),
+        (r2a, r2b, 2),
+        (r3a, r3b, 3),
+        (r4a, r4b, 4),
+        (r5a, r5b, 5),
+        (r6a, r6b, 6),
+        (r7a, r7b, 7),
+        (r8a, r8b, 8),
+        (r9a, r9b, 9),
+        (r10a, r10b, 10),
+        (r11a, r11b, 11)
+    ]
+);
+micro_kernel!(
+    kernel_f64,
+    f64,
+    8,
+    _mm512_setzero_pd,
+    _mm512_loadu_pd,
+    _mm_load_sd,
+    _mm512_broadcastsd_pd,
+    _mm512_set1_pd,
+    _mm512_fmadd_pd,
+    _mm512_mul_pd,
+    _mm512_storeu_pd,
+    [
+        (r0a, r0b, 0),
+        (r1a, r1b, 1),
+        (r2a, r2b, 2),
+        (r3a, r3b, 3),
+        (r4a, r4b, 4),
+        (r5a, r5b, 5),
+        (r6a, r6b, 6),
+        (r7a, r7b, 7),
+        (r8a, r8b, 8),
+        (r9a, r9b, 9),
+        (r10a, r10b, 10),
+        (r11a, r11b, 11)
+    ]
+);
+
+impl PackedGemm for f32 {
+    const NR: usize = 32;
+    const KC: usize = 256;
+    const NC: usize = 480;
+    const MC: usize = 3072;
+
+    unsafe fn kernel(kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, beta: f32, accumulate: bool) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            kernel_f32(kc, ap, bp, c, ldc, beta, accumulate)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("packed_gemm::available() is false off x86_64")
+    }
+
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
+        BUF_F32.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut bufs) => {
+                let (a, b) = &mut *bufs;
+                f(a, b)
+            }
+            // A product started on this thread is still running (a rayon worker steals
+            // work while it waits): use fresh buffers for this nested one.
+            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+        })
+    }
+}
+
+impl PackedGemm for f64 {
+    const NR: usize = 16;
+    const KC: usize = 256;
+    const NC: usize = 480;
+    const MC: usize = 1536;
+
+    unsafe fn kernel(kc: usize, ap: *const f64, bp: *const f64, c: *mut f64, ldc: usize, beta: f64, accumulate: bool) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            kernel_f64(kc, ap, bp, c, ldc, beta, accumulate)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("packed_gemm::available() is false off x86_64")
+    }
+
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {
+        BUF_F64.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut bufs) => {
+                let (a, b) = &mut *bufs;
+                f(a, b)
+            }
+            // A product started on this thread is still running (a rayon worker steals
+            // work while it waits): use fresh buffers for this nested one.
+            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, n: usize, k: usize, a: &[f64], b: &[f64], rs: usize, cs: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * rs + j * cs]).sum();
+            }
+        }
+        c
+    }
+
+    fn check<T: PackedGemm>(m: usize, n: usize, k: usize, threads: usize, transposed: bool, tol: f64) {
+        let a64: Vec<f64> = (0..m * k).map(|i| ((i * 7 + 3) % 13) as f64 / 13.0 - 0.5).collect();
+        let b64: Vec<f64> = (0..k * n).map(|i| ((i * 5 + 1) % 11) as f64 / 11.0 - 0.5).collect();
+        let (rs, cs) = if transposed { (1, k) } else { (n, 1) };
+        let a: Vec<T> = a64.iter().map(|&x| T::from_f64(x)).collect();
+        let b: Vec<T> = b64.iter().map(|&x| T::from_f64(x)).collect();
+        let want = naive(m, n, k, &a64, &b64, rs, cs);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut c = vec![T::from_f64(f64::NAN); m * n];
+        let ran = pool.install(|| gemm(m, n, k, &mut c, &a, &b, rs, cs, T::from_f64(2.0), false));
+        if !ran {
+            return; // no AVX-512 here; the gemm-crate fallback is tested through the backend
+        }
+        for (i, (&got, &w)) in c.iter().zip(&want).enumerate() {
+            assert!(
+                (got.to_f64() - 2.0 * w).abs() <= tol * (1.0 + w.abs()),
+                "{m}x{n}x{k} [{i}]: {got:?} vs {}",
+                2.0 * w
+            );
+        }
+        // accumulate: C += 2AB → 4AB
+        pool.install(|| gemm(m, n, k, &mut c, &a, &b, rs, cs, T::from_f64(2.0), true));
+        for (&got, &w) in c.iter().zip(&want) {
+            assert!((got.to_f64() - 4.0 * w).abs() <= 2.0 * tol * (1.0 + w.abs()));
+        }
+    }
+
+    #[test]
+    fn matches_naive_on_odd_and_blocked_shapes() {
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (1, 33, 1),
+            (13, 17, 5),
+            (25, 65, 400),
+            (37, 500, 3),
+            (50, 31, 777),
+        ] {
+            for threads in [1, 2, 3] {
+                for transposed in [false, true] {
+                    check::<f32>(m, n, k, threads, transposed, 1e-4 * k as f64);
+                    check::<f64>(m, n, k, threads, transposed, 1e-12 * k as f64);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spans_several_row_and_column_blocks() {
+        check::<f64>(1600, 500, 300, 2, false, 1e-10);
+        check::<f32>(100, 1000, 400, 2, false, 1e-2);
+    }
+
+    #[test]
+    fn empty_depth_zeroes_or_keeps() {
+        let mut c = vec![1.0f32; 6];
+        if gemm::<f32>(2, 3, 0, &mut c, &[], &[0.0], 3, 1, 1.0, false) {
+            assert_eq!(c, vec![0.0; 6]);
+        }
+    }
+}

@@ -1,0 +1,731 @@
+//! The libtorch backend (feature `torch`), through the `tch` crate: the registry's kernels as
+//! libtorch calls them (oneDNN/MKL on `cpu`, cuBLAS/cuDNN on `cuda:N`), and the end-to-end
+//! model benchmarks of [`crate::models`].
+//!
+//! Every benchmark is verified before it is timed with the same reference implementation
+//! the pure-Rust backend is checked against: inputs come from the kernel's seeded generators,
+//! are copied to the device once (untimed), and one call's output is copied back to a host
+//! `Vec` and handed to the kernel's `verify`. Timing: outputs are allocated in `prepare` and
+//! written through libtorch's `out=` kernels (`mm_out`, `add_out`, `gelu_out`, ...), so the
+//! timed loop allocates nothing, except where libtorch has no `out=` kernel (conv2d,
+//! the models), which allocate their outputs as every libtorch caller does; on CUDA the
+//! device is synchronised before the clock starts and before it is read.
+
+use super::{Backend, BackendError, Batch, Prepared};
+use crate::kernels::activation::ActivationOp;
+use crate::kernels::conv2d::Layout;
+use crate::kernels::lif_step::LifState;
+use crate::kernels::stream::STREAM_SCALAR;
+use crate::kernels::verify::Checker;
+use crate::kernels::{
+    Activation, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, LifStep, Real, SpmvSynapses, Stream, StreamOp,
+    Verification,
+};
+use crate::units::Seconds;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// The libtorch backend on one device.
+pub struct TorchBackend {
+    device: Device,
+    threads: usize,
+}
+
+/// Parses `cpu` or `cuda:N` (`cuda` means `cuda:0`).
+pub fn parse_device(text: &str) -> Result<Device, String> {
+    match text {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        _ => match text.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(index)) => Ok(Device::Cuda(index)),
+            _ => Err(format!("{text:?} is not a device (expected cpu, cuda or cuda:N)")),
+        },
+    }
+}
+
+impl TorchBackend {
+    /// A backend on `device` (`cpu`, `cuda:N`) with libtorch's intra-op pool set to `threads`.
+    /// Fails, naming the device, when the device does not exist in this process.
+    pub fn new(device: &str, threads: usize) -> Result<TorchBackend, BackendError> {
+        let setup = |reason: String| BackendError::Setup {
+            backend: "torch".into(),
+            reason,
+        };
+        let device = parse_device(device).map_err(setup)?;
+        if let Device::Cuda(index) = device {
+            let count = tch::Cuda::device_count();
+            if count <= index as i64 {
+                let why = if tch::Cuda::is_available() {
+                    format!("libtorch sees {count} CUDA device(s), numbered from 0")
+                } else {
+                    "libtorch finds no usable CUDA device here (no NVIDIA GPU or driver, or a CPU-only libtorch)"
+                        .to_string()
+                };
+                return Err(setup(format!("device cuda:{index} is not available: {why}")));
+            }
+        }
+        tch::set_num_threads(threads as i32);
+        Ok(TorchBackend { device, threads })
+    }
+
+    fn unsupported(&self, spec: &BenchSpec, reason: &str) -> BackendError {
+        BackendError::Unsupported {
+            backend: "torch".into(),
+            benchmark: spec.name(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Device name as results store it: `cpu`, `cuda:0`.
+pub fn device_name(device: Device) -> String {
+    match device {
+        Device::Cpu => "cpu".into(),
+        Device::Cuda(i) => format!("cuda:{i}"),
+        Device::Mps => "mps".into(),
+        Device::Vulkan => "vulkan".into(),
+    }
+}
+
+impl Backend for TorchBackend {
+    fn name(&self) -> &str {
+        "torch"
+    }
+
+    fn device(&self) -> String {
+        device_name(self.device)
+    }
+
+    fn threads(&self) -> u64 {
+        self.threads as u64
+    }
+
+    fn supports(&self, spec: &BenchSpec) -> Result<(), BackendError> {
+        if !matches!(spec.dtype, Dtype::F32 | Dtype::F64) {
+            return Err(self.unsupported(
+                spec,
+                "the kernels' reference implementations exist for f32 and f64 only, so bf16/f16 results could not be verified",
+            ));
+        }
+        match &spec.kernel {
+            Kernel::PeakFma(_) => Err(self.unsupported(
+                spec,
+                "register-resident FMA chains are a CPU-backend ceiling; libtorch has no such operation",
+            )),
+            Kernel::Stream(s) if s.nontemporal => Err(self.unsupported(
+                spec,
+                "libtorch chooses its own stores; non-temporal stores cannot be requested",
+            )),
+            Kernel::Conv2d(c) if !c.is_valid() => Err(self.unsupported(spec, "invalid convolution shape")),
+            Kernel::Model(m) => crate::models::torch::supports(m, spec.dtype).map_err(|r| self.unsupported(spec, &r)),
+            _ => Ok(()),
+        }
+    }
+
+    fn prepare<'a>(&'a self, spec: &BenchSpec) -> Result<Box<dyn Prepared + 'a>, BackendError> {
+        self.supports(spec)?;
+        let ctx = Ctx { device: self.device };
+        let _guard = tch::no_grad_guard();
+        Ok(match spec.dtype {
+            Dtype::F32 => prepare_typed::<f32>(ctx, spec),
+            Dtype::F64 => prepare_typed::<f64>(ctx, spec),
+            _ => unreachable!("checked in supports"),
+        })
+    }
+}
+
+/// Where tensors live, and how to wait for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx {
+    /// The device.
+    pub device: Device,
+}
+
+impl Ctx {
+    /// Waits until every queued kernel on the device has finished (a no-op on the CPU,
+    /// where libtorch calls return when their work is done).
+    pub fn sync(&self) {
+        if let Device::Cuda(index) = self.device {
+            tch::Cuda::synchronize(index as i64);
+        }
+    }
+
+    /// Times `iters` calls of `call`: synchronise, start the clock, run, synchronise, read it.
+    pub fn time(&self, iters: u64, mut call: impl FnMut()) -> Seconds {
+        let _guard = tch::no_grad_guard();
+        self.sync();
+        let start = Instant::now();
+        for _ in 0..iters {
+            call();
+        }
+        self.sync();
+        Seconds::from_duration(start.elapsed())
+    }
+
+    /// Copies a host slice to a tensor of `shape` on the device.
+    pub fn tensor<T: tch::kind::Element>(&self, data: &[T], shape: &[i64]) -> Tensor {
+        Tensor::from_slice(data).view(shape).to_device(self.device)
+    }
+}
+
+/// Element types the torch backend runs: the registry's [`Real`] types that libtorch knows.
+pub trait TorchReal: Real + tch::kind::Element {}
+impl TorchReal for f32 {}
+impl TorchReal for f64 {}
+
+/// Copies a tensor (any device, any strides) back to a host `Vec` in its logical row-major order.
+pub fn to_host<T: TorchReal>(t: &Tensor) -> Vec<T> {
+    let host = t.to_device(Device::Cpu).contiguous();
+    let n = host.numel();
+    let mut out = vec![T::default(); n];
+    host.copy_data(&mut out, n);
+    out
+}
+
+fn prepare_typed<'a, T: TorchReal>(ctx: Ctx, spec: &BenchSpec) -> Box<dyn Prepared + 'a> {
+    match &spec.kernel {
+        Kernel::Stream(k) => Box::new(StreamRun::<T>::new(ctx, k.clone())),
+        Kernel::Gemm(k) => Box::new(GemmRun::<T>::new(ctx, k.clone())),
+        Kernel::Conv2d(k) => Box::new(ConvRun::<T>::new(ctx, k.clone())),
+        Kernel::SpmvSynapses(k) => Box::new(SpmvRun::<T>::new(ctx, k.clone())),
+        Kernel::LifStep(k) => Box::new(LifRun::<T>::new(ctx, k.clone())),
+        Kernel::Attention(k) => Box::new(AttentionRun::<T>::new(ctx, k.clone())),
+        Kernel::Activation(k) => Box::new(ActivationRun::<T>::new(ctx, k.clone())),
+        Kernel::Model(m) => crate::models::torch::prepare::<T>(ctx, m),
+        Kernel::PeakFma(_) => unreachable!("checked in supports"),
+    }
+}
+
+fn batch(elapsed: Seconds) -> Batch {
+    Batch { elapsed, events: 0 }
+}
+
+struct StreamRun<T> {
+    ctx: Ctx,
+    kernel: Stream,
+    x_host: Vec<T>,
+    y_host: Vec<T>,
+    x: Tensor,
+    y: Tensor,
+    scalar: Tensor,
+    out: Tensor,
+}
+
+impl<T: TorchReal> StreamRun<T> {
+    fn new(ctx: Ctx, kernel: Stream) -> Self {
+        let n = kernel.n as usize;
+        let x_host: Vec<T> = crate::kernels::inputs::uniform_vec(n, 71, -1.0, 1.0);
+        let y_host: Vec<T> = crate::kernels::inputs::uniform_vec(n, 72, -1.0, 1.0);
+        let x = ctx.tensor(&x_host, &[n as i64]);
+        let y = ctx.tensor(&y_host, &[n as i64]);
+        // A 0-dimensional tensor acts as a scalar operand of mul.out/addcmul.out (both have
+        // real out= kernels; their Scalar overloads are composites that allocate).
+        let scalar = ctx.tensor(&[T::from_f64(STREAM_SCALAR)], &[]);
+        let out = x.zeros_like();
+        StreamRun {
+            ctx,
+            kernel,
+            x_host,
+            y_host,
+            x,
+            y,
+            scalar,
+            out,
+        }
+    }
+
+    fn call(&mut self) {
+        match self.kernel.op {
+            StreamOp::Copy => {
+                self.out.copy_(&self.x);
+            }
+            StreamOp::Scale => {
+                let _ = self.x.mul_out(&self.out, &self.scalar);
+            }
+            StreamOp::Add => {
+                let _ = self.x.add_out(&self.out, &self.y);
+            }
+            StreamOp::Triad => {
+                let _ = self.x.addcmul_out(&self.out, &self.y, &self.scalar);
+            }
+        }
+    }
+}
+
+impl<T: TorchReal> Prepared for StreamRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _ = self.out.fill_(f64::NAN);
+        let _guard = tch::no_grad_guard();
+        self.call();
+        let got = to_host::<T>(&self.out);
+        let op = self.kernel.op;
+        let u = T::DTYPE.unit_roundoff();
+        // One rounding of slack: a GPU compiler may contract x + q·y into one FMA.
+        let mut checker = Checker::new(format!(
+            "all {} elements against the scalar formula (1 ulp allowed for FMA contraction)",
+            self.kernel.n
+        ));
+        for (i, g) in got.iter().enumerate() {
+            let second = if op.inputs() == 2 { self.y_host[i] } else { T::default() };
+            let e = op.reference(self.x_host[i], second).to_f64();
+            checker.check(&format_args!("element {i}"), g.to_f64(), e, 2.0 * u * e.abs());
+        }
+        checker.finish()
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        batch(ctx.time(iters, || self.call()))
+    }
+}
+
+struct GemmRun<T> {
+    ctx: Ctx,
+    kernel: Gemm,
+    a_host: Vec<T>,
+    b_host: Vec<T>,
+    a: Tensor,
+    b: Tensor,
+    c: Tensor,
+}
+
+impl<T: TorchReal> GemmRun<T> {
+    fn new(ctx: Ctx, kernel: Gemm) -> Self {
+        let (a_host, b_host) = kernel.inputs::<T>();
+        let (m, n, k) = (kernel.m as i64, kernel.n as i64, kernel.k as i64);
+        let a = ctx.tensor(&a_host, &[m, k]);
+        let b = ctx.tensor(&b_host, &[k, n]);
+        let c = Tensor::zeros([m, n], (a.kind(), ctx.device));
+        GemmRun {
+            ctx,
+            kernel,
+            a_host,
+            b_host,
+            a,
+            b,
+            c,
+        }
+    }
+}
+
+impl<T: TorchReal> Prepared for GemmRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _ = self.c.fill_(f64::NAN);
+        let _guard = tch::no_grad_guard();
+        let _ = self.a.mm_out(&self.c, &self.b);
+        self.kernel.verify(&self.a_host, &self.b_host, &to_host::<T>(&self.c))
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let (a, b, c) = (&self.a, &self.b, &self.c);
+        batch(self.ctx.time(iters, || {
+            let _ = a.mm_out(c, b);
+        }))
+    }
+}
+
+struct ConvRun<T> {
+    ctx: Ctx,
+    kernel: Conv2d,
+    x_host: Vec<T>,
+    w_host: Vec<T>,
+    /// Logical NCHW view of the input (channels-last strides for `conv2d_nhwc`).
+    x: Tensor,
+    /// Logical KCRS view of the weights (channels-last strides for `conv2d_nhwc`).
+    w: Tensor,
+    y: Tensor,
+}
+
+impl<T: TorchReal> ConvRun<T> {
+    fn new(ctx: Ctx, kernel: Conv2d) -> Self {
+        let (x_host, w_host) = kernel.inputs::<T>();
+        let (n, c, h, w_) = (
+            kernel.batch as i64,
+            kernel.in_channels as i64,
+            kernel.height as i64,
+            kernel.width as i64,
+        );
+        let (k, r, s) = (
+            kernel.out_channels as i64,
+            kernel.kernel_h as i64,
+            kernel.kernel_w as i64,
+        );
+        let (x, w) = match kernel.layout {
+            Layout::Nchw => (ctx.tensor(&x_host, &[n, c, h, w_]), ctx.tensor(&w_host, &[k, c, r, s])),
+            Layout::Nhwc => {
+                // NHWC data viewed as NCHW is libtorch's channels-last format; the HWIO weights
+                // are reordered once (untimed) to OHWI, channels-last for weights, so oneDNN
+                // does not reorder them on every call.
+                let x = ctx.tensor(&x_host, &[n, h, w_, c]).permute([0, 3, 1, 2]);
+                let w = ctx
+                    .tensor(&w_host, &[r, s, c, k])
+                    .permute([3, 0, 1, 2])
+                    .contiguous()
+                    .permute([0, 3, 1, 2]);
+                (x, w)
+            }
+        };
+        let y = Tensor::zeros([1], (x.kind(), ctx.device));
+        ConvRun {
+            ctx,
+            kernel,
+            x_host,
+            w_host,
+            x,
+            w,
+            y,
+        }
+    }
+
+    fn call(&mut self) {
+        let k = &self.kernel;
+        let (stride, pad) = (k.stride as i64, k.padding as i64);
+        self.y = self
+            .x
+            .conv2d(&self.w, None::<Tensor>, [stride, stride], [pad, pad], [1, 1], 1);
+    }
+}
+
+impl<T: TorchReal> Prepared for ConvRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _guard = tch::no_grad_guard();
+        self.call();
+        let y = match self.kernel.layout {
+            Layout::Nchw => to_host::<T>(&self.y),
+            // Back to the registry's NHWC order.
+            Layout::Nhwc => to_host::<T>(&self.y.permute([0, 2, 3, 1])),
+        };
+        let mut v = self.kernel.verify(&self.x_host, &self.w_host, &y);
+        if self.kernel.layout == Layout::Nhwc {
+            let strides = self.y.stride();
+            v.detail = format!("{}; output strides {strides:?} (channels-last)", v.detail);
+        }
+        v
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        batch(ctx.time(iters, || self.call()))
+    }
+}
+
+struct SpmvRun<T> {
+    ctx: Ctx,
+    kernel: SpmvSynapses,
+    syn: crate::kernels::spmv_synapses::Synapses<T>,
+    matrix: Tensor,
+    spikes: Tensor,
+    y: Tensor,
+}
+
+impl<T: TorchReal> SpmvRun<T> {
+    fn new(ctx: Ctx, kernel: SpmvSynapses) -> Self {
+        let syn = kernel.build::<T>();
+        let n = kernel.neurons as i64;
+        // 32-bit indices where they fit, as the registry's CSR stores its columns.
+        let (crow, col) = if kernel.nnz() < i32::MAX as u64 {
+            let crow: Vec<i32> = syn.row_offsets.iter().map(|&o| o as i32).collect();
+            let col: Vec<i32> = syn.columns.iter().map(|&c| c as i32).collect();
+            (Tensor::from_slice(&crow), Tensor::from_slice(&col))
+        } else {
+            let crow: Vec<i64> = syn.row_offsets.iter().map(|&o| o as i64).collect();
+            let col: Vec<i64> = syn.columns.iter().map(|&c| i64::from(c)).collect();
+            (Tensor::from_slice(&crow), Tensor::from_slice(&col))
+        };
+        let values = Tensor::from_slice(&syn.weights);
+        let matrix = Tensor::sparse_csr_tensor_crow_col_value_size(
+            &crow.to_device(ctx.device),
+            &col.to_device(ctx.device),
+            &values.to_device(ctx.device),
+            [n, n],
+            (values.kind(), ctx.device),
+        );
+        let spikes = ctx.tensor(&syn.spikes, &[n]);
+        let y = Tensor::zeros([n], (values.kind(), ctx.device));
+        SpmvRun {
+            ctx,
+            kernel,
+            syn,
+            matrix,
+            spikes,
+            y,
+        }
+    }
+}
+
+impl<T: TorchReal> Prepared for SpmvRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _ = self.y.fill_(f64::NAN);
+        let _guard = tch::no_grad_guard();
+        if let Err(e) = self.matrix.f_mv_out(&self.y, &self.spikes) {
+            return Verification::failed(format!("libtorch sparse CSR mv failed: {e}"));
+        }
+        self.kernel.verify(&self.syn, &to_host::<T>(&self.y))
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let (m, x, y) = (&self.matrix, &self.spikes, &self.y);
+        let elapsed = self.ctx.time(iters, || {
+            let _ = m.mv_out(y, x);
+        });
+        Batch {
+            elapsed,
+            events: self.syn.events * iters,
+        }
+    }
+}
+
+/// The LIF step as tensor operations, all into preallocated buffers:
+/// `candidate = ((v_rest − v)·decay + v) + I`, then refractory neurons hold at reset and
+/// count down, the others fire where `candidate ≥ v_th`. Spikes are summed on the device
+/// and read once per batch, so the timed loop never waits for the host.
+struct LifRun<T> {
+    ctx: Ctx,
+    kernel: LifStep,
+    v: Tensor,
+    input: Tensor,
+    refractory: Tensor,
+    candidate: Tensor,
+    in_refractory: Tensor,
+    above: Tensor,
+    fired: Tensor,
+    hold: Tensor,
+    v_rest: Tensor,
+    decay: Tensor,
+    step_spikes: Tensor,
+    total_spikes: Tensor,
+    _marker: std::marker::PhantomData<T>,
+}
+
+impl<T: TorchReal> LifRun<T> {
+    fn new(ctx: Ctx, kernel: LifStep) -> Self {
+        let n = kernel.neurons as i64;
+        let state: LifState<T> = kernel.initial_state();
+        let kind = Tensor::from_slice(&state.v[..0]).kind();
+        let bools = (Kind::Bool, ctx.device);
+        let mut run = LifRun {
+            ctx,
+            v: Tensor::zeros([n], (kind, ctx.device)),
+            input: ctx.tensor(&state.input, &[n]),
+            refractory: Tensor::zeros([n], (Kind::Int, ctx.device)),
+            candidate: Tensor::zeros([n], (kind, ctx.device)),
+            in_refractory: Tensor::zeros([n], bools),
+            above: Tensor::zeros([n], bools),
+            fired: Tensor::zeros([n], bools),
+            hold: Tensor::zeros([n], bools),
+            v_rest: ctx.tensor(&[T::from_f64(kernel.v_rest_mv)], &[]),
+            decay: ctx.tensor(&[T::from_f64(kernel.dt_ms / kernel.tau_ms)], &[]),
+            step_spikes: Tensor::zeros([], (Kind::Int64, ctx.device)),
+            total_spikes: Tensor::zeros([], (Kind::Int64, ctx.device)),
+            kernel,
+            _marker: std::marker::PhantomData,
+        };
+        run.reset();
+        run
+    }
+
+    fn reset(&mut self) {
+        let state: LifState<T> = self.kernel.initial_state();
+        let n = self.kernel.neurons as i64;
+        self.v.copy_(&self.ctx.tensor(&state.v, &[n]));
+        let refractory: Vec<i32> = state.refractory.iter().map(|&r| r as i32).collect();
+        self.refractory.copy_(&self.ctx.tensor(&refractory, &[n]));
+        let _ = self.total_spikes.zero_();
+    }
+
+    fn call(&mut self) {
+        let k = &self.kernel;
+        let (_, _, v_th, v_reset) = k.constants::<T>();
+        let _ = self.v_rest.sub_out(&self.candidate, &self.v);
+        let _ = self.candidate.mul_out(&self.candidate, &self.decay);
+        let _ = self.candidate.add_out(&self.candidate, &self.v);
+        let _ = self.candidate.add_out(&self.candidate, &self.input);
+        let _ = self.refractory.gt_scalar_out(&self.in_refractory, 0);
+        let _ = self.candidate.ge_scalar_out(&self.above, v_th.to_f64());
+        let _ = self.in_refractory.logical_not_out(&self.fired);
+        let _ = self.fired.logical_and_out(&self.fired, &self.above);
+        let _ = self.in_refractory.logical_or_out(&self.hold, &self.fired);
+        self.v.copy_(&self.candidate);
+        let _ = self.v.masked_fill_(&self.hold, v_reset.to_f64());
+        // refractory ← max(refractory − 1, 0), then set where fired.
+        let _ = self.refractory.g_sub_scalar_(1);
+        let _ = self.refractory.clamp_min_(0);
+        let _ = self.refractory.masked_fill_(&self.fired, i64::from(k.refractory_steps));
+        let _ = self
+            .fired
+            .sum_intlist_out(&self.step_spikes, None::<&[i64]>, false, Kind::Int64);
+        let _ = self.total_spikes.g_add_(&self.step_spikes);
+    }
+
+    fn take_spikes(&mut self) -> u64 {
+        let total = self.total_spikes.int64_value(&[]) as u64;
+        let _ = self.total_spikes.zero_();
+        total
+    }
+}
+
+impl<T: TorchReal> Prepared for LifRun<T> {
+    fn verify(&mut self) -> Verification {
+        self.reset();
+        let _guard = tch::no_grad_guard();
+        self.call();
+        let spikes = self.take_spikes();
+        let refractory: Vec<i32> = {
+            let host = self.refractory.to_device(Device::Cpu);
+            let mut out = vec![0i32; host.numel()];
+            host.copy_data(&mut out, host.numel());
+            out
+        };
+        let spiked: Vec<u8> = {
+            let host = self.fired.to_kind(Kind::Uint8).to_device(Device::Cpu);
+            let mut out = vec![0u8; host.numel()];
+            host.copy_data(&mut out, host.numel());
+            out
+        };
+        let after = LifState {
+            v: to_host::<T>(&self.v),
+            input: Vec::new(),
+            refractory: refractory.iter().map(|&r| r.max(0) as u32).collect(),
+            spiked,
+        };
+        self.kernel.verify(&after, spikes)
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        let elapsed = ctx.time(iters, || self.call());
+        Batch {
+            elapsed,
+            events: self.take_spikes(),
+        }
+    }
+}
+
+struct AttentionRun<T> {
+    ctx: Ctx,
+    kernel: Attention,
+    host: [Vec<T>; 3],
+    q: Tensor,
+    k_t: Tensor,
+    v: Tensor,
+    scores: Tensor,
+    probs: Tensor,
+    out: Tensor,
+}
+
+impl<T: TorchReal> AttentionRun<T> {
+    fn new(ctx: Ctx, kernel: Attention) -> Self {
+        let host = kernel.inputs::<T>();
+        let (n, d) = (kernel.seq_len as i64, kernel.head_dim as i64);
+        let q = ctx.tensor(&host[0], &[n, d]);
+        let k_t = ctx.tensor(&host[1], &[n, d]).tr();
+        let v = ctx.tensor(&host[2], &[n, d]);
+        let kind = q.kind();
+        AttentionRun {
+            ctx,
+            scores: Tensor::zeros([n, n], (kind, ctx.device)),
+            probs: Tensor::zeros([n, n], (kind, ctx.device)),
+            out: Tensor::zeros([n, d], (kind, ctx.device)),
+            kernel,
+            host,
+            q,
+            k_t,
+            v,
+        }
+    }
+
+    fn call(&mut self) {
+        let _ = self.q.mm_out(&self.scores, &self.k_t);
+        let _ = self.scores.g_mul_scalar_(self.kernel.scale());
+        let _ = self.scores.internal_softmax_out(&self.probs, 1, false);
+        let _ = self.probs.mm_out(&self.out, &self.v);
+    }
+}
+
+impl<T: TorchReal> Prepared for AttentionRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _ = self.out.fill_(f64::NAN);
+        let _guard = tch::no_grad_guard();
+        self.call();
+        let [q, k, v] = &self.host;
+        self.kernel.verify(q, k, v, &to_host::<T>(&self.out))
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        batch(ctx.time(iters, || self.call()))
+    }
+}
+
+struct ActivationRun<T> {
+    ctx: Ctx,
+    kernel: Activation,
+    x_host: Vec<T>,
+    x: Tensor,
+    y: Tensor,
+}
+
+impl<T: TorchReal> ActivationRun<T> {
+    fn new(ctx: Ctx, kernel: Activation) -> Self {
+        let x_host = kernel.input::<T>();
+        let x = ctx.tensor(&x_host, &[kernel.n as i64]);
+        let y = x.zeros_like();
+        ActivationRun {
+            ctx,
+            kernel,
+            x_host,
+            x,
+            y,
+        }
+    }
+
+    fn call(&mut self) {
+        match self.kernel.op {
+            // relu has no out= kernel of its own; clamp_min does, and computes max(x, 0).
+            ActivationOp::Relu => {
+                let _ = self.x.clamp_min_out(&self.y, 0.0);
+            }
+            // The tanh form, as the reference defines GELU.
+            ActivationOp::Gelu => {
+                let _ = self.x.gelu_out(&self.y, "tanh");
+            }
+        }
+    }
+}
+
+impl<T: TorchReal> Prepared for ActivationRun<T> {
+    fn verify(&mut self) -> Verification {
+        let _ = self.y.fill_(f64::NAN);
+        let _guard = tch::no_grad_guard();
+        self.call();
+        self.kernel.verify(&self.x_host, &to_host::<T>(&self.y))
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        batch(ctx.time(iters, || self.call()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_parse() {
+        assert_eq!(parse_device("cpu"), Ok(Device::Cpu));
+        assert_eq!(parse_device("cuda"), Ok(Device::Cuda(0)));
+        assert_eq!(parse_device("cuda:3"), Ok(Device::Cuda(3)));
+        assert!(parse_device("gpu").is_err());
+        assert!(parse_device("cuda:x").is_err());
+    }
+
+    #[test]
+    fn missing_cuda_device_is_a_setup_error_naming_it() {
+        if tch::Cuda::device_count() > 7 {
+            return;
+        }
+        let err = TorchBackend::new("cuda:7", 1).err().expect("no cuda:7 here");
+        assert!(err.to_string().contains("cuda:7"), "{err}");
+    }
+}
