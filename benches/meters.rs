@@ -58,6 +58,8 @@ fn sampler_overhead(c: &mut Criterion) {
     for (name, root, timeline) in [
         ("rapl_sampler_100ms", typical.path(), Some(Duration::from_millis(100))),
         ("rapl_sampler_floor", tiny.path(), None),
+        // What `braingap run` uses without --power-timeline: the 1 s cap.
+        ("rapl_sampler_default_1s", typical.path(), None),
     ] {
         let mut set = meters(root, timeline);
         assert_eq!(
