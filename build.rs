@@ -26,6 +26,11 @@ fn main() {
     // Empty on a detached HEAD (CI checkouts): `braingap run` then reads $BRAINGAP_GIT_BRANCH.
     let branch = output("git", &["symbolic-ref", "--short", "-q", "HEAD"]).unwrap_or_default();
     println!("cargo:rustc-env=BRAINGAP_BUILD_GIT_BRANCH={branch}");
+    // The build profile and optimisation level: instruction counts depend on them, so a
+    // counting run records them (`braingap compare --across-machines` matches on them).
+    let profile = std::env::var("PROFILE").unwrap_or_default();
+    let opt_level = std::env::var("OPT_LEVEL").unwrap_or_default();
+    println!("cargo:rustc-env=BRAINGAP_BUILD_PROFILE={profile} (opt-level {opt_level})");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
     println!("cargo:rerun-if-changed=build.rs");

@@ -21,6 +21,20 @@ cargo run --quiet -- run --profile quick --results "$smoke/results" --report-dir
 test -s "$smoke/report/index.html"
 cargo run --quiet -- runs --results "$smoke/results"
 cargo run --quiet -- machine
+echo "== regression gate: instruction counts and analytic counts against .ci/baseline (docs/ci.md)"
+bash scripts/regression-gate.sh --bin target/debug/braingap
+echo "== regression gate self-check: a planted 10 % slowdown must fail the gate"
+gate_base="$smoke/gate-baseline"
+bash scripts/regression-gate.sh --bin target/debug/braingap --filter '^activation_gelu' --baseline "$gate_base" --update-baseline >/dev/null
+gate_rc=0
+BRAINGAP_PLANT_EXTRA_WORK=activation_gelu=0.10 bash scripts/regression-gate.sh --bin target/debug/braingap \
+  --filter '^activation_gelu' --baseline "$gate_base" >"$smoke/gate-plant.log" 2>&1 || gate_rc=$?
+if [ "$gate_rc" != 1 ]; then
+  cat "$smoke/gate-plant.log"
+  echo "the regression gate did not fail on the planted 10 % slowdown (exit $gate_rc, expected 1)" >&2
+  exit 1
+fi
+echo "planted slowdown caught: $(grep -m1 'activation_gelu.*regressed' "$smoke/gate-plant.log" | tr -s ' ')"
 echo "== notebooks: executed headless against a fake-backend fixture (the dev binary exists now)"
 bash scripts/test-notebooks.sh
 echo "== torch backend: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), then the torch tests"

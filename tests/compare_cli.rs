@@ -256,6 +256,59 @@ fn instruction_counts_use_the_threshold_without_a_ci() {
 }
 
 #[test]
+fn across_machines_compares_callgrind_counts_with_the_same_counting_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let base = fake_run(&results, FILTER, None);
+    let current = fake_run(&results, FILTER, None);
+    for dir in [&base, &current] {
+        set_column(dir, None, "instructions", "1000000");
+        set_column(dir, None, "metric_source", "callgrind");
+        set_column(dir, None, "code_path", "avx2_fma");
+        edit_meta(dir, |m| {
+            m["config"]["metric_source"] = "callgrind".into();
+            m["config"]["code_path"] = "avx2_fma".into();
+            m["config"]["valgrind"] = "valgrind-3.19.0".into();
+            m["config"]["build_profile"] = "debug (opt-level 2)".into();
+            m["config"]["target"] = "x86_64-linux".into();
+        });
+    }
+    set_column(&current, Some(GEMM), "instructions", "1100000");
+    edit_meta(&current, |m| m["machine"]["fingerprint"] = "another-runner".into());
+    // Strict by default: another machine is incomparable, nothing fails.
+    compare(&results, &base, &current, &["--metric", "instructions"])
+        .code(0)
+        .stdout(predicate::str::contains("different machines"));
+    // Asked, same environment: the planted 10 % is a regression.
+    compare(
+        &results,
+        &base,
+        &current,
+        &["--metric", "instructions", "--across-machines"],
+    )
+    .code(1)
+    .stdout(predicate::str::contains("1 regressed"))
+    .stdout(predicate::str::contains(
+        "across machines where the counting environment matches",
+    ));
+    // Another valgrind: incomparable, both environments named.
+    edit_meta(&current, |m| m["config"]["valgrind"] = "valgrind-3.24.0".into());
+    compare(
+        &results,
+        &base,
+        &current,
+        &["--metric", "instructions", "--across-machines"],
+    )
+    .code(0)
+    .stdout(predicate::str::contains("different counting environments"))
+    .stderr(predicate::str::contains("warning: no benchmark could be compared"));
+    // Only instruction counts cross machines.
+    compare(&results, &base, &current, &["--metric", "time", "--across-machines"])
+        .code(2)
+        .stderr(predicate::str::contains("invalid argument --across-machines"));
+}
+
+#[test]
 fn bad_input_exits_2_naming_the_culprit() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");

@@ -2,7 +2,9 @@
 
 use super::table;
 use crate::compare::render::{self, value};
-use crate::compare::{compare_metric, CompareOptions, Comparison, FailOn, Metric, RunSide, Verdict};
+use crate::compare::{
+    compare_metric, counting_environment, CompareOptions, Comparison, FailOn, Metric, RunSide, Verdict,
+};
 use crate::error::Error;
 use crate::store::{RunInfo, Store, SCHEMA_VERSION};
 use anyhow::{bail, Context};
@@ -107,6 +109,14 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value_t = FailOnArg::Regression)]
     pub fail_on: FailOnArg,
 
+    /// With `--metric instructions`: compare callgrind counts of runs from different machines
+    /// when both ran the same code path under the same valgrind, rustc, build profile and
+    /// target (a CI runner against a baseline committed from another machine). Small
+    /// differences can remain from what valgrind passes through from the host CPU (the C
+    /// library's dispatched memcpy, cache sizes used for blocking).
+    #[arg(long)]
+    pub across_machines: bool,
+
     /// Results directory that run ids are looked up in.
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub results: PathBuf,
@@ -166,6 +176,13 @@ fn require_values(run: &RunInfo, side: &str, metric: Metric) -> anyhow::Result<(
 /// Runs `braingap compare`: exit 0 when nothing fails under `--fail-on`, 1 when something
 /// does; errors (exit 2) name the run or argument at fault.
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if args.across_machines && args.metric != MetricArg::Instructions {
+        return Err(Error::InvalidArgument {
+            arg: "--across-machines".into(),
+            reason: "only instruction counts (--metric instructions) are compared across machines".into(),
+        }
+        .into());
+    }
     if !args.threshold.is_finite() || !(0.0..100.0).contains(&args.threshold) {
         return Err(Error::InvalidArgument {
             arg: "--threshold".into(),
@@ -200,6 +217,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     };
     let options = CompareOptions {
         threshold: args.threshold / 100.0,
+        across_machines: args.across_machines,
         ..CompareOptions::default()
     };
     let comparison = compare_metric(
@@ -208,12 +226,14 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             fingerprint: current.meta.machine["fingerprint"].as_str(),
             summary: &current.summary,
             samples: &current_samples,
+            counting_environment: counting_environment(&current.meta.config, &current.meta.machine),
         },
         &RunSide {
             run_id: &base.meta.run_id,
             fingerprint: base.meta.machine["fingerprint"].as_str(),
             summary: &base.summary,
             samples: &base_samples,
+            counting_environment: counting_environment(&base.meta.config, &base.meta.machine),
         },
         metric,
         &options,

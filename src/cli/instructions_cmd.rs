@@ -180,6 +180,8 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
             "metric": "instructions",
             "metric_source": crate::store::rows::METRIC_SOURCE_CALLGRIND,
             "valgrind": callgrind.version(),
+            "build_profile": env!("BRAINGAP_BUILD_PROFILE"),
+            "target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
             "calls": args.calls,
             "code_path": code_path.as_str(),
             "host_simd_level": machine.simd_level.as_str(),

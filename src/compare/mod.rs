@@ -137,6 +137,10 @@ pub struct CompareOptions {
     pub resamples: usize,
     /// Base seed of the bootstrap.
     pub seed: u64,
+    /// Instruction counts only: compare callgrind counts of runs from different machines when
+    /// their counting environments ([`counting_environment`]) match, instead of calling them
+    /// incomparable.
+    pub across_machines: bool,
 }
 
 impl Default for CompareOptions {
@@ -145,6 +149,7 @@ impl Default for CompareOptions {
             threshold: DEFAULT_THRESHOLD,
             resamples: 2000,
             seed: 0x00B2_C0DE,
+            across_machines: false,
         }
     }
 }
@@ -179,7 +184,7 @@ impl Verdict {
 }
 
 /// One run as the check sees it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunSide<'a> {
     /// Run id.
     pub run_id: &'a str,
@@ -189,6 +194,33 @@ pub struct RunSide<'a> {
     pub summary: &'a [SummaryRow],
     /// Rows of `samples.csv` (may be empty).
     pub samples: &'a [SampleRow],
+    /// What fixes the run's callgrind instruction counts besides the code
+    /// ([`counting_environment`]); `None` for timed runs and runs that do not record it.
+    pub counting_environment: Option<String>,
+}
+
+/// What fixes a callgrind instruction count apart from the code itself, read from a run's
+/// `meta.json` (`config`, `machine`): the counted code path, the valgrind and rustc versions,
+/// the build profile with its optimisation level, and the target. Two runs with the same
+/// environment ran the same machine code under the same simulated CPU, so their counts are
+/// comparable even from different machines, up to what valgrind passes through from the host
+/// (the C library's CPUID-dispatched `memcpy`, cache sizes read for blocking), which is why
+/// crossing machines is an option ([`CompareOptions::across_machines`]), not the default.
+/// `None` when the run is not a callgrind run or lacks one of these fields (runs recorded
+/// before braingap stored the build profile).
+pub fn counting_environment(config: &serde_json::Value, machine: &serde_json::Value) -> Option<String> {
+    if config["metric_source"].as_str() != Some(crate::store::rows::METRIC_SOURCE_CALLGRIND) {
+        return None;
+    }
+    let field = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    Some(format!(
+        "code path {}, {}, {}, build {}, target {}",
+        field(&config["code_path"])?,
+        field(&config["valgrind"])?,
+        field(&machine["rustc"]["value"])?,
+        field(&config["build_profile"])?,
+        field(&config["target"])?,
+    ))
 }
 
 /// The check for one benchmark.
@@ -481,6 +513,16 @@ pub fn compare_counts(
     let same_machine = matches!((current.fingerprint, baseline.fingerprint), (Some(a), Some(b)) if a == b);
     let machine_reason = if metric.is_exact() {
         None
+    } else if options.across_machines && metric == Metric::Instructions {
+        match (&current.counting_environment, &baseline.counting_environment) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(a), Some(b)) => Some(format!("different counting environments ({a} vs {b})")),
+            _ => Some(
+                "a run records no callgrind counting environment (code path, valgrind, rustc, build \
+                 profile, target), so it cannot be compared across machines"
+                    .to_string(),
+            ),
+        }
     } else {
         match (current.fingerprint, baseline.fingerprint) {
             (Some(a), Some(b)) if a != b => Some(format!("different machines (fingerprint {a} vs {b})")),
@@ -800,12 +842,14 @@ mod tests {
             fingerprint: Some("m1"),
             summary: &cur_summary,
             samples: &cur_samples,
+            counting_environment: None,
         };
         let base = RunSide {
             run_id: "base",
             fingerprint: Some("m1"),
             summary: &base_summary,
             samples: &base_samples,
+            counting_environment: None,
         };
         let cmp = compare_runs(&cur, &base, &CompareOptions::default());
         let verdicts: Vec<(&str, Verdict)> = cmp.rows.iter().map(|r| (r.benchmark.as_str(), r.verdict)).collect();
@@ -838,6 +882,7 @@ mod tests {
             fingerprint: Some(fingerprint),
             summary,
             samples,
+            counting_environment: None,
         }
     }
 
@@ -1041,6 +1086,97 @@ mod tests {
     }
 
     #[test]
+    fn callgrind_counts_cross_machines_only_when_asked_and_the_environment_matches() {
+        let rows = |scale: f64| -> Vec<SummaryRow> {
+            ["a/f32/n=1", "b/f32/n=1"]
+                .iter()
+                .map(|name| SummaryRow {
+                    metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+                    code_path: Some("avx2_fma".into()),
+                    ..with_instructions(name, Some(1e9 * scale))
+                })
+                .collect()
+        };
+        let (base, cur) = (rows(1.0), rows(1.2));
+        let env = "code path avx2_fma, valgrind-3.24.0, rustc 1.91.0, build debug (opt-level 2), target x86_64-linux";
+        let with_env = |run_id: &'static str, summary: &'static [SummaryRow], env: Option<&str>| RunSide {
+            counting_environment: env.map(str::to_string),
+            ..side(run_id, summary, &[])
+        };
+        let (base, cur): (&'static [SummaryRow], &'static [SummaryRow]) =
+            (Box::leak(base.into_boxed_slice()), Box::leak(cur.into_boxed_slice()));
+        let across = CompareOptions {
+            across_machines: true,
+            ..CompareOptions::default()
+        };
+        // Default: other machine, incomparable even with the same environment.
+        let strict = compare_counts(
+            &with_env("m1", cur, Some(env)),
+            &with_env("m2", base, Some(env)),
+            Metric::Instructions,
+            &CompareOptions::default(),
+        );
+        assert!(strict.rows.iter().all(|r| r.verdict == Verdict::Incomparable));
+        // Asked, same environment: the 20 % rise is a regression.
+        let cmp = compare_counts(
+            &with_env("m1", cur, Some(env)),
+            &with_env("m2", base, Some(env)),
+            Metric::Instructions,
+            &across,
+        );
+        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Regressed), "{cmp:?}");
+        assert!(!cmp.same_machine && cmp.fails(FailOn::Regression));
+        // Asked, another rustc: incomparable, naming both environments.
+        let other = env.replace("rustc 1.91.0", "rustc 1.92.0");
+        let cmp = compare_counts(
+            &with_env("m1", cur, Some(&other)),
+            &with_env("m2", base, Some(env)),
+            Metric::Instructions,
+            &across,
+        );
+        assert!(cmp.rows.iter().all(|r| r.verdict == Verdict::Incomparable));
+        let reason = cmp.rows[0].reason.as_deref().unwrap();
+        assert!(
+            reason.contains("rustc 1.92.0") && reason.contains("rustc 1.91.0"),
+            "{reason}"
+        );
+        // Asked, a side without a recorded environment: incomparable.
+        let cmp = compare_counts(
+            &with_env("m1", cur, Some(env)),
+            &with_env("m2", base, None),
+            Metric::Instructions,
+            &across,
+        );
+        assert!(cmp.rows[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("records no callgrind counting environment"));
+    }
+
+    #[test]
+    fn counting_environment_reads_a_callgrind_runs_meta() {
+        let config = serde_json::json!({
+            "metric_source": METRIC_SOURCE_CALLGRIND,
+            "code_path": "avx2_fma",
+            "valgrind": "valgrind-3.24.0",
+            "build_profile": "debug (opt-level 2)",
+            "target": "x86_64-linux",
+        });
+        let machine = serde_json::json!({"rustc": {"value": "rustc 1.91.0", "source": "build script"}});
+        assert_eq!(
+            counting_environment(&config, &machine).as_deref(),
+            Some("code path avx2_fma, valgrind-3.24.0, rustc 1.91.0, build debug (opt-level 2), target x86_64-linux")
+        );
+        let mut old = config.clone();
+        old.as_object_mut().unwrap().remove("build_profile");
+        assert_eq!(counting_environment(&old, &machine), None);
+        let mut timed = config;
+        timed["metric_source"] = serde_json::json!("timer");
+        assert_eq!(counting_environment(&timed, &machine), None);
+    }
+
+    #[test]
     fn analytic_counts_compare_for_equality_across_machines() {
         let base = vec![summary("a/f32/n=1", 1.0), summary("b/f32/n=1", 1.0)];
         let mut cur = vec![summary("a/f32/n=1", 2.0), summary("b/f32/n=1", 1.0)];
@@ -1094,12 +1230,14 @@ mod tests {
             fingerprint: Some("m"),
             summary: &cur_summary,
             samples: &[],
+            counting_environment: None,
         };
         let base = RunSide {
             run_id: "base",
             fingerprint: Some("m"),
             summary: &base_summary,
             samples: &[],
+            counting_environment: None,
         };
         let cmp = compare_runs(&cur, &base, &CompareOptions::default());
         assert_eq!(cmp.rows[0].ci_method, "summary");

@@ -74,7 +74,12 @@ pub fn method(comparison: &Comparison) -> String {
              the CI excludes 1 and the change exceeds {threshold} %"
         ),
         Metric::Instructions => {
-            format!("instructions per call (repeatable counts, no CI); a change beyond {threshold} % counts")
+            let across = if comparison.options.across_machines {
+                "; across machines where the counting environment matches"
+            } else {
+                ""
+            };
+            format!("instructions per call (repeatable counts, no CI); a change beyond {threshold} % counts{across}")
         }
         Metric::Flops => "analytic FLOP per call, compared for equality on any machine".into(),
         Metric::Bytes => "analytic compulsory bytes per call, compared for equality on any machine".into(),
@@ -167,7 +172,13 @@ pub fn markdown(comparison: &Comparison, policy: FailOn) -> String {
         cell(&comparison.current_run_id),
         method(comparison)
     );
-    if !comparison.same_machine && !comparison.metric.is_exact() {
+    if !comparison.same_machine && comparison.options.across_machines && comparison.metric == Metric::Instructions {
+        out.push_str(
+            "The runs come from different machines; callgrind counts are compared where both ran the \
+             same code path under the same valgrind, rustc, build profile and target \
+             (`--across-machines`).\n\n",
+        );
+    } else if !comparison.same_machine && !comparison.metric.is_exact() {
         out.push_str(
             "**The runs come from different machines (or one has no fingerprint): their benchmarks are \
              incomparable.**\n\n",

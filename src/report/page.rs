@@ -200,12 +200,14 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
                 fingerprint: run.meta.machine["fingerprint"].as_str(),
                 summary: &run.summary,
                 samples: &input.samples,
+                counting_environment: None,
             },
             &RunSide {
                 run_id: &base.meta.run_id,
                 fingerprint: base.meta.machine["fingerprint"].as_str(),
                 summary: &base.summary,
                 samples: base_samples,
+                counting_environment: None,
             },
             &input.compare,
         )
