@@ -9,8 +9,8 @@
 //! Compulsory bytes = (N·C·H·W + K·C·R·S + N·K·P·Q)·s.
 
 use super::inputs;
-use super::verify::{gamma, Checker, Verification};
-use super::{ParamValue, Params, Real};
+use super::verify::{dot_bound, Checker, Verification};
+use super::{Dtype, ParamValue, Params, Real};
 use crate::units::{Bytes, Flops};
 
 /// Seed of the input tensor.
@@ -217,6 +217,12 @@ impl Conv2d {
 
     /// Checks `y`: all outputs when few, else a seeded sample; tolerance γ_{CRS+2}·Σ|x·w|.
     pub fn verify<T: Real>(&self, x: &[T], w: &[T], y: &[T]) -> Verification {
+        self.verify_mixed(x, w, y, T::DTYPE, T::DTYPE)
+    }
+
+    /// [`Conv2d::verify`] for a convolution stored in `storage` (bf16, f16) and accumulated
+    /// in `accumulate`; `x`, `w`, `y` hold the stored values widened exactly to `T`.
+    pub fn verify_mixed<T: Real>(&self, x: &[T], w: &[T], y: &[T], storage: Dtype, accumulate: Dtype) -> Verification {
         let total = self.output_len() as usize;
         if y.len() != total {
             return Verification::failed(format!("output has {} elements, expected {total}", y.len()));
@@ -231,11 +237,10 @@ impl Conv2d {
             "{} of {total} outputs against the direct convolution",
             positions.len()
         ));
-        let u = T::DTYPE.unit_roundoff();
         for pos in positions {
             let (n, k, p, q) = self.output_coords(pos);
             let (expect, abs) = self.reference_element(x, w, n, k, p, q);
-            let tol = gamma(self.reduction_len() + 2, u) * abs;
+            let tol = dot_bound(self.reduction_len(), storage, accumulate, expect, abs);
             checker.check(
                 &format_args!("y[n={n},k={k},p={p},q={q}]"),
                 y[pos].to_f64(),

@@ -4,8 +4,8 @@
 //! (m·k + k·n + m·n)·s: A and B read once, C written once (β = 0, C is not read).
 
 use super::inputs;
-use super::verify::{gamma, Checker, Verification};
-use super::{ParamValue, Params, Real};
+use super::verify::{dot_bound, Checker, Verification};
+use super::{Dtype, ParamValue, Params, Real};
 use crate::units::{Bytes, Flops};
 
 /// Seeds of the two operands.
@@ -94,6 +94,13 @@ impl Gemm {
     /// Checks `c` against the reference: every element when there are at most
     /// [`FULL_CHECK_OUTPUTS`], else a seeded sample. Tolerance γ_{k+2}·Σ|a·b| (module `verify`).
     pub fn verify<T: Real>(&self, a: &[T], b: &[T], c: &[T]) -> Verification {
+        self.verify_mixed(a, b, c, T::DTYPE, T::DTYPE)
+    }
+
+    /// [`Gemm::verify`] for a product whose operands and result are stored in `storage`
+    /// (bf16, f16) and accumulated in `accumulate`: `a`, `b` and `c` hold the stored values
+    /// widened exactly to `T`; the bound is [`dot_bound`].
+    pub fn verify_mixed<T: Real>(&self, a: &[T], b: &[T], c: &[T], storage: Dtype, accumulate: Dtype) -> Verification {
         let (m, n) = (self.m as usize, self.n as usize);
         if c.len() != m * n {
             return Verification::failed(format!("output has {} elements, expected {}", c.len(), m * n));
@@ -112,12 +119,11 @@ impl Gemm {
                 positions.len()
             )
         };
-        let u = T::DTYPE.unit_roundoff();
         let mut checker = Checker::new(what);
         for pos in positions {
             let (i, j) = (pos / n, pos % n);
             let (expect, abs) = self.reference_element(a, b, i, j);
-            let tol = gamma(self.k + 2, u) * abs;
+            let tol = dot_bound(self.k, storage, accumulate, expect, abs);
             checker.check(&format_args!("C[{i},{j}]"), c[pos].to_f64(), expect, tol);
         }
         checker.finish()
@@ -147,6 +153,11 @@ mod tests {
         assert_eq!(g.reference(&a, &b), vec![19.0, 22.0, 43.0, 50.0]);
         assert!(g.verify(&a, &b, &[19.0, 22.0, 43.0, 50.0]).passed);
         let wrong = g.verify(&a, &b, &[19.0, 22.0, 43.0, 50.001]);
+        // Stored in bf16 (u = 2^-8), accumulated in f32: 50.001 is within one bf16 rounding
+        // of 50, 50.5 is not.
+        let bf16 = |c: f64| g.verify_mixed(&a, &b, &[19.0, 22.0, 43.0, c], Dtype::Bf16, Dtype::F32);
+        assert!(bf16(50.001).passed);
+        assert!(!bf16(50.5).passed);
         assert!(!wrong.passed);
         assert!(wrong.detail.contains("C[1,1]"), "{}", wrong.detail);
     }

@@ -369,6 +369,16 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     for dtype in [F32, F64] {
         specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(4096)), dtype));
     }
+    // Reduced precision (backends with bf16/f16 kernels: torch; the CPU backend skips them,
+    // saying why): GEMM n = 1024..4096 and the quick profile's convolution in both layouts.
+    for dtype in [Dtype::Bf16, Dtype::F16] {
+        for n in [1024, 2048, 4096] {
+            specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(n)), dtype));
+        }
+    }
+    for layout in [Layout::Nchw, Layout::Nhwc] {
+        specs.push(BenchSpec::new(conv(layout, 4, 64, 56, 64, 3, 1, 1), Dtype::Bf16));
+    }
     specs.push(BenchSpec::new(
         Kernel::SpmvSynapses(SpmvSynapses {
             neurons: 65_536,

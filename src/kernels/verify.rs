@@ -47,6 +47,20 @@ impl Verification {
     }
 }
 
+/// Error bound of one `k`-term dot product (reference `expect`, Σ|terms| `abs`) whose inputs
+/// are exact in `storage`, accumulated in `accumulate`, with the result rounded to `storage`:
+/// γ_{k+2}(u_acc)·Σ|a·b|, plus, when the result is rounded to a narrower type than it was
+/// accumulated in (bf16/f16 storage with f32 accumulation, as libtorch's CPU kernels and
+/// cuBLAS's default do), one rounding of the result: u_storage·(|expect| + that bound).
+pub fn dot_bound(k: u64, storage: super::Dtype, accumulate: super::Dtype, expect: f64, abs: f64) -> f64 {
+    let bound = gamma(k + 2, accumulate.unit_roundoff()) * abs;
+    if storage == accumulate {
+        bound
+    } else {
+        bound + storage.unit_roundoff() * (expect.abs() + bound)
+    }
+}
+
 /// γ_k = k u / (1 − k u), the relative error bound of a k-term sum or dot product.
 pub fn gamma(k: u64, unit_roundoff: f64) -> f64 {
     let ku = k as f64 * unit_roundoff;

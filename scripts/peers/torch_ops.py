@@ -1,0 +1,106 @@
+"""Python-side peer of scripts/compare-torch.sh: times the same libtorch operations braingap's
+torch backend runs (torch.mm with out=, torch.nn.functional.conv2d in NCHW or channels-last),
+from Python's torch in the same venv, at the same thread count and dtype.
+
+  python torch_ops.py time THREADS NAME...   -> JSON {name: median seconds} on stdout
+  python torch_ops.py table WORK THREADS     -> the markdown table (reads WORK/*.json and the runs)
+
+Benchmark names are braingap's (`gemm/bf16/m=1024,n=1024,k=1024`,
+`conv2d_nhwc/f32/batch=4,in_channels=64,...`); parameters are parsed from them. Each time is
+the median of 15 calls after 3 warm-up calls (torch.utils.benchmark is not used so that both
+sides time a plain loop of single calls)."""
+import csv, glob, json, statistics, sys, time
+
+import torch
+
+DTYPES = {"f32": torch.float32, "f64": torch.float64, "bf16": torch.bfloat16, "f16": torch.float16}
+
+
+def parse(name):
+    kernel, dtype, params = name.split("/", 2)
+    p = {k: int(v) for k, v in (kv.split("=") for kv in params.split(","))}
+    return kernel, dtype, p
+
+
+def median_time(fn, samples=15):
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def python_time(name):
+    kernel, dtype, p = parse(name)
+    dt = DTYPES[dtype]
+    with torch.no_grad():
+        if kernel == "gemm":
+            a = (torch.rand(p["m"], p["k"]) * 2 - 1).to(dt)
+            b = (torch.rand(p["k"], p["n"]) * 2 - 1).to(dt)
+            c = torch.empty(p["m"], p["n"], dtype=dt)
+            return median_time(lambda: torch.mm(a, b, out=c))
+        x = torch.rand(p["batch"], p["in_channels"], p["height"], p["width"]).to(dt)
+        w = torch.rand(p["out_channels"], p["in_channels"], p["kernel_h"], p["kernel_w"]).to(dt)
+        if kernel == "conv2d_nhwc":
+            x = x.contiguous(memory_format=torch.channels_last)
+            w = w.contiguous(memory_format=torch.channels_last)
+        return median_time(lambda: torch.nn.functional.conv2d(x, w, None, p["stride"], p["padding"]))
+
+
+def rows(work, backend):
+    paths = glob.glob(f"{work}/{backend}/runs/*/summary.csv")
+    if not paths:
+        return {}
+    return {r["benchmark"]: r for r in csv.DictReader(open(paths[0]))}
+
+
+def table(work, threads):
+    before = json.load(open(f"{work}/python-before.json"))
+    after = json.load(open(f"{work}/python-after.json"))
+    tch, cpu = rows(work, "torch"), rows(work, "cpu")
+    out = [
+        f"| benchmark ({threads} threads) | tch GFLOP/s | Python torch GFLOP/s (before / after) | tch / Python | pure Rust GFLOP/s | Rust / libtorch |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    worst = None
+    for name in sorted(before):
+        r = tch.get(name)
+        if r is None or r["status"] != "ok":
+            out.append(f"| {name} | {r['status'] if r else 'missing'} | | | | |")
+            continue
+        flops = float(r["flops"])
+        g_tch = flops / float(r["median_s"]) / 1e9
+        g_py = [flops / before[name] / 1e9, flops / after[name] / 1e9]
+        ratio = g_tch / statistics.mean(g_py)
+        worst = ratio if worst is None else min(worst, ratio)
+        rust = cpu.get(name)
+        if rust is not None and rust["status"] == "ok":
+            g_rust = flops / float(rust["median_s"]) / 1e9
+            rust_cells = f"{g_rust:.1f} | {g_rust / g_tch:.2f}x"
+        else:
+            rust_cells = f"{rust['status'] if rust else 'not run'} | "
+        out.append(
+            f"| {name} | {g_tch:.1f} | {g_py[0]:.1f} / {g_py[1]:.1f} | {ratio:.3f}x | {rust_cells} |"
+        )
+    # The issue's conv target compares pure Rust with libtorch's stronger (channels-last) path.
+    for rust_name in sorted(n for n in cpu if n.startswith("conv2d_n") and "/f32/" in n):
+        nhwc = rust_name.replace("conv2d_nchw", "conv2d_nhwc")
+        if cpu[rust_name]["status"] == "ok" and nhwc in tch and tch[nhwc]["status"] == "ok":
+            ratio = float(tch[nhwc]["median_s"]) / float(cpu[rust_name]["median_s"])
+            out.append(f"\npure-Rust {rust_name.split('/')[0]} f32 / libtorch conv2d_nhwc f32: **{ratio:.2f}x** (target >= 0.8x)")
+    if worst is not None:
+        out.append(f"\nlowest tch / Python ratio: {worst:.3f}x (target: within 5 %)")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "time":
+        torch.set_num_threads(int(sys.argv[2]))
+        print(json.dumps({name: python_time(name) for name in sys.argv[3:]}))
+    elif sys.argv[1] == "table":
+        print(table(sys.argv[2], sys.argv[3]))
+    else:
+        sys.exit(f"torch_ops.py: unknown command {sys.argv[1]!r}")
