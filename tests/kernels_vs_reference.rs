@@ -131,3 +131,45 @@ fn unsupported_combinations_say_why() {
     let err = b.supports(&spec).unwrap_err().to_string();
     assert!(err.contains("f32 and f64 only"), "{err}");
 }
+
+/// Shapes past the packed GEMM's blocking, which the random shapes above stay inside: the NHWC
+/// convolution packs its im2col rows straight from the image (implicit GEMM) where AVX-512 is
+/// present, and here k = 40·3·3 = 360 exceeds the depth block (256), so the second block
+/// starts inside a tap (at channel 16 of tap 6), and 1·60·61 = 3,660 output rows exceed the
+/// row block (3,072 for f32, 1,536 for f64). Padding puts zeros at every border.
+#[test]
+fn conv2d_spans_several_depth_and_row_blocks() {
+    for layout in [Layout::Nhwc, Layout::Nchw] {
+        for dtype in [Dtype::F32, Dtype::F64] {
+            for threads in [1, 2] {
+                let conv = Conv2d {
+                    layout,
+                    batch: 1,
+                    in_channels: 40,
+                    height: 60,
+                    width: 61,
+                    out_channels: 35,
+                    kernel_h: 3,
+                    kernel_w: 3,
+                    stride: 1,
+                    padding: 1,
+                };
+                check(BenchSpec::new(Kernel::Conv2d(conv), dtype), threads).unwrap();
+            }
+        }
+        // Stride 2 and a wider kernel: taps skip input columns.
+        let conv = Conv2d {
+            layout,
+            batch: 2,
+            in_channels: 29,
+            height: 23,
+            width: 19,
+            out_channels: 17,
+            kernel_h: 5,
+            kernel_w: 5,
+            stride: 2,
+            padding: 2,
+        };
+        check(BenchSpec::new(Kernel::Conv2d(conv), Dtype::F32), 2).unwrap();
+    }
+}

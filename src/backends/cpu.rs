@@ -686,6 +686,9 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
         let per_image = (kernel.out_h() * kernel.out_w() * kernel.reduction_len()) as usize;
         let col_len = if kernel.kernel_h == 1 && kernel.kernel_w == 1 && kernel.stride == 1 && kernel.padding == 0 {
             0
+        } else if kernel.layout == Layout::Nhwc && super::packed_gemm::available() {
+            // Implicit GEMM: the product packs im2col rows straight from the image.
+            0
         } else {
             match kernel.layout {
                 Layout::Nhwc => per_image * kernel.batch as usize,
@@ -709,8 +712,29 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
         let (rr, ss, kk) = (k.kernel_h as usize, k.kernel_w as usize, k.out_channels as usize);
         let (stride, pad) = (k.stride as usize, k.padding as usize);
         let one = T::from_f64(1.0);
-        let direct = self.col.is_empty();
+        let direct = k.kernel_h == 1 && k.kernel_w == 1 && k.stride == 1 && k.padding == 0;
         match k.layout {
+            Layout::Nhwc if !direct && self.col.is_empty() => {
+                let rows = k.batch as usize * pp * qq;
+                let image = ImplicitNhwc {
+                    x: &self.x,
+                    height: hh,
+                    width: ww,
+                    channels: cc,
+                    kernel_w: ss,
+                    out_h: pp,
+                    out_w: qq,
+                    stride,
+                    pad,
+                };
+                // Runs on the caller's pool (`verify` and `time` install it).
+                let done =
+                    super::packed_gemm::gemm_from(rows, kk, crs, &mut self.y, &image, &self.w, kk, 1, one, false);
+                assert!(
+                    done,
+                    "implicit GEMM is chosen in `new` only where packed_gemm is available"
+                );
+            }
             Layout::Nhwc => {
                 let rows = k.batch as usize * pp * qq;
                 if !direct {
@@ -762,6 +786,56 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
                     let y = &mut self.y[n * image_out..(n + 1) * image_out];
                     gemm_into(self.ctx.threads, kk, pp * qq, crs, y, &self.w, rhs, false, one);
                 }
+            }
+        }
+    }
+}
+
+/// The im2col matrix of an NHWC convolution, never stored: row `(n, p, q)`, depth
+/// `(r, s, c)` (HWIO weight order) is `x[n, p·stride + r − pad, q·stride + s − pad, c]`, or
+/// zero in the padding. Packing copies runs of channels, contiguous in NHWC.
+struct ImplicitNhwc<'x, T> {
+    x: &'x [T],
+    height: usize,
+    width: usize,
+    channels: usize,
+    kernel_w: usize,
+    out_h: usize,
+    out_w: usize,
+    stride: usize,
+    pad: usize,
+}
+
+impl<T: CpuReal> super::packed_gemm::PackA<T> for ImplicitNhwc<'_, T> {
+    fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
+        use super::packed_gemm::MR;
+        let cc = self.channels;
+        for i in 0..MR {
+            if i >= rows {
+                (0..kc).for_each(|p| dst[p * MR + i] = T::default());
+                continue;
+            }
+            let row = i0 + i;
+            let (n, p, q) = (
+                row / (self.out_h * self.out_w),
+                (row / self.out_w) % self.out_h,
+                row % self.out_w,
+            );
+            let mut d = pc;
+            while d < pc + kc {
+                let (tap, c0) = (d / cc, d % cc);
+                let run = (cc - c0).min(pc + kc - d);
+                let (r, s) = (tap / self.kernel_w, tap % self.kernel_w);
+                let h = (p * self.stride + r) as isize - self.pad as isize;
+                let w = (q * self.stride + s) as isize - self.pad as isize;
+                let out = dst[(d - pc) * MR + i..].iter_mut().step_by(MR).take(run);
+                if h < 0 || w < 0 || h >= self.height as isize || w >= self.width as isize {
+                    out.for_each(|v| *v = T::default());
+                } else {
+                    let base = ((n * self.height + h as usize) * self.width + w as usize) * cc + c0;
+                    out.zip(&self.x[base..base + run]).for_each(|(v, &x)| *v = x);
+                }
+                d += run;
             }
         }
     }

@@ -26,8 +26,29 @@ use crate::kernels::Real;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// Rows of the micro-tile.
-const MR: usize = 12;
+/// Rows of the micro-tile (and of a packed A micro-panel).
+pub const MR: usize = 12;
+
+/// Where the rows of A come from. The product packs A one `MR × kc` micro-panel at a time
+/// through this, so A need not exist as a matrix: a convolution packs its im2col rows
+/// straight from the image (implicit GEMM) instead of writing them out first.
+pub trait PackA<T>: Sync {
+    /// Writes rows `i0..i0 + rows` (`rows` ≤ [`MR`]) and depths `pc..pc + kc` of A into
+    /// `dst` laid out depth-major (`dst[p·MR + i]`), rows `rows..MR` zero.
+    fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]);
+}
+
+/// A stored row-major with row stride `lda`.
+struct RowMajor<'a, T> {
+    a: &'a [T],
+    lda: usize,
+}
+
+impl<T: Real> PackA<T> for RowMajor<'_, T> {
+    fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
+        pack_a(self.a, self.lda, i0, rows, pc, kc, dst);
+    }
+}
 
 /// Element types with an AVX-512 micro-kernel.
 pub trait PackedGemm: Real {
@@ -92,7 +113,28 @@ pub fn gemm<T: PackedGemm>(
     if !available() {
         return false;
     }
-    assert!(c.len() >= m * n && a.len() >= m * k);
+    assert!(a.len() >= m * k);
+    gemm_from(m, n, k, c, &RowMajor { a, lda: k }, b, b_rs, b_cs, beta, accumulate)
+}
+
+/// [`gemm`] with the rows of A produced by `a` (see [`PackA`]).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &mut [T],
+    a: &A,
+    b: &[T],
+    b_rs: usize,
+    b_cs: usize,
+    beta: T,
+    accumulate: bool,
+) -> bool {
+    if !available() {
+        return false;
+    }
+    assert!(c.len() >= m * n);
     if m == 0 || n == 0 {
         return true;
     }
@@ -106,6 +148,10 @@ pub fn gemm<T: PackedGemm>(
     let c = SharedMut(c.as_mut_ptr());
     let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
     let parts = rayon::current_num_threads().max(1);
+    if std::env::var_os("BRAINGAP_GEMM_SPLIT_COLS").is_some() {
+        gemm_split_cols(m, n, k, &c, a, b, b_rs, b_cs, beta, accumulate, parts);
+        return true;
+    }
     T::with_buffers(|apack, bpack| {
         let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
         let nc_cap = nc_max.min(n).div_ceil(nr) * nr;
@@ -124,7 +170,7 @@ pub fn gemm<T: PackedGemm>(
                 let acc = accumulate || pc > 0;
                 let apack = &mut apack[..a_panels * MR * kc];
                 apack.par_chunks_mut(MR * kc).enumerate().for_each(|(panel, dst)| {
-                    pack_a(a, k, ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
+                    a.pack(ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
                 });
                 let apack = &*apack;
                 for jc in (0..n).step_by(nc_max) {
@@ -140,40 +186,9 @@ pub fn gemm<T: PackedGemm>(
                     // sweeps the whole packed block of B, held in its core's L2.
                     let per = a_panels.div_ceil(parts);
                     (0..a_panels.div_ceil(per)).into_par_iter().for_each(|t| {
-                        let c = &c;
-                        let mut tile = [T::default(); MR * 32];
                         for panel in t * per..((t + 1) * per).min(a_panels) {
-                            let ir = panel * MR;
-                            let mr = MR.min(mc - ir);
-                            let ap = apack[ir * kc..].as_ptr();
-                            for jr in (0..nc).step_by(nr) {
-                                let w = nr.min(nc - jr);
-                                let bp = bpack[jr * kc..].as_ptr();
-                                let (row0, col0) = (ic + ir, jc + jr);
-                                if mr == MR && w == nr {
-                                    // SAFETY: AVX-512F checked above; the packed panels hold
-                                    // kc·MR and kc·NR elements; the tile lies inside C, in rows
-                                    // that only this worker writes.
-                                    unsafe { T::kernel(kc, ap, bp, c.0.add(row0 * n + col0), n, beta, acc) };
-                                } else {
-                                    // Edge tile: compute into a scratch tile, copy the valid part.
-                                    // SAFETY: as above, on the MR×NR scratch tile.
-                                    unsafe { T::kernel(kc, ap, bp, tile.as_mut_ptr(), nr, beta, false) };
-                                    for i in 0..mr {
-                                        // SAFETY: row `row0 + i`, columns col0..col0+w lie in C
-                                        // and belong to this worker.
-                                        let dst = unsafe {
-                                            std::slice::from_raw_parts_mut(c.0.add((row0 + i) * n + col0), w)
-                                        };
-                                        let src = &tile[i * nr..i * nr + w];
-                                        if acc {
-                                            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *d + *s);
-                                        } else {
-                                            dst.copy_from_slice(src);
-                                        }
-                                    }
-                                }
-                            }
+                            // SAFETY: rows of this worker's A panels belong to it alone.
+                            unsafe { macro_panel(&c, n, apack, panel, mc, ic, bpack, nc, jc, kc, beta, acc) };
                         }
                     });
                 }
@@ -181,6 +196,123 @@ pub fn gemm<T: PackedGemm>(
         }
     });
     true
+}
+
+/// One A micro-panel against a packed block of B: the micro-kernel over each `NR`-wide
+/// column panel, edge tiles through a scratch tile.
+///
+/// # Safety
+/// AVX-512F is available; rows `ic + panel·MR ..` of C, columns `jc..jc+nc`, belong to the
+/// caller alone; `apack`/`bpack` hold the packed blocks for depth `kc`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn macro_panel<T: PackedGemm>(
+    c: &SharedMut<T>,
+    n: usize,
+    apack: &[T],
+    panel: usize,
+    mc: usize,
+    ic: usize,
+    bpack: &[T],
+    nc: usize,
+    jc: usize,
+    kc: usize,
+    beta: T,
+    acc: bool,
+) {
+    let nr = T::NR;
+    let mut tile = [T::default(); MR * 32];
+    let ir = panel * MR;
+    let mr = MR.min(mc - ir);
+    let ap = apack[ir * kc..].as_ptr();
+    for jr in (0..nc).step_by(nr) {
+        let w = nr.min(nc - jr);
+        let bp = bpack[jr * kc..].as_ptr();
+        let (row0, col0) = (ic + ir, jc + jr);
+        if mr == MR && w == nr {
+            // SAFETY: (caller) AVX-512F; the packed panels hold kc·MR and kc·NR elements;
+            // the tile lies inside C, in rows and columns only this caller writes.
+            unsafe { T::kernel(kc, ap, bp, c.0.add(row0 * n + col0), n, beta, acc) };
+        } else {
+            // Edge tile: compute into a scratch tile, copy the valid part.
+            // SAFETY: as above, on the MR×NR scratch tile.
+            unsafe { T::kernel(kc, ap, bp, tile.as_mut_ptr(), nr, beta, false) };
+            for i in 0..mr {
+                // SAFETY: row `row0 + i`, columns col0..col0+w lie in C and belong to
+                // this caller.
+                let dst = unsafe { std::slice::from_raw_parts_mut(c.0.add((row0 + i) * n + col0), w) };
+                let src = &tile[i * nr..i * nr + w];
+                if acc {
+                    dst.iter_mut().zip(src).for_each(|(d, s)| *d = *d + *s);
+                } else {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+    }
+}
+
+/// The column-split schedule: A's block is packed once per depth block by all workers
+/// together; then each worker takes its own contiguous `NR`-aligned columns of C, packs its
+/// own blocks of B into its own buffer and sweeps every A micro-panel over them, with no
+/// barrier between packing B and computing.
+#[allow(clippy::too_many_arguments)]
+fn gemm_split_cols<T: PackedGemm, A: PackA<T>>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &SharedMut<T>,
+    a: &A,
+    b: &[T],
+    b_rs: usize,
+    b_cs: usize,
+    beta: T,
+    accumulate: bool,
+    parts: usize,
+) {
+    let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
+    T::with_buffers(|apack, _| {
+        let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
+        let kc_cap = kc_max.min(k);
+        if apack.len() < mc_cap * kc_cap {
+            apack.resize(mc_cap * kc_cap, T::default());
+        }
+        let col_panels = n.div_ceil(nr);
+        let per = col_panels.div_ceil(parts);
+        for ic in (0..m).step_by(mc_max) {
+            let mc = mc_max.min(m - ic);
+            let a_panels = mc.div_ceil(MR);
+            for pc in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - pc);
+                let acc = accumulate || pc > 0;
+                let apack = &mut apack[..a_panels * MR * kc];
+                apack.par_chunks_mut(MR * kc).enumerate().for_each(|(panel, dst)| {
+                    a.pack(ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
+                });
+                let apack = &*apack;
+                (0..col_panels.div_ceil(per)).into_par_iter().for_each(|t| {
+                    let (j_begin, j_end) = (t * per * nr, ((t + 1) * per * nr).min(n));
+                    T::with_buffers(|_, bpack| {
+                        let nc_cap = nc_max.min(j_end - j_begin).div_ceil(nr) * nr;
+                        if bpack.len() < nc_cap * kc {
+                            bpack.resize(nc_cap * kc, T::default());
+                        }
+                        for jc in (j_begin..j_end).step_by(nc_max) {
+                            let nc = nc_max.min(j_end - jc);
+                            let b_panels = nc.div_ceil(nr);
+                            for (panel, dst) in bpack[..b_panels * nr * kc].chunks_mut(nr * kc).enumerate() {
+                                let j0 = jc + panel * nr;
+                                pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
+                            }
+                            for panel in 0..a_panels {
+                                // SAFETY: columns j_begin..j_end of C belong to this worker.
+                                unsafe { macro_panel(c, n, apack, panel, mc, ic, bpack, nc, jc, kc, beta, acc) };
+                            }
+                        }
+                    });
+                });
+            }
+        }
+    });
 }
 
 /// C's base pointer, shared by workers that write disjoint rows.
