@@ -23,8 +23,9 @@ use std::process::ExitCode;
 pub struct RunArgs {
     /// Benchmark set: quick (every kernel once, ~2 min on 2 cores), standard (adds size
     /// sweeps), full (adds the largest sizes), peers (what scripts/compare-peers.sh compares),
-    /// small (every kernel once at an in-cache size) [default: quick; small with
-    /// --metric instructions].
+    /// small (every kernel once at an in-cache size), models (end-to-end networks, inference
+    /// and an SGD training step: all on --backend torch; the MLP also on the pure-Rust cpu
+    /// backend) [default: quick; small with --metric instructions].
     #[arg(long, value_parser = parse_profile)]
     pub profile: Option<Profile>,
 
