@@ -23,7 +23,8 @@ use std::process::ExitCode;
 pub struct RunArgs {
     /// Benchmark set: quick (every kernel once, ~2 min on 2 cores), standard (adds size
     /// sweeps), full (adds the largest sizes), peers (what scripts/compare-peers.sh compares),
-    /// small (every kernel once at an in-cache size), models (end-to-end models, torch
+    /// small (every kernel once at an in-cache size), models (end-to-end networks, inference
+    /// and an SGD training step: all on --backend torch; the MLP also on the pure-Rust cpu
     /// backend), collectives (MPI all-reduce, all-gather, reduce-scatter, broadcast and
     /// all-to-all from 8 B to 1 GiB across the ranks of `mpirun -np N`; needs a build with
     /// --features mpi), dataparallel (an SGD training step on 1, 2, 4, ... of the ranks,
