@@ -260,4 +260,68 @@ mod with_mpi {
             .success()
             .stdout(predicate::str::contains("SLURM job 4242"));
     }
+
+    #[test]
+    fn data_parallel_step_matches_the_single_process_step_and_scales_on_1_2_4_ranks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let report = tmp.path().join("report");
+        let out = mpirun(
+            4,
+            &[],
+            &[
+                "run",
+                "--suite",
+                "dataparallel",
+                "--samples",
+                "2",
+                "--threads",
+                "1",
+                "--report-dir",
+                report.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let dir = &run_dirs(tmp.path())[0];
+        let (h, rows) = read_csv(&dir.join("scaling.csv"));
+        assert_eq!(rows.len(), 6, "strong and weak on 1, 2 and 4 ranks");
+        for row in &rows {
+            let name = cell(&h, row, "benchmark");
+            assert_eq!(cell(&h, row, "status"), "ok", "{name}: {}", cell(&h, row, "reason"));
+            assert_eq!(cell(&h, row, "model"), "mlp_784_300_100_10");
+            let ranks: usize = cell(&h, row, "ranks").parse().unwrap();
+            assert_eq!(cell(&h, row, "ranks_reported"), ranks.to_string());
+            let per_rank: usize = cell(&h, row, "per_rank_batch").parse().unwrap();
+            let global: usize = cell(&h, row, "global_batch").parse().unwrap();
+            assert_eq!(per_rank * ranks, global, "{name}");
+            match cell(&h, row, "mode") {
+                "strong" => assert_eq!(global, 256),
+                _ => assert_eq!(per_rank, 64),
+            }
+            // The check's relative difference is written out; it must be within 1e-5.
+            let verification = cell(&h, row, "verification");
+            let relative: f64 = verification
+                .split("relative ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(relative <= 1e-5, "{name}: {verification}");
+            let step: f64 = cell(&h, row, "step_median_s").parse().unwrap();
+            let efficiency: f64 = cell(&h, row, "efficiency").parse().unwrap();
+            assert!(step > 0.0 && efficiency > 0.0, "{name}");
+            if ranks == 1 {
+                assert_eq!(efficiency, 1.0);
+            }
+        }
+        let (h, rows) = read_csv(&dir.join("summary.csv"));
+        assert_eq!(rows.len(), 18, "step, compute and all-reduce rows per configuration");
+        assert!(rows.iter().any(|r| cell(&h, r, "kernel") == "dataparallel_allreduce"));
+        for figure in ["dataparallel_efficiency.png", "dataparallel_split.png"] {
+            assert!(report.join("figures").join(figure).is_file(), "{figure}");
+        }
+    }
 }

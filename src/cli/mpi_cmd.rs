@@ -467,7 +467,8 @@ mod with_mpi {
             samples: args.samples as usize,
             ..ScalingConfig::default()
         };
-        let make_model = || dataparallel::SoftmaxRegression::new(784, 10, 0x5EED);
+        let max_batch = config.global_batch.max(config.per_rank_batch * comm.size());
+        let make_model = || dataparallel::MlpModel::new(max_batch);
         let counts = dataparallel::runner::rank_counts(comm.size());
         if args.list {
             if rank == 0 {
@@ -486,6 +487,8 @@ mod with_mpi {
             "learning_rate": config.learning_rate,
             "tolerance": config.tolerance,
             "rank_counts": counts,
+            "model": make_model().name(),
+            "gemm_threads_per_rank": "--threads, else the node's cores ÷ its ranks",
             "time_across_ranks": "mean of the ranks' times per sample",
         });
         let (dir, run_id) = create_run(comm, args, profile, 2 * counts.len(), run_config)?;
@@ -498,7 +501,19 @@ mod with_mpi {
                 dir.display()
             );
         }
-        let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), LaunchInfo::from_process())?;
+        let launch = LaunchInfo::from_process();
+        // The MLP's GEMMs run on rayon: this rank's share of its node's cores (--threads).
+        let ranks_here = launch.local_size.unwrap_or(comm.size() as u64).max(1) as usize;
+        let threads = args.threads.map(std::num::NonZeroUsize::get).unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            (cores / ranks_here).max(1)
+        });
+        // The global pool, so that MPI stays on this (main) thread: MPI is initialised
+        // without thread support.
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+            eprintln!("warning: rank {rank}: GEMM thread pool not resized to {threads}: {e}");
+        }
+        let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
         let records = dataparallel::run_scaling(comm, &make_model, &config, &mut |r| {
             if rank == 0 {
                 eprintln!("{} {}", r.benchmark, r.status.as_str());

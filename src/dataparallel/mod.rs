@@ -9,9 +9,11 @@
 //! where t is the median step time at the same global batch (strong) or the same per-rank
 //! batch (weak).
 
+pub mod mlp;
 pub mod reference;
 pub mod runner;
 
+pub use mlp::MlpModel;
 pub use reference::SoftmaxRegression;
 pub use runner::{run_scaling, ScalingConfig};
 
@@ -19,7 +21,8 @@ use crate::measure::Status;
 use serde::{Deserialize, Serialize};
 
 /// What the data-parallel step needs of a model: the training-step API of
-/// `crate::models::cpu_mlp::CpuMlp` (f32), so that model or any other plugs in.
+/// `crate::models::cpu_mlp::CpuMlp` (f32; [`MlpModel`] wraps it), so it or any other model
+/// plugs in.
 /// The loss must be the mean over the batch, so that averaging the ranks' gradients over
 /// equal shards gives the gradient of the global batch.
 pub trait TrainableModel {

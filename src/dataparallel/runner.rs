@@ -96,7 +96,7 @@ fn max_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> (f64, f64) {
 }
 
 #[allow(clippy::too_many_arguments)] // the configuration of one point of the sweep
-fn run_one<M: TrainableModel + Clone>(
+fn run_one<M: TrainableModel>(
     sub: &dyn Communicator,
     make_model: &dyn Fn() -> M,
     mode: ScalingMode,
@@ -137,8 +137,9 @@ fn run_one<M: TrainableModel + Clone>(
     let mut flat = Vec::with_capacity(count);
     let mut summed = vec![0.0f32; count];
 
-    // Check: one data-parallel step against one local step on the global batch.
-    let mut reference = model.clone();
+    // Check: one data-parallel step against one local step on the global batch, from the
+    // same seeded parameters (`make_model` is deterministic).
+    let mut reference = make_model();
     reference.gradients(&input, &labels, global_batch);
     reference.apply_sgd(config.learning_rate);
     model.gradients(x, y, per_rank_batch);
@@ -194,7 +195,7 @@ fn run_one<M: TrainableModel + Clone>(
 /// Runs strong and weak scaling for every rank count on this rank; records are handed to
 /// `sink` as they finish (only ranks that took part in a configuration record it). Only a
 /// sink error stops the sweep.
-pub fn run_scaling<M: TrainableModel + Clone>(
+pub fn run_scaling<M: TrainableModel>(
     comm: &dyn Communicator,
     make_model: &dyn Fn() -> M,
     config: &ScalingConfig,
