@@ -51,6 +51,7 @@ fn make_results(root: &Path, runs: usize) {
             "fingerprint": "bench-fp"
         }),
         meters: serde_json::json!({}),
+        distributed: None,
     };
     let store = Store::new(root);
     let mut writer = store.create_run(meta, false).expect("create run");

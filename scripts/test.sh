@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command (README, .ci/run): installs what the tests need, then runs
 # formatting and lint checks, the whole test suite, a smoke run of the binary (dev
-# profile, so it reuses the test build), and the notebooks (scripts/test-notebooks.sh).
+# profile, so it reuses the test build), the notebooks (scripts/test-notebooks.sh), the MPI
+# suite under mpirun (feature `mpi`) and the torch backend (feature `torch`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,12 @@ fi
 echo "planted slowdown caught: $(grep -m1 'activation_gelu.*regressed' "$smoke/gate-plant.log" | tr -s ' ')"
 echo "== notebooks: executed headless against a fake-backend fixture (the dev binary exists now)"
 bash scripts/test-notebooks.sh
+echo "== MPI: Open MPI from Debian (scripts/setup-mpi.sh), then the mpi feature's lint and tests under mpirun"
+mpi_start=$(date +%s)
+bash scripts/setup-mpi.sh
+cargo clippy --all-targets --features mpi -- -D warnings
+cargo test --features mpi --test mpi_cli
+echo "mpi step took $(( $(date +%s) - mpi_start )) s"
 echo "== torch backend: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), then the torch tests"
 torch_start=$(date +%s)
 bash scripts/setup-torch.sh

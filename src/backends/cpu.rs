@@ -100,11 +100,8 @@ impl Backend for CpuBackend {
             Kernel::Conv2d(c) if !c.is_valid() => {
                 return Err(self.unsupported(spec, "invalid convolution shape"));
             }
-            Kernel::Model(_) => {
-                return Err(self.unsupported(
-                    spec,
-                    "end-to-end models run on the torch backend (build with --features torch)",
-                ));
+            Kernel::Model(m) => {
+                crate::models::cpu_mlp::supports(m).map_err(|reason| self.unsupported(spec, &reason))?;
             }
             _ => {}
         }
@@ -419,7 +416,7 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
                 kernel: k.clone(),
             })
         }
-        Kernel::Model(_) => unreachable!("checked in supports"),
+        Kernel::Model(m) => crate::models::cpu_mlp::prepare::<T>(ctx.pool, m),
     }
 }
 
@@ -579,7 +576,7 @@ impl<T: CpuReal> Prepared for StreamRun<'_, T> {
 /// C (m×n) = β·A·B through [`super::packed_gemm`] (AVX-512) or else the `gemm` crate. `rhs_transposed` reads B as Bᵀ stored
 /// n×k row-major (used by attention for Q·Kᵀ).
 #[allow(clippy::too_many_arguments)]
-fn gemm_into<T: CpuReal>(
+pub(crate) fn gemm_into<T: CpuReal>(
     threads: usize,
     m: usize,
     n: usize,

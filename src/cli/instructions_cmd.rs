@@ -189,6 +189,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         }),
         machine: serde_json::to_value(&machine)?,
         meters: serde_json::to_value(MeterSet::none().meta())?,
+        distributed: None,
     };
     let store = Store::new(&args.results);
     let mut writer = store

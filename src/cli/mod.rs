@@ -10,6 +10,7 @@ mod export_cmd;
 mod history_cmd;
 mod instructions_cmd;
 mod machine_cmd;
+mod mpi_cmd;
 mod progress;
 mod report_cmd;
 mod run_cmd;
@@ -66,6 +67,11 @@ pub enum Command {
     /// (or minima) tested with Mann-Whitney U plus an A/A-calibrated effect-size floor
     /// (`--calibrate` measures the floor). Exit 1 when a benchmark regressed, 2 on bad input.
     Ab(ab_cmd::AbArgs),
+    /// Merge the per-rank files of a distributed (MPI) run into the run's CSV files again,
+    /// e.g. after a job whose rank 0 died before merging; exit 1 when ranks are missing or
+    /// unfinished (the run stays incomplete, the other ranks' data is kept).
+    #[command(name = "merge-ranks")]
+    MergeRanks(mpi_cmd::MergeArgs),
     /// Internal: one benchmark under valgrind for `run --metric instructions`.
     #[command(name = "callgrind-child", hide = true)]
     CallgrindChild(instructions_cmd::ChildArgs),
@@ -88,6 +94,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::History(args) => history_cmd::run(&args, &mut stdout),
         Command::CalibrateEnergy(args) => calibrate_cmd::run(&args, &mut stdout),
         Command::Ab(args) => ab_cmd::run(&args, &mut stdout),
+        Command::MergeRanks(args) => mpi_cmd::run_merge(&args, &mut stdout),
         Command::CallgrindChild(args) => instructions_cmd::run_child(&args, &mut stdout),
     }
 }

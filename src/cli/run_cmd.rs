@@ -23,10 +23,32 @@ use std::process::ExitCode;
 pub struct RunArgs {
     /// Benchmark set: quick (every kernel once, ~2 min on 2 cores), standard (adds size
     /// sweeps), full (adds the largest sizes), peers (what scripts/compare-peers.sh compares),
-    /// small (every kernel once at an in-cache size) [default: quick; small with
-    /// --metric instructions].
-    #[arg(long, value_parser = parse_profile)]
+    /// small (every kernel once at an in-cache size), models (end-to-end networks, inference
+    /// and an SGD training step: all on --backend torch; the MLP also on the pure-Rust cpu
+    /// backend), collectives (MPI all-reduce, all-gather, reduce-scatter, broadcast and
+    /// all-to-all from 8 B to 1 GiB across the ranks of `mpirun -np N`; needs a build with
+    /// --features mpi), dataparallel (an SGD training step on 1, 2, 4, ... of the ranks,
+    /// strong and weak scaling, compute and gradient all-reduce timed apart; --features mpi)
+    /// [default: quick; small with --metric instructions]. `--suite` is another name for it.
+    #[arg(long, visible_alias = "suite", value_parser = parse_profile)]
     pub profile: Option<Profile>,
+
+    /// With --suite collectives: smallest message, bytes or with a unit (KiB, MiB, GiB)
+    /// [default: 8 B].
+    #[arg(long, value_name = "SIZE", value_parser = super::mpi_cmd::parse_size)]
+    pub min_message: Option<u64>,
+
+    /// With --suite collectives: largest message (sizes double from --min-message up to it)
+    /// [default: 1GiB]. Sizes whose buffers would exceed 90% of a node's available memory
+    /// (all its ranks together) are recorded as skipped, with the figures.
+    #[arg(long, value_name = "SIZE", value_parser = super::mpi_cmd::parse_size)]
+    pub max_message: Option<u64>,
+
+    /// With --suite collectives: timed samples per message size (each of
+    /// clamp(64 MiB / size, 1, 1000) calls, after one untimed sample of warm-up); with
+    /// --suite dataparallel: timed samples per configuration (each of 5 steps).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub samples: u64,
 
     /// What to measure: time (wall-clock samples, with FLOP/s, bytes/s, energy) or
     /// instructions (instructions per call counted by `valgrind --tool=callgrind`, one
@@ -194,6 +216,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         return super::instructions_cmd::run(args, args.profile.unwrap_or(Profile::Small), out);
     }
     let profile = args.profile.unwrap_or(Profile::Quick);
+    if matches!(profile, Profile::Collectives | Profile::DataParallel) {
+        return super::mpi_cmd::run(args, profile, out);
+    }
     let planted = crate::kernels::plant::from_env().map_err(|reason| Error::InvalidArgument {
         arg: crate::kernels::plant::ENV.into(),
         reason,
@@ -280,6 +305,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }),
         machine: serde_json::to_value(&machine)?,
         meters: serde_json::to_value(meters.meta())?,
+        distributed: None,
     };
     let store = Store::new(&args.results);
     let mut writer = store

@@ -31,11 +31,29 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .map(|info| {
             let m = &info.meta;
             let count = |status: &str| info.summary.iter().filter(|r| r.status == status).count();
-            let state = if info.is_complete() {
+            let mut state = if info.is_complete() {
                 "complete".to_string()
             } else {
                 format!("incomplete ({}/{} recorded)", info.summary.len(), m.benchmarks_planned)
             };
+            // A distributed run is one run; its ranks, nodes and SLURM job follow its state.
+            if let Some(d) = &m.distributed {
+                state.push_str(&format!(
+                    "; {} ranks on {} node(s): {}",
+                    d.world_size,
+                    d.nodes.len(),
+                    d.nodes.join(",")
+                ));
+                if let Some(job) = d.slurm_job_id() {
+                    state.push_str(&format!("; SLURM job {job}"));
+                }
+                if !d.missing_ranks.is_empty() || !d.unfinished_ranks.is_empty() {
+                    state.push_str(&format!(
+                        "; missing ranks {:?}, unfinished {:?}",
+                        d.missing_ranks, d.unfinished_ranks
+                    ));
+                }
+            }
             let cpu = m
                 .machine
                 .pointer("/cpu_model/value")

@@ -34,26 +34,36 @@ pub enum Profile {
     /// End-to-end models (MLP, LeNet-5, a transformer block): inference at several batch
     /// sizes and an SGD training step; they run on the torch backend.
     Models,
+    /// MPI collectives (all-reduce, all-gather, reduce-scatter, broadcast, all-to-all) over
+    /// message sizes from 8 B to 1 GiB, across the ranks of `mpirun -np N`; needs a build
+    /// with the `mpi` feature. Not kernel benchmarks: `registry::profile` has none for it.
+    Collectives,
+    /// A data-parallel SGD training step on 1, 2, 4, ... ranks of `mpirun -np N` (strong and
+    /// weak scaling, compute and gradient all-reduce timed apart); needs the `mpi` feature.
+    #[serde(rename = "dataparallel")]
+    DataParallel,
 }
 
 impl std::str::FromStr for Profile {
     type Err = String;
     fn from_str(s: &str) -> Result<Profile, String> {
         Profile::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
-            format!("unknown profile {s:?} (expected one of: quick, standard, full, peers, small, models)")
+            format!("unknown profile {s:?} (expected one of: quick, standard, full, peers, small, models, collectives, dataparallel)")
         })
     }
 }
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 6] = [
+    pub const ALL: [Profile; 8] = [
         Profile::Quick,
         Profile::Standard,
         Profile::Full,
         Profile::Peers,
         Profile::Small,
         Profile::Models,
+        Profile::Collectives,
+        Profile::DataParallel,
     ];
 
     /// Lowercase name.
@@ -65,6 +75,8 @@ impl Profile {
             Profile::Peers => "peers",
             Profile::Small => "small",
             Profile::Models => "models",
+            Profile::Collectives => "collectives",
+            Profile::DataParallel => "dataparallel",
         }
     }
 }
@@ -265,6 +277,10 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     use Dtype::{F32, F64};
     if profile == Profile::Small {
         return small(ctx);
+    }
+    if matches!(profile, Profile::Collectives | Profile::DataParallel) {
+        // Run by `crate::collectives` over MPI, not by the kernel runner.
+        return Vec::new();
     }
     if profile == Profile::Models {
         return crate::models::registry()

@@ -22,6 +22,7 @@
 //!   written; a training step also writes the parameters back (activations that a framework
 //!   keeps between forward and backward are temporaries and are not counted).
 
+pub mod cpu_mlp;
 #[cfg(feature = "torch")]
 pub mod torch;
 

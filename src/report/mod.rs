@@ -8,12 +8,14 @@
 //!
 //! - [`figures`]: chart values and their SVG/PNG renderers;
 //! - [`measured`]: roofline, backends, size sweeps and energy from `summary.csv` rows;
+//! - [`distributed`]: collective bandwidth and data-parallel scaling of MPI runs;
 //! - [`history`]: history panels, projections, claims and fits as plain data, and
 //!   `history::from_analysis` which fills them from `crate::analysis`;
 //! - [`context`] and [`html`]: the serializable page context and the minijinja template
 //!   (`templates/report.html`, HTML auto-escaped).
 
 pub mod context;
+pub mod distributed;
 pub mod figures;
 pub mod files;
 mod glue;

@@ -5,6 +5,7 @@ use super::context::{
     companion_line, machine_rows, run_context, ComparisonContext, FigureContext, FitContext, PageContext,
     ProjectionContext, SectionContext, SummaryContext,
 };
+use super::distributed;
 use super::figures::{self, Figure, FigureError, RenderedFigure};
 use super::history::{panel_chart, projection_chart, MachineMeasured, References};
 use super::measured::{self, brain_energy_reference, MachineView, Throughput};
@@ -157,6 +158,20 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             ));
         }
     }
+    // Distributed runs only: the section is left out of other reports.
+    for chart in [
+        distributed::bandwidth_vs_size(run),
+        distributed::latency_vs_size(run),
+        distributed::scaling_efficiency(run),
+        distributed::step_split(run),
+    ] {
+        if chart.has_data() {
+            planned.push(Planned {
+                section: "distributed",
+                figure: Figure::Xy(chart),
+            });
+        }
+    }
     let mut energy_refs = input.references.energy.clone();
     if energy_refs.is_empty() {
         energy_refs.push(brain_energy_reference());
@@ -213,7 +228,8 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         )
     });
 
-    const SECTIONS: [(&str, &str, &str); 6] = [
+    const SECTIONS: [(&str, &str, &str); 7] = [
+        ("distributed", "Collectives and data-parallel scaling", "MPI collectives across ranks (bus bandwidth and time per call against message size) and the data-parallel training step's scaling efficiency against ideal."),
         ("roofline", "Roofline", "Where each kernel sits against this machine's measured compute and bandwidth ceilings."),
         ("backends", "Backends side by side", "Throughput of every benchmark per backend, with the bootstrap CI of the median."),
         ("sweeps", "Size sweeps", "Throughput against problem size; the cache knees are where bandwidth steps down."),
@@ -223,6 +239,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
     ];
     let sections = SECTIONS
         .iter()
+        .filter(|(id, _, _)| *id != "distributed" || planned.iter().any(|p| p.section == "distributed"))
         .map(|(id, title, intro)| SectionContext {
             id: (*id).into(),
             title: (*title).into(),

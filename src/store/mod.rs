@@ -6,6 +6,7 @@
 //! finished, and its `meta.json` still says `running` (shown as incomplete). Run ids start
 //! with the UTC start time, so they sort by time.
 
+pub mod ranks;
 pub mod rows;
 
 use crate::error::{Error, Result};
@@ -78,6 +79,9 @@ pub struct RunMeta {
     pub machine: serde_json::Value,
     /// Meters: attached, unavailable with reasons, model coefficients.
     pub meters: serde_json::Value,
+    /// Ranks, nodes and SLURM job of a run spread over MPI ranks (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<ranks::DistributedMeta>,
 }
 
 /// One run as listed by `braingap runs`.

@@ -78,6 +78,7 @@ pub fn fake_run(results: &Path, run_id: &str, label: Option<&str>, specs: &[Benc
         config: serde_json::json!({}),
         machine: machine_json(fingerprint),
         meters: serde_json::json!({}),
+        distributed: None,
     };
     let mut writer = Store::new(results).create_run(meta, false).expect("create run");
     let mut meters = MeterSet::none();

@@ -1,0 +1,543 @@
+//! `braingap run --suite collectives` under `mpirun` (feature `mpi`), and
+//! `braingap merge-ranks`.
+//!
+//! Every rank runs this; rank 0 creates the run and tells the others where it is, each rank
+//! writes its own file, and rank 0 merges them at the end (see `crate::store::ranks`).
+
+use super::run_cmd::RunArgs;
+use super::table;
+use crate::error::Error;
+use crate::kernels::registry::Profile;
+use crate::store::ranks::{self, CollectiveRow, MergeOutcome};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Test hook: `BRAINGAP_MPI_DIE=RANK:N` makes rank RANK exit abruptly (status 3, no
+/// MPI_Finalize) after recording N benchmarks, to test that a run with a dead rank is
+/// merged as incomplete with the other ranks' data kept.
+#[cfg(feature = "mpi")]
+pub const DIE_ENV: &str = "BRAINGAP_MPI_DIE";
+
+/// Parses a message size: bytes, or a number with B, KiB, MiB or GiB.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        _ => return Err(format!("{s:?}: unknown unit (use bytes, or KiB, MiB, GiB)")),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 4MiB, 1GiB, 65536)"))?;
+    value
+        .checked_mul(scale)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("{s:?} must be a positive size"))
+}
+
+/// The message sizes of a run, checked.
+#[cfg(feature = "mpi")]
+pub fn sizes(args: &RunArgs) -> Result<Vec<u64>, Error> {
+    let min = args.min_message.unwrap_or(crate::collectives::MIN_MESSAGE_BYTES);
+    let max = args.max_message.unwrap_or(crate::collectives::MAX_MESSAGE_BYTES);
+    if min > max {
+        return Err(Error::InvalidArgument {
+            arg: format!("--min-message {min}"),
+            reason: format!("is larger than --max-message {max}"),
+        });
+    }
+    Ok(crate::collectives::message_sizes(min, max))
+}
+
+/// The end-of-run table of a data-parallel run.
+pub fn scaling_table(rows: &[ranks::ScalingRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.mode.clone(),
+                r.ranks.to_string(),
+                r.global_batch.to_string(),
+                r.step_median_s.map_or("-".into(), |t| format!("{:.3}", t * 1e3)),
+                r.compute_median_s.map_or("-".into(), |t| format!("{:.3}", t * 1e3)),
+                r.allreduce_median_s.map_or("-".into(), |t| format!("{:.3}", t * 1e3)),
+                table::num(r.efficiency, 2),
+                r.status.clone(),
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "mode",
+            "ranks",
+            "global_batch",
+            "step_ms",
+            "compute_ms",
+            "allreduce_ms",
+            "efficiency",
+            "status",
+        ],
+        &body,
+        &[1, 2, 3, 4, 5, 6],
+    )
+}
+
+/// The end-of-run table of a collectives run.
+pub fn collectives_table(rows: &[CollectiveRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.collective.clone(),
+                r.bytes.to_string(),
+                r.ranks.to_string(),
+                r.time_median_s.map_or("-".into(), |t| format!("{:.2}", t * 1e6)),
+                table::num(r.algbw_gbytes_per_s, 3),
+                table::num(r.busbw_gbytes_per_s, 3),
+                r.status.clone(),
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "collective",
+            "bytes",
+            "ranks",
+            "time_us",
+            "algbw_GB/s",
+            "busbw_GB/s",
+            "status",
+        ],
+        &body,
+        &[1, 2, 3, 4, 5],
+    )
+}
+
+fn merge_report(outcome: &MergeOutcome, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "merged {} rows into {}: {}{}{}",
+        outcome.summary_rows,
+        outcome.dir.display(),
+        outcome.status,
+        if outcome.missing_ranks.is_empty() {
+            String::new()
+        } else {
+            format!("; no file from rank(s) {:?}", outcome.missing_ranks)
+        },
+        if outcome.unfinished_ranks.is_empty() {
+            String::new()
+        } else {
+            format!("; unfinished rank(s) {:?}", outcome.unfinished_ranks)
+        },
+    )?;
+    Ok(())
+}
+
+/// Arguments of `braingap merge-ranks`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Run id, `latest`, or path to the run directory of a distributed run.
+    pub run: String,
+    /// Results directory (for run ids).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results: PathBuf,
+}
+
+/// Runs `braingap merge-ranks`: merges the rank files again (after a job that died before
+/// rank 0 merged); exit 1 when the run is incomplete.
+pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let info = crate::store::Store::new(&args.results).load(&args.run)?;
+    let outcome = ranks::merge(&info.dir)?;
+    merge_report(&outcome, out)?;
+    let rows = ranks::read_collectives(&info.dir)?;
+    if !rows.is_empty() {
+        write!(out, "{}", collectives_table(&rows))?;
+    }
+    let scaling = ranks::read_scaling(&info.dir)?;
+    if !scaling.is_empty() {
+        write!(out, "{}", scaling_table(&scaling))?;
+    }
+    Ok(if outcome.status == "complete" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Runs an MPI profile on this rank.
+#[cfg(not(feature = "mpi"))]
+pub fn run(_args: &RunArgs, profile: Profile, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    Err(Error::InvalidArgument {
+        arg: format!("--profile {}", profile.as_str()),
+        reason: "this braingap was built without the `mpi` feature; run `bash scripts/setup-mpi.sh`, \
+                 build with `cargo build --features mpi`, then `mpirun -np N braingap run --suite collectives`"
+            .into(),
+    }
+    .into())
+}
+
+#[cfg(feature = "mpi")]
+pub use with_mpi::run;
+
+#[cfg(feature = "mpi")]
+mod with_mpi {
+    use super::*;
+    use crate::collectives::{self, Collective, CollectiveConfig, RankRecord, RankSink};
+    use crate::comm::mpi::{initialize, MpiComm};
+    use crate::comm::{reduce_scalar, Communicator, LaunchInfo, ReduceOp};
+    use crate::machine::Machine;
+    use crate::measure::Status;
+    use crate::store::ranks::{DistributedMeta, RankWriter};
+    use crate::store::{RunMeta, Store, SCHEMA_VERSION};
+
+    /// Passes records to the rank file; prints progress on rank 0; applies the die hook.
+    struct Progress<'a> {
+        writer: &'a mut RankWriter,
+        rank: usize,
+        total: usize,
+        done: usize,
+        die_after: Option<usize>,
+    }
+
+    impl RankSink for Progress<'_> {
+        fn record(&mut self, record: &RankRecord) -> Result<(), Error> {
+            self.writer.record(record)?;
+            self.done += 1;
+            if self.rank == 0 {
+                let time = record
+                    .samples_s
+                    .iter()
+                    .copied()
+                    .reduce(f64::min)
+                    .map_or("-".into(), |t| format!("{:.2} us (fastest sample, rank 0)", t * 1e6));
+                eprintln!(
+                    "[{}/{}] {} {} {}",
+                    self.done,
+                    self.total,
+                    record.benchmark,
+                    record.status.as_str(),
+                    time
+                );
+            }
+            if self.die_after == Some(self.done) {
+                eprintln!(
+                    "rank {}: {DIE_ENV}: exiting abruptly after {} benchmarks",
+                    self.rank, self.done
+                );
+                std::process::exit(3);
+            }
+            Ok(())
+        }
+    }
+
+    fn die_hook(rank: usize) -> anyhow::Result<Option<usize>> {
+        let Ok(value) = std::env::var(DIE_ENV) else {
+            return Ok(None);
+        };
+        let parsed = value
+            .split_once(':')
+            .and_then(|(r, n)| Some((r.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+        match parsed {
+            Some((r, n)) => Ok((r == rank).then_some(n)),
+            None => Err(Error::InvalidArgument {
+                arg: DIE_ENV.into(),
+                reason: format!("{value:?} is not RANK:N"),
+            }
+            .into()),
+        }
+    }
+
+    /// Rank 0 creates the run; every rank learns its directory (empty: rank 0 failed).
+    fn create_run(
+        comm: &dyn Communicator,
+        args: &RunArgs,
+        profile: Profile,
+        planned: usize,
+        config: serde_json::Value,
+    ) -> anyhow::Result<(PathBuf, String)> {
+        let mut shared = Vec::new();
+        let mut failure = None;
+        if comm.rank() == 0 {
+            let machine = Machine::detect(crate::clock::probe_ghz());
+            let meta = RunMeta {
+                schema_version: SCHEMA_VERSION,
+                run_id: Store::new_run_id(),
+                status: "running".into(),
+                label: args.label.clone(),
+                command_line: std::env::args().collect(),
+                profile: profile.as_str().into(),
+                filter: args.filter.clone(),
+                backend: "mpi".into(),
+                device: comm.library(),
+                threads: comm.size() as u64,
+                started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                finished_at: None,
+                git_commit: machine.git_commit.value.clone(),
+                benchmarks_planned: planned,
+                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
+                config,
+                machine: serde_json::to_value(&machine)?,
+                meters: serde_json::json!({"note": "no meters in MPI runs: time only"}),
+                distributed: Some(DistributedMeta::new(comm.size(), comm.library())),
+            };
+            match Store::new(&args.results).create_run(meta, false) {
+                Ok(writer) => {
+                    shared = format!("{}\n{}", writer.dir().display(), writer.run_id()).into_bytes();
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        comm.broadcast_bytes(&mut shared, 0);
+        if let Some(e) = failure {
+            return Err(anyhow::Error::new(e).context(format!("cannot write results under {}", args.results.display())));
+        }
+        let text = String::from_utf8(shared)?;
+        match text.split_once('\n') {
+            Some((dir, id)) => Ok((PathBuf::from(dir), id.to_string())),
+            None => anyhow::bail!("rank 0 could not create the run under {}", args.results.display()),
+        }
+    }
+
+    /// Runs `braingap run --suite collectives` or `--suite dataparallel` on this rank.
+    pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let universe = initialize().map_err(|reason| Error::InvalidArgument {
+            arg: format!("--suite {}", profile.as_str()),
+            reason,
+        })?;
+        let world = MpiComm::world(&universe);
+        let comm: &dyn Communicator = &world;
+        match profile {
+            Profile::DataParallel => run_dataparallel(comm, args, profile, out),
+            _ => run_collectives(comm, args, profile, out),
+        }
+    }
+
+    fn filter_names<T>(
+        items: &mut Vec<T>,
+        name: impl Fn(&T) -> String,
+        filter: Option<&str>,
+        example: &str,
+    ) -> anyhow::Result<()> {
+        let Some(pattern) = filter else { return Ok(()) };
+        let re = regex::Regex::new(pattern).map_err(|e| Error::InvalidArgument {
+            arg: format!("--filter {pattern:?}"),
+            reason: format!("not a valid regex: {e}"),
+        })?;
+        items.retain(|l| re.is_match(&name(l)));
+        if items.is_empty() {
+            return Err(Error::InvalidArgument {
+                arg: format!("--filter {pattern:?}"),
+                reason: format!("matches no benchmark of this suite (names look like {example})"),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Rank 0's end of a run: merge, table, report, exit code.
+    fn finish_run(
+        comm: &dyn Communicator,
+        args: &RunArgs,
+        dir: &std::path::Path,
+        run_id: &str,
+        any_failed: bool,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<ExitCode> {
+        comm.barrier();
+        if comm.rank() != 0 {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let outcome = ranks::merge(dir)?;
+        let rows = ranks::read_collectives(dir)?;
+        if !rows.is_empty() {
+            write!(out, "{}", collectives_table(&rows))?;
+        }
+        let scaling = ranks::read_scaling(dir)?;
+        if !scaling.is_empty() {
+            write!(out, "{}", scaling_table(&scaling))?;
+        }
+        merge_report(&outcome, out)?;
+        if !args.no_report {
+            match crate::report::render_run_report(&args.results, run_id, &args.report_dir) {
+                Ok(path) => writeln!(out, "Report: {}", path.display())?,
+                Err(e) => eprintln!("warning: report not written: {e:#}"),
+            }
+        }
+        Ok(if any_failed || outcome.status != "complete" {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+
+    fn run_collectives(
+        comm: &dyn Communicator,
+        args: &RunArgs,
+        profile: Profile,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<ExitCode> {
+        let rank = comm.rank();
+        let sizes = sizes(args)?;
+        let mut layouts = collectives::plan(&Collective::ALL, &sizes, comm.size());
+        filter_names(
+            &mut layouts,
+            |l| l.name(),
+            args.filter.as_deref(),
+            "allreduce/f32/bytes=1024,ranks=2",
+        )?;
+        if args.list {
+            if rank == 0 {
+                for l in &layouts {
+                    writeln!(out, "{}", l.name())?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let die_after = die_hook(rank)?;
+        let launch = LaunchInfo::from_process();
+        // Buffers of all ranks on a node share its memory: the smallest memory any rank
+        // sees, and the most ranks any node runs (all of them when the launcher says nothing).
+        let available = match args.max_memory_gib {
+            Some(gib) => Some(gib * (1u64 << 30) as f64),
+            None => Machine::available_memory_now().map(|b| b as f64),
+        };
+        let node_memory = reduce_scalar(comm, available.unwrap_or(f64::INFINITY), ReduceOp::Min);
+        let ranks_per_node = reduce_scalar(
+            comm,
+            launch.local_size.unwrap_or(comm.size() as u64) as f64,
+            ReduceOp::Max,
+        ) as usize;
+        let config = CollectiveConfig {
+            node_memory_bytes: node_memory.is_finite().then_some(node_memory as u64),
+            ranks_per_node,
+            samples: args.samples as usize,
+            ..CollectiveConfig::default()
+        };
+        if rank == 0 && config.node_memory_bytes.is_none() {
+            eprintln!("warning: available memory unknown (sysinfo); buffer sizes not checked");
+        }
+        let run_config = serde_json::json!({
+            "metric": "time",
+            "samples": config.samples,
+            "warmup_samples": config.warmup_samples,
+            "node_memory_bytes": config.node_memory_bytes,
+            "ranks_per_node": config.ranks_per_node,
+            "iterations_per_sample": "clamp(64 MiB / bytes, 1, 1000)",
+            "time_across_ranks": "mean of the ranks' times per sample",
+        });
+        let (dir, run_id) = create_run(comm, args, profile, layouts.len(), run_config)?;
+        if rank == 0 {
+            eprintln!(
+                "braingap run {run_id} ({} collective benchmarks, {} ranks, {}) -> {}",
+                layouts.len(),
+                comm.size(),
+                comm.library(),
+                dir.display()
+            );
+        }
+        let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
+        let mut progress = Progress {
+            writer: &mut writer,
+            rank,
+            total: layouts.len(),
+            done: 0,
+            die_after,
+        };
+        let records = collectives::run_collectives(comm, &layouts, &config, &mut progress)?;
+        writer.finish()?;
+        let failed = records.iter().any(|r| r.status == Status::Failed);
+        finish_run(comm, args, &dir, &run_id, failed, out)
+    }
+
+    fn run_dataparallel(
+        comm: &dyn Communicator,
+        args: &RunArgs,
+        profile: Profile,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<ExitCode> {
+        use crate::dataparallel::{self, ScalingConfig, TrainableModel};
+        let rank = comm.rank();
+        let config = ScalingConfig {
+            samples: args.samples as usize,
+            ..ScalingConfig::default()
+        };
+        let max_batch = config.global_batch.max(config.per_rank_batch * comm.size());
+        let make_model = || dataparallel::MlpModel::new(max_batch);
+        let counts = dataparallel::runner::rank_counts(comm.size());
+        if args.list {
+            if rank == 0 {
+                for k in counts {
+                    writeln!(out, "strong and weak scaling on {k} rank(s)")?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        let run_config = serde_json::json!({
+            "metric": "time",
+            "samples": config.samples,
+            "steps_per_sample": config.steps_per_sample,
+            "global_batch": config.global_batch,
+            "per_rank_batch": config.per_rank_batch,
+            "learning_rate": config.learning_rate,
+            "tolerance": config.tolerance,
+            "rank_counts": counts,
+            "model": make_model().name(),
+            "gemm_threads_per_rank": "--threads, else the node's cores ÷ its ranks",
+            "time_across_ranks": "mean of the ranks' times per sample",
+        });
+        let (dir, run_id) = create_run(comm, args, profile, 2 * counts.len(), run_config)?;
+        if rank == 0 {
+            eprintln!(
+                "braingap run {run_id} (data-parallel {} on 1..{} ranks, {}) -> {}",
+                make_model().name(),
+                comm.size(),
+                comm.library(),
+                dir.display()
+            );
+        }
+        let launch = LaunchInfo::from_process();
+        // The MLP's GEMMs run on rayon: this rank's share of its node's cores (--threads).
+        let ranks_here = launch.local_size.unwrap_or(comm.size() as u64).max(1) as usize;
+        let threads = args.threads.map(std::num::NonZeroUsize::get).unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            (cores / ranks_here).max(1)
+        });
+        // The global pool, so that MPI stays on this (main) thread: MPI is initialised
+        // without thread support.
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+            eprintln!("warning: rank {rank}: GEMM thread pool not resized to {threads}: {e}");
+        }
+        let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
+        let records = dataparallel::run_scaling(comm, &make_model, &config, &mut |r| {
+            if rank == 0 {
+                eprintln!("{} {}", r.benchmark, r.status.as_str());
+            }
+            writer.record_scaling(r)
+        })?;
+        writer.finish()?;
+        let failed = records.iter().any(|r| r.status == Status::Failed);
+        finish_run(comm, args, &dir, &run_id, failed, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units_and_bad_ones_say_why() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("4MiB"), Ok(4 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("8 B"), Ok(8));
+        assert!(parse_size("4MB").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("0").unwrap_err().contains("positive"));
+        assert!(parse_size("MiB").unwrap_err().contains("not a size"));
+    }
+}

@@ -1,0 +1,913 @@
+//! Distributed runs: one results file per rank, merged into one run by rank 0.
+//!
+//! Rank 0 creates the run directory (its `meta.json` says `running` and carries a
+//! [`DistributedMeta`]); every rank, rank 0 included, writes only
+//! `ranks/rank-NNNNN.json`, atomically, after every benchmark, so no two ranks write the
+//! same file and a rank that dies keeps what it finished. [`merge`] (called by rank 0 at
+//! the end, or by `braingap merge-ranks` after a failed job) reads every rank file and
+//! writes the run's `summary.csv`, `samples.csv`, `collectives.csv` and `scaling.csv`, then
+//! marks the run `complete`, or `incomplete` naming the ranks that are missing or unfinished.
+//!
+//! Across ranks, the time of a sample is the mean of the ranks' times for that sample
+//! (nccl-tests averages over ranks too); the per-rank medians' spread is kept.
+
+use super::rows::{self, SampleRow, SummaryRow};
+use super::{load_run_dir, write_atomic, RunMeta, SCHEMA_VERSION};
+use crate::collectives::{Collective, RankRecord, RankSink};
+use crate::comm::LaunchInfo;
+use crate::dataparallel::{ScalingMode, ScalingRecord};
+use crate::error::{Error, Result};
+use crate::measure::stats;
+use crate::measure::Status;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Directory of the per-rank files inside a run directory.
+pub const RANKS_DIR: &str = "ranks";
+
+/// Columns of `collectives.csv`.
+pub const COLLECTIVE_COLUMNS: &[&str] = &[
+    "run_id",
+    "benchmark",
+    "collective",
+    "dtype",
+    "bytes",
+    "ranks",
+    "nodes",
+    "iters_per_sample",
+    "samples",
+    "time_median_s",
+    "time_min_s",
+    "time_max_s",
+    "algbw_gbytes_per_s",
+    "busbw_gbytes_per_s",
+    "bus_factor",
+    "fastest_rank_median_s",
+    "slowest_rank_median_s",
+    "ranks_reported",
+    "verification",
+    "status",
+    "reason",
+];
+
+/// Columns of `scaling.csv`.
+pub const SCALING_COLUMNS: &[&str] = &[
+    "run_id",
+    "benchmark",
+    "model",
+    "mode",
+    "ranks",
+    "per_rank_batch",
+    "global_batch",
+    "parameters",
+    "step_median_s",
+    "compute_median_s",
+    "allreduce_median_s",
+    "communication_fraction",
+    "examples_per_s",
+    "gflops_per_s",
+    "efficiency",
+    "ranks_reported",
+    "verification",
+    "status",
+    "reason",
+];
+
+/// What `meta.json` records about a run spread over MPI ranks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistributedMeta {
+    /// Ranks in `MPI_COMM_WORLD`.
+    pub world_size: usize,
+    /// The MPI library (from `MPI_Get_library_version`).
+    pub mpi_library: String,
+    /// Host names of the nodes, in order of first rank (filled by the merge).
+    pub nodes: Vec<String>,
+    /// Each reporting rank's placement, by rank (filled by the merge).
+    pub placements: Vec<(usize, LaunchInfo)>,
+    /// Ranks whose file was read.
+    pub ranks_reported: Vec<usize>,
+    /// Ranks with no file (died before their first benchmark, or never started).
+    pub missing_ranks: Vec<usize>,
+    /// Ranks whose file does not say `complete` (died midway).
+    pub unfinished_ranks: Vec<usize>,
+    /// When the rank files were last merged, RFC 3339.
+    pub merged_at: Option<String>,
+}
+
+impl DistributedMeta {
+    /// The meta of a run about to start.
+    pub fn new(world_size: usize, mpi_library: String) -> DistributedMeta {
+        DistributedMeta {
+            world_size,
+            mpi_library,
+            nodes: Vec::new(),
+            placements: Vec::new(),
+            ranks_reported: Vec::new(),
+            missing_ranks: Vec::new(),
+            unfinished_ranks: Vec::new(),
+            merged_at: None,
+        }
+    }
+
+    /// The SLURM job id of the run (rank 0's, else the first reporting rank's).
+    pub fn slurm_job_id(&self) -> Option<&str> {
+        self.placements
+            .iter()
+            .find_map(|(_, p)| p.slurm.as_ref().map(|s| s.job_id.as_str()))
+    }
+}
+
+/// One rank's results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankFile {
+    /// Layout version.
+    pub schema_version: u32,
+    /// The run.
+    pub run_id: String,
+    /// This rank.
+    pub rank: usize,
+    /// Ranks in the world.
+    pub world_size: usize,
+    /// Where it ran.
+    pub launch: LaunchInfo,
+    /// `running`, then `complete` when the rank finished every benchmark.
+    pub status: String,
+    /// Collective benchmarks, in run order.
+    pub collectives: Vec<RankRecord>,
+    /// Data-parallel configurations, in run order.
+    #[serde(default)]
+    pub scaling: Vec<ScalingRecord>,
+}
+
+/// Path of rank `rank`'s file in `run_dir`.
+pub fn rank_file_path(run_dir: &Path, rank: usize) -> PathBuf {
+    run_dir.join(RANKS_DIR).join(format!("rank-{rank:05}.json"))
+}
+
+/// Writes one rank's file, whole and atomically, after every record.
+#[derive(Debug)]
+pub struct RankWriter {
+    path: PathBuf,
+    file: RankFile,
+}
+
+impl RankWriter {
+    /// Starts rank `rank`'s file in `run_dir` (the directory must exist).
+    pub fn create(
+        run_dir: &Path,
+        run_id: &str,
+        rank: usize,
+        world_size: usize,
+        launch: LaunchInfo,
+    ) -> Result<RankWriter> {
+        let dir = run_dir.join(RANKS_DIR);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let writer = RankWriter {
+            path: rank_file_path(run_dir, rank),
+            file: RankFile {
+                schema_version: SCHEMA_VERSION,
+                run_id: run_id.to_string(),
+                rank,
+                world_size,
+                launch,
+                status: "running".into(),
+                collectives: Vec::new(),
+                scaling: Vec::new(),
+            },
+        };
+        writer.write()?;
+        Ok(writer)
+    }
+
+    fn write(&self) -> Result<()> {
+        write_atomic(
+            &self.path,
+            &serde_json::to_vec_pretty(&self.file).expect("rank file serializes"),
+        )
+    }
+
+    /// Persists a data-parallel record.
+    pub fn record_scaling(&mut self, record: &ScalingRecord) -> Result<()> {
+        self.file.scaling.push(record.clone());
+        self.write()
+    }
+
+    /// Marks this rank's part finished.
+    pub fn finish(mut self) -> Result<()> {
+        self.file.status = "complete".into();
+        self.write()
+    }
+}
+
+impl RankSink for RankWriter {
+    fn record(&mut self, record: &RankRecord) -> Result<()> {
+        self.file.collectives.push(record.clone());
+        self.write()
+    }
+}
+
+/// Reads one rank file; `None` when it does not exist.
+pub fn read_rank_file(path: &Path) -> Result<Option<RankFile>> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| Error::Corrupt {
+        path: path.to_path_buf(),
+        line: e.line() as u64,
+        reason: e.to_string(),
+    })
+}
+
+/// One row of `collectives.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectiveRow {
+    /// Run id.
+    pub run_id: String,
+    /// `collective/f32/bytes=B,ranks=N`.
+    pub benchmark: String,
+    /// Collective name.
+    pub collective: String,
+    /// Element type.
+    pub dtype: String,
+    /// Message size (nccl-tests' sense), bytes.
+    pub bytes: u64,
+    /// Ranks taking part.
+    pub ranks: usize,
+    /// Distinct hosts among the reporting ranks.
+    pub nodes: usize,
+    /// Calls per sample.
+    pub iters_per_sample: u64,
+    /// Samples.
+    pub samples: usize,
+    /// Median time per call (rank-averaged samples), the latency.
+    pub time_median_s: Option<f64>,
+    /// Fastest sample.
+    pub time_min_s: Option<f64>,
+    /// Slowest sample.
+    pub time_max_s: Option<f64>,
+    /// Algorithm bandwidth at the median, GB/s.
+    pub algbw_gbytes_per_s: Option<f64>,
+    /// Bus bandwidth at the median, GB/s.
+    pub busbw_gbytes_per_s: Option<f64>,
+    /// busbw ÷ algbw.
+    pub bus_factor: f64,
+    /// Smallest per-rank median.
+    pub fastest_rank_median_s: Option<f64>,
+    /// Largest per-rank median.
+    pub slowest_rank_median_s: Option<f64>,
+    /// Ranks whose file holds this benchmark.
+    pub ranks_reported: usize,
+    /// Rank 0's check (every rank checks its own buffer).
+    pub verification: Option<String>,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// One row of `scaling.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingRow {
+    /// Run id.
+    pub run_id: String,
+    /// Benchmark name.
+    pub benchmark: String,
+    /// Model name.
+    pub model: String,
+    /// `strong` or `weak`.
+    pub mode: String,
+    /// Ranks taking part.
+    pub ranks: usize,
+    /// Examples per rank per step.
+    pub per_rank_batch: usize,
+    /// Examples per step.
+    pub global_batch: usize,
+    /// Trainable parameters.
+    pub parameters: u64,
+    /// Median step time (rank-averaged samples).
+    pub step_median_s: Option<f64>,
+    /// Median compute time.
+    pub compute_median_s: Option<f64>,
+    /// Median all-reduce time.
+    pub allreduce_median_s: Option<f64>,
+    /// allreduce ÷ step at the medians.
+    pub communication_fraction: Option<f64>,
+    /// Global examples per second at the median step time.
+    pub examples_per_s: Option<f64>,
+    /// Analytic FLOP per step ÷ median step time, GFLOP/s.
+    pub gflops_per_s: Option<f64>,
+    /// Against the 1-rank configuration of the same mode (see `crate::dataparallel`).
+    pub efficiency: Option<f64>,
+    /// Ranks whose file holds this configuration.
+    pub ranks_reported: usize,
+    /// What the check compared.
+    pub verification: Option<String>,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// What a merge found.
+#[derive(Debug, Clone)]
+pub struct MergeOutcome {
+    /// The merged run's directory.
+    pub dir: PathBuf,
+    /// `complete` or `incomplete`.
+    pub status: String,
+    /// Summary rows written.
+    pub summary_rows: usize,
+    /// Ranks with no file.
+    pub missing_ranks: Vec<usize>,
+    /// Ranks whose file is not complete.
+    pub unfinished_ranks: Vec<usize>,
+}
+
+/// Mean over ranks of each sample index the reporting ranks all have.
+fn rank_mean(per_rank: &[&[f64]]) -> Vec<f64> {
+    let len = per_rank.iter().map(|s| s.len()).min().unwrap_or(0);
+    (0..len)
+        .map(|i| per_rank.iter().map(|s| s[i]).sum::<f64>() / per_rank.len() as f64)
+        .collect()
+}
+
+/// The merged status of a benchmark: failed when a rank that should report did not.
+fn merged_status(statuses: &[Status], reasons: &[Option<String>], missing: &[usize]) -> (String, Option<String>) {
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(usize::to_string).collect();
+        return (
+            "failed".into(),
+            Some(format!(
+                "incomplete: rank(s) {} did not report this benchmark (died?); figures are from the ranks that did",
+                list.join(",")
+            )),
+        );
+    }
+    let status = if statuses.contains(&Status::Failed) {
+        Status::Failed
+    } else if statuses.contains(&Status::Skipped) {
+        Status::Skipped
+    } else {
+        Status::Ok
+    };
+    (status.as_str().into(), reasons.iter().flatten().next().cloned())
+}
+
+struct Merged {
+    samples: Vec<f64>,
+    summary: Option<stats::Summary>,
+    rank_medians: Vec<f64>,
+}
+
+fn merge_samples(per_rank: &[&[f64]], seed: u64) -> Merged {
+    let samples = rank_mean(per_rank);
+    let summary = (!samples.is_empty()).then(|| stats::summarize(&samples, 2000, seed));
+    let rank_medians = per_rank
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| stats::median(s))
+        .collect();
+    Merged {
+        samples,
+        summary,
+        rank_medians,
+    }
+}
+
+fn min_max(xs: &[f64]) -> (Option<f64>, Option<f64>) {
+    (xs.iter().copied().reduce(f64::min), xs.iter().copied().reduce(f64::max))
+}
+
+#[allow(clippy::too_many_arguments)] // one argument per column group of the row
+fn summary_row(
+    run_id: &str,
+    benchmark: &str,
+    kernel: &str,
+    device: &str,
+    ranks: usize,
+    params: serde_json::Value,
+    merged: &Merged,
+    iters: u64,
+    flops: f64,
+    bytes: f64,
+    status: &str,
+    reason: Option<String>,
+    verification: Option<String>,
+) -> SummaryRow {
+    let ok = status == "ok";
+    let s = merged.summary.filter(|_| ok);
+    SummaryRow {
+        run_id: run_id.into(),
+        benchmark: benchmark.into(),
+        kernel: kernel.into(),
+        backend: "mpi".into(),
+        device: device.into(),
+        dtype: "f32".into(),
+        threads: ranks as u64,
+        params: params.to_string(),
+        median_s: s.map(|s| s.median),
+        ci_low_s: s.map(|s| s.ci_low),
+        ci_high_s: s.map(|s| s.ci_high),
+        mad_s: s.map(|s| s.mad),
+        min_s: s.map(|s| s.min),
+        max_s: s.map(|s| s.max),
+        samples: merged.samples.len() as u64,
+        iters_per_sample: iters,
+        outliers: s.map_or(0, |s| s.outliers as u64),
+        flops,
+        bytes,
+        gflops_per_s: s.filter(|_| flops > 0.0).map(|s| flops / s.median / 1e9),
+        gbytes_per_s: s.filter(|_| bytes > 0.0).map(|s| bytes / s.median / 1e9),
+        arithmetic_intensity: (flops > 0.0 && bytes > 0.0).then(|| flops / bytes),
+        attainment: None,
+        theoretical_peak_gflops_per_s: None,
+        clock_ghz_before: None,
+        clock_ghz_after: None,
+        flops_per_cycle_per_core: None,
+        event_kind: None,
+        events_per_call: None,
+        energy_j: None,
+        avg_power_w: None,
+        gflops_per_joule: None,
+        joules_per_synaptic_event: None,
+        energy_source: "unavailable".into(),
+        energy_note: Some("energy is not metered in MPI runs".into()),
+        instructions: None,
+        cycles: None,
+        llc_misses: None,
+        measured_flops: None,
+        measured_bytes: None,
+        counters_note: Some("counters are not read in MPI runs".into()),
+        metric_source: Some(rows::METRIC_SOURCE_WALL_CLOCK.into()),
+        code_path: None,
+        verification,
+        status: status.into(),
+        reason,
+    }
+}
+
+fn sample_rows(run_id: &str, benchmark: &str, merged: &Merged, iters: u64) -> Vec<SampleRow> {
+    let outliers = stats::classify_outliers(&merged.samples);
+    merged
+        .samples
+        .iter()
+        .zip(outliers)
+        .enumerate()
+        .map(|(i, (&t, o))| SampleRow {
+            run_id: run_id.into(),
+            benchmark: benchmark.into(),
+            backend: "mpi".into(),
+            sample: i as u64,
+            iterations: iters,
+            batch_time_s: t * iters as f64,
+            time_per_call_s: t,
+            outlier: o.as_str().into(),
+        })
+        .collect()
+}
+
+/// Benchmarks in order of first appearance over the rank files (rank order).
+fn ordered_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    names
+        .filter(|n| seen.insert(n.to_string()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Merges the rank files of the distributed run in `run_dir` into the run's CSV files and
+/// `meta.json`. Safe to repeat (the rank files are only read).
+pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
+    let info = load_run_dir(run_dir)?;
+    let mut meta: RunMeta = info.meta;
+    let meta_path = run_dir.join("meta.json");
+    let Some(mut dist) = meta.distributed.clone() else {
+        return Err(Error::Corrupt {
+            path: meta_path,
+            line: 0,
+            reason: "not a distributed run (no `distributed` key); nothing to merge".into(),
+        });
+    };
+    let run_id = meta.run_id.clone();
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for rank in 0..dist.world_size {
+        match read_rank_file(&rank_file_path(run_dir, rank))? {
+            Some(file) => files.push(file),
+            None => missing.push(rank),
+        }
+    }
+    let unfinished: Vec<usize> = files
+        .iter()
+        .filter(|f| f.status != "complete")
+        .map(|f| f.rank)
+        .collect();
+    let device = dist.mpi_library.clone();
+    let mut summary = Vec::new();
+    let mut samples = Vec::new();
+    let mut collectives = Vec::new();
+    let mut scaling = Vec::new();
+    let seed = 0x00B2_A1A6;
+
+    for name in ordered_names(
+        files
+            .iter()
+            .flat_map(|f| f.collectives.iter().map(|r| r.benchmark.as_str())),
+    ) {
+        let per_rank: Vec<(usize, &RankRecord)> = files
+            .iter()
+            .filter_map(|f| f.collectives.iter().find(|r| r.benchmark == name).map(|r| (f.rank, r)))
+            .collect();
+        let first = per_rank[0].1;
+        let reporting: BTreeSet<usize> = per_rank.iter().map(|(r, _)| *r).collect();
+        let absent: Vec<usize> = (0..first.ranks).filter(|r| !reporting.contains(r)).collect();
+        let times: Vec<&[f64]> = per_rank.iter().map(|(_, r)| r.samples_s.as_slice()).collect();
+        let merged = merge_samples(&times, seed);
+        let statuses: Vec<Status> = per_rank.iter().map(|(_, r)| r.status).collect();
+        let reasons: Vec<Option<String>> = per_rank.iter().map(|(_, r)| r.reason.clone()).collect();
+        let (status, reason) = merged_status(&statuses, &reasons, &absent);
+        let hosts: BTreeSet<&str> = per_rank
+            .iter()
+            .filter_map(|(rank, _)| files.iter().find(|f| f.rank == *rank).map(|f| f.launch.host.as_str()))
+            .collect();
+        let collective = first.collective;
+        let layout = collective.layout(first.bytes, first.ranks);
+        let median = merged.summary.map(|s| s.median);
+        let (fastest, slowest) = min_max(&merged.rank_medians);
+        let verification = first.verification.clone().map(|v| {
+            format!(
+                "{v}; each of {} reporting rank(s) checked its own buffer",
+                per_rank.len()
+            )
+        });
+        collectives.push(CollectiveRow {
+            run_id: run_id.clone(),
+            benchmark: name.clone(),
+            collective: collective.as_str().into(),
+            dtype: "f32".into(),
+            bytes: first.bytes,
+            ranks: first.ranks,
+            nodes: hosts.len(),
+            iters_per_sample: first.iters_per_sample,
+            samples: merged.samples.len(),
+            time_median_s: median,
+            time_min_s: merged.summary.map(|s| s.min),
+            time_max_s: merged.summary.map(|s| s.max),
+            algbw_gbytes_per_s: median.zip(layout).map(|(t, l)| l.algbw(t) / 1e9),
+            busbw_gbytes_per_s: median.zip(layout).map(|(t, l)| l.busbw(t) / 1e9),
+            bus_factor: collective.bus_factor(first.ranks),
+            fastest_rank_median_s: fastest,
+            slowest_rank_median_s: slowest,
+            ranks_reported: per_rank.len(),
+            verification: verification.clone(),
+            status: status.clone(),
+            reason: reason.clone(),
+        });
+        let params = serde_json::json!({"bytes": first.bytes, "ranks": first.ranks,
+            "send_elements": first.send_len, "recv_elements": first.recv_len});
+        summary.push(summary_row(
+            &run_id,
+            &name,
+            collective.as_str(),
+            &device,
+            first.ranks,
+            params,
+            &merged,
+            first.iters_per_sample,
+            0.0,
+            first.bytes as f64,
+            &status,
+            reason,
+            verification,
+        ));
+        samples.extend(sample_rows(&run_id, &name, &merged, first.iters_per_sample));
+    }
+
+    let mut base_step: Vec<(ScalingMode, usize, f64)> = Vec::new();
+    for name in ordered_names(
+        files
+            .iter()
+            .flat_map(|f| f.scaling.iter().map(|r| r.benchmark.as_str())),
+    ) {
+        let per_rank: Vec<(usize, &ScalingRecord)> = files
+            .iter()
+            .filter_map(|f| f.scaling.iter().find(|r| r.benchmark == name).map(|r| (f.rank, r)))
+            .collect();
+        let first = per_rank[0].1;
+        let reporting: BTreeSet<usize> = per_rank.iter().map(|(r, _)| *r).collect();
+        let absent: Vec<usize> = (0..first.ranks).filter(|r| !reporting.contains(r)).collect();
+        let pick = |f: fn(&ScalingRecord) -> &[f64]| -> Vec<&[f64]> { per_rank.iter().map(|(_, r)| f(r)).collect() };
+        let step = merge_samples(&pick(|r| &r.step_s), seed);
+        let compute = merge_samples(&pick(|r| &r.compute_s), seed);
+        let allreduce = merge_samples(&pick(|r| &r.allreduce_s), seed);
+        let statuses: Vec<Status> = per_rank.iter().map(|(_, r)| r.status).collect();
+        let reasons: Vec<Option<String>> = per_rank.iter().map(|(_, r)| r.reason.clone()).collect();
+        let (status, reason) = merged_status(&statuses, &reasons, &absent);
+        let ok = status == "ok";
+        let step_median = step.summary.map(|s| s.median).filter(|_| ok);
+        // The 1-rank configuration of a mode is its baseline: same global batch (strong) or
+        // same per-rank batch (weak).
+        let key = match first.mode {
+            ScalingMode::Strong => first.global_batch,
+            ScalingMode::Weak => first.per_rank_batch,
+        };
+        if first.ranks == 1 {
+            if let Some(t) = step_median {
+                base_step.push((first.mode, key, t));
+            }
+        }
+        let efficiency = base_step
+            .iter()
+            .find(|(m, k, _)| *m == first.mode && *k == key)
+            .zip(step_median)
+            .map(|((_, _, base), t)| first.mode.efficiency(*base, t, first.ranks));
+        let compute_median = compute.summary.map(|s| s.median).filter(|_| ok);
+        let allreduce_median = allreduce.summary.map(|s| s.median).filter(|_| ok);
+        scaling.push(ScalingRow {
+            run_id: run_id.clone(),
+            benchmark: name.clone(),
+            model: first.model.clone(),
+            mode: first.mode.as_str().into(),
+            ranks: first.ranks,
+            per_rank_batch: first.per_rank_batch,
+            global_batch: first.global_batch,
+            parameters: first.parameters,
+            step_median_s: step_median,
+            compute_median_s: compute_median,
+            allreduce_median_s: allreduce_median,
+            communication_fraction: allreduce_median.zip(step_median).map(|(a, s)| a / s),
+            examples_per_s: step_median.map(|t| first.global_batch as f64 / t),
+            gflops_per_s: step_median.map(|t| first.flops_per_step / t / 1e9),
+            efficiency,
+            ranks_reported: per_rank.len(),
+            verification: first.verification.clone(),
+            status: status.clone(),
+            reason: reason.clone(),
+        });
+        let params = |part: f64| {
+            serde_json::json!({"ranks": first.ranks, "per_rank_batch": first.per_rank_batch,
+                "global_batch": first.global_batch, "strong": if first.mode == ScalingMode::Strong {1} else {0},
+                "parameters": first.parameters, "part": part})
+        };
+        // Three rows: the step, and its compute and all-reduce parts (part 0, 1, 2), so the
+        // summary keeps the split and the report can draw it.
+        let parts: [(&str, &Merged, f64, f64); 3] = [
+            ("dataparallel_step", &step, first.flops_per_step, 0.0),
+            ("dataparallel_compute", &compute, first.flops_per_step, 0.0),
+            (
+                "dataparallel_allreduce",
+                &allreduce,
+                0.0,
+                (first.parameters * crate::collectives::ELEMENT_BYTES) as f64,
+            ),
+        ];
+        for (i, (kernel, merged, flops, bytes)) in parts.into_iter().enumerate() {
+            let bench = name.replacen("dataparallel_step", kernel, 1);
+            summary.push(summary_row(
+                &run_id,
+                &bench,
+                kernel,
+                &device,
+                first.ranks,
+                params(i as f64),
+                merged,
+                first.steps_per_sample,
+                flops,
+                bytes,
+                &status,
+                reason.clone(),
+                first.verification.clone(),
+            ));
+            samples.extend(sample_rows(&run_id, &bench, merged, first.steps_per_sample));
+        }
+    }
+
+    write_atomic(
+        &run_dir.join("summary.csv"),
+        &rows::to_csv(&summary, rows::SUMMARY_COLUMNS),
+    )?;
+    write_atomic(
+        &run_dir.join("samples.csv"),
+        &rows::to_csv(&samples, rows::SAMPLE_COLUMNS),
+    )?;
+    write_atomic(
+        &run_dir.join("collectives.csv"),
+        &rows::to_csv(&collectives, COLLECTIVE_COLUMNS),
+    )?;
+    write_atomic(&run_dir.join("scaling.csv"), &rows::to_csv(&scaling, SCALING_COLUMNS))?;
+
+    let mut nodes: Vec<String> = Vec::new();
+    for f in &files {
+        if !nodes.contains(&f.launch.host) {
+            nodes.push(f.launch.host.clone());
+        }
+    }
+    let complete = missing.is_empty() && unfinished.is_empty();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    dist.nodes = nodes;
+    dist.placements = files.iter().map(|f| (f.rank, f.launch.clone())).collect();
+    dist.ranks_reported = files.iter().map(|f| f.rank).collect();
+    dist.missing_ranks = missing.clone();
+    dist.unfinished_ranks = unfinished.clone();
+    dist.merged_at = Some(now.clone());
+    meta.status = if complete { "complete" } else { "incomplete" }.into();
+    meta.finished_at = complete.then_some(now);
+    meta.distributed = Some(dist);
+    write_atomic(&meta_path, &serde_json::to_vec_pretty(&meta).expect("meta serializes"))?;
+    Ok(MergeOutcome {
+        dir: run_dir.to_path_buf(),
+        status: meta.status,
+        summary_rows: summary.len(),
+        missing_ranks: missing,
+        unfinished_ranks: unfinished,
+    })
+}
+
+/// Reads `collectives.csv` of a run directory (empty when the file is absent).
+pub fn read_collectives(run_dir: &Path) -> Result<Vec<CollectiveRow>> {
+    read_rows(&run_dir.join("collectives.csv"))
+}
+
+/// Reads `scaling.csv` of a run directory (empty when the file is absent).
+pub fn read_scaling(run_dir: &Path) -> Result<Vec<ScalingRow>> {
+    read_rows(&run_dir.join("scaling.csv"))
+}
+
+fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(path).map_err(|e| Error::Corrupt {
+        path: path.to_path_buf(),
+        line: 0,
+        reason: e.to_string(),
+    })?;
+    reader
+        .deserialize()
+        .map(|row| {
+            row.map_err(|e| Error::Corrupt {
+                path: path.to_path_buf(),
+                line: e.position().map_or(0, |p| p.line()),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Whether `collective` names one of the benchmarked collectives (for readers of the CSV).
+pub fn is_collective_kernel(kernel: &str) -> bool {
+    Collective::from_name(kernel).is_some()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::collectives::Layout;
+    use crate::store::Store;
+
+    fn launch(host: &str, rank: usize) -> LaunchInfo {
+        LaunchInfo {
+            host: host.into(),
+            pid: 1000 + rank as u32,
+            local_rank: Some(rank as u64),
+            local_size: None,
+            slurm: None,
+        }
+    }
+
+    /// The meta of a distributed run of `world` ranks, as rank 0 writes it at the start.
+    pub(crate) fn meta(world: usize) -> RunMeta {
+        RunMeta {
+            schema_version: SCHEMA_VERSION,
+            run_id: "20260101T000000.000Z-abcd".into(),
+            status: "running".into(),
+            label: None,
+            command_line: vec![],
+            profile: "collectives".into(),
+            filter: None,
+            backend: "mpi".into(),
+            device: "Open MPI v4.1.4 (MPI 3.1)".into(),
+            threads: world as u64,
+            started_at: "2026-01-01T00:00:00.000Z".into(),
+            finished_at: None,
+            git_commit: None,
+            benchmarks_planned: 2,
+            timer_overhead_s: 0.0,
+            config: serde_json::json!({}),
+            machine: serde_json::json!({}),
+            meters: serde_json::json!({}),
+            distributed: Some(DistributedMeta::new(world, "Open MPI v4.1.4 (MPI 3.1)".into())),
+        }
+    }
+
+    /// A record as rank `rank` would write it, with per-call times `times`.
+    fn record(layout: &Layout, times: &[f64]) -> RankRecord {
+        RankRecord {
+            benchmark: layout.name(),
+            collective: layout.collective,
+            bytes: layout.bytes(),
+            ranks: layout.ranks,
+            send_len: layout.send_len,
+            recv_len: layout.recv_len,
+            iters_per_sample: 10,
+            samples_s: times.to_vec(),
+            status: Status::Ok,
+            reason: None,
+            verification: Some("exact".into()),
+            started_at: String::new(),
+            finished_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn merge_averages_ranks_per_sample_and_derives_bus_bandwidth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let writer = Store::new(tmp.path()).create_run(meta(2), false).unwrap();
+        let dir = writer.dir().to_path_buf();
+        let layout = Collective::AllReduce.layout(1 << 20, 2).unwrap();
+        for (rank, times) in [(0, [1e-3, 2e-3, 3e-3]), (1, [3e-3, 4e-3, 5e-3])] {
+            let mut w = RankWriter::create(&dir, "x", rank, 2, launch("node1", rank)).unwrap();
+            w.record(&record(&layout, &times)).unwrap();
+            w.finish().unwrap();
+        }
+        let outcome = merge(&dir).unwrap();
+        assert_eq!(outcome.status, "complete");
+        let rows = read_collectives(&dir).unwrap();
+        assert_eq!(rows.len(), 1);
+        // Samples 2, 3, 4 ms: median 3 ms; all-reduce on 2 ranks: busbw = algbw.
+        assert!((rows[0].time_median_s.unwrap() - 3e-3).abs() < 1e-12);
+        let algbw = (1u64 << 20) as f64 / 3e-3 / 1e9;
+        assert!((rows[0].algbw_gbytes_per_s.unwrap() - algbw).abs() < 1e-9);
+        assert_eq!(rows[0].busbw_gbytes_per_s, rows[0].algbw_gbytes_per_s);
+        assert_eq!(
+            (rows[0].fastest_rank_median_s, rows[0].slowest_rank_median_s),
+            (Some(2e-3), Some(4e-3))
+        );
+        assert_eq!(rows[0].nodes, 1);
+        let info = load_run_dir(&dir).unwrap();
+        assert!(info.is_complete());
+        assert_eq!(info.summary.len(), 1);
+        assert_eq!(info.summary[0].kernel, "allreduce");
+        assert_eq!(info.summary[0].backend, "mpi");
+        let dist = info.meta.distributed.unwrap();
+        assert_eq!(dist.nodes, vec!["node1".to_string()]);
+        assert_eq!(dist.ranks_reported, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_rank_that_died_leaves_the_run_incomplete_with_the_others_data_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let writer = Store::new(tmp.path()).create_run(meta(3), false).unwrap();
+        let dir = writer.dir().to_path_buf();
+        let first = Collective::AllReduce.layout(1 << 10, 3).unwrap();
+        let second = Collective::AllReduce.layout(1 << 11, 3).unwrap();
+        // Rank 0 finished both; rank 1 died after the first (file still `running`); rank 2
+        // died before writing anything.
+        let mut w0 = RankWriter::create(&dir, "x", 0, 3, launch("a", 0)).unwrap();
+        w0.record(&record(&first, &[1e-6, 1e-6])).unwrap();
+        w0.record(&record(&second, &[2e-6, 2e-6])).unwrap();
+        w0.finish().unwrap();
+        let mut w1 = RankWriter::create(&dir, "x", 1, 3, launch("b", 1)).unwrap();
+        w1.record(&record(&first, &[3e-6, 3e-6])).unwrap();
+        drop(w1);
+        let outcome = merge(&dir).unwrap();
+        assert_eq!(outcome.status, "incomplete");
+        assert_eq!(outcome.missing_ranks, vec![2]);
+        assert_eq!(outcome.unfinished_ranks, vec![1]);
+        let info = load_run_dir(&dir).unwrap();
+        assert!(!info.is_complete());
+        assert_eq!(info.meta.status, "incomplete");
+        let rows = read_collectives(&dir).unwrap();
+        assert_eq!(rows.len(), 2, "both benchmarks kept");
+        assert_eq!(rows[0].ranks_reported, 2);
+        assert_eq!(rows[1].ranks_reported, 1);
+        assert!(rows.iter().all(|r| r.status == "failed"));
+        assert!(
+            rows[1].reason.as_deref().unwrap().contains("rank(s) 1,2"),
+            "{:?}",
+            rows[1].reason
+        );
+        // The figures of the ranks that reported are kept: mean of 1 and 3 µs.
+        assert!((rows[0].time_median_s.unwrap() - 2e-6).abs() < 1e-15);
+        assert!(info.meta.distributed.unwrap().nodes == vec!["a".to_string(), "b".to_string()]);
+        // The rank files themselves are untouched.
+        assert!(rank_file_path(&dir, 0).exists() && rank_file_path(&dir, 1).exists());
+    }
+
+    #[test]
+    fn merging_a_run_that_is_not_distributed_is_an_error_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut m = meta(1);
+        m.distributed = None;
+        let writer = Store::new(tmp.path()).create_run(m, false).unwrap();
+        let err = merge(writer.dir()).unwrap_err().to_string();
+        assert!(
+            err.contains("meta.json") && err.contains("not a distributed run"),
+            "{err}"
+        );
+    }
+}
