@@ -1462,6 +1462,13 @@ mod tests {
         assert_eq!(hidden_events % 10, 0);
         assert!(hidden_events > 0, "some hidden neuron fires");
         assert!(hidden_events / 10 < 2 * 4 * 16, "not every neuron fires every step");
+        // Its rows carry the events (inference; a training step's are not counted).
+        let spec =
+            crate::kernels::BenchSpec::new(crate::kernels::Kernel::Model(bench.clone()), crate::kernels::Dtype::F32);
+        assert_eq!(spec.event_kind(), Some(crate::kernels::EventKind::SynapticEvents));
+        let train = ModelBench { train: true, ..bench };
+        let spec = crate::kernels::BenchSpec::new(crate::kernels::Kernel::Model(train), crate::kernels::Dtype::F32);
+        assert_eq!(spec.event_kind(), None);
     }
 
     #[test]
