@@ -118,6 +118,21 @@ fn torch_alexnet_verifies_inference_and_a_training_step() {
 
 #[cfg(feature = "torch")]
 #[test]
+fn torch_lstm_language_model_verifies_inference_and_a_training_step() {
+    let (header, rows) = run_torch("model_lstm/f32/.*batch=(1|8),", "models");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(cell(&header, row, "status"), "ok", "{row:?}");
+        let detail = cell(&header, row, "verification");
+        assert!(detail.contains("forward pass"), "{detail}");
+        if cell(&header, row, "benchmark").contains("train=1") {
+            assert!(detail.contains("lowered"), "{detail}");
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
+#[test]
 fn missing_cuda_device_exits_2_naming_it() {
     if tch::Cuda::device_count() > 7 {
         return;

@@ -31,8 +31,8 @@ pub enum Profile {
     /// Every kernel once at a small, in-cache size: the default of `--metric instructions`
     /// (seconds per benchmark under valgrind).
     Small,
-    /// End-to-end models (MLP, LeNet-5, AlexNet, a transformer block and a stack of them, a
-    /// spiking network): inference at several batch sizes and an SGD training step; all run on the
+    /// End-to-end models (MLP, LeNet-5, AlexNet, a 2-layer LSTM language model, a transformer
+    /// block and a stack of them, a spiking network): inference at several batch sizes and an SGD training step; all run on the
     /// torch backend, the MLP and the spiking network's inference also on the CPU backend.
     Models,
 }

@@ -170,6 +170,49 @@ pub enum Layer {
         /// Spike and reset (true) or integrate only (false: the readout).
         spiking: bool,
     },
+    /// Token embedding: `seq_len` token ids (stored as exact integers) to `seq_len × width`
+    /// rows of a `vocab × width` table. Forward: a lookup, 0 FLOP; backward: the table's
+    /// gradient, one add per looked-up value (seq_len·width). No units, no connections.
+    Embedding {
+        /// Vocabulary size.
+        vocab: u64,
+        /// Embedding width.
+        width: u64,
+        /// Tokens per sample.
+        seq_len: u64,
+    },
+    /// LSTM layer (Hochreiter & Schmidhuber 1997, with a forget gate) over `seq_len` steps,
+    /// gates i, f, g, o (libtorch's order) from `W_ih·x_t + W_hh·h_(t−1) + b` (one bias
+    /// vector; libtorch's built-in LSTM has two), c = f⊙c + i⊙g, h = o⊙tanh(c), from zero
+    /// state. Units: `hidden` neurons, counted once (the same units at every step);
+    /// connections 4·hidden·(inputs + hidden).
+    ///
+    /// FLOP per token: the two products 2·4h·(x + h), their sum 4h and the bias 4h; three
+    /// sigmoid gates at 4 each (negate, exp, add, divide) and tanh on g and on c at 1 each
+    /// (the `activation` convention), the cell 3h and the output product h: 8h(x + h) + 26h.
+    /// Backward per token: weight gradients 2·4h·(x + h), the input gradient 2·4h·x (where
+    /// the layer before needs it; an embedding's table does), the gradient
+    /// to h_(t−1) 2·4h·h (for seq_len − 1 tokens: h_(−1) is the zero state), the bias 4h,
+    /// and 23h elementwise (sigmoid' 3 per gate unit, tanh' 3 for g and for c, the cell
+    /// and output products 6, the recurrent dh add 1).
+    Lstm {
+        /// Input features x.
+        inputs: u64,
+        /// Hidden units h.
+        hidden: u64,
+        /// Steps.
+        seq_len: u64,
+    },
+    /// The same dense layer applied to each of `tokens` positions (a language model's
+    /// output projection). Units: `outputs`, counted once; connections inputs·outputs.
+    TokenDense {
+        /// Input features.
+        inputs: u64,
+        /// Output features.
+        outputs: u64,
+        /// Positions.
+        tokens: u64,
+    },
     /// Mean over `steps` of `units` values per step (the readout of a spiking network):
     /// forward steps − 1 adds and one scaling per unit; backward one scaling per value.
     TimeMean {
@@ -223,6 +266,9 @@ impl Layer {
             Layer::TransformerBlock { seq_len, width, .. } => seq_len * width,
             Layer::LifDense { outputs, steps, .. } => steps * outputs,
             Layer::TimeMean { units, .. } => units,
+            Layer::Embedding { width, seq_len, .. } => seq_len * width,
+            Layer::Lstm { hidden, seq_len, .. } => seq_len * hidden,
+            Layer::TokenDense { outputs, tokens, .. } => tokens * outputs,
         }
     }
 
@@ -240,13 +286,20 @@ impl Layer {
             Layer::TransformerBlock { seq_len, width, .. } => seq_len * width,
             Layer::LifDense { inputs, steps, .. } => steps * inputs,
             Layer::TimeMean { units, steps } => steps * units,
+            Layer::Embedding { seq_len, .. } => seq_len,
+            Layer::Lstm { inputs, seq_len, .. } => seq_len * inputs,
+            Layer::TokenDense { inputs, tokens, .. } => tokens * inputs,
         }
     }
 
     /// Trainable weights and biases.
     pub fn parameters(&self) -> u64 {
         match *self {
-            Layer::Dense { inputs, outputs } | Layer::LifDense { inputs, outputs, .. } => inputs * outputs + outputs,
+            Layer::Dense { inputs, outputs }
+            | Layer::LifDense { inputs, outputs, .. }
+            | Layer::TokenDense { inputs, outputs, .. } => inputs * outputs + outputs,
+            Layer::Embedding { vocab, width, .. } => vocab * width,
+            Layer::Lstm { inputs, hidden, .. } => 4 * hidden * (inputs + hidden) + 4 * hidden,
             Layer::Conv {
                 in_channels,
                 out_channels,
@@ -262,7 +315,9 @@ impl Layer {
     /// on the units of the layer before them.
     pub fn units(&self) -> u64 {
         match *self {
-            Layer::Act { .. } | Layer::TimeMean { .. } | Layer::MaxPool { .. } => 0,
+            Layer::Act { .. } | Layer::TimeMean { .. } | Layer::MaxPool { .. } | Layer::Embedding { .. } => 0,
+            Layer::Lstm { hidden, .. } => hidden,
+            Layer::TokenDense { outputs, .. } => outputs,
             // Neurons, once: a unit is the same neuron at every time step.
             Layer::LifDense { outputs, .. } => outputs,
             // Per token: the attention output, the MLP hidden layer and the block output.
@@ -279,7 +334,9 @@ impl Layer {
                 in_channels, kernel, ..
             } => self.output_len() * in_channels * kernel * kernel,
             Layer::AvgPool { window, .. } => self.output_len() * window * window,
-            Layer::Act { .. } | Layer::TimeMean { .. } | Layer::MaxPool { .. } => 0,
+            Layer::Act { .. } | Layer::TimeMean { .. } | Layer::MaxPool { .. } | Layer::Embedding { .. } => 0,
+            Layer::Lstm { inputs, hidden, .. } => 4 * hidden * (inputs + hidden),
+            Layer::TokenDense { inputs, outputs, .. } => inputs * outputs,
             Layer::LifDense { inputs, outputs, .. } => inputs * outputs,
             // Per token: QKV 3d·d, output d·d, MLP 4d·d + d·4d.
             Layer::TransformerBlock { seq_len, width: d, .. } => seq_len * 12 * d * d,
@@ -317,6 +374,17 @@ impl Layer {
                 (steps * (2 * inputs * outputs + outputs + lif * outputs)) as f64
             }
             Layer::TimeMean { units, steps } => (units * steps) as f64,
+            Layer::Embedding { .. } => 0.0,
+            Layer::Lstm {
+                inputs: x,
+                hidden: h,
+                seq_len,
+            } => (seq_len * (8 * h * (x + h) + 26 * h)) as f64,
+            Layer::TokenDense {
+                inputs,
+                outputs,
+                tokens,
+            } => (tokens * (2 * inputs * outputs + outputs)) as f64,
         }
     }
 
@@ -367,6 +435,23 @@ impl Layer {
                 steps as f64 * (product * (1.0 + input_grad) + outputs as f64 + lif * outputs as f64)
             }
             Layer::TimeMean { units, steps } => (units * steps) as f64 * input_grad,
+            Layer::Embedding { width, seq_len, .. } => (width * seq_len) as f64,
+            Layer::Lstm {
+                inputs: x,
+                hidden: h,
+                seq_len: n,
+            } => {
+                let (x, h, n) = (x as f64, h as f64, n as f64);
+                n * (8.0 * h * (x + h) + 8.0 * h * x * input_grad + 4.0 * h + 23.0 * h) + (n - 1.0) * 8.0 * h * h
+            }
+            Layer::TokenDense {
+                inputs,
+                outputs,
+                tokens,
+            } => {
+                let product = (2 * inputs * outputs) as f64;
+                tokens as f64 * (product * (1.0 + input_grad) + outputs as f64)
+            }
         }
     }
 }
@@ -403,6 +488,17 @@ pub enum Architecture {
         /// Input side (≥ 67 so the last pool has an output).
         input: u64,
     },
+    /// A 2-layer LSTM language model: embedding (width = hidden), two LSTM layers, the
+    /// output projection to the vocabulary at every position, cross-entropy per token
+    /// (Zaremba et al. 2014's shape).
+    LstmLm {
+        /// Vocabulary size.
+        vocab: u64,
+        /// Embedding width and hidden units per layer.
+        hidden: u64,
+        /// Tokens per sequence.
+        seq_len: u64,
+    },
     /// `blocks` GPT-2-small-shaped blocks in sequence (GPT-2 small has 12).
     TransformerStack {
         /// Blocks.
@@ -431,6 +527,7 @@ impl Architecture {
             Architecture::TransformerBlock { .. } => "model_transformer_block",
             Architecture::TransformerStack { .. } => "model_transformer_stack",
             Architecture::AlexNet { .. } => "model_alexnet",
+            Architecture::LstmLm { .. } => "model_lstm",
             Architecture::Spiking { .. } => "model_snn",
         }
     }
@@ -524,6 +621,28 @@ impl Architecture {
                 blocks as usize
             ],
             Architecture::AlexNet { input } => alexnet(input),
+            Architecture::LstmLm { vocab, hidden, seq_len } => vec![
+                Layer::Embedding {
+                    vocab,
+                    width: hidden,
+                    seq_len,
+                },
+                Layer::Lstm {
+                    inputs: hidden,
+                    hidden,
+                    seq_len,
+                },
+                Layer::Lstm {
+                    inputs: hidden,
+                    hidden,
+                    seq_len,
+                },
+                Layer::TokenDense {
+                    inputs: hidden,
+                    outputs: vocab,
+                    tokens: seq_len,
+                },
+            ],
             Architecture::Spiking { hidden, steps } => vec![
                 Layer::LifDense {
                     inputs: 784,
@@ -547,6 +666,15 @@ impl Architecture {
         match self {
             Architecture::TransformerBlock { .. } | Architecture::TransformerStack { .. } => Loss::MeanSquared,
             _ => Loss::CrossEntropy,
+        }
+    }
+
+    /// Classes of the cross-entropy loss: the vocabulary for a language model (one loss
+    /// term per token), else the outputs.
+    pub fn classes(self) -> u64 {
+        match self {
+            Architecture::LstmLm { vocab, .. } => vocab,
+            _ => self.output_len(),
         }
     }
 
@@ -584,8 +712,9 @@ impl Architecture {
     /// step, so it is divided over the batch by [`ModelBench::flops`], not here).
     pub fn train_flops_per_sample(self) -> f64 {
         let out = self.output_len() as f64;
+        let terms = out / self.classes() as f64;
         let (loss_forward, loss_backward) = match self.loss() {
-            Loss::CrossEntropy => (5.0 * out + 2.0, 3.0 * out),
+            Loss::CrossEntropy => (5.0 * out + 2.0 * terms, 3.0 * out),
             Loss::MeanSquared => (3.0 * out, 2.0 * out),
         };
         let backward: f64 = self
@@ -682,6 +811,11 @@ impl ModelBench {
                 p.push(("steps", ParamValue::Int(steps)));
             }
             Architecture::AlexNet { input } => p.push(("input", ParamValue::Int(input))),
+            Architecture::LstmLm { vocab, hidden, seq_len } => {
+                p.push(("vocab", ParamValue::Int(vocab)));
+                p.push(("hidden", ParamValue::Int(hidden)));
+                p.push(("seq_len", ParamValue::Int(seq_len)));
+            }
             Architecture::Mlp | Architecture::Lenet5 => {}
         }
         p.extend([
@@ -724,6 +858,8 @@ impl ModelBench {
                 Architecture::TransformerStack { blocks, seq_len } => {
                     blocks * seq_len * (3 * 768 + 2 * 12 * seq_len + 8 * 768)
                 }
+                // Gates and cell states per token and layer.
+                Architecture::LstmLm { hidden, seq_len, .. } => 2 * seq_len * 6 * hidden,
                 // Membrane potentials and currents per step.
                 Architecture::Spiking { hidden, steps } => 2 * steps * (hidden + 10),
                 _ => 0,
@@ -737,9 +873,17 @@ impl ModelBench {
         let mut shapes = Vec::new();
         for layer in self.architecture.layers() {
             match layer {
-                Layer::Dense { inputs, outputs } | Layer::LifDense { inputs, outputs, .. } => {
+                Layer::Dense { inputs, outputs }
+                | Layer::LifDense { inputs, outputs, .. }
+                | Layer::TokenDense { inputs, outputs, .. } => {
                     shapes.push(vec![outputs, inputs]);
                     shapes.push(vec![outputs]);
+                }
+                Layer::Embedding { vocab, width, .. } => shapes.push(vec![vocab, width]),
+                Layer::Lstm { inputs, hidden, .. } => {
+                    shapes.push(vec![4 * hidden, inputs]);
+                    shapes.push(vec![4 * hidden, hidden]);
+                    shapes.push(vec![4 * hidden]);
                 }
                 Layer::Conv {
                     in_channels,
@@ -816,6 +960,11 @@ impl ModelBench {
     /// values (a pixel) is a Bernoulli spike train with firing probability (x + 1)/2 per
     /// step, laid out per sample as steps × 784 values of 0 or 1.
     pub fn input<T: Real>(&self) -> Vec<T> {
+        if let Architecture::LstmLm { vocab, seq_len, .. } = self.architecture {
+            return (0..self.batch * seq_len)
+                .map(|i| T::from_f64((inputs::splitmix64(0x70C ^ i) % vocab) as f64))
+                .collect();
+        }
         if let Architecture::Spiking { steps, .. } = self.architecture {
             let pixels: Vec<f64> = inputs::uniform_vec((self.batch * 784) as usize, 0x1A9, -1.0, 1.0);
             let mut spikes = Vec::with_capacity((self.batch * steps * 784) as usize);
@@ -851,8 +1000,10 @@ impl ModelBench {
 
     /// Seeded class labels (cross-entropy) for the batch.
     pub fn labels(&self) -> Vec<i64> {
-        (0..self.batch)
-            .map(|i| (inputs::splitmix64(0x1AB ^ i) % self.architecture.output_len()) as i64)
+        let a = self.architecture;
+        let per_sample = a.output_len() / a.classes();
+        (0..self.batch * per_sample)
+            .map(|i| (inputs::splitmix64(0x1AB ^ i) % a.classes()) as i64)
             .collect()
     }
 
@@ -902,8 +1053,9 @@ impl ModelBench {
                     in_channels, kernel, ..
                 } => in_channels * kernel * kernel,
                 Layer::TransformerBlock { seq_len, width, .. } => (4 * width).max(seq_len),
-                Layer::LifDense { inputs, .. } => inputs,
+                Layer::LifDense { inputs, .. } | Layer::TokenDense { inputs, .. } => inputs,
                 Layer::TimeMean { steps, .. } => steps,
+                Layer::Lstm { inputs, hidden, .. } => inputs + hidden,
                 _ => 4,
             })
             .max()
@@ -1093,6 +1245,47 @@ fn forward_counting(layers: &[Layer], params: &[Vec<f64>], mut x: Vec<f64>, even
                 }
                 y
             }
+            Layer::Embedding { width, .. } => {
+                let table = &params[next];
+                next += 1;
+                let width = width as usize;
+                x.iter()
+                    .flat_map(|&token| {
+                        table[token as usize * width..(token as usize + 1) * width]
+                            .iter()
+                            .copied()
+                    })
+                    .collect()
+            }
+            Layer::Lstm { inputs, hidden, .. } => {
+                let (w_ih, w_hh, bias) = (&params[next], &params[next + 1], &params[next + 2]);
+                next += 3;
+                let h_len = hidden as usize;
+                let zero = vec![0.0; 4 * h_len];
+                let (mut h, mut c) = (vec![0.0; h_len], vec![0.0; h_len]);
+                let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+                let mut y = Vec::with_capacity(x.len() / inputs as usize * h_len);
+                for x_t in x.chunks(inputs as usize) {
+                    let from_input = dense(w_ih, bias, x_t);
+                    let from_state = dense(w_hh, &zero, &h);
+                    let gates: Vec<f64> = from_input.iter().zip(&from_state).map(|(a, b)| a + b).collect();
+                    for u in 0..h_len {
+                        let i = sigmoid(gates[u]);
+                        let f = sigmoid(gates[h_len + u]);
+                        let g = gates[2 * h_len + u].tanh();
+                        let o = sigmoid(gates[3 * h_len + u]);
+                        c[u] = f * c[u] + i * g;
+                        h[u] = o * c[u].tanh();
+                    }
+                    y.extend_from_slice(&h);
+                }
+                y
+            }
+            Layer::TokenDense { inputs, .. } => {
+                let (w, b) = (&params[next], &params[next + 1]);
+                next += 2;
+                x.chunks(inputs as usize).flat_map(|t| dense(w, b, t)).collect()
+            }
             Layer::TimeMean { units, steps } => {
                 let mut y = vec![0.0; units as usize];
                 for step in x.chunks(units as usize) {
@@ -1153,8 +1346,8 @@ fn transformer_block(p: &[Vec<f64>], x: &[f64], n: usize, d: usize, heads: usize
 /// The `models` profile's benchmarks: each network at several batch sizes for inference and
 /// at one for a training step. The transformer block runs a short sequence (128 tokens) and
 /// the stack 2 blocks of 64 tokens, and AlexNet a 99×99 input (0.39 GFLOP forward per
-/// sample), so a CPU finishes them in seconds; the spiking network has 256 hidden LIF
-/// neurons over 8 steps.
+/// sample) and the LSTM 32 tokens of a 1,000-word vocabulary, so a CPU finishes them in
+/// seconds; the spiking network has 256 hidden LIF neurons over 8 steps.
 pub fn registry() -> Vec<ModelBench> {
     let mut benches = Vec::new();
     for architecture in [Architecture::Mlp, Architecture::Lenet5] {
@@ -1196,6 +1389,18 @@ pub fn registry() -> Vec<ModelBench> {
     for (batch, train) in [(1, false), (8, false), (4, true)] {
         benches.push(ModelBench {
             architecture: alexnet,
+            batch,
+            train,
+        });
+    }
+    let lstm = Architecture::LstmLm {
+        vocab: 1000,
+        hidden: 256,
+        seq_len: 32,
+    };
+    for (batch, train) in [(1, false), (16, false), (8, true)] {
+        benches.push(ModelBench {
+            architecture: lstm,
             batch,
             train,
         });
@@ -1390,6 +1595,45 @@ mod tests {
             stride: 1,
         }];
         assert_eq!(forward_one(&pool, &[], x), vec![5.0, 6.0, 8.0, 9.0]);
+    }
+
+    #[test]
+    fn lstm_counts_by_hand() {
+        // Zaremba et al. 2014's medium model: vocabulary 10,000, 650 units, 35 steps.
+        let (v, h, n) = (10_000.0, 650.0, 35.0);
+        let a = Architecture::LstmLm {
+            vocab: 10_000,
+            hidden: 650,
+            seq_len: 35,
+        };
+        // Embedding 6,500,000; each LSTM 4·650·(650 + 650) + 4·650 = 3,382,600; projection
+        // 650·10,000 + 10,000 = 6,510,000: 19,775,200 (their "20M"; libtorch's second bias
+        // vector per layer would add 2·2,600).
+        assert_eq!(a.parameters(), 6_500_000 + 2 * 3_382_600 + 6_510_000);
+        assert_eq!(a.units(), 650 + 650 + 10_000);
+        // Forward per token: each LSTM 2·4h·(x + h) + 26h (the 4-gate formula), the
+        // projection 2·h·v + v; the lookup is free.
+        let lstm = 2.0 * 4.0 * h * (h + h) + 26.0 * h;
+        assert_eq!(a.forward_flops(), n * (2.0 * lstm + 2.0 * h * v + v));
+        // Backward: the first LSTM needs its input gradient too (the embedding's table
+        // gradient takes it), so both layers: weight gradients 8h(x + h), input gradient
+        // 8hx, bias 4h, elementwise 23h per token, and 8h² to h_(t−1) for n − 1 tokens.
+        let lstm_backward = n * (8.0 * h * 2.0 * h + 8.0 * h * h + 4.0 * h + 23.0 * h) + (n - 1.0) * 8.0 * h * h;
+        let projection_backward = n * (2.0 * 2.0 * h * v + v);
+        let embedding_backward = n * h;
+        // Cross-entropy per token: forward 5v + 2, backward 3v.
+        let loss = n * (5.0 * v + 2.0) + n * 3.0 * v;
+        assert_eq!(
+            a.train_flops_per_sample(),
+            a.forward_flops() + loss + embedding_backward + 2.0 * lstm_backward + projection_backward
+        );
+        let bench = ModelBench {
+            architecture: a,
+            batch: 2,
+            train: true,
+        };
+        assert_eq!(bench.labels().len(), 70);
+        assert!(bench.labels().iter().all(|&l| (0..10_000).contains(&l)));
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub fn prepare<'a, T: TorchReal>(ctx: Ctx, bench: &ModelBench) -> Box<dyn Prepar
         }
         Architecture::Spiking { steps, .. } => vec![b, steps as i64, 784],
         Architecture::AlexNet { input } => vec![b, 3, input as i64, input as i64],
+        Architecture::LstmLm { seq_len, .. } => vec![b, seq_len as i64],
     };
     let input = ctx.tensor(&host_input, &input_shape);
     let labels = Tensor::from_slice(&bench.labels()).to_device(ctx.device);
@@ -135,6 +136,23 @@ fn lif_dense(x: &Tensor, weight: &Tensor, bias: &Tensor, steps: i64, spiking: bo
     Tensor::stack(&out, 1)
 }
 
+/// An LSTM layer over `x` (batch × steps × inputs) from zero state; gates i, f, g, o.
+fn lstm(p: &[Tensor], x: &Tensor, hidden: i64, steps: i64) -> Tensor {
+    let from_input = x.linear(&p[0], Some(&p[2]));
+    let mut h = from_input.select(1, 0).narrow(1, 0, hidden).zeros_like();
+    let mut c = h.zeros_like();
+    let mut out = Vec::with_capacity(steps as usize);
+    for t in 0..steps {
+        let gates = from_input.select(1, t) + h.linear::<Tensor>(&p[1], None);
+        let gate = |i: i64| gates.narrow(1, i * hidden, hidden);
+        let (i, f, g, o) = (gate(0).sigmoid(), gate(1).sigmoid(), gate(2).tanh(), gate(3).sigmoid());
+        c = f * &c + i * g;
+        h = o * c.tanh();
+        out.push(h.shallow_clone());
+    }
+    Tensor::stack(&out, 1)
+}
+
 impl<T: TorchReal> ModelRun<T> {
     fn forward(&self) -> Tensor {
         self.forward_counting(None)
@@ -195,6 +213,21 @@ impl<T: TorchReal> ModelRun<T> {
                     y
                 }
                 Layer::TimeMean { .. } => x.mean_dim(1, false, None::<Kind>),
+                Layer::Embedding { .. } => {
+                    let y = Tensor::embedding(&self.params[next], &x.to_kind(Kind::Int64), -1, false, false);
+                    next += 1;
+                    y
+                }
+                Layer::Lstm { hidden, seq_len, .. } => {
+                    let y = lstm(&self.params[next..next + 3], &x, hidden as i64, seq_len as i64);
+                    next += 3;
+                    y
+                }
+                Layer::TokenDense { .. } => {
+                    let y = x.linear(&self.params[next], Some(&self.params[next + 1]));
+                    next += 2;
+                    y
+                }
             };
         }
         x
@@ -202,7 +235,9 @@ impl<T: TorchReal> ModelRun<T> {
 
     fn loss(&self, output: &Tensor) -> Tensor {
         match self.bench.architecture.loss() {
-            Loss::CrossEntropy => output.cross_entropy_for_logits(&self.labels),
+            Loss::CrossEntropy => output
+                .view([-1, self.bench.architecture.classes() as i64])
+                .cross_entropy_for_logits(&self.labels),
             Loss::MeanSquared => output
                 .view([self.bench.batch as i64, -1])
                 .mse_loss(&self.target, Reduction::Mean),
