@@ -80,6 +80,59 @@ fn torch_models_verify_and_write_rows() {
 
 #[cfg(feature = "torch")]
 #[test]
+fn torch_spiking_network_and_transformer_stack_verify() {
+    let (header, rows) = run_torch(
+        "model_(snn/f32/.*batch=(1|16),|transformer_stack/f32/.*train=1)",
+        "models",
+    );
+    let names: Vec<&str> = rows.iter().map(|r| cell(&header, r, "benchmark")).collect();
+    assert_eq!(rows.len(), 3, "{names:?}");
+    for row in &rows {
+        assert_eq!(cell(&header, row, "status"), "ok", "{row:?}");
+        let name = cell(&header, row, "benchmark");
+        let detail = cell(&header, row, "verification");
+        assert!(detail.contains("forward pass"), "{detail}");
+        if name.contains("train=1") {
+            assert!(detail.contains("lowered"), "{name}: {detail}");
+        } else {
+            // Inference of the spiking network: events compared with the reference's.
+            assert!(detail.contains("synaptic events, as the reference"), "{name}: {detail}");
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
+#[test]
+fn torch_alexnet_verifies_inference_and_a_training_step() {
+    let (header, rows) = run_torch("model_alexnet/f32/input=99,batch=(1|4),", "models");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(cell(&header, row, "status"), "ok", "{row:?}");
+        let detail = cell(&header, row, "verification");
+        assert!(detail.contains("forward pass"), "{detail}");
+        if cell(&header, row, "benchmark").contains("train=1") {
+            assert!(detail.contains("lowered"), "{detail}");
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
+#[test]
+fn torch_lstm_language_model_verifies_inference_and_a_training_step() {
+    let (header, rows) = run_torch("model_lstm/f32/.*batch=(1|8),", "models");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert_eq!(cell(&header, row, "status"), "ok", "{row:?}");
+        let detail = cell(&header, row, "verification");
+        assert!(detail.contains("forward pass"), "{detail}");
+        if cell(&header, row, "benchmark").contains("train=1") {
+            assert!(detail.contains("lowered"), "{detail}");
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
+#[test]
 fn missing_cuda_device_exits_2_naming_it() {
     if tch::Cuda::device_count() > 7 {
         return;

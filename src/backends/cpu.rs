@@ -416,7 +416,10 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
                 kernel: k.clone(),
             })
         }
-        Kernel::Model(m) => crate::models::cpu_mlp::prepare::<T>(ctx.pool, m),
+        Kernel::Model(m) => match m.architecture {
+            crate::models::Architecture::Spiking { .. } => crate::models::cpu_snn::prepare::<T>(ctx.pool, m),
+            _ => crate::models::cpu_mlp::prepare::<T>(ctx.pool, m),
+        },
     }
 }
 

@@ -357,6 +357,10 @@ impl BenchSpec {
         match &self.kernel {
             Kernel::SpmvSynapses(_) => Some(EventKind::SynapticEvents),
             Kernel::LifStep(_) => Some(EventKind::Spikes),
+            // Inference only: a training step's spikes are not counted.
+            Kernel::Model(m) if !m.train && matches!(m.architecture, crate::models::Architecture::Spiking { .. }) => {
+                Some(EventKind::SynapticEvents)
+            }
             _ => None,
         }
     }

@@ -31,8 +31,9 @@ pub enum Profile {
     /// Every kernel once at a small, in-cache size: the default of `--metric instructions`
     /// (seconds per benchmark under valgrind).
     Small,
-    /// End-to-end models (MLP, LeNet-5, a transformer block): inference at several batch
-    /// sizes and an SGD training step; they run on the torch backend.
+    /// End-to-end models (MLP, LeNet-5, AlexNet, a 2-layer LSTM language model, a transformer
+    /// block and a stack of them, a spiking network): inference at several batch sizes and an SGD training step; all run on the
+    /// torch backend, the MLP and the spiking network's inference also on the CPU backend.
     Models,
     /// MPI collectives (all-reduce, all-gather, reduce-scatter, broadcast, all-to-all) over
     /// message sizes from 8 B to 1 GiB, across the ranks of `mpirun -np N`; needs a build

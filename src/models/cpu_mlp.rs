@@ -297,13 +297,18 @@ pub fn naive_sgd_step(parameters: &[Vec<f64>], input: &[f64], labels: &[i64], le
         .collect()
 }
 
-/// Whether the CPU backend runs `bench`: the MLP, f32 or f64.
+/// Whether the CPU backend runs `bench`: the MLP (inference and training) and the spiking
+/// network (inference), f32 or f64.
 pub fn supports(bench: &ModelBench) -> Result<(), String> {
     match bench.architecture {
         Architecture::Mlp => Ok(()),
+        Architecture::Spiking { .. } if !bench.train => Ok(()),
+        Architecture::Spiking { .. } => {
+            Err("the spiking network's training step (BPTT) runs on the torch backend only".into())
+        }
         _ => Err(
-            "the CPU backend runs model_mlp only; other models run on the torch backend \
-                  (build with --features torch)"
+            "the CPU backend runs model_mlp, and model_snn inference; other models run on \
+                  the torch backend (build with --features torch)"
                 .into(),
         ),
     }

@@ -2,13 +2,22 @@
 //! (`linear`, `conv2d`, `avg_pool2d`, `layer_norm`, batched `matmul`, `softmax`), inference
 //! under `no_grad`, and a training step of forward, loss, `backward` and a plain SGD update.
 //!
+//! The spiking network's LIF layers apply `linear` to all time steps at once and then run
+//! the recurrence step by step; the spike is a Heaviside step whose gradient is the
+//! fast-sigmoid surrogate, written as H(x) + (f(x) − f(x).detach()) with
+//! f(x) = x / (1 + k·|x|), so the forward value is exactly H(x) and the gradient is
+//! f'(x) = 1/(1 + k·|x|)² (the reset uses the detached spike, as snnTorch does by default).
+//! Synaptic events are summed on the device and read once per timed batch.
+//!
 //! Verification: the forward pass of the seeded batch is compared with the f64 reference of
 //! [`super::ModelBench::verify`]; a training step is verified by the same forward check at
 //! the step's starting parameters, and by the loss on the same batch falling after one step
 //! (backward and update are not compared value by value). The detail also reports the
 //! process's peak RSS (VmHWM, reset before preparing) on the CPU.
 
-use super::{Architecture, Layer, Loss, ModelBench, Nonlinearity, LEARNING_RATE};
+use super::{
+    Architecture, Layer, Loss, ModelBench, Nonlinearity, LEARNING_RATE, LIF_DECAY, LIF_THRESHOLD, SURROGATE_SLOPE,
+};
 use crate::backends::torch::{to_host, Ctx, TorchReal};
 use crate::backends::{Batch, Prepared};
 use crate::kernels::{Dtype, Verification};
@@ -40,7 +49,12 @@ pub fn prepare<'a, T: TorchReal>(ctx: Ctx, bench: &ModelBench) -> Box<dyn Prepar
     let input_shape: Vec<i64> = match bench.architecture {
         Architecture::Mlp => vec![b, 784],
         Architecture::Lenet5 => vec![b, 1, 32, 32],
-        Architecture::TransformerBlock { seq_len } => vec![b, seq_len as i64, 768],
+        Architecture::TransformerBlock { seq_len } | Architecture::TransformerStack { seq_len, .. } => {
+            vec![b, seq_len as i64, 768]
+        }
+        Architecture::Spiking { steps, .. } => vec![b, steps as i64, 784],
+        Architecture::AlexNet { input } => vec![b, 3, input as i64, input as i64],
+        Architecture::LstmLm { seq_len, .. } => vec![b, seq_len as i64],
     };
     let input = ctx.tensor(&host_input, &input_shape);
     let labels = Tensor::from_slice(&bench.labels()).to_device(ctx.device);
@@ -94,8 +108,59 @@ fn transformer_block(p: &[Tensor], x: &Tensor, heads: i64) -> Tensor {
     &x1 + hidden.linear(&p[10], Some(&p[11]))
 }
 
+/// Heaviside spike at x ≥ 0 with the fast-sigmoid surrogate gradient where x needs one.
+fn spike(x: &Tensor) -> Tensor {
+    let step = x.ge(0.0).to_kind(x.kind());
+    if !x.requires_grad() {
+        return step;
+    }
+    let smooth = x / (x.abs() * SURROGATE_SLOPE + 1.0);
+    step + (&smooth - smooth.detach())
+}
+
+/// A LIF layer over all steps of `x` (batch × steps × inputs); returns batch × steps × outputs.
+fn lif_dense(x: &Tensor, weight: &Tensor, bias: &Tensor, steps: i64, spiking: bool) -> Tensor {
+    let currents = x.linear(weight, Some(bias));
+    let mut v = currents.select(1, 0).zeros_like();
+    let mut out = Vec::with_capacity(steps as usize);
+    for t in 0..steps {
+        v = v * LIF_DECAY + currents.select(1, t);
+        if spiking {
+            let s = spike(&(&v - LIF_THRESHOLD));
+            v = &v - &v * s.detach();
+            out.push(s);
+        } else {
+            out.push(v.shallow_clone());
+        }
+    }
+    Tensor::stack(&out, 1)
+}
+
+/// An LSTM layer over `x` (batch × steps × inputs) from zero state; gates i, f, g, o.
+fn lstm(p: &[Tensor], x: &Tensor, hidden: i64, steps: i64) -> Tensor {
+    let from_input = x.linear(&p[0], Some(&p[2]));
+    let mut h = from_input.select(1, 0).narrow(1, 0, hidden).zeros_like();
+    let mut c = h.zeros_like();
+    let mut out = Vec::with_capacity(steps as usize);
+    for t in 0..steps {
+        let gates = from_input.select(1, t) + h.linear::<Tensor>(&p[1], None);
+        let gate = |i: i64| gates.narrow(1, i * hidden, hidden);
+        let (i, f, g, o) = (gate(0).sigmoid(), gate(1).sigmoid(), gate(2).tanh(), gate(3).sigmoid());
+        c = f * &c + i * g;
+        h = o * c.tanh();
+        out.push(h.shallow_clone());
+    }
+    Tensor::stack(&out, 1)
+}
+
 impl<T: TorchReal> ModelRun<T> {
     fn forward(&self) -> Tensor {
+        self.forward_counting(None)
+    }
+
+    /// The forward pass; where `events` is given, adds the synaptic events (spikes into
+    /// each LIF layer × its outputs) to it, on the device.
+    fn forward_counting(&self, mut events: Option<&mut Tensor>) -> Tensor {
         let mut x = self.input.shallow_clone();
         let mut next = 0;
         for layer in self.bench.architecture.layers() {
@@ -106,12 +171,13 @@ impl<T: TorchReal> ModelRun<T> {
                     next += 2;
                     y
                 }
-                Layer::Conv { .. } => {
+                Layer::Conv { stride, padding, .. } => {
+                    let (s, p) = (stride as i64, padding as i64);
                     let y = x.conv2d(
                         &self.params[next],
                         Some(&self.params[next + 1]),
-                        [1, 1],
-                        [0, 0],
+                        [s, s],
+                        [p, p],
                         [1, 1],
                         1,
                     );
@@ -122,10 +188,44 @@ impl<T: TorchReal> ModelRun<T> {
                     let w = window as i64;
                     x.avg_pool2d([w, w], [w, w], [0, 0], false, true, None::<i64>)
                 }
+                Layer::MaxPool { window, stride, .. } => {
+                    let (w, s) = (window as i64, stride as i64);
+                    x.max_pool2d([w, w], [s, s], [0, 0], [1, 1], false)
+                }
                 Layer::Act { kind, .. } => activate(&x, kind),
                 Layer::TransformerBlock { heads, .. } => {
                     let y = transformer_block(&self.params[next..next + 12], &x, heads as i64);
                     next += 12;
+                    y
+                }
+                Layer::LifDense {
+                    outputs,
+                    steps,
+                    spiking,
+                    ..
+                } => {
+                    if let Some(total) = events.as_deref_mut() {
+                        let delivered = x.detach().sum(Kind::Double) * outputs as f64;
+                        *total += delivered;
+                    }
+                    let y = lif_dense(&x, &self.params[next], &self.params[next + 1], steps as i64, spiking);
+                    next += 2;
+                    y
+                }
+                Layer::TimeMean { .. } => x.mean_dim(1, false, None::<Kind>),
+                Layer::Embedding { .. } => {
+                    let y = Tensor::embedding(&self.params[next], &x.to_kind(Kind::Int64), -1, false, false);
+                    next += 1;
+                    y
+                }
+                Layer::Lstm { hidden, seq_len, .. } => {
+                    let y = lstm(&self.params[next..next + 3], &x, hidden as i64, seq_len as i64);
+                    next += 3;
+                    y
+                }
+                Layer::TokenDense { .. } => {
+                    let y = x.linear(&self.params[next], Some(&self.params[next + 1]));
+                    next += 2;
                     y
                 }
             };
@@ -135,7 +235,9 @@ impl<T: TorchReal> ModelRun<T> {
 
     fn loss(&self, output: &Tensor) -> Tensor {
         match self.bench.architecture.loss() {
-            Loss::CrossEntropy => output.cross_entropy_for_logits(&self.labels),
+            Loss::CrossEntropy => output
+                .view([-1, self.bench.architecture.classes() as i64])
+                .cross_entropy_for_logits(&self.labels),
             Loss::MeanSquared => output
                 .view([self.bench.batch as i64, -1])
                 .mse_loss(&self.target, Reduction::Mean),
@@ -158,13 +260,17 @@ impl<T: TorchReal> ModelRun<T> {
         loss
     }
 
-    fn call(&mut self) {
+    fn call(&mut self, events: Option<&mut Tensor>) {
         if self.bench.train {
             let _ = self.train_step();
         } else {
             let _guard = tch::no_grad_guard();
-            let _ = self.forward();
+            let _ = self.forward_counting(events);
         }
+    }
+
+    fn is_spiking(&self) -> bool {
+        matches!(self.bench.architecture, Architecture::Spiking { .. })
     }
 
     fn reset_parameters(&mut self) {
@@ -200,13 +306,25 @@ impl<T: TorchReal> ModelRun<T> {
 impl<T: TorchReal> Prepared for ModelRun<T> {
     fn verify(&mut self) -> Verification {
         self.reset_parameters();
+        let mut events = Tensor::zeros([], (Kind::Double, self.ctx.device));
         let output = {
             let _guard = tch::no_grad_guard();
-            self.forward()
+            self.forward_counting(Some(&mut events))
         };
         let mut v = self
             .bench
             .verify(&self.host_params, &self.host_input, &to_host::<T>(&output.view([-1])));
+        if self.is_spiking() && v.passed {
+            let got = events.double_value(&[]) as u64;
+            let expected = self.bench.reference_events(&self.host_params, &self.host_input);
+            if got != expected {
+                return Verification::failed(format!(
+                    "{}; but {got} synaptic events, the reference delivers {expected}",
+                    v.detail
+                ));
+            }
+            v.detail = format!("{}; {got} synaptic events, as the reference", v.detail);
+        }
         if self.bench.train && v.passed {
             let before = self.train_step().double_value(&[]);
             let after = {
@@ -233,14 +351,17 @@ impl<T: TorchReal> Prepared for ModelRun<T> {
     fn run_batch(&mut self, iters: u64) -> Batch {
         let ctx = self.ctx;
         ctx.sync();
+        let count = self.is_spiking() && !self.bench.train;
+        let mut events = Tensor::zeros([], (Kind::Double, ctx.device));
         let start = std::time::Instant::now();
         for _ in 0..iters {
-            self.call();
+            self.call(count.then_some(&mut events));
         }
         ctx.sync();
+        let elapsed = crate::units::Seconds::from_duration(start.elapsed());
         Batch {
-            elapsed: crate::units::Seconds::from_duration(start.elapsed()),
-            events: 0,
+            elapsed,
+            events: if count { events.double_value(&[]) as u64 } else { 0 },
         }
     }
 }
