@@ -148,10 +148,6 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
     let c = SharedMut(c.as_mut_ptr());
     let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
     let parts = rayon::current_num_threads().max(1);
-    if std::env::var_os("BRAINGAP_GEMM_SPLIT_COLS").is_some() {
-        gemm_split_cols(m, n, k, &c, a, b, b_rs, b_cs, beta, accumulate, parts);
-        return true;
-    }
     T::with_buffers(|apack, bpack| {
         let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
         let nc_cap = nc_max.min(n).div_ceil(nr) * nr;
@@ -249,70 +245,6 @@ unsafe fn macro_panel<T: PackedGemm>(
             }
         }
     }
-}
-
-/// The column-split schedule: A's block is packed once per depth block by all workers
-/// together; then each worker takes its own contiguous `NR`-aligned columns of C, packs its
-/// own blocks of B into its own buffer and sweeps every A micro-panel over them, with no
-/// barrier between packing B and computing.
-#[allow(clippy::too_many_arguments)]
-fn gemm_split_cols<T: PackedGemm, A: PackA<T>>(
-    m: usize,
-    n: usize,
-    k: usize,
-    c: &SharedMut<T>,
-    a: &A,
-    b: &[T],
-    b_rs: usize,
-    b_cs: usize,
-    beta: T,
-    accumulate: bool,
-    parts: usize,
-) {
-    let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
-    T::with_buffers(|apack, _| {
-        let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
-        let kc_cap = kc_max.min(k);
-        if apack.len() < mc_cap * kc_cap {
-            apack.resize(mc_cap * kc_cap, T::default());
-        }
-        let col_panels = n.div_ceil(nr);
-        let per = col_panels.div_ceil(parts);
-        for ic in (0..m).step_by(mc_max) {
-            let mc = mc_max.min(m - ic);
-            let a_panels = mc.div_ceil(MR);
-            for pc in (0..k).step_by(kc_max) {
-                let kc = kc_max.min(k - pc);
-                let acc = accumulate || pc > 0;
-                let apack = &mut apack[..a_panels * MR * kc];
-                apack.par_chunks_mut(MR * kc).enumerate().for_each(|(panel, dst)| {
-                    a.pack(ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
-                });
-                let apack = &*apack;
-                (0..col_panels.div_ceil(per)).into_par_iter().for_each(|t| {
-                    let (j_begin, j_end) = (t * per * nr, ((t + 1) * per * nr).min(n));
-                    T::with_buffers(|_, bpack| {
-                        let nc_cap = nc_max.min(j_end - j_begin).div_ceil(nr) * nr;
-                        if bpack.len() < nc_cap * kc {
-                            bpack.resize(nc_cap * kc, T::default());
-                        }
-                        for jc in (j_begin..j_end).step_by(nc_max) {
-                            let nc = nc_max.min(j_end - jc);
-                            let b_panels = nc.div_ceil(nr);
-                            for (panel, dst) in bpack[..b_panels * nr * kc].chunks_mut(nr * kc).enumerate() {
-                                let j0 = jc + panel * nr;
-                                pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
-                            }
-                            for panel in 0..a_panels {
-                                // SAFETY: columns j_begin..j_end of C belong to this worker.
-                                unsafe { macro_panel(c, n, apack, panel, mc, ic, bpack, nc, jc, kc, beta, acc) };
-                            }
-                        }
-                    });
-                });
-            }
-        }
-    });
 }
 
 /// C's base pointer, shared by workers that write disjoint rows.
