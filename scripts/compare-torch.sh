@@ -7,8 +7,8 @@
 #
 # Order: Python (before) -> braingap torch -> braingap cpu -> Python (after); the tch/Python
 # ratio uses the mean of Python's before and after figures, because the turbo clock drifts
-# within minutes. Python's figure is the median of 15 calls after 3 warm-up calls
-# (scripts/peers/torch_ops.py); braingap's is its runner's median.
+# within minutes. Both sides time alike: warm-up, then 10 samples of at least 20 ms each,
+# median time per call (braingap's runner; scripts/peers/torch_ops.py for Python).
 # The table goes to stdout and to scripts/peers/torch-latest.md.
 #
 # Usage: bash scripts/compare-torch.sh [--threads N] [--no-build] [--quick]

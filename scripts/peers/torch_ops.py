@@ -7,8 +7,8 @@ from Python's torch in the same venv, at the same thread count and dtype.
 
 Benchmark names are braingap's (`gemm/bf16/m=1024,n=1024,k=1024`,
 `conv2d_nhwc/f32/batch=4,in_channels=64,...`); parameters are parsed from them. Each time is
-the median of 15 calls after 3 warm-up calls (torch.utils.benchmark is not used so that both
-sides time a plain loop of single calls)."""
+taken as braingap's runner takes its own: 3 warm-up calls, then 10 samples of enough calls
+to last at least 20 ms each, and the median time per call."""
 import csv, glob, json, statistics, sys, time
 
 import torch
@@ -22,14 +22,25 @@ def parse(name):
     return kernel, dtype, p
 
 
-def median_time(fn, samples=15):
+def median_time(fn, samples=10, min_sample_s=0.02):
+    """Times `fn` the way braingap's runner does: warm up, choose a call count so that one
+    sample lasts at least 20 ms, take 10 samples, return the median time per call."""
     for _ in range(3):
         fn()
+    iters = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        if time.perf_counter() - t >= min_sample_s:
+            break
+        iters *= 2
     times = []
     for _ in range(samples):
         t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
+        for _ in range(iters):
+            fn()
+        times.append((time.perf_counter() - t) / iters)
     return statistics.median(times)
 
 
