@@ -65,6 +65,7 @@ impl TorchBackend {
             }
         }
         tch::set_num_threads(threads as i32);
+        keep_freed_memory();
         Ok(TorchBackend { device, threads })
     }
 
@@ -137,6 +138,29 @@ impl Backend for TorchBackend {
                 prepare_typed::<f32>(ctx, spec, narrow)
             }
         })
+    }
+}
+
+/// Makes glibc's malloc keep and reuse memory that libtorch frees, as it ends up doing in a
+/// long-running Python process. libtorch allocates the outputs of conv2d and of the models on
+/// every call (about 3 MiB for the quick convolution); with glibc's defaults in this process
+/// each such block was mapped, page-faulted and returned to the kernel on every call, which
+/// made libtorch's NHWC convolution 1.5x slower from braingap than from Python's torch
+/// (`scripts/compare-torch.sh`). Blocks up to 32 MiB now come from the heap (M_MMAP_THRESHOLD)
+/// and the heap is not trimmed below 1 GiB of free memory (M_TRIM_THRESHOLD). Returns whether
+/// glibc accepted both; elsewhere (musl, other systems) it does nothing and returns false.
+pub fn keep_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes allocator parameters; both values are within glibc's
+        // accepted ranges (the mmap threshold's maximum is 32 MiB on 64-bit).
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) == 1 && libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30) == 1
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
     }
 }
 
@@ -784,6 +808,12 @@ impl<T: TorchReal> Prepared for ActivationRun<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn glibc_accepts_the_allocator_settings() {
+        assert!(keep_freed_memory());
+    }
 
     #[test]
     fn devices_parse() {
