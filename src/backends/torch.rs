@@ -228,14 +228,6 @@ fn narrow_kind(dtype: Dtype) -> Option<Kind> {
     }
 }
 
-/// Rounds `t` (elements of `T`) to `narrow`'s kind, keeping its strides, and returns the
-/// rounded tensor with its values widened back to `T` (exact) for the reference.
-fn narrowed<T: TorchReal>(t: &Tensor, narrow: Narrow) -> (Tensor, Vec<T>) {
-    let rounded = t.to_kind(narrow.kind);
-    let host = to_host::<T>(&rounded.to_kind(T::KIND));
-    (rounded, host)
-}
-
 /// `host` rounded elementwise to `narrow`'s kind and widened back to `T`.
 fn round_like<T: TorchReal>(host: &[T], narrow: Narrow) -> Vec<T> {
     to_host::<T>(&Tensor::from_slice(host).to_kind(narrow.kind).to_kind(T::KIND))
@@ -363,8 +355,8 @@ impl<T: TorchReal> GemmRun<T> {
         let mut a = ctx.tensor(&a_host, &[m, k]);
         let mut b = ctx.tensor(&b_host, &[k, n]);
         if let Some(narrow) = narrow {
-            (a, a_host) = narrowed::<T>(&a, narrow);
-            (b, b_host) = narrowed::<T>(&b, narrow);
+            (a_host, b_host) = (round_like(&a_host, narrow), round_like(&b_host, narrow));
+            (a, b) = (a.to_kind(narrow.kind), b.to_kind(narrow.kind));
         }
         let c = Tensor::zeros([m, n], (a.kind(), ctx.device));
         GemmRun {
