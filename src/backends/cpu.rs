@@ -808,35 +808,38 @@ struct ImplicitNhwc<'x, T> {
 
 impl<T: CpuReal> super::packed_gemm::PackA<T> for ImplicitNhwc<'_, T> {
     fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
-        use super::packed_gemm::MR;
+        use super::packed_gemm::{pack_rows, MR};
         let cc = self.channels;
-        for i in 0..MR {
-            if i >= rows {
-                (0..kc).for_each(|p| dst[p * MR + i] = T::default());
-                continue;
-            }
-            let row = i0 + i;
-            let (n, p, q) = (
-                row / (self.out_h * self.out_w),
-                (row / self.out_w) % self.out_h,
-                row % self.out_w,
-            );
-            let mut d = pc;
-            while d < pc + kc {
-                let (tap, c0) = (d / cc, d % cc);
-                let run = (cc - c0).min(pc + kc - d);
-                let (r, s) = (tap / self.kernel_w, tap % self.kernel_w);
+        // Output pixel (image, row, column) of each of the panel's rows.
+        let pixels: [Option<(usize, usize, usize)>; MR] = std::array::from_fn(|i| {
+            (i < rows).then(|| {
+                let row = i0 + i;
+                (
+                    row / (self.out_h * self.out_w),
+                    (row / self.out_w) % self.out_h,
+                    row % self.out_w,
+                )
+            })
+        });
+        // Depth d = tap·C + channel: a run of channels of one kernel tap is contiguous in
+        // every row's source pixel (NHWC), so each run is packed for all rows at once.
+        let mut d = pc;
+        while d < pc + kc {
+            let (tap, c0) = (d / cc, d % cc);
+            let run = (cc - c0).min(pc + kc - d);
+            let (r, s) = (tap / self.kernel_w, tap % self.kernel_w);
+            let srcs: [Option<&[T]>; MR] = std::array::from_fn(|i| {
+                let (n, p, q) = pixels[i]?;
                 let h = (p * self.stride + r) as isize - self.pad as isize;
                 let w = (q * self.stride + s) as isize - self.pad as isize;
-                let out = dst[(d - pc) * MR + i..].iter_mut().step_by(MR).take(run);
                 if h < 0 || w < 0 || h >= self.height as isize || w >= self.width as isize {
-                    out.for_each(|v| *v = T::default());
-                } else {
-                    let base = ((n * self.height + h as usize) * self.width + w as usize) * cc + c0;
-                    out.zip(&self.x[base..base + run]).for_each(|(v, &x)| *v = x);
+                    return None; // zero padding
                 }
-                d += run;
-            }
+                let base = ((n * self.height + h as usize) * self.width + w as usize) * cc + c0;
+                Some(&self.x[base..base + run])
+            });
+            pack_rows(&srcs, run, &mut dst[(d - pc) * MR..]);
+            d += run;
         }
     }
 }

@@ -20,7 +20,14 @@
 //! Threads: the workers of the current rayon pool pack each block together (one panel per
 //! task), then each takes a contiguous run of A micro-panels, i.e. its own rows of C, and
 //! sweeps the shared packed block of B. Packing buffers are kept per calling thread and
-//! reused, so steady-state calls allocate nothing.
+//! reused; the only steady-state allocation is the narrow path's per-worker panel buffer.
+//!
+//! Narrow products (`n ≤ NC`, e.g. a convolution with 64 output channels, where each row
+//! of A meets only two micro-tiles) skip the packed block of A: each worker packs one
+//! micro-panel right before using it, so it never leaves L1 ([`narrow`]).
+//!
+//! Packing A is a transpose (`MR` rows to depth-major order); [`pack_rows`] does it 16 (f32)
+//! or 8 (f64) depths at a time in AVX-512 registers.
 
 use crate::kernels::Real;
 use rayon::prelude::*;
@@ -44,7 +51,7 @@ struct RowMajor<'a, T> {
     lda: usize,
 }
 
-impl<T: Real> PackA<T> for RowMajor<'_, T> {
+impl<T: PackedGemm> PackA<T> for RowMajor<'_, T> {
     fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
         pack_a(self.a, self.lda, i0, rows, pc, kc, dst);
     }
@@ -76,6 +83,42 @@ pub trait PackedGemm: Real {
     );
     /// Per-thread packing buffers.
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+    /// The AVX-512 transposing packer behind [`pack_rows`].
+    ///
+    /// # Safety
+    /// AVX-512F must be available; each non-null `rows[i]` addresses `len` readable
+    /// elements and `dst` addresses `len·MR` writable ones.
+    unsafe fn pack_rows_simd(rows: &[*const Self; MR], len: usize, dst: *mut Self);
+}
+
+/// Packs a depth run of up to [`MR`] rows into micro-panel order: `dst[p·MR + i] =
+/// rows[i][p]` for `p < len`, zeros where `rows[i]` is `None`. This is the one gather every
+/// [`PackA`] does; with AVX-512 it loads 16 (f32) or 8 (f64) depths of every row and
+/// transposes them in registers instead of writing element by element `MR` apart.
+pub fn pack_rows<T: PackedGemm>(rows: &[Option<&[T]>; MR], len: usize, dst: &mut [T]) {
+    assert!(
+        dst.len() >= len * MR,
+        "pack_rows: destination holds {} < {}",
+        dst.len(),
+        len * MR
+    );
+    let mut ptrs = [std::ptr::null::<T>(); MR];
+    for (ptr, row) in ptrs.iter_mut().zip(rows) {
+        if let Some(row) = row {
+            assert!(row.len() >= len, "pack_rows: a row holds {} < {len}", row.len());
+            *ptr = row.as_ptr();
+        }
+    }
+    if available() {
+        // SAFETY: AVX-512F detected; the asserts above bound every row and `dst`.
+        unsafe { T::pack_rows_simd(&ptrs, len, dst.as_mut_ptr()) };
+    } else {
+        for (i, row) in rows.iter().enumerate() {
+            for p in 0..len {
+                dst[p * MR + i] = row.map_or(T::default(), |r| r[p]);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -148,6 +191,10 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
     let c = SharedMut(c.as_mut_ptr());
     let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
     let parts = rayon::current_num_threads().max(1);
+    if n <= nc_max {
+        narrow(m, n, k, &c, a, b, b_rs, b_cs, beta, accumulate, parts);
+        return true;
+    }
     T::with_buffers(|apack, bpack| {
         let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
         let nc_cap = nc_max.min(n).div_ceil(nr) * nr;
@@ -192,6 +239,59 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
         }
     });
     true
+}
+
+/// The product when all of B's columns fit one packed block (`n ≤ NC`, e.g. a convolution's
+/// output channels): each A micro-panel is then used once per depth block, so it is packed
+/// right before use into a per-worker buffer that stays in L1, instead of packing an
+/// `MC`-row block of A that would round-trip through the last-level cache.
+#[allow(clippy::too_many_arguments)]
+fn narrow<T: PackedGemm, A: PackA<T>>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &SharedMut<T>,
+    a: &A,
+    b: &[T],
+    b_rs: usize,
+    b_cs: usize,
+    beta: T,
+    accumulate: bool,
+    parts: usize,
+) {
+    let nr = T::NR;
+    // Depth blocks as deep as an L1-resident panel allows (24 KiB of A: fewer passes over
+    // C), split evenly so that no short remainder pass is left.
+    let cap = (24 * 1024 / (MR * std::mem::size_of::<T>())).max(T::KC);
+    let kc_max = k.div_ceil(k.div_ceil(cap));
+    let b_panels = n.div_ceil(nr);
+    let a_panels = m.div_ceil(MR);
+    let per = a_panels.div_ceil(parts);
+    T::with_buffers(|_, bpack| {
+        let kc_cap = kc_max.min(k);
+        if bpack.len() < b_panels * nr * kc_cap {
+            bpack.resize(b_panels * nr * kc_cap, T::default());
+        }
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            let acc = accumulate || pc > 0;
+            let bpack = &mut bpack[..b_panels * nr * kc];
+            bpack.par_chunks_mut(nr * kc).enumerate().for_each(|(panel, dst)| {
+                let j0 = panel * nr;
+                pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
+            });
+            let bpack = &*bpack;
+            (0..a_panels.div_ceil(per)).into_par_iter().for_each(|t| {
+                let mut panel_buf = vec![T::default(); MR * kc];
+                for panel in t * per..((t + 1) * per).min(a_panels) {
+                    let i0 = panel * MR;
+                    a.pack(i0, MR.min(m - i0), pc, kc, &mut panel_buf);
+                    // SAFETY: rows i0..i0+MR of C belong to this worker's panels alone.
+                    unsafe { macro_panel(c, n, &panel_buf, 0, m - i0, i0, bpack, n, 0, kc, beta, acc) };
+                }
+            });
+        }
+    });
 }
 
 /// One A micro-panel against a packed block of B: the micro-kernel over each `NR`-wide
@@ -256,19 +356,10 @@ unsafe impl<T: Send> Send for SharedMut<T> {}
 
 /// Packs rows `i0..i0+rows` (at most `MR`), depths `pc..pc+kc` of row-major `a` (row
 /// stride `lda`) into one micro-panel laid out depth-major (`[p][i]`), zero-padded.
-fn pack_a<T: Real>(a: &[T], lda: usize, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
-    for i in 0..MR {
-        if i < rows {
-            let src = &a[(i0 + i) * lda + pc..(i0 + i) * lda + pc + kc];
-            for (p, &v) in src.iter().enumerate() {
-                dst[p * MR + i] = v;
-            }
-        } else {
-            for p in 0..kc {
-                dst[p * MR + i] = T::default();
-            }
-        }
-    }
+fn pack_a<T: PackedGemm>(a: &[T], lda: usize, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
+    let srcs: [Option<&[T]>; MR] =
+        std::array::from_fn(|i| (i < rows).then(|| &a[(i0 + i) * lda + pc..(i0 + i) * lda + pc + kc]));
+    pack_rows(&srcs, kc, dst);
 }
 
 /// Packs depths `pc..pc+kc`, columns `j0..j0+cols` (at most `nr`) of `b` (element `(p, j)`
@@ -420,6 +511,148 @@ micro_kernel!(
     ]
 );
 
+/// Transposes 16 rows of 16 f32 (`r[i]` lane `p`) so that `r[p]` lane `i` holds them:
+/// unpack 32-bit, unpack 64-bit, then two rounds of 128-bit lane shuffles.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn transpose_16x16(r: &mut [std::arch::x86_64::__m512; 16]) {
+    use std::arch::x86_64::*;
+    let mut t = [_mm512_setzero_ps(); 16];
+    for g in 0..8 {
+        t[2 * g] = _mm512_unpacklo_ps(r[2 * g], r[2 * g + 1]);
+        t[2 * g + 1] = _mm512_unpackhi_ps(r[2 * g], r[2 * g + 1]);
+    }
+    // u[4g + c], 128-bit lane L: rows 4g..4g+4 of column 4L + c.
+    let mut u = [_mm512_setzero_ps(); 16];
+    for g in 0..4 {
+        let (a, b, c, d) = (t[4 * g], t[4 * g + 1], t[4 * g + 2], t[4 * g + 3]);
+        let (a, b, c, d) = (
+            _mm512_castps_pd(a),
+            _mm512_castps_pd(b),
+            _mm512_castps_pd(c),
+            _mm512_castps_pd(d),
+        );
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    let mut v = [_mm512_setzero_ps(); 16];
+    for h in 0..2 {
+        for c in 0..4 {
+            let (a, b) = (u[8 * h + c], u[8 * h + 4 + c]);
+            v[8 * h + c] = _mm512_shuffle_f32x4::<0x88>(a, b);
+            v[8 * h + 4 + c] = _mm512_shuffle_f32x4::<0xdd>(a, b);
+        }
+    }
+    for k in 0..8 {
+        r[k] = _mm512_shuffle_f32x4::<0x88>(v[k], v[k + 8]);
+        r[k + 8] = _mm512_shuffle_f32x4::<0xdd>(v[k], v[k + 8]);
+    }
+}
+
+/// Transposes 8 rows of 8 f64 (`r[i]` lane `p` → `r[p]` lane `i`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn transpose_8x8(r: &mut [std::arch::x86_64::__m512d; 8]) {
+    use std::arch::x86_64::*;
+    let mut t = [_mm512_setzero_pd(); 8];
+    for g in 0..4 {
+        t[2 * g] = _mm512_unpacklo_pd(r[2 * g], r[2 * g + 1]);
+        t[2 * g + 1] = _mm512_unpackhi_pd(r[2 * g], r[2 * g + 1]);
+    }
+    let u = [
+        _mm512_shuffle_f64x2::<0x88>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0x88>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0x88>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0x88>(t[5], t[7]),
+        _mm512_shuffle_f64x2::<0xdd>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0xdd>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0xdd>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0xdd>(t[5], t[7]),
+    ];
+    r[0] = _mm512_shuffle_f64x2::<0x88>(u[0], u[2]);
+    r[4] = _mm512_shuffle_f64x2::<0xdd>(u[0], u[2]);
+    r[1] = _mm512_shuffle_f64x2::<0x88>(u[1], u[3]);
+    r[5] = _mm512_shuffle_f64x2::<0xdd>(u[1], u[3]);
+    r[2] = _mm512_shuffle_f64x2::<0x88>(u[4], u[6]);
+    r[6] = _mm512_shuffle_f64x2::<0xdd>(u[4], u[6]);
+    r[3] = _mm512_shuffle_f64x2::<0x88>(u[5], u[7]);
+    r[7] = _mm512_shuffle_f64x2::<0xdd>(u[5], u[7]);
+}
+
+/// [`pack_rows`] for f32: 16 depths at a time, masked loads at the end of the run (masked
+/// lanes are not read), 12 lanes of each transposed vector stored.
+///
+/// # Safety
+/// As [`PackedGemm::pack_rows_simd`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pack_rows_f32(rows: &[*const f32; MR], len: usize, dst: *mut f32) {
+    use std::arch::x86_64::*;
+    const STORE: __mmask16 = (1 << MR) - 1;
+    let mut p0 = 0;
+    while p0 < len {
+        let w = (len - p0).min(16);
+        let load: __mmask16 = if w == 16 { !0 } else { (1 << w) - 1 };
+        let mut r = [_mm512_setzero_ps(); 16];
+        for (v, &row) in r.iter_mut().zip(rows) {
+            if !row.is_null() {
+                // SAFETY: lanes p0..p0+w of the row are in bounds (caller); masked lanes
+                // are not accessed.
+                *v = unsafe { _mm512_maskz_loadu_ps(load, row.add(p0)) };
+            }
+        }
+        transpose_16x16(&mut r);
+        for (p, v) in r.iter().enumerate().take(w) {
+            // SAFETY: MR lanes at depth p0 + p < len of `dst` (caller).
+            unsafe { _mm512_mask_storeu_ps(dst.add((p0 + p) * MR), STORE, *v) };
+        }
+        p0 += 16;
+    }
+}
+
+/// [`pack_rows`] for f64: 8 depths at a time, rows 0..8 and 8..12 transposed as two 8×8
+/// blocks.
+///
+/// # Safety
+/// As [`PackedGemm::pack_rows_simd`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pack_rows_f64(rows: &[*const f64; MR], len: usize, dst: *mut f64) {
+    use std::arch::x86_64::*;
+    const HIGH: __mmask8 = (1 << (MR - 8)) - 1;
+    let mut p0 = 0;
+    while p0 < len {
+        let w = (len - p0).min(8);
+        let load: __mmask8 = if w == 8 { !0 } else { (1 << w) - 1 };
+        let mut lo = [_mm512_setzero_pd(); 8];
+        let mut hi = [_mm512_setzero_pd(); 8];
+        for (i, &row) in rows.iter().enumerate() {
+            if !row.is_null() {
+                // SAFETY: as in `pack_rows_f32`.
+                let v = unsafe { _mm512_maskz_loadu_pd(load, row.add(p0)) };
+                if i < 8 {
+                    lo[i] = v;
+                } else {
+                    hi[i - 8] = v;
+                }
+            }
+        }
+        transpose_8x8(&mut lo);
+        transpose_8x8(&mut hi);
+        for p in 0..w {
+            // SAFETY: MR lanes at depth p0 + p < len of `dst` (caller).
+            unsafe {
+                let d = dst.add((p0 + p) * MR);
+                _mm512_storeu_pd(d, lo[p]);
+                _mm512_mask_storeu_pd(d.add(8), HIGH, hi[p]);
+            }
+        }
+        p0 += 8;
+    }
+}
+
 impl PackedGemm for f32 {
     const NR: usize = 32;
     const KC: usize = 256;
@@ -431,6 +664,16 @@ impl PackedGemm for f32 {
         // SAFETY: forwarded from the caller's contract.
         unsafe {
             kernel_f32(kc, ap, bp, c, ldc, beta, accumulate)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("packed_gemm::available() is false off x86_64")
+    }
+
+    unsafe fn pack_rows_simd(rows: &[*const f32; MR], len: usize, dst: *mut f32) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            pack_rows_f32(rows, len, dst)
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("packed_gemm::available() is false off x86_64")
@@ -460,6 +703,16 @@ impl PackedGemm for f64 {
         // SAFETY: forwarded from the caller's contract.
         unsafe {
             kernel_f64(kc, ap, bp, c, ldc, beta, accumulate)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("packed_gemm::available() is false off x86_64")
+    }
+
+    unsafe fn pack_rows_simd(rows: &[*const f64; MR], len: usize, dst: *mut f64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            pack_rows_f64(rows, len, dst)
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("packed_gemm::available() is false off x86_64")
@@ -542,6 +795,44 @@ mod tests {
     fn spans_several_row_and_column_blocks() {
         check::<f64>(1600, 500, 300, 2, false, 1e-10);
         check::<f32>(100, 1000, 400, 2, false, 1e-2);
+    }
+
+    fn check_pack_rows<T: PackedGemm>() {
+        for len in [0, 1, 5, 8, 15, 16, 17, 33, 64, 250] {
+            for present in [0usize, 1, 7, 8, 9, 12] {
+                let data: Vec<Vec<T>> = (0..MR)
+                    .map(|i| (0..len).map(|p| T::from_f64((i * 1000 + p) as f64)).collect())
+                    .collect();
+                // rows present: the first `present`, and row 10 always absent
+                let rows: [Option<&[T]>; MR] = std::array::from_fn(|i| (i < present && i != 10).then(|| &data[i][..]));
+                let mut dst = vec![T::from_f64(-1.0); len * MR + 3];
+                pack_rows(&rows, len, &mut dst);
+                for p in 0..len {
+                    for i in 0..MR {
+                        let want = if i < present && i != 10 {
+                            (i * 1000 + p) as f64
+                        } else {
+                            0.0
+                        };
+                        assert_eq!(
+                            dst[p * MR + i].to_f64(),
+                            want,
+                            "len {len} present {present} p {p} i {i}"
+                        );
+                    }
+                }
+                assert!(
+                    dst[len * MR..].iter().all(|v| v.to_f64() == -1.0),
+                    "wrote past the panel"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pack_rows_transposes_every_length_and_row_set() {
+        check_pack_rows::<f32>();
+        check_pack_rows::<f64>();
     }
 
     #[test]
