@@ -5,13 +5,15 @@
 #                                      same array length (from braingap's params)  target >= 0.9x
 #   peak_fma f32/f64                vs C AVX-512 FMA-chain microbenchmark           target 0.95-1.05x
 #
-# Order: peers (before) -> braingap run -> peers (after); the ratio uses the mean
-# of the before and after peer figures (the turbo clock drifts within minutes).
-# Writes the table to scripts/peers/latest.md.
+# Order, interleaved in rounds: peers P0 -> braingap B1 -> peers P1 -> ... -> braingap BR
+# -> peers PR. Round r's ratio is B_r / mean(P_{r-1}, P_r) (the turbo clock drifts within
+# minutes; bracketing cancels a linear drift); the table shows the median over rounds and
+# each round's ratio. Writes the table to scripts/peers/latest.md.
 #
 # Usage (from the repo root):
-#   bash scripts/compare-peers.sh [--threads N] [--no-build] [--peers-only]
+#   bash scripts/compare-peers.sh [--threads N] [--rounds R] [--no-build] [--peers-only]
 #                                 [--triad-n N] [--quick] [--strict] [--keep]
+#   --rounds R    braingap runs, each bracketed by peer runs (default 3; --quick: 1)
 #   --no-build    use the existing ./target/release/braingap
 #   --peers-only  run only the peers (no cargo, no braingap); table without ratios
 #   --triad-n N   array length for the C triad before braingap has run (the
@@ -25,6 +27,7 @@
 set -euo pipefail
 
 THREADS=2
+ROUNDS=
 BUILD=1
 PEERS_ONLY=0
 TRIAD_N="${PEERS_TRIAD_N:-}"
@@ -35,6 +38,8 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --threads) THREADS="${2:?--threads needs a value}"; shift 2 ;;
         --threads=*) THREADS="${1#*=}"; shift ;;
+        --rounds) ROUNDS="${2:?--rounds needs a value}"; shift 2 ;;
+        --rounds=*) ROUNDS="${1#*=}"; shift ;;
         --no-build) BUILD=0; shift ;;
         --peers-only) PEERS_ONLY=1; shift ;;
         --triad-n) TRIAD_N="${2:?--triad-n needs a value}"; shift 2 ;;
@@ -42,11 +47,13 @@ while [ $# -gt 0 ]; do
         --quick) QUICK=1; shift ;;
         --strict) STRICT=1; shift ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "compare-peers: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 case "$THREADS" in ''|*[!0-9]*|0) echo "compare-peers: --threads must be a positive integer, got '$THREADS'" >&2; exit 2 ;; esac
+[ -n "$ROUNDS" ] || { [ "$QUICK" = 1 ] && ROUNDS=1 || ROUNDS=3; }
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "compare-peers: --rounds must be a positive integer, got '$ROUNDS'" >&2; exit 2 ;; esac
 if [ -n "$TRIAD_N" ]; then
     case "$TRIAD_N" in *[!0-9]*) echo "compare-peers: --triad-n must be an integer, got '$TRIAD_N'" >&2; exit 2 ;; esac
 fi
@@ -154,15 +161,14 @@ json.dump(ctx, open(out, "w"), indent=1)
 PY
 }
 
-BEFORE="$WORK/peers-before.jsonl"
-AFTER="$WORK/peers-after.jsonl"
-: >"$BEFORE"; : >"$AFTER"
+P0="$WORK/peers-0.jsonl"
+: >"$P0"
 
 if [ "$PEERS_ONLY" = 1 ]; then
-    run_peers "$AFTER" "peers only" "${TRIAD_N:-50331648}"
+    run_peers "$P0" "peers only" "${TRIAD_N:-50331648}"
     write_context "" ""
     log "table"
-    "$VENV/bin/python" "$PEERS/compare.py" --peers-only --after "$AFTER" --out "$OUT_MD" \
+    "$VENV/bin/python" "$PEERS/compare.py" --peers-only --peers "$P0" --out "$OUT_MD" \
         --threads "$THREADS" --context "$CONTEXT"
     exit 0
 fi
@@ -180,27 +186,9 @@ fi
 "$BIN" run --help 2>/dev/null | grep -q -- '--profile' \
     || die 1 "$BIN run --help lists no --profile: this braingap cannot run the peers profile"
 
-# ---------------------------------------------------------------- before
-run_peers "$BEFORE" "before braingap" "$TRIAD_N"
-
-# ---------------------------------------------------------------- braingap
-RESULTS="$WORK/bg"
-BG_CMD=("$BIN" run --profile peers --threads "$THREADS" --results "$RESULTS" --label peers --no-report)
-log "braingap: ${BG_CMD[*]}"
-set +e
-"${BG_CMD[@]}"
-bg_rc=$?
-set -e
-[ "$bg_rc" -eq 0 ] || { KEEP=1; die 1 "braingap run failed (exit $bg_rc): ${BG_CMD[*]}"; }
-shopt -s nullglob
-runs=("$RESULTS"/runs/*/summary.csv)
-shopt -u nullglob
-[ "${#runs[@]}" -eq 1 ] || { KEEP=1; die 1 "expected exactly one run with summary.csv under $RESULTS/runs, found ${#runs[@]}"; }
-SUMMARY="${runs[0]}"
-RUN_DIR="$(dirname "$SUMMARY")"
-
 # stream_triad array length from braingap's own params (largest if several).
-BG_TRIAD_N="$("$VENV/bin/python" - "$SUMMARY" <<'PY'
+triad_n_of() {
+    "$VENV/bin/python" - "$1" <<'PY'
 import csv, json, sys
 ns = []
 with open(sys.argv[1], newline="") as f:
@@ -211,22 +199,49 @@ with open(sys.argv[1], newline="") as f:
                 ns.append(int(n))
 print(max(ns) if ns else "")
 PY
-)"
-if [ -z "$BG_TRIAD_N" ]; then
-    echo "compare-peers: braingap's summary has no f64 stream_triad row with params.n; C triad skipped" >&2
-elif [ -n "$TRIAD_N" ] && [ "$TRIAD_N" != "$BG_TRIAD_N" ]; then
-    echo "compare-peers: --triad-n $TRIAD_N differs from braingap's n=$BG_TRIAD_N; dropping the 'before' triad" >&2
-    grep -v '"c_stream_triad"' "$BEFORE" >"$BEFORE.tmp" || true
-    mv "$BEFORE.tmp" "$BEFORE"
-fi
+}
 
-# ---------------------------------------------------------------- after
-run_peers "$AFTER" "after braingap" "$BG_TRIAD_N"
+# ---------------------------------------------------------------- rounds
+run_peers "$P0" "P0, before round 1" "$TRIAD_N"
+PEER_FILES=("$P0")
+SUMMARIES=()
+RUN_DIRS=()
+BG_TRIAD_N=""
+for r in $(seq 1 "$ROUNDS"); do
+    RESULTS="$WORK/bg-$r"
+    BG_CMD=("$BIN" run --profile peers --threads "$THREADS" --results "$RESULTS" --label "peers-round-$r" --no-report)
+    log "braingap, round $r of $ROUNDS: ${BG_CMD[*]}"
+    set +e
+    "${BG_CMD[@]}"
+    bg_rc=$?
+    set -e
+    [ "$bg_rc" -eq 0 ] || { KEEP=1; die 1 "braingap run failed (exit $bg_rc): ${BG_CMD[*]}"; }
+    shopt -s nullglob
+    runs=("$RESULTS"/runs/*/summary.csv)
+    shopt -u nullglob
+    [ "${#runs[@]}" -eq 1 ] || { KEEP=1; die 1 "expected exactly one run with summary.csv under $RESULTS/runs, found ${#runs[@]}"; }
+    SUMMARIES+=("${runs[0]}")
+    RUN_DIRS+=("$(dirname "${runs[0]}")")
+    if [ "$r" = 1 ]; then
+        BG_TRIAD_N="$(triad_n_of "${runs[0]}")"
+        if [ -z "$BG_TRIAD_N" ]; then
+            echo "compare-peers: braingap's summary has no f64 stream_triad row with params.n; C triad skipped" >&2
+        elif [ -n "$TRIAD_N" ] && [ "$TRIAD_N" != "$BG_TRIAD_N" ]; then
+            echo "compare-peers: --triad-n $TRIAD_N differs from braingap's n=$BG_TRIAD_N; dropping P0's triad" >&2
+            grep -v '"c_stream_triad"' "$P0" >"$P0.tmp" || true
+            mv "$P0.tmp" "$P0"
+        fi
+    fi
+    P="$WORK/peers-$r.jsonl"
+    : >"$P"
+    run_peers "$P" "P$r, after round $r" "$BG_TRIAD_N"
+    PEER_FILES+=("$P")
+done
 
 # ---------------------------------------------------------------- table
-write_context "${BG_CMD[*]}" "$RUN_DIR"
+write_context "${BG_CMD[*]} (x$ROUNDS rounds)" "${RUN_DIRS[*]}"
 log "table"
-args=(--summary "$SUMMARY" --before "$BEFORE" --after "$AFTER" --out "$OUT_MD"
+args=(--summary "${SUMMARIES[@]}" --peers "${PEER_FILES[@]}" --out "$OUT_MD"
       --threads "$THREADS" --context "$CONTEXT")
 [ "$STRICT" = 1 ] && args+=(--strict)
 set +e

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Ratio table: braingap's `summary.csv` against the peer JSON lines.
 
-Reads braingap's summary.csv (python csv + json for `params`) and the JSON
-lines the peers printed before and after the braingap run, prints the table
+Reads braingap's summary.csv of each round (python csv + json for `params`) and
+the JSON lines the peers printed between the rounds, prints the table
 
-    benchmark | braingap | peer (before) | peer (after) | ratio | target | pass
+    benchmark | unit | braingap | peer | ratio | ratio per round | target | pass
 
 and writes it, with the run's context, as markdown to --out.
 
-ratio = braingap / peer, where peer = mean of the before and after peer
-medians when both exist (the turbo clock drifts, so bracketing braingap with
-the peer on both sides and averaging cancels a linear drift), else the one
-that exists. Every figure on both sides is a median over timed repetitions.
+Rounds interleave: peers P0, braingap B1, peers P1, ..., braingap BR, peers PR
+(`--peers P0 .. PR`, `--summary B1 .. BR`). Round r's ratio is
+B_r / mean(P_{r-1}, P_r): bracketing each braingap run with the peer on both
+sides cancels a linear drift of the turbo clock within the round, and several
+rounds show how much the rest moves. The table's ratio is the median of the
+per-round ratios (the pass/fail verdict uses it); braingap's figure is the
+median of its rounds and the peer's the range of its runs. Every figure on
+both sides is itself a median over timed repetitions. `--before`/`--after`
+are the one-round form (P0, P1).
 
 `--peers-only` prints the peer figures alone (no braingap run).
 Exit status: 0 table written; 1 braingap results missing, unreadable or a
@@ -73,6 +78,14 @@ def fmt(v, unit=""):
     return f"{v:.1f}{unit}" if v >= 10 else f"{v:.2f}{unit}"
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
 def peer_value(before, after, key):
     vals = [p[key] for p in (before, after) if p is not None and p.get(key) is not None]
     return (sum(vals) / len(vals)) if vals else None
@@ -109,9 +122,11 @@ def clock_cols(r):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--summary", help="braingap summary.csv")
-    ap.add_argument("--before", help="peer JSON lines run before braingap")
-    ap.add_argument("--after", help="peer JSON lines run after braingap")
+    ap.add_argument("--summary", nargs="+", default=[], help="braingap summary.csv, one per round")
+    ap.add_argument("--peers", nargs="+", default=[],
+                    help="peer JSON lines P0 .. PR, run before round 1, between rounds, after the last")
+    ap.add_argument("--before", help="one round: peer JSON lines run before braingap (P0)")
+    ap.add_argument("--after", help="one round: peer JSON lines run after braingap (P1)")
     ap.add_argument("--out", required=True, help="markdown output path")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--context", help="JSON file with run context (commands, machine)")
@@ -119,31 +134,64 @@ def main():
     ap.add_argument("--strict", action="store_true")
     a = ap.parse_args()
 
-    before = load_jsonl(a.before)
-    after = load_jsonl(a.after)
+    peer_files = a.peers or [f for f in (a.before, a.after) if f]
+    prounds = [load_jsonl(f) for f in peer_files]
+    if a.peers_only and not prounds:
+        prounds = [load_jsonl(a.after)]
+    before = prounds[0] if prounds else []
+    after = [p for pr in prounds[1:] for p in pr]
     ctx = {}
     if a.context and os.path.exists(a.context):
         with open(a.context) as f:
             ctx = json.load(f)
 
     rc = 0
-    bg = []
+    bgrounds = []
     if not a.peers_only:
-        try:
-            bg = load_summary(a.summary)
-        except (OSError, ValueError) as e:
-            print(f"compare: cannot read braingap results: {e}", file=sys.stderr)
-            rc = 1
+        if len(prounds) != len(a.summary) + 1:
+            print(f"compare: {len(a.summary)} braingap round(s) need {len(a.summary) + 1} peer "
+                  f"files, got {len(prounds)}", file=sys.stderr)
+            return 2
+        for path in a.summary:
+            try:
+                bgrounds.append(load_summary(path))
+            except (OSError, ValueError) as e:
+                print(f"compare: cannot read braingap results: {e}", file=sys.stderr)
+                bgrounds.append([])
+                rc = 1
+    bg = [r for rows_ in bgrounds for r in rows_]
+    nrounds = len(bgrounds)
 
-    def peers(kind, **kw):
-        return (pick([p for p in before if p.get("peer") == kind], **kw),
-                pick([p for p in after if p.get("peer") == kind], **kw))
+    def peer_runs(kind, **kw):
+        """The matching peer line of each peer file (None where absent)."""
+        return [pick([p for p in pr if p.get("peer") == kind], **kw) for pr in prounds]
 
-    rows = []  # (benchmark, unit, bg_value, pb, pa, target_lo, target_hi, note)
+    rows = []
 
-    def add(name, unit, bgv, pb, pa, key, lo, hi, note="", bg_failed=False, bg_missing=False):
-        peer = peer_value(pb, pa, key)
-        ratio = (bgv / peer) if (bgv is not None and peer) else None
+    def add(name, unit, find, runs, key, lo, hi, note="", kind="flops"):
+        """`find(rows)` picks braingap's row in one round's summary; `runs` are the peer
+        lines P0..PR for this benchmark."""
+        nonlocal rc
+        bg_failed = bg_missing = False
+        bgvals, ratios = [], []
+        for r_i, rows_ in enumerate(bgrounds):
+            r = find(rows_)
+            if r is None:
+                bg_missing = True
+                continue
+            if r.get("status") != "ok":
+                bg_failed = True
+                continue
+            v = bg_rate(r, kind)
+            bgvals.append(v)
+            peer = peer_value(runs[r_i], runs[r_i + 1], key)
+            if v is not None and peer:
+                ratios.append(v / peer)
+        if bg_failed or bg_missing:
+            rc = max(rc, 1)
+        bgv = median(bgvals)
+        ratio = median(ratios)
+        pvals = [p[key] for p in runs if p is not None and p.get(key) is not None]
         if bg_failed:
             ok = "FAILED"
         elif bg_missing:
@@ -156,13 +204,13 @@ def main():
         tgt = f">= {lo:.2f}x" if hi is None else f"{lo:.2f}-{hi:.2f}x"
         rows.append({
             "benchmark": name, "unit": unit, "braingap": bgv,
-            "peer_before": pb.get(key) if pb else None,
-            "peer_after": pa.get(key) if pa else None,
-            "ratio": ratio, "target": tgt, "pass": ok, "note": note,
+            "peer_min": min(pvals) if pvals else None,
+            "peer_max": max(pvals) if pvals else None,
+            "ratio": ratio, "ratios": ratios, "target": tgt, "pass": ok, "note": note,
         })
 
-    def bg_find(kernel, dtype, pred=lambda p: True):
-        cand = [r for r in bg if r.get("kernel") == kernel and r.get("dtype") == dtype
+    def bg_find(rows_, kernel, dtype, pred=lambda p: True):
+        cand = [r for r in rows_ if r.get("kernel") == kernel and r.get("dtype") == dtype
                 and pred(r["_params"])]
         if not cand:
             return None
@@ -172,53 +220,36 @@ def main():
         return cand[0]
 
     # --- GEMM ---------------------------------------------------------------
-    sizes = sorted({int(p["n"]) for p in before + after if p.get("peer") == "numpy_gemm"})
+    sizes = sorted({int(p["n"]) for pr in prounds for p in pr if p.get("peer") == "numpy_gemm"})
     for dt in ("f32", "f64"):
         for n in sizes:
-            pb, pa = peers("numpy_gemm", dtype=dt, n=n)
-            r = None if a.peers_only else bg_find(
-                "gemm", dt, lambda p: p.get("m") == n and p.get("n") == n and p.get("k") == n)
-            failed = r is not None and r.get("status") != "ok"
-            bgv = bg_rate(r, "flops") if (r is not None and not failed) else None
-            if r is None and not a.peers_only:
-                rc = max(rc, 1)
-            add(f"gemm {dt} n={n}", "GFLOP/s", bgv, pb, pa, "gflops_per_s", 0.9, None,
-                "numpy matmul (OpenBLAS)", failed, r is None and not a.peers_only)
-            if failed:
-                rc = max(rc, 1)
+            add(f"gemm {dt} n={n}", "GFLOP/s",
+                lambda rows_, dt=dt, n=n: bg_find(rows_, "gemm", dt, lambda p: p.get("m") == n
+                                                  and p.get("n") == n and p.get("k") == n),
+                peer_runs("numpy_gemm", dtype=dt, n=n), "gflops_per_s", 0.9, None,
+                "numpy matmul (OpenBLAS)")
 
     # --- stream_triad -------------------------------------------------------
     for store in ("nt_mm512_stream_pd", "plain_omp_simd"):
-        pb, pa = peers("c_stream_triad", store=store)
-        if pb is None and pa is None:
+        runs = peer_runs("c_stream_triad", store=store)
+        present = [p for p in runs if p is not None]
+        if not present:
             continue
-        n = (pa or pb)["n"]
-        r = None if a.peers_only else bg_find("stream_triad", "f64", lambda p: p.get("n") == n)
-        failed = r is not None and r.get("status") != "ok"
-        bgv = bg_rate(r, "bytes") if (r is not None and not failed) else None
-        if r is None and not a.peers_only:
-            rc = max(rc, 1)
+        n = present[-1]["n"]
         label = "NT stores" if store.startswith("nt") else "plain stores"
-        add(f"stream_triad f64 n={n} (C {label})", "GB/s", bgv, pb, pa, "gbytes_per_s",
-            0.9, None, f"C triad, {store}", failed, r is None and not a.peers_only)
-        if failed:
-            rc = max(rc, 1)
+        add(f"stream_triad f64 n={n} (C {label})", "GB/s",
+            lambda rows_, n=n: bg_find(rows_, "stream_triad", "f64", lambda p: p.get("n") == n),
+            runs, "gbytes_per_s", 0.9, None, f"C triad, {store}", kind="bytes")
 
     # --- peak_fma -----------------------------------------------------------
     for dt in ("f32", "f64"):
-        pb, pa = peers("c_fma_peak", dtype=dt)
-        if pb is None and pa is None:
+        runs = peer_runs("c_fma_peak", dtype=dt)
+        present = [p for p in runs if p is not None]
+        if not present:
             continue
-        r = None if a.peers_only else bg_find("peak_fma", dt)
-        failed = r is not None and r.get("status") != "ok"
-        bgv = bg_rate(r, "flops") if (r is not None and not failed) else None
-        if r is None and not a.peers_only:
-            rc = max(rc, 1)
-        ch = (pa or pb)["chains"]
-        add(f"peak_fma {dt}", "GFLOP/s", bgv, pb, pa, "gflops_per_s", 0.95, 1.05,
-            f"C AVX-512 FMA, {ch} zmm chains", failed, r is None and not a.peers_only)
-        if failed:
-            rc = max(rc, 1)
+        ch = present[-1]["chains"]
+        add(f"peak_fma {dt}", "GFLOP/s", lambda rows_, dt=dt: bg_find(rows_, "peak_fma", dt),
+            runs, "gflops_per_s", 0.95, 1.05, f"C AVX-512 FMA, {ch} zmm chains")
 
     # --- braingap rows that failed but matched nothing above -----------------
     failed_rows = [r for r in bg if r.get("status") != "ok"]
@@ -228,10 +259,17 @@ def main():
         rc = max(rc, 1)
 
     # --- output -------------------------------------------------------------
-    hdr = ["benchmark", "unit", "braingap", "peer before", "peer after", "ratio", "target",
+    hdr = ["benchmark", "unit", "braingap", "peer (range)", "ratio", "ratio per round", "target",
            "pass"]
-    table = [[r["benchmark"], r["unit"], fmt(r["braingap"]), fmt(r["peer_before"]),
-              fmt(r["peer_after"]), (f"{r['ratio']:.3f}x" if r["ratio"] else "-"),
+    def prange(r):
+        if r["peer_min"] is None:
+            return "-"
+        if fmt(r["peer_min"]) == fmt(r["peer_max"]):
+            return fmt(r["peer_min"])
+        return f"{fmt(r['peer_min'])}–{fmt(r['peer_max'])}"
+    table = [[r["benchmark"], r["unit"], fmt(r["braingap"]), prange(r),
+              (f"{r['ratio']:.3f}x" if r["ratio"] else "-"),
+              " ".join(f"{x:.3f}" for x in r["ratios"]) or "-",
               r["target"], r["pass"]] for r in rows]
     w = [max(len(h), *(len(t[i]) for t in table)) if table else len(h)
          for i, h in enumerate(hdr)]
@@ -247,8 +285,7 @@ def main():
         print(verdict)
 
     info = next((p for p in before + after if p.get("peer") == "numpy_info"), None)
-    clocks_b = [p["ghz"] for p in before if p.get("peer") == "clock_probe"]
-    clocks_a = [p["ghz"] for p in after if p.get("peer") == "clock_probe"]
+    clocks = [[p["ghz"] for p in pr if p.get("peer") == "clock_probe"] for pr in prounds]
     bg_clk = sorted({x for r in bg for x in clock_cols(r)})
 
     md = []
@@ -266,14 +303,17 @@ def main():
     md.append("")
     if not a.peers_only:
         md.append(f"**{verdict}.**\n")
-    md.append("ratio = braingap / mean(peer before, peer after); every figure is a median "
-              "over timed repetitions (braingap: its runner's median; peers: median of N "
-              "timed reps, N in the raw lines below). GEMM FLOP = 2mnk; stream_triad bytes "
-              "= 24 per element (STREAM convention); peak_fma FLOP = 2 per lane per FMA.\n")
-    if clocks_b or clocks_a or bg_clk:
-        md.append("Core-clock probe (GHz): peers before "
-                  f"{', '.join(f'{x:.2f}' for x in clocks_b) or '-'}; peers after "
-                  f"{', '.join(f'{x:.2f}' for x in clocks_a) or '-'}"
+    md.append(f"{nrounds} round(s), interleaved: peers, braingap, peers, ... Round r's ratio = "
+              "braingap_r / mean(peer run before it, peer run after it); **ratio** = the median "
+              "of the rounds' ratios (the verdict uses it); braingap = median of its rounds; "
+              "peer = range of its runs. Every figure is a median over timed repetitions "
+              "(braingap: its runner's median; peers: median of N timed reps, N in the raw "
+              "lines below). GEMM FLOP = 2mnk; stream_triad bytes = 24 per element (STREAM "
+              "convention); peak_fma FLOP = 2 per lane per FMA.\n")
+    if any(clocks) or bg_clk:
+        md.append("Core-clock probe (GHz), peer runs P0..: "
+                  + "; ".join(f"P{i} " + (", ".join(f"{x:.2f}" for x in c) or "-")
+                              for i, c in enumerate(clocks))
                   + (f"; braingap's probes {min(bg_clk):.2f}-{max(bg_clk):.2f}" if bg_clk else "")
                   + ".\n")
     if info:
@@ -285,9 +325,7 @@ def main():
     if ctx.get("env_unset"):
         md.append(f"Unset for numpy only: `{ctx['env_unset']}`\n")
     md.append("<details><summary>raw peer lines</summary>\n\n```\n"
-              + "\n".join("before " + json.dumps(p) for p in before)
-              + ("\n" if before else "")
-              + "\n".join("after  " + json.dumps(p) for p in after)
+              + "\n".join(f"P{i} " + json.dumps(p) for i, pr in enumerate(prounds) for p in pr)
               + "\n```\n</details>\n")
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
