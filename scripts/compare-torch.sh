@@ -5,31 +5,38 @@
 # of libtorch. Sizes: GEMM n = 1024, 2048, 4096 in f32 and bf16; conv2d 3×3 64→64 on 56×56,
 # batch 4, in f32 and bf16, NCHW and NHWC (channels-last). The pure-Rust backend has no bf16.
 #
-# Order: Python (before) -> braingap torch -> braingap cpu -> Python (after); the tch/Python
-# ratio uses the mean of Python's before and after figures, because the turbo clock drifts
-# within minutes. Both sides time alike: warm-up, then 10 samples of at least 20 ms each,
-# median time per call (braingap's runner; scripts/peers/torch_ops.py for Python).
-# The table goes to stdout and to scripts/peers/torch-latest.md.
+# Order, in rounds: Python P0 -> braingap torch, braingap cpu (round 1) -> Python P1 -> ...
+# -> round R -> Python PR. Round r's tch/Python ratio uses the mean of the Python runs on
+# either side of it, because the turbo clock drifts within minutes; the table shows the
+# median over rounds and each round's ratio. Both sides time alike: warm-up, then 10
+# samples of at least 20 ms each, median time per call (braingap's runner;
+# scripts/peers/torch_ops.py for Python). The table goes to stdout and to
+# scripts/peers/torch-latest.md.
 #
-# Usage: bash scripts/compare-torch.sh [--threads N] [--no-build] [--quick]
-#   --quick   n = 1024 and the convolutions only (a smoke test, not for figures)
+# Usage: bash scripts/compare-torch.sh [--threads N] [--rounds R] [--no-build] [--quick]
+#   --rounds R  rounds (default 3; --quick: 1)
+#   --quick     n = 1024 and the convolutions only (a smoke test, not for figures)
 # Needs scripts/setup-torch.sh (run here if the venv is missing). Builds the dev profile
 # with --features torch unless --no-build; BRAINGAP_BIN overrides the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=$(nproc)
 build=1
+rounds=
 sizes='1024|2048|4096'
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=${2:?--threads needs a value}; shift 2 ;;
     --no-build) build=0; shift ;;
-    --quick) sizes='1024'; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
+    --quick) sizes='1024'; [ -n "$rounds" ] || rounds=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare-torch: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$threads" in ''|*[!0-9]*|0) echo "compare-torch: --threads must be a positive integer, got '$threads'" >&2; exit 2 ;; esac
+rounds=${rounds:-3}
+case "$rounds" in ''|*[!0-9]*|0) echo "compare-torch: --rounds must be a positive integer, got '$rounds'" >&2; exit 2 ;; esac
 source <(bash scripts/setup-torch.sh --env)
 [ "$build" = 1 ] && cargo build --quiet --features torch
 bin=${BRAINGAP_BIN:-target/debug/braingap}
@@ -38,18 +45,20 @@ trap 'rm -rf "$work"' EXIT
 filter="^(gemm/(f32|bf16)/m=($sizes),n=($sizes),k=($sizes)\$|conv2d_n(chw|hwc)/(f32|bf16)/batch=4,in_channels=64,height=56,)"
 mapfile -t names < <("$bin" run --profile full --backend torch --threads "$threads" --filter "$filter" --no-ceilings --list)
 [ "${#names[@]}" -gt 0 ] || { echo "compare-torch: no benchmark matches $filter" >&2; exit 2; }
-echo "${#names[@]} benchmarks, $threads threads: Python before" >&2
-python -W ignore::UserWarning scripts/peers/torch_ops.py time "$threads" "${names[@]}" >"$work/python-before.json"
-for backend in torch cpu; do
-  echo "braingap --backend $backend" >&2
-  rc=0
-  "$bin" run --profile full --backend "$backend" --threads "$threads" --filter "$filter" \
-    --no-ceilings --no-report --results "$work/$backend" >"$work/$backend.log" 2>&1 || rc=$?
-  # Exit 1 means a benchmark failed verification (shown in the table); 2 is bad input.
-  if [ "$rc" = 2 ]; then cat "$work/$backend.log" >&2; exit 2; fi
+echo "${#names[@]} benchmarks, $threads threads, $rounds round(s): Python P0" >&2
+python -W ignore::UserWarning scripts/peers/torch_ops.py time "$threads" "${names[@]}" >"$work/python-0.json"
+for r in $(seq 1 "$rounds"); do
+  for backend in torch cpu; do
+    echo "round $r: braingap --backend $backend" >&2
+    rc=0
+    "$bin" run --profile full --backend "$backend" --threads "$threads" --filter "$filter" \
+      --no-ceilings --no-report --results "$work/$backend-$r" >"$work/$backend-$r.log" 2>&1 || rc=$?
+    # Exit 1 means a benchmark failed verification (shown in the table); 2 is bad input.
+    if [ "$rc" = 2 ]; then cat "$work/$backend-$r.log" >&2; exit 2; fi
+  done
+  echo "Python P$r" >&2
+  python -W ignore::UserWarning scripts/peers/torch_ops.py time "$threads" "${names[@]}" >"$work/python-$r.json"
 done
-echo "Python after" >&2
-python -W ignore::UserWarning scripts/peers/torch_ops.py time "$threads" "${names[@]}" >"$work/python-after.json"
 {
   echo "\`bash scripts/compare-torch.sh $*\` on $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), torch $(python -c 'import torch; print(torch.__version__)'):"
   echo

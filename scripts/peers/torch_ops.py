@@ -69,39 +69,59 @@ def rows(work, backend):
 
 
 def table(work, threads):
-    before = json.load(open(f"{work}/python-before.json"))
-    after = json.load(open(f"{work}/python-after.json"))
-    tch, cpu = rows(work, "torch"), rows(work, "cpu")
+    """Rounds interleave: Python P0, braingap (torch, cpu) round 1, Python P1, ..., round R,
+    Python PR. Round r's tch / Python ratio is tch_r / mean(P(r-1), Pr) (bracketing cancels a
+    linear drift of the turbo clock); the table gives the median over rounds and each round's
+    ratio. Pure Rust / libtorch is taken within each round (same minute), median over rounds."""
+    nrounds = len(glob.glob(f"{work}/python-*.json")) - 1
+    py = [json.load(open(f"{work}/python-{i}.json")) for i in range(nrounds + 1)]
+    tch = [rows(work, f"torch-{r}") for r in range(1, nrounds + 1)]
+    cpu = [rows(work, f"cpu-{r}") for r in range(1, nrounds + 1)]
+    ok = lambda r: r is not None and r["status"] == "ok"  # noqa: E731
     out = [
-        f"| benchmark ({threads} threads) | tch GFLOP/s | Python torch GFLOP/s (before / after) | tch / Python | pure Rust GFLOP/s | Rust / libtorch |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"{nrounds} round(s): Python, braingap (tch, then pure Rust), Python, ... "
+        "Ratios are medians over rounds; each round's tch / Python ratio is over the mean of "
+        "the Python runs on either side of it.",
+        "",
+        f"| benchmark ({threads} threads) | tch GFLOP/s | Python torch GFLOP/s (range) | tch / Python | per round | pure Rust GFLOP/s | Rust / libtorch |",
+        "|---|---:|---:|---:|---|---:|---:|",
     ]
     worst = None
-    for name in sorted(before):
-        r = tch.get(name)
-        if r is None or r["status"] != "ok":
-            out.append(f"| {name} | {r['status'] if r else 'missing'} | | | | |")
+    for name in sorted(py[0]):
+        if not all(ok(t.get(name)) for t in tch):
+            bad = next(t.get(name) for t in tch if not ok(t.get(name)))
+            out.append(f"| {name} | {bad['status'] if bad else 'missing'} | | | | | |")
             continue
-        flops = float(r["flops"])
-        g_tch = flops / float(r["median_s"]) / 1e9
-        g_py = [flops / before[name] / 1e9, flops / after[name] / 1e9]
-        ratio = g_tch / statistics.mean(g_py)
+        flops = float(tch[0][name]["flops"])
+        g_tch = [flops / float(t[name]["median_s"]) / 1e9 for t in tch]
+        g_py = [flops / p[name] / 1e9 for p in py]
+        ratios = [g_tch[r] / statistics.mean(g_py[r : r + 2]) for r in range(nrounds)]
+        ratio = statistics.median(ratios)
         worst = ratio if worst is None else min(worst, ratio)
-        rust = cpu.get(name)
-        if rust is not None and rust["status"] == "ok":
-            g_rust = flops / float(rust["median_s"]) / 1e9
-            rust_cells = f"{g_rust:.1f} | {g_rust / g_tch:.2f}x"
+        if all(ok(c.get(name)) for c in cpu):
+            g_rust = [flops / float(c[name]["median_s"]) / 1e9 for c in cpu]
+            rel = statistics.median(g_rust[r] / g_tch[r] for r in range(nrounds))
+            rust_cells = f"{statistics.median(g_rust):.1f} | {rel:.2f}x"
         else:
-            rust_cells = f"{rust['status'] if rust else 'not run'} | "
+            bad = next(c.get(name) for c in cpu if not ok(c.get(name)))
+            rust_cells = f"{bad['status'] if bad else 'not run'} | "
         out.append(
-            f"| {name} | {g_tch:.1f} | {g_py[0]:.1f} / {g_py[1]:.1f} | {ratio:.3f}x | {rust_cells} |"
+            f"| {name} | {statistics.median(g_tch):.1f} | {min(g_py):.1f}–{max(g_py):.1f} | "
+            f"{ratio:.3f}x | {' '.join(f'{x:.3f}' for x in ratios)} | {rust_cells} |"
         )
     # The issue's conv target compares pure Rust with libtorch's stronger (channels-last) path.
-    for rust_name in sorted(n for n in cpu if n.startswith("conv2d_n") and "/f32/" in n):
+    for rust_name in sorted(n for n in cpu[0] if n.startswith("conv2d_n") and "/f32/" in n):
         nhwc = rust_name.replace("conv2d_nchw", "conv2d_nhwc")
-        if cpu[rust_name]["status"] == "ok" and nhwc in tch and tch[nhwc]["status"] == "ok":
-            ratio = float(tch[nhwc]["median_s"]) / float(cpu[rust_name]["median_s"])
-            out.append(f"\npure-Rust {rust_name.split('/')[0]} f32 / libtorch conv2d_nhwc f32: **{ratio:.2f}x** (target >= 0.8x)")
+        per = [
+            float(t[nhwc]["median_s"]) / float(c[rust_name]["median_s"])
+            for t, c in zip(tch, cpu)
+            if ok(c.get(rust_name)) and ok(t.get(nhwc))
+        ]
+        if len(per) == nrounds:
+            out.append(
+                f"\npure-Rust {rust_name.split('/')[0]} f32 / libtorch conv2d_nhwc f32: "
+                f"**{statistics.median(per):.2f}x** (per round {' '.join(f'{x:.2f}' for x in per)}; target >= 0.8x)"
+            )
     if worst is not None:
         out.append(f"\nlowest tch / Python ratio: {worst:.3f}x (target: within 5 %)")
     return "\n".join(out)
