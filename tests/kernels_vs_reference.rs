@@ -132,11 +132,11 @@ fn unsupported_combinations_say_why() {
     assert!(err.contains("f32 and f64 only"), "{err}");
 }
 
-/// Shapes past the packed GEMM's blocking, which the random shapes above stay inside: the NHWC
-/// convolution packs its im2col rows straight from the image (implicit GEMM) where AVX-512 is
-/// present, and here k = 40·3·3 = 360 exceeds the depth block (256), so the second block
-/// starts inside a tap (at channel 16 of tap 6), and 1·60·61 = 3,660 output rows exceed the
-/// row block (3,072 for f32, 1,536 for f64). Padding puts zeros at every border.
+/// Shapes past the blocking that the random shapes above stay inside. NCHW (im2col, then the
+/// packed GEMM): k = 40·3·3 = 360 exceeds the depth block (256) and 60·61 = 3,660 output
+/// positions exceed the row block. NHWC (the indirect convolution where AVX-512 is present):
+/// 35 output channels leave a partial 64-channel (f32) or 32-channel (f64) tile, and
+/// 3,660 pixels end in a partial 6-pixel block. Padding puts zeros at every border.
 #[test]
 fn conv2d_spans_several_depth_and_row_blocks() {
     for layout in [Layout::Nhwc, Layout::Nchw] {

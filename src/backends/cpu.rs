@@ -149,7 +149,7 @@ impl Ctx<'_> {
 }
 
 /// Element types with explicit SIMD paths (FMA chains, streaming stores).
-pub trait CpuReal: Real + super::packed_gemm::PackedGemm {
+pub trait CpuReal: Real + super::packed_gemm::PackedGemm + super::indirect_conv::IndirectConv {
     /// Runs `chains` FMA chains of the widest SIMD level for `iters` steps into `out`
     /// (`chains × lanes` values).
     fn fma_chains(simd: SimdLevel, iters: u64, out: &mut [Self]);
@@ -678,16 +678,19 @@ struct ConvRun<'a, T> {
     w: Vec<T>,
     y: Vec<T>,
     col: Vec<T>,
+    /// NHWC through the indirect convolution (AVX-512): no im2col matrix.
+    indirect: bool,
+    /// Its packed weights, reused across calls.
+    wpack: Vec<T>,
 }
 
 impl<'a, T: CpuReal> ConvRun<'a, T> {
     fn new(ctx: Ctx<'a>, kernel: Conv2d) -> Self {
         let (x, w) = kernel.inputs::<T>();
         let per_image = (kernel.out_h() * kernel.out_w() * kernel.reduction_len()) as usize;
-        let col_len = if kernel.kernel_h == 1 && kernel.kernel_w == 1 && kernel.stride == 1 && kernel.padding == 0 {
-            0
-        } else if kernel.layout == Layout::Nhwc && super::packed_gemm::available() {
-            // Implicit GEMM: the product packs im2col rows straight from the image.
+        let direct = kernel.kernel_h == 1 && kernel.kernel_w == 1 && kernel.stride == 1 && kernel.padding == 0;
+        let indirect = !direct && kernel.layout == Layout::Nhwc && super::packed_gemm::available();
+        let col_len = if direct || indirect {
             0
         } else {
             match kernel.layout {
@@ -699,6 +702,8 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
             ctx,
             y: vec![T::default(); kernel.output_len() as usize],
             col: vec![T::default(); col_len],
+            indirect,
+            wpack: Vec::new(),
             kernel,
             x,
             w,
@@ -714,25 +719,25 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
         let one = T::from_f64(1.0);
         let direct = k.kernel_h == 1 && k.kernel_w == 1 && k.stride == 1 && k.padding == 0;
         match k.layout {
-            Layout::Nhwc if !direct && self.col.is_empty() => {
-                let rows = k.batch as usize * pp * qq;
-                let image = ImplicitNhwc {
-                    x: &self.x,
+            Layout::Nhwc if self.indirect => {
+                let geometry = super::indirect_conv::Geometry {
+                    batch: k.batch as usize,
                     height: hh,
                     width: ww,
                     channels: cc,
+                    kernel_h: rr,
                     kernel_w: ss,
-                    out_h: pp,
-                    out_w: qq,
+                    out_channels: kk,
                     stride,
                     pad,
+                    out_h: pp,
+                    out_w: qq,
                 };
                 // Runs on the caller's pool (`verify` and `time` install it).
-                let done =
-                    super::packed_gemm::gemm_from(rows, kk, crs, &mut self.y, &image, &self.w, kk, 1, one, false);
+                let done = super::indirect_conv::conv_nhwc(&geometry, &self.x, &self.w, &mut self.y, &mut self.wpack);
                 assert!(
                     done,
-                    "implicit GEMM is chosen in `new` only where packed_gemm is available"
+                    "the indirect convolution is chosen in `new` only where AVX-512 is available"
                 );
             }
             Layout::Nhwc => {
@@ -787,59 +792,6 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
                     gemm_into(self.ctx.threads, kk, pp * qq, crs, y, &self.w, rhs, false, one);
                 }
             }
-        }
-    }
-}
-
-/// The im2col matrix of an NHWC convolution, never stored: row `(n, p, q)`, depth
-/// `(r, s, c)` (HWIO weight order) is `x[n, p·stride + r − pad, q·stride + s − pad, c]`, or
-/// zero in the padding. Packing copies runs of channels, contiguous in NHWC.
-struct ImplicitNhwc<'x, T> {
-    x: &'x [T],
-    height: usize,
-    width: usize,
-    channels: usize,
-    kernel_w: usize,
-    out_h: usize,
-    out_w: usize,
-    stride: usize,
-    pad: usize,
-}
-
-impl<T: CpuReal> super::packed_gemm::PackA<T> for ImplicitNhwc<'_, T> {
-    fn pack(&self, i0: usize, rows: usize, pc: usize, kc: usize, dst: &mut [T]) {
-        use super::packed_gemm::{pack_rows, MR};
-        let cc = self.channels;
-        // Output pixel (image, row, column) of each of the panel's rows.
-        let pixels: [Option<(usize, usize, usize)>; MR] = std::array::from_fn(|i| {
-            (i < rows).then(|| {
-                let row = i0 + i;
-                (
-                    row / (self.out_h * self.out_w),
-                    (row / self.out_w) % self.out_h,
-                    row % self.out_w,
-                )
-            })
-        });
-        // Depth d = tap·C + channel: a run of channels of one kernel tap is contiguous in
-        // every row's source pixel (NHWC), so each run is packed for all rows at once.
-        let mut d = pc;
-        while d < pc + kc {
-            let (tap, c0) = (d / cc, d % cc);
-            let run = (cc - c0).min(pc + kc - d);
-            let (r, s) = (tap / self.kernel_w, tap % self.kernel_w);
-            let srcs: [Option<&[T]>; MR] = std::array::from_fn(|i| {
-                let (n, p, q) = pixels[i]?;
-                let h = (p * self.stride + r) as isize - self.pad as isize;
-                let w = (q * self.stride + s) as isize - self.pad as isize;
-                if h < 0 || w < 0 || h >= self.height as isize || w >= self.width as isize {
-                    return None; // zero padding
-                }
-                let base = ((n * self.height + h as usize) * self.width + w as usize) * cc + c0;
-                Some(&self.x[base..base + run])
-            });
-            pack_rows(&srcs, run, &mut dst[(d - pc) * MR..]);
-            d += run;
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod cpu;
 pub mod fake;
+pub mod indirect_conv;
 pub mod packed_gemm;
 #[cfg(feature = "torch")]
 pub mod torch;

@@ -37,8 +37,9 @@ use std::cell::RefCell;
 pub const MR: usize = 12;
 
 /// Where the rows of A come from. The product packs A one `MR × kc` micro-panel at a time
-/// through this, so A need not exist as a matrix: a convolution packs its im2col rows
-/// straight from the image (implicit GEMM) instead of writing them out first.
+/// through this, so A need not exist as a matrix (an implicit im2col, for instance, can pack
+/// its rows straight from an image). The backend's own products pack a stored matrix; its
+/// NHWC convolution goes through `indirect_conv`, which packs no rows at all.
 pub trait PackA<T>: Sync {
     /// Writes rows `i0..i0 + rows` (`rows` ≤ [`MR`]) and depths `pc..pc + kc` of A into
     /// `dst` laid out depth-major (`dst[p·MR + i]`), rows `rows..MR` zero.
