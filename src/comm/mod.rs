@@ -12,7 +12,6 @@
 pub mod launch;
 #[cfg(feature = "mpi")]
 pub mod mpi;
-#[cfg(feature = "nccl")]
 pub mod nccl;
 
 pub use launch::{LaunchInfo, SlurmInfo};

@@ -1,17 +1,17 @@
-//! NCCL on the NVIDIA GPUs of this process (feature `nccl`, through `cudarc`): what must be
-//! present at run time (libcuda, a device, libnccl; cudarc opens them with dlopen, so the
-//! build needs none of them), and a [`CollectiveEngine`] that plays every visible GPU as one
-//! rank of one communicator (`ncclCommInitAll`), as nccl-tests does with `-g N`: one thread
-//! issues each collective on every GPU inside one `ncclGroupStart`/`ncclGroupEnd`, buffers
-//! live in device memory, and a call's completion is awaited on the GPUs' streams.
+//! NCCL on the NVIDIA GPUs of this process (through `cudarc`): what must be present at run
+//! time (libcuda, a device, libnccl; cudarc opens them with dlopen, so the build needs none
+//! of them), and, with feature `nccl`, a [`CollectiveEngine`](crate::collectives::CollectiveEngine)
+//! (`NcclEngine`) that plays every visible GPU as one rank of one communicator
+//! (`ncclCommInitAll`), as nccl-tests does with `-g N`: one thread issues each collective on
+//! every GPU inside one `ncclGroupStart`/`ncclGroupEnd`, buffers live in device memory, and
+//! a call's completion is awaited on the GPUs' streams.
+//!
+//! The bookkeeping (reasons, version codes, all-to-all blocks, the launcher check) is
+//! compiled in every build, so the default test run covers it without cudarc.
 
-use super::LaunchInfo;
-use crate::collectives::{Collective, CollectiveEngine, Layout};
-use crate::error::Error;
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
-use cudarc::nccl::{result as nccl_result, Comm, ReduceOp};
-use std::borrow::Cow;
-use std::sync::Arc;
+use crate::collectives::Layout;
+#[cfg(feature = "nccl")]
+pub use engine::{probe, NcclEngine};
 
 /// Why NCCL cannot run in this process: the first missing piece, in the order they are
 /// needed.
@@ -52,30 +52,6 @@ pub enum NcclUnavailable {
     },
 }
 
-/// Checks, without panicking, that libcuda loads, the driver initialises and sees a device,
-/// and libnccl loads; returns the number of visible devices.
-pub fn probe() -> Result<usize, NcclUnavailable> {
-    // SAFETY: only dlopen/dlclose of the candidate names; no symbol is called.
-    if !unsafe { cudarc::driver::sys::is_culib_present() } {
-        return Err(NcclUnavailable::NoDriverLibrary);
-    }
-    let count = CudaContext::device_count().map_err(|e| NcclUnavailable::DriverInit { reason: e.to_string() })?;
-    if count <= 0 {
-        return Err(NcclUnavailable::NoDevice {
-            visible: std::env::var("CUDA_VISIBLE_DEVICES").unwrap_or_else(|_| "unset".into()),
-        });
-    }
-    // SAFETY: as above.
-    if !unsafe { cudarc::nccl::sys::is_culib_present() } {
-        // SAFETY: loading NCCL runs no code of ours; it is closed again at once.
-        let soname = unsafe { libloading::Library::new("libnccl.so.2") }.is_ok();
-        return Err(NcclUnavailable::NoNccl {
-            only_soname_found: soname,
-        });
-    }
-    Ok(count as usize)
-}
-
 /// NCCL's version code as `major.minor.patch` (`ncclGetVersion`: `major·10000 + minor·100 +
 /// patch` from 2.9 on, `major·1000 + minor·100 + patch` before).
 pub fn version_string(code: i32) -> String {
@@ -107,209 +83,247 @@ pub fn all_to_all_block(layout: &Layout, peer: usize) -> std::ops::Range<usize> 
     peer * block..(peer + 1) * block
 }
 
-/// One GPU's buffers for the prepared layout.
-struct DeviceBuffers {
-    send: CudaSlice<f32>,
-    /// `None` for broadcast (in place in `send`).
-    recv: Option<CudaSlice<f32>>,
-}
+#[cfg(feature = "nccl")]
+mod engine {
+    use super::NcclUnavailable;
+    use crate::collectives::{Collective, CollectiveEngine, Layout};
+    use crate::comm::LaunchInfo;
+    use crate::error::Error;
+    use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
+    use cudarc::nccl::{result as nccl_result, Comm, ReduceOp};
+    use std::borrow::Cow;
+    use std::sync::Arc;
 
-/// Every visible GPU of this process, one NCCL rank each.
-pub struct NcclEngine {
-    comms: Vec<Comm>,
-    streams: Vec<Arc<CudaStream>>,
-    devices: Vec<String>,
-    version: String,
-    layout: Option<Layout>,
-    buffers: Vec<DeviceBuffers>,
-}
-
-fn driver_error(call: &str, ordinal: usize, e: cudarc::driver::DriverError) -> Error {
-    Error::DeviceCall {
-        call: format!("{call} on cuda:{ordinal}"),
-        reason: e.to_string(),
-    }
-}
-
-fn nccl_error(call: &str, e: nccl_result::NcclError) -> Error {
-    Error::DeviceCall {
-        call: call.into(),
-        reason: format!("{:?}", e.0),
-    }
-}
-
-impl NcclEngine {
-    /// Opens a communicator over the first `count` visible GPUs (from [`probe`]).
-    pub fn open(count: usize) -> Result<NcclEngine, Error> {
-        let mut streams = Vec::with_capacity(count);
-        let mut devices = Vec::with_capacity(count);
-        for ordinal in 0..count {
-            let ctx = CudaContext::new(ordinal).map_err(|e| driver_error("cuDevicePrimaryCtxRetain", ordinal, e))?;
-            // One stream per GPU, used for everything: cudarc's cross-stream event tracking
-            // would add an event record to every timed call.
-            // SAFETY: no buffer is used on another stream than the one it was allocated on.
-            unsafe { ctx.disable_event_tracking() };
-            devices.push(ctx.name().map_err(|e| driver_error("cuDeviceGetName", ordinal, e))?);
-            streams.push(
-                ctx.new_stream()
-                    .map_err(|e| driver_error("cuStreamCreate", ordinal, e))?,
-            );
+    /// Checks, without panicking, that libcuda loads, the driver initialises and sees a device,
+    /// and libnccl loads; returns the number of visible devices.
+    pub fn probe() -> Result<usize, NcclUnavailable> {
+        // SAFETY: only dlopen/dlclose of the candidate names; no symbol is called.
+        if !unsafe { cudarc::driver::sys::is_culib_present() } {
+            return Err(NcclUnavailable::NoDriverLibrary);
         }
-        let version = nccl_result::get_nccl_version()
-            .map(version_string)
-            .map_err(|e| nccl_error("ncclGetVersion", e))?;
-        let comms = Comm::from_devices(streams.clone()).map_err(|e| nccl_error("ncclCommInitAll", e))?;
-        Ok(NcclEngine {
-            comms,
-            streams,
-            devices,
-            version,
-            layout: None,
-            buffers: Vec::new(),
-        })
-    }
-
-    /// `NCCL 2.x.y (cudarc), N GPU(s): name, ...`: what the run records as its library.
-    pub fn library(&self) -> String {
-        format!(
-            "NCCL {} (cudarc), {} GPU(s): {}",
-            self.version,
-            self.devices.len(),
-            self.devices.join(", ")
-        )
-    }
-
-    /// The smallest free device memory over the GPUs, bytes.
-    pub fn min_free_memory(&self) -> Result<u64, Error> {
-        let mut min = u64::MAX;
-        for (ordinal, stream) in self.streams.iter().enumerate() {
-            let (free, _total) = stream
-                .context()
-                .mem_get_info()
-                .map_err(|e| driver_error("cuMemGetInfo", ordinal, e))?;
-            min = min.min(free as u64);
+        let count = CudaContext::device_count().map_err(|e| NcclUnavailable::DriverInit { reason: e.to_string() })?;
+        if count <= 0 {
+            return Err(NcclUnavailable::NoDevice {
+                visible: std::env::var("CUDA_VISIBLE_DEVICES").unwrap_or_else(|_| "unset".into()),
+            });
         }
-        Ok(min)
+        // SAFETY: as above.
+        if !unsafe { cudarc::nccl::sys::is_culib_present() } {
+            // SAFETY: loading NCCL runs no code of ours; it is closed again at once.
+            let soname = unsafe { libloading::Library::new("libnccl.so.2") }.is_ok();
+            return Err(NcclUnavailable::NoNccl {
+                only_soname_found: soname,
+            });
+        }
+        Ok(count as usize)
     }
 
-    /// Where rank `rank` runs: this process, GPU `rank` of `world_size`.
-    pub fn launch(&self, rank: usize) -> LaunchInfo {
-        let mut launch = LaunchInfo::from_process();
-        launch.local_rank = Some(rank as u64);
-        launch.local_size = Some(self.comms.len() as u64);
-        launch
+    /// One GPU's buffers for the prepared layout.
+    struct DeviceBuffers {
+        send: CudaSlice<f32>,
+        /// `None` for broadcast (in place in `send`).
+        recv: Option<CudaSlice<f32>>,
     }
 
-    fn group<F>(&mut self, call: &str, mut each: F) -> Result<(), Error>
-    where
-        F: FnMut(&Comm, &mut DeviceBuffers, &Layout) -> Result<(), nccl_result::NcclError>,
-    {
-        let layout = self.layout.expect("prepare() before call()");
-        nccl_result::group_start().map_err(|e| nccl_error("ncclGroupStart", e))?;
-        let mut failed = None;
-        for (comm, buffers) in self.comms.iter().zip(self.buffers.iter_mut()) {
-            if let Err(e) = each(comm, buffers, &layout) {
-                failed = Some(e);
-                break;
+    /// Every visible GPU of this process, one NCCL rank each.
+    pub struct NcclEngine {
+        comms: Vec<Comm>,
+        streams: Vec<Arc<CudaStream>>,
+        devices: Vec<String>,
+        version: String,
+        layout: Option<Layout>,
+        buffers: Vec<DeviceBuffers>,
+    }
+
+    fn driver_error(call: &str, ordinal: usize, e: cudarc::driver::DriverError) -> Error {
+        Error::DeviceCall {
+            call: format!("{call} on cuda:{ordinal}"),
+            reason: e.to_string(),
+        }
+    }
+
+    fn nccl_error(call: &str, e: nccl_result::NcclError) -> Error {
+        Error::DeviceCall {
+            call: call.into(),
+            reason: format!("{:?}", e.0),
+        }
+    }
+
+    impl NcclEngine {
+        /// Opens a communicator over the first `count` visible GPUs (from [`probe`]).
+        pub fn open(count: usize) -> Result<NcclEngine, Error> {
+            let mut streams = Vec::with_capacity(count);
+            let mut devices = Vec::with_capacity(count);
+            for ordinal in 0..count {
+                let ctx =
+                    CudaContext::new(ordinal).map_err(|e| driver_error("cuDevicePrimaryCtxRetain", ordinal, e))?;
+                // One stream per GPU, used for everything: cudarc's cross-stream event tracking
+                // would add an event record to every timed call.
+                // SAFETY: no buffer is used on another stream than the one it was allocated on.
+                unsafe { ctx.disable_event_tracking() };
+                devices.push(ctx.name().map_err(|e| driver_error("cuDeviceGetName", ordinal, e))?);
+                streams.push(
+                    ctx.new_stream()
+                        .map_err(|e| driver_error("cuStreamCreate", ordinal, e))?,
+                );
+            }
+            let version = nccl_result::get_nccl_version()
+                .map(super::version_string)
+                .map_err(|e| nccl_error("ncclGetVersion", e))?;
+            let comms = Comm::from_devices(streams.clone()).map_err(|e| nccl_error("ncclCommInitAll", e))?;
+            Ok(NcclEngine {
+                comms,
+                streams,
+                devices,
+                version,
+                layout: None,
+                buffers: Vec::new(),
+            })
+        }
+
+        /// `NCCL 2.x.y (cudarc), N GPU(s): name, ...`: what the run records as its library.
+        pub fn library(&self) -> String {
+            format!(
+                "NCCL {} (cudarc), {} GPU(s): {}",
+                self.version,
+                self.devices.len(),
+                self.devices.join(", ")
+            )
+        }
+
+        /// The smallest free device memory over the GPUs, bytes.
+        pub fn min_free_memory(&self) -> Result<u64, Error> {
+            let mut min = u64::MAX;
+            for (ordinal, stream) in self.streams.iter().enumerate() {
+                let (free, _total) = stream
+                    .context()
+                    .mem_get_info()
+                    .map_err(|e| driver_error("cuMemGetInfo", ordinal, e))?;
+                min = min.min(free as u64);
+            }
+            Ok(min)
+        }
+
+        /// Where rank `rank` runs: this process, GPU `rank` of `world_size`.
+        pub fn launch(&self, rank: usize) -> LaunchInfo {
+            let mut launch = LaunchInfo::from_process();
+            launch.local_rank = Some(rank as u64);
+            launch.local_size = Some(self.comms.len() as u64);
+            launch
+        }
+
+        fn group<F>(&mut self, call: &str, mut each: F) -> Result<(), Error>
+        where
+            F: FnMut(&Comm, &mut DeviceBuffers, &Layout) -> Result<(), nccl_result::NcclError>,
+        {
+            let layout = self.layout.expect("prepare() before call()");
+            nccl_result::group_start().map_err(|e| nccl_error("ncclGroupStart", e))?;
+            let mut failed = None;
+            for (comm, buffers) in self.comms.iter().zip(self.buffers.iter_mut()) {
+                if let Err(e) = each(comm, buffers, &layout) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            let ended = nccl_result::group_end();
+            if let Some(e) = failed {
+                return Err(nccl_error(call, e));
+            }
+            ended.map(|_| ()).map_err(|e| nccl_error("ncclGroupEnd", e))
+        }
+    }
+
+    impl CollectiveEngine for NcclEngine {
+        fn world_size(&self) -> usize {
+            self.comms.len()
+        }
+        fn local_ranks(&self) -> Vec<usize> {
+            (0..self.comms.len()).collect()
+        }
+        fn min_over_processes(&self, value: f64) -> f64 {
+            value
+        }
+        fn barrier(&mut self) -> Result<(), Error> {
+            self.synchronize()
+        }
+        fn prepare(&mut self, layout: &Layout, initial: &dyn Fn(usize) -> Vec<f32>) -> Result<(), Error> {
+            self.release();
+            for (rank, stream) in self.streams.iter().enumerate() {
+                let send = stream
+                    .clone_htod(&initial(rank))
+                    .map_err(|e| driver_error("cuMemcpyHtoD", rank, e))?;
+                let recv = if layout.collective == Collective::Broadcast {
+                    None
+                } else {
+                    Some(
+                        stream
+                            .alloc_zeros::<f32>(layout.recv_len)
+                            .map_err(|e| driver_error("cuMemAlloc", rank, e))?,
+                    )
+                };
+                self.buffers.push(DeviceBuffers { send, recv });
+            }
+            self.layout = Some(*layout);
+            self.synchronize()
+        }
+        fn call(&mut self) -> Result<(), Error> {
+            let collective = self.layout.expect("prepare() before call()").collective;
+            match collective {
+                Collective::AllReduce => self.group("ncclAllReduce", |comm, b, _| {
+                    comm.all_reduce(&b.send, b.recv.as_mut().unwrap(), &ReduceOp::Sum)
+                        .map(|_| ())
+                }),
+                Collective::AllGather => self.group("ncclAllGather", |comm, b, _| {
+                    comm.all_gather(&b.send, b.recv.as_mut().unwrap()).map(|_| ())
+                }),
+                Collective::ReduceScatter => self.group("ncclReduceScatter", |comm, b, _| {
+                    comm.reduce_scatter(&b.send, b.recv.as_mut().unwrap(), &ReduceOp::Sum)
+                        .map(|_| ())
+                }),
+                Collective::Broadcast => self.group("ncclBroadcast", |comm, b, _| {
+                    comm.broadcast_in_place(&mut b.send, 0).map(|_| ())
+                }),
+                Collective::AllToAll => self.group("ncclSend/ncclRecv (all-to-all)", |comm, b, layout| {
+                    let recv = b.recv.as_mut().unwrap();
+                    for peer in 0..layout.ranks {
+                        let block = super::all_to_all_block(layout, peer);
+                        comm.send(&b.send.slice(block.clone()), peer as i32)?;
+                        comm.recv(&mut recv.slice_mut(block), peer as i32)?;
+                    }
+                    Ok(())
+                }),
             }
         }
-        let ended = nccl_result::group_end();
-        if let Some(e) = failed {
-            return Err(nccl_error(call, e));
+        fn synchronize(&mut self) -> Result<(), Error> {
+            for (ordinal, stream) in self.streams.iter().enumerate() {
+                stream
+                    .synchronize()
+                    .map_err(|e| driver_error("cuStreamSynchronize", ordinal, e))?;
+            }
+            Ok(())
         }
-        ended.map(|_| ()).map_err(|e| nccl_error("ncclGroupEnd", e))
-    }
-}
-
-impl CollectiveEngine for NcclEngine {
-    fn world_size(&self) -> usize {
-        self.comms.len()
-    }
-    fn local_ranks(&self) -> Vec<usize> {
-        (0..self.comms.len()).collect()
-    }
-    fn min_over_processes(&self, value: f64) -> f64 {
-        value
-    }
-    fn barrier(&mut self) -> Result<(), Error> {
-        self.synchronize()
-    }
-    fn prepare(&mut self, layout: &Layout, initial: &dyn Fn(usize) -> Vec<f32>) -> Result<(), Error> {
-        self.release();
-        for (rank, stream) in self.streams.iter().enumerate() {
-            let send = stream
-                .clone_htod(&initial(rank))
-                .map_err(|e| driver_error("cuMemcpyHtoD", rank, e))?;
-            let recv = if layout.collective == Collective::Broadcast {
-                None
-            } else {
-                Some(
-                    stream
-                        .alloc_zeros::<f32>(layout.recv_len)
-                        .map_err(|e| driver_error("cuMemAlloc", rank, e))?,
-                )
-            };
-            self.buffers.push(DeviceBuffers { send, recv });
-        }
-        self.layout = Some(*layout);
-        self.synchronize()
-    }
-    fn call(&mut self) -> Result<(), Error> {
-        let collective = self.layout.expect("prepare() before call()").collective;
-        match collective {
-            Collective::AllReduce => self.group("ncclAllReduce", |comm, b, _| {
-                comm.all_reduce(&b.send, b.recv.as_mut().unwrap(), &ReduceOp::Sum)
-                    .map(|_| ())
-            }),
-            Collective::AllGather => self.group("ncclAllGather", |comm, b, _| {
-                comm.all_gather(&b.send, b.recv.as_mut().unwrap()).map(|_| ())
-            }),
-            Collective::ReduceScatter => self.group("ncclReduceScatter", |comm, b, _| {
-                comm.reduce_scatter(&b.send, b.recv.as_mut().unwrap(), &ReduceOp::Sum)
-                    .map(|_| ())
-            }),
-            Collective::Broadcast => self.group("ncclBroadcast", |comm, b, _| {
-                comm.broadcast_in_place(&mut b.send, 0).map(|_| ())
-            }),
-            Collective::AllToAll => self.group("ncclSend/ncclRecv (all-to-all)", |comm, b, layout| {
-                let recv = b.recv.as_mut().unwrap();
-                for peer in 0..layout.ranks {
-                    let block = all_to_all_block(layout, peer);
-                    comm.send(&b.send.slice(block.clone()), peer as i32)?;
-                    comm.recv(&mut recv.slice_mut(block), peer as i32)?;
-                }
-                Ok(())
-            }),
-        }
-    }
-    fn synchronize(&mut self) -> Result<(), Error> {
-        for (ordinal, stream) in self.streams.iter().enumerate() {
+        fn received(&mut self, rank: usize) -> Result<Cow<'_, [f32]>, Error> {
+            let stream = &self.streams[rank];
+            let b = &self.buffers[rank];
+            let host = stream
+                .clone_dtoh(b.recv.as_ref().unwrap_or(&b.send))
+                .map_err(|e| driver_error("cuMemcpyDtoH", rank, e))?;
             stream
                 .synchronize()
-                .map_err(|e| driver_error("cuStreamSynchronize", ordinal, e))?;
+                .map_err(|e| driver_error("cuStreamSynchronize", rank, e))?;
+            Ok(Cow::Owned(host))
         }
-        Ok(())
-    }
-    fn received(&mut self, rank: usize) -> Result<Cow<'_, [f32]>, Error> {
-        let stream = &self.streams[rank];
-        let b = &self.buffers[rank];
-        let host = stream
-            .clone_dtoh(b.recv.as_ref().unwrap_or(&b.send))
-            .map_err(|e| driver_error("cuMemcpyDtoH", rank, e))?;
-        stream
-            .synchronize()
-            .map_err(|e| driver_error("cuStreamSynchronize", rank, e))?;
-        Ok(Cow::Owned(host))
-    }
-    fn release(&mut self) {
-        self.buffers.clear();
-        self.layout = None;
+        fn release(&mut self) {
+            self.buffers.clear();
+            self.layout = None;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collectives::Collective;
     use std::collections::HashMap;
 
     #[test]
@@ -376,6 +390,7 @@ mod tests {
 
     /// On a machine without the NVIDIA driver (like the one this was written on), the probe
     /// names libcuda; on one with a GPU and NCCL it finds at least one device.
+    #[cfg(feature = "nccl")]
     #[test]
     fn probe_answers_without_panicking() {
         match probe() {
