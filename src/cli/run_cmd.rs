@@ -40,7 +40,8 @@ pub struct RunArgs {
 
     /// With --suite collectives: largest message (sizes double from --min-message up to it)
     /// [default: 1GiB]. Sizes whose buffers would exceed 90% of a node's available memory
-    /// (all its ranks together) are recorded as skipped, with the figures.
+    /// (all its ranks together; with --backend nccl, of the smallest free GPU memory) are
+    /// recorded as skipped, with the figures.
     #[arg(long, value_name = "SIZE", value_parser = super::mpi_cmd::parse_size)]
     pub max_message: Option<u64>,
 
