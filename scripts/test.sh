@@ -2,7 +2,9 @@
 # The project's one test command (README, .ci/run): installs what the tests need, then runs
 # formatting and lint checks, the whole test suite, a smoke run of the binary (dev
 # profile, so it reuses the test build), the notebooks (scripts/test-notebooks.sh), the MPI
-# suite under mpirun (feature `mpi`) and the torch backend (feature `torch`).
+# suite under mpirun (feature `mpi`), the same as a job of a real one-node SLURM
+# (scripts/setup-slurm.sh), the NCCL feature without a GPU (feature `nccl`) and the torch
+# backend (feature `torch`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +46,19 @@ bash scripts/setup-mpi.sh
 cargo clippy --all-targets --features mpi -- -D warnings
 cargo test --features mpi --test mpi_cli
 echo "mpi step took $(( $(date +%s) - mpi_start )) s"
+echo "== SLURM: a real one-node SLURM (scripts/setup-slurm.sh), the collectives as a 2-task sbatch job"
+slurm_start=$(date +%s)
+bash scripts/setup-slurm.sh
+slurm_rc=0
+cargo test --features mpi --test slurm_cli -- --ignored || slurm_rc=$?
+bash scripts/setup-slurm.sh --stop
+[ "$slurm_rc" = 0 ] || exit "$slurm_rc"
+echo "slurm step took $(( $(date +%s) - slurm_start )) s"
+echo "== NCCL: the nccl feature's lint and tests (no GPU here: the run must exit 2 naming what is missing)"
+nccl_start=$(date +%s)
+cargo clippy --all-targets --features nccl -- -D warnings
+cargo test --features nccl --test nccl_cli   # the pure NCCL bookkeeping is tested by `cargo test` above
+echo "nccl step took $(( $(date +%s) - nccl_start )) s"
 echo "== torch backend: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), then the torch tests"
 torch_start=$(date +%s)
 bash scripts/setup-torch.sh

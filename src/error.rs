@@ -47,6 +47,23 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Hardware or a run-time library the run needs is not on this machine (exit status 2,
+    /// before anything is written).
+    #[error("{what} cannot run here: {reason}")]
+    Unavailable {
+        /// What was asked for, e.g. `--backend nccl`.
+        what: String,
+        /// The first missing piece, named.
+        reason: String,
+    },
+    /// A call into a device library (CUDA driver, NCCL) failed during a run.
+    #[error("{call} failed: {reason}")]
+    DeviceCall {
+        /// The call and device, e.g. `cuMemAlloc on cuda:1`.
+        call: String,
+        /// The library's error.
+        reason: String,
+    },
     /// A run id or directory that does not exist.
     #[error("no run {id} in {results}")]
     NoSuchRun {

@@ -1,8 +1,8 @@
 //! Integration tests of the MPI suite: `mpirun --allow-run-as-root --oversubscribe -np N
 //! braingap run --suite collectives` on this one machine (feature `mpi`; Open MPI from
 //! scripts/setup-mpi.sh), the merge of per-rank files including a rank that dies, SLURM's
-//! environment (set by the test: no SLURM daemon runs in CI), and what a build without the
-//! feature says.
+//! environment (set by the test; tests/slurm_cli.rs runs a real sbatch job), and what a build
+//! without the feature says.
 
 mod common;
 

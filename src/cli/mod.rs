@@ -11,6 +11,7 @@ mod history_cmd;
 mod instructions_cmd;
 mod machine_cmd;
 mod mpi_cmd;
+mod nccl_cmd;
 mod progress;
 mod report_cmd;
 mod run_cmd;

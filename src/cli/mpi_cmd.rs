@@ -16,7 +16,7 @@ use std::process::ExitCode;
 /// Test hook: `BRAINGAP_MPI_DIE=RANK:N` makes rank RANK exit abruptly (status 3, no
 /// MPI_Finalize) after recording N benchmarks, to test that a run with a dead rank is
 /// merged as incomplete with the other ranks' data kept.
-#[cfg(feature = "mpi")]
+#[cfg(any(feature = "mpi", feature = "nccl"))]
 pub const DIE_ENV: &str = "BRAINGAP_MPI_DIE";
 
 /// Parses a message size: bytes, or a number with B, KiB, MiB or GiB.
@@ -41,7 +41,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// The message sizes of a run, checked.
-#[cfg(feature = "mpi")]
+#[cfg(any(feature = "mpi", feature = "nccl"))]
 pub fn sizes(args: &RunArgs) -> Result<Vec<u64>, Error> {
     let min = args.min_message.unwrap_or(crate::collectives::MIN_MESSAGE_BYTES);
     let max = args.max_message.unwrap_or(crate::collectives::MAX_MESSAGE_BYTES);
@@ -182,34 +182,39 @@ pub fn run(_args: &RunArgs, profile: Profile, _out: &mut dyn Write) -> anyhow::R
     .into())
 }
 
-#[cfg(feature = "mpi")]
-pub use with_mpi::run;
-
-#[cfg(feature = "mpi")]
-mod with_mpi {
+/// What the MPI and NCCL collective runs share: the run directory rank 0 creates, the rank
+/// files and progress, the sweep itself (`crate::collectives::run_collectives` over an
+/// engine), and rank 0's merge at the end.
+#[cfg(any(feature = "mpi", feature = "nccl"))]
+pub(super) mod sweep {
     use super::*;
-    use crate::collectives::{self, Collective, CollectiveConfig, RankRecord, RankSink};
-    use crate::comm::mpi::{initialize, MpiComm};
-    use crate::comm::{reduce_scalar, Communicator, LaunchInfo, ReduceOp};
+    use crate::collectives::{self, CollectiveConfig, CollectiveEngine, Layout, RankRecord, RankSink};
+    use crate::comm::{Communicator, LaunchInfo};
     use crate::machine::Machine;
     use crate::measure::Status;
     use crate::store::ranks::{DistributedMeta, RankWriter};
     use crate::store::{RunMeta, Store, SCHEMA_VERSION};
 
-    /// Passes records to the rank file; prints progress on rank 0; applies the die hook.
-    struct Progress<'a> {
-        writer: &'a mut RankWriter,
-        rank: usize,
+    /// Passes records to the rank files of the ranks played here; prints progress for rank
+    /// 0; applies the MPI die hook.
+    struct Progress {
+        writers: Vec<(usize, RankWriter)>,
         total: usize,
         done: usize,
         die_after: Option<usize>,
     }
 
-    impl RankSink for Progress<'_> {
-        fn record(&mut self, record: &RankRecord) -> Result<(), Error> {
-            self.writer.record(record)?;
+    impl RankSink for Progress {
+        fn record(&mut self, rank: usize, record: &RankRecord) -> Result<(), Error> {
+            let Some((_, writer)) = self.writers.iter_mut().find(|(r, _)| *r == rank) else {
+                unreachable!("rank {rank} is not played by this process");
+            };
+            writer.record(rank, record)?;
+            if rank != self.writers[0].0 {
+                return Ok(());
+            }
             self.done += 1;
-            if self.rank == 0 {
+            if rank == 0 {
                 let time = record
                     .samples_s
                     .iter()
@@ -227,8 +232,8 @@ mod with_mpi {
             }
             if self.die_after == Some(self.done) {
                 eprintln!(
-                    "rank {}: {DIE_ENV}: exiting abruptly after {} benchmarks",
-                    self.rank, self.done
+                    "rank {rank}: {DIE_ENV}: exiting abruptly after {} benchmarks",
+                    self.done
                 );
                 std::process::exit(3);
             }
@@ -236,26 +241,21 @@ mod with_mpi {
         }
     }
 
-    fn die_hook(rank: usize) -> anyhow::Result<Option<usize>> {
-        let Ok(value) = std::env::var(DIE_ENV) else {
-            return Ok(None);
-        };
-        let parsed = value
-            .split_once(':')
-            .and_then(|(r, n)| Some((r.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
-        match parsed {
-            Some((r, n)) => Ok((r == rank).then_some(n)),
-            None => Err(Error::InvalidArgument {
-                arg: DIE_ENV.into(),
-                reason: format!("{value:?} is not RANK:N"),
-            }
-            .into()),
-        }
+    /// How a collectives run is recorded: the backend and library in `meta.json`.
+    pub struct RunIdentity {
+        /// `mpi` or `nccl`.
+        pub backend: &'static str,
+        /// The communication library (and, for NCCL, the GPUs).
+        pub library: String,
+        /// Ranks in the run.
+        pub world_size: usize,
     }
 
-    /// Rank 0 creates the run; every rank learns its directory (empty: rank 0 failed).
-    fn create_run(
+    /// Rank 0 creates the run; every process learns its directory (empty: rank 0 failed).
+    /// `comm` coordinates the processes (NCCL's one process: `SelfComm`).
+    pub fn create_run(
         comm: &dyn Communicator,
+        identity: &RunIdentity,
         args: &RunArgs,
         profile: Profile,
         planned: usize,
@@ -273,9 +273,9 @@ mod with_mpi {
                 command_line: std::env::args().collect(),
                 profile: profile.as_str().into(),
                 filter: args.filter.clone(),
-                backend: "mpi".into(),
-                device: comm.library(),
-                threads: comm.size() as u64,
+                backend: identity.backend.into(),
+                device: identity.library.clone(),
+                threads: identity.world_size as u64,
                 started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 finished_at: None,
                 git_commit: machine.git_commit.value.clone(),
@@ -283,8 +283,8 @@ mod with_mpi {
                 timer_overhead_s: crate::measure::timer_overhead(10_000).0,
                 config,
                 machine: serde_json::to_value(&machine)?,
-                meters: serde_json::json!({"note": "no meters in MPI runs: time only"}),
-                distributed: Some(DistributedMeta::new(comm.size(), comm.library())),
+                meters: serde_json::json!({"note": "no meters in distributed runs: time only"}),
+                distributed: Some(DistributedMeta::new(identity.world_size, identity.library.clone())),
             };
             match Store::new(&args.results).create_run(meta, false) {
                 Ok(writer) => {
@@ -304,21 +304,8 @@ mod with_mpi {
         }
     }
 
-    /// Runs `braingap run --suite collectives` or `--suite dataparallel` on this rank.
-    pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-        let universe = initialize().map_err(|reason| Error::InvalidArgument {
-            arg: format!("--suite {}", profile.as_str()),
-            reason,
-        })?;
-        let world = MpiComm::world(&universe);
-        let comm: &dyn Communicator = &world;
-        match profile {
-            Profile::DataParallel => run_dataparallel(comm, args, profile, out),
-            _ => run_collectives(comm, args, profile, out),
-        }
-    }
-
-    fn filter_names<T>(
+    /// Keeps the items whose name matches `--filter`; none left is bad input.
+    pub fn filter_names<T>(
         items: &mut Vec<T>,
         name: impl Fn(&T) -> String,
         filter: Option<&str>,
@@ -340,8 +327,81 @@ mod with_mpi {
         Ok(())
     }
 
+    /// The collective benchmarks of a run over `world_size` ranks, after `--filter`.
+    pub fn plan(args: &RunArgs, world_size: usize) -> anyhow::Result<Vec<Layout>> {
+        let mut layouts = collectives::plan(&collectives::Collective::ALL, &sizes(args)?, world_size);
+        filter_names(
+            &mut layouts,
+            |l| l.name(),
+            args.filter.as_deref(),
+            &format!("allreduce/f32/bytes=1024,ranks={world_size}"),
+        )?;
+        Ok(layouts)
+    }
+
+    /// What `meta.json` records as the run's configuration.
+    pub fn run_config(config: &CollectiveConfig, time_across_ranks: &str) -> serde_json::Value {
+        serde_json::json!({
+            "metric": "time",
+            "samples": config.samples,
+            "warmup_samples": config.warmup_samples,
+            "node_memory_bytes": config.node_memory_bytes,
+            "memory_domain": config.memory_domain,
+            "ranks_per_node": config.ranks_per_node,
+            "iterations_per_sample": "clamp(64 MiB / bytes, 1, 1000)",
+            "time_across_ranks": time_across_ranks,
+        })
+    }
+
+    /// Creates the run, sweeps `layouts` on `engine`'s ranks (each with its own rank file,
+    /// placed by `launch`), and merges on rank 0.
+    #[allow(clippy::too_many_arguments)] // the run's parts, each from a different place
+    pub fn run_sweep<E: CollectiveEngine + ?Sized>(
+        comm: &dyn Communicator,
+        engine: &mut E,
+        identity: &RunIdentity,
+        layouts: &[Layout],
+        config: &CollectiveConfig,
+        run_config: serde_json::Value,
+        launch: &dyn Fn(usize) -> LaunchInfo,
+        die_after: Option<usize>,
+        args: &RunArgs,
+        profile: Profile,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<ExitCode> {
+        let (dir, run_id) = create_run(comm, identity, args, profile, layouts.len(), run_config)?;
+        if comm.rank() == 0 {
+            eprintln!(
+                "braingap run {run_id} ({} collective benchmarks, {} ranks, {}) -> {}",
+                layouts.len(),
+                identity.world_size,
+                identity.library,
+                dir.display()
+            );
+        }
+        let mut writers = Vec::new();
+        for rank in engine.local_ranks() {
+            writers.push((
+                rank,
+                RankWriter::create(&dir, &run_id, rank, identity.world_size, launch(rank))?,
+            ));
+        }
+        let mut progress = Progress {
+            writers,
+            total: layouts.len(),
+            done: 0,
+            die_after,
+        };
+        let records = collectives::run_collectives(engine, layouts, config, &mut progress)?;
+        for (_, writer) in progress.writers {
+            writer.finish()?;
+        }
+        let failed = records.iter().any(|r| r.status == Status::Failed);
+        finish_run(comm, args, &dir, &run_id, failed, out)
+    }
+
     /// Rank 0's end of a run: merge, table, report, exit code.
-    fn finish_run(
+    pub fn finish_run(
         comm: &dyn Communicator,
         args: &RunArgs,
         dir: &std::path::Path,
@@ -375,6 +435,52 @@ mod with_mpi {
             ExitCode::SUCCESS
         })
     }
+}
+
+#[cfg(feature = "mpi")]
+pub use with_mpi::run;
+
+#[cfg(feature = "mpi")]
+mod with_mpi {
+    use super::sweep::{self, RunIdentity};
+    use super::*;
+    use crate::collectives::{CollectiveConfig, HostEngine};
+    use crate::comm::mpi::{initialize, MpiComm};
+    use crate::comm::{reduce_scalar, Communicator, LaunchInfo, ReduceOp};
+    use crate::machine::Machine;
+    use crate::measure::Status;
+    use crate::store::ranks::RankWriter;
+
+    fn die_hook(rank: usize) -> anyhow::Result<Option<usize>> {
+        let Ok(value) = std::env::var(DIE_ENV) else {
+            return Ok(None);
+        };
+        let parsed = value
+            .split_once(':')
+            .and_then(|(r, n)| Some((r.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+        match parsed {
+            Some((r, n)) => Ok((r == rank).then_some(n)),
+            None => Err(Error::InvalidArgument {
+                arg: DIE_ENV.into(),
+                reason: format!("{value:?} is not RANK:N"),
+            }
+            .into()),
+        }
+    }
+
+    /// Runs `braingap run --suite collectives` or `--suite dataparallel` on this rank.
+    pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let universe = initialize().map_err(|reason| Error::InvalidArgument {
+            arg: format!("--suite {}", profile.as_str()),
+            reason,
+        })?;
+        let world = MpiComm::world(&universe);
+        let comm: &dyn Communicator = &world;
+        match profile {
+            Profile::DataParallel => run_dataparallel(comm, args, profile, out),
+            _ => run_collectives(comm, args, profile, out),
+        }
+    }
 
     fn run_collectives(
         comm: &dyn Communicator,
@@ -383,14 +489,7 @@ mod with_mpi {
         out: &mut dyn Write,
     ) -> anyhow::Result<ExitCode> {
         let rank = comm.rank();
-        let sizes = sizes(args)?;
-        let mut layouts = collectives::plan(&Collective::ALL, &sizes, comm.size());
-        filter_names(
-            &mut layouts,
-            |l| l.name(),
-            args.filter.as_deref(),
-            "allreduce/f32/bytes=1024,ranks=2",
-        )?;
+        let layouts = sweep::plan(args, comm.size())?;
         if args.list {
             if rank == 0 {
                 for l in &layouts {
@@ -422,37 +521,24 @@ mod with_mpi {
         if rank == 0 && config.node_memory_bytes.is_none() {
             eprintln!("warning: available memory unknown (sysinfo); buffer sizes not checked");
         }
-        let run_config = serde_json::json!({
-            "metric": "time",
-            "samples": config.samples,
-            "warmup_samples": config.warmup_samples,
-            "node_memory_bytes": config.node_memory_bytes,
-            "ranks_per_node": config.ranks_per_node,
-            "iterations_per_sample": "clamp(64 MiB / bytes, 1, 1000)",
-            "time_across_ranks": "mean of the ranks' times per sample",
-        });
-        let (dir, run_id) = create_run(comm, args, profile, layouts.len(), run_config)?;
-        if rank == 0 {
-            eprintln!(
-                "braingap run {run_id} ({} collective benchmarks, {} ranks, {}) -> {}",
-                layouts.len(),
-                comm.size(),
-                comm.library(),
-                dir.display()
-            );
-        }
-        let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
-        let mut progress = Progress {
-            writer: &mut writer,
-            rank,
-            total: layouts.len(),
-            done: 0,
-            die_after,
+        let identity = RunIdentity {
+            backend: "mpi",
+            library: comm.library(),
+            world_size: comm.size(),
         };
-        let records = collectives::run_collectives(comm, &layouts, &config, &mut progress)?;
-        writer.finish()?;
-        let failed = records.iter().any(|r| r.status == Status::Failed);
-        finish_run(comm, args, &dir, &run_id, failed, out)
+        sweep::run_sweep(
+            comm,
+            &mut HostEngine::new(comm),
+            &identity,
+            &layouts,
+            &config,
+            sweep::run_config(&config, "mean of the ranks' times per sample"),
+            &|_| launch.clone(),
+            die_after,
+            args,
+            profile,
+            out,
+        )
     }
 
     fn run_dataparallel(
@@ -491,7 +577,12 @@ mod with_mpi {
             "gemm_threads_per_rank": "--threads, else the node's cores ÷ its ranks",
             "time_across_ranks": "mean of the ranks' times per sample",
         });
-        let (dir, run_id) = create_run(comm, args, profile, 2 * counts.len(), run_config)?;
+        let identity = RunIdentity {
+            backend: "mpi",
+            library: comm.library(),
+            world_size: comm.size(),
+        };
+        let (dir, run_id) = sweep::create_run(comm, &identity, args, profile, 2 * counts.len(), run_config)?;
         if rank == 0 {
             eprintln!(
                 "braingap run {run_id} (data-parallel {} on 1..{} ranks, {}) -> {}",
@@ -522,7 +613,7 @@ mod with_mpi {
         })?;
         writer.finish()?;
         let failed = records.iter().any(|r| r.status == Status::Failed);
-        finish_run(comm, args, &dir, &run_id, failed, out)
+        sweep::finish_run(comm, args, &dir, &run_id, failed, out)
     }
 }
 

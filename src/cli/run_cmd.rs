@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// and an SGD training step: all on --backend torch; the MLP also on the pure-Rust cpu
     /// backend), collectives (MPI all-reduce, all-gather, reduce-scatter, broadcast and
     /// all-to-all from 8 B to 1 GiB across the ranks of `mpirun -np N`; needs a build with
-    /// --features mpi), dataparallel (an SGD training step on 1, 2, 4, ... of the ranks,
+    /// --features mpi; or through NCCL on GPUs with --backend nccl, --features nccl), dataparallel (an SGD training step on 1, 2, 4, ... of the ranks,
     /// strong and weak scaling, compute and gradient all-reduce timed apart; --features mpi)
     /// [default: quick; small with --metric instructions]. `--suite` is another name for it.
     #[arg(long, visible_alias = "suite", value_parser = parse_profile)]
@@ -40,7 +40,8 @@ pub struct RunArgs {
 
     /// With --suite collectives: largest message (sizes double from --min-message up to it)
     /// [default: 1GiB]. Sizes whose buffers would exceed 90% of a node's available memory
-    /// (all its ranks together) are recorded as skipped, with the figures.
+    /// (all its ranks together; with --backend nccl, of the smallest free GPU memory) are
+    /// recorded as skipped, with the figures.
     #[arg(long, value_name = "SIZE", value_parser = super::mpi_cmd::parse_size)]
     pub max_message: Option<u64>,
 
@@ -69,12 +70,17 @@ pub struct RunArgs {
     pub filter: Option<String>,
 
     /// Backend: cpu (pure Rust), fake (deterministic test double), torch (libtorch through
-    /// tch; needs a build with --features torch, see scripts/setup-torch.sh).
+    /// tch; needs a build with --features torch, see scripts/setup-torch.sh). With --suite
+    /// collectives: mpi (the default; run under mpirun, --features mpi) or nccl (NCCL on every
+    /// GPU CUDA_VISIBLE_DEVICES leaves visible, one process, one rank per GPU; needs a build
+    /// with --features nccl, an NVIDIA driver and libnccl.so; exit status 2, nothing written,
+    /// where they or a GPU are missing).
     #[arg(long, default_value = "cpu", value_name = "NAME")]
     pub backend: String,
 
     /// Device of the torch backend: cpu, or cuda:N (an NVIDIA GPU; the run stops with exit
-    /// status 2, naming the device, where libtorch sees none). Other backends run on the CPU.
+    /// status 2, naming the device, where libtorch sees none). --backend nccl takes every
+    /// visible GPU (cuda). Other backends run on the CPU.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
     pub device: String,
 
@@ -217,7 +223,35 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let profile = args.profile.unwrap_or(Profile::Quick);
     if matches!(profile, Profile::Collectives | Profile::DataParallel) {
-        return super::mpi_cmd::run(args, profile, out);
+        return match args.backend.as_str() {
+            "nccl" if profile == Profile::Collectives => super::nccl_cmd::run(args, profile, out),
+            // `cpu` is the flag's default; the run records backend `mpi`.
+            "cpu" | "mpi" => super::mpi_cmd::run(args, profile, out),
+            other => Err(Error::InvalidArgument {
+                arg: format!("--backend {other}"),
+                reason: format!(
+                    "--suite {} runs over MPI (under mpirun; the default){}",
+                    profile.as_str(),
+                    if profile == Profile::Collectives {
+                        ", or through NCCL on GPUs with --backend nccl"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+            .into()),
+        };
+    }
+    if args.backend == "nccl" {
+        return Err(Error::InvalidArgument {
+            arg: "--backend nccl".into(),
+            reason: format!(
+                "NCCL runs the collective benchmarks only: `braingap run --suite collectives --backend nccl` \
+                 (not --profile {})",
+                profile.as_str()
+            ),
+        }
+        .into());
     }
     let planted = crate::kernels::plant::from_env().map_err(|reason| Error::InvalidArgument {
         arg: crate::kernels::plant::ENV.into(),

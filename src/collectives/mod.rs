@@ -14,7 +14,7 @@
 
 pub mod runner;
 
-pub use runner::{run_collectives, CollectiveConfig, RankRecord, RankSink};
+pub use runner::{run_collectives, CollectiveConfig, CollectiveEngine, HostEngine, RankRecord, RankSink};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,9 @@
 //! Communicators: the collective operations the distributed benchmarks time, behind a small
 //! trait, with a single-process implementation ([`SelfComm`]) that tests reach without MPI
-//! and an Open MPI one (`mpi.rs`, feature `mpi`).
+//! and an Open MPI one (`mpi.rs`, feature `mpi`). NCCL (`nccl.rs`, feature `nccl`) keeps its
+//! buffers on GPUs, so it is an engine of the collective sweep
+//! ([`CollectiveEngine`](crate::collectives::CollectiveEngine)) rather than a host-buffer
+//! communicator.
 //!
 //! Semantics and buffer sizes follow MPI (and nccl-tests' naming): `count` is per rank for
 //! all-gather's send and reduce-scatter's receive; all-to-all sends `send.len() / size`
@@ -9,6 +12,7 @@
 pub mod launch;
 #[cfg(feature = "mpi")]
 pub mod mpi;
+pub mod nccl;
 
 pub use launch::{LaunchInfo, SlurmInfo};
 

@@ -205,7 +205,7 @@ pub fn step_split(run: &RunInfo) -> XyChart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collectives::{message_sizes, plan, run_collectives, CollectiveConfig};
+    use crate::collectives::{message_sizes, plan, run_collectives, CollectiveConfig, HostEngine};
     use crate::comm::{LaunchInfo, SelfComm};
     use crate::dataparallel::{run_scaling, ScalingConfig, SoftmaxRegression};
     use crate::store::ranks::{merge, RankWriter};
@@ -225,7 +225,7 @@ mod tests {
             ..CollectiveConfig::default()
         };
         run_collectives(
-            &SelfComm,
+            &mut HostEngine::new(&SelfComm),
             &plan(&Collective::ALL, &message_sizes(8, 1024), 1),
             &config,
             &mut w,

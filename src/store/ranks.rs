@@ -75,12 +75,14 @@ pub const SCALING_COLUMNS: &[&str] = &[
     "reason",
 ];
 
-/// What `meta.json` records about a run spread over MPI ranks.
+/// What `meta.json` records about a run spread over ranks: MPI processes, or the GPUs one
+/// process drives through NCCL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DistributedMeta {
-    /// Ranks in `MPI_COMM_WORLD`.
+    /// Ranks in `MPI_COMM_WORLD` (NCCL: the GPUs in the communicator).
     pub world_size: usize,
-    /// The MPI library (from `MPI_Get_library_version`).
+    /// The communication library: MPI's `MPI_Get_library_version`, or NCCL's version and the
+    /// GPUs (the key keeps its first name so older runs still load).
     pub mpi_library: String,
     /// Host names of the nodes, in order of first rank (filled by the merge).
     pub nodes: Vec<String>,
@@ -202,7 +204,14 @@ impl RankWriter {
 }
 
 impl RankSink for RankWriter {
-    fn record(&mut self, record: &RankRecord) -> Result<()> {
+    /// Persists a record of this writer's rank (another rank's is a bug: each rank has its own
+    /// writer).
+    fn record(&mut self, rank: usize, record: &RankRecord) -> Result<()> {
+        assert_eq!(
+            rank, self.file.rank,
+            "a record of rank {rank} sent to rank {}'s file",
+            self.file.rank
+        );
         self.file.collectives.push(record.clone());
         self.write()
     }
@@ -385,6 +394,7 @@ fn min_max(xs: &[f64]) -> (Option<f64>, Option<f64>) {
 #[allow(clippy::too_many_arguments)] // one argument per column group of the row
 fn summary_row(
     run_id: &str,
+    backend: &str,
     benchmark: &str,
     kernel: &str,
     device: &str,
@@ -404,7 +414,7 @@ fn summary_row(
         run_id: run_id.into(),
         benchmark: benchmark.into(),
         kernel: kernel.into(),
-        backend: "mpi".into(),
+        backend: backend.into(),
         device: device.into(),
         dtype: "f32".into(),
         threads: ranks as u64,
@@ -435,13 +445,13 @@ fn summary_row(
         gflops_per_joule: None,
         joules_per_synaptic_event: None,
         energy_source: "unavailable".into(),
-        energy_note: Some("energy is not metered in MPI runs".into()),
+        energy_note: Some("energy is not metered in distributed runs".into()),
         instructions: None,
         cycles: None,
         llc_misses: None,
         measured_flops: None,
         measured_bytes: None,
-        counters_note: Some("counters are not read in MPI runs".into()),
+        counters_note: Some("counters are not read in distributed runs".into()),
         metric_source: Some(rows::METRIC_SOURCE_WALL_CLOCK.into()),
         code_path: None,
         verification,
@@ -450,7 +460,7 @@ fn summary_row(
     }
 }
 
-fn sample_rows(run_id: &str, benchmark: &str, merged: &Merged, iters: u64) -> Vec<SampleRow> {
+fn sample_rows(run_id: &str, backend: &str, benchmark: &str, merged: &Merged, iters: u64) -> Vec<SampleRow> {
     let outliers = stats::classify_outliers(&merged.samples);
     merged
         .samples
@@ -460,7 +470,7 @@ fn sample_rows(run_id: &str, benchmark: &str, merged: &Merged, iters: u64) -> Ve
         .map(|(i, (&t, o))| SampleRow {
             run_id: run_id.into(),
             benchmark: benchmark.into(),
-            backend: "mpi".into(),
+            backend: backend.into(),
             sample: i as u64,
             iterations: iters,
             batch_time_s: t * iters as f64,
@@ -507,6 +517,8 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
         .map(|f| f.rank)
         .collect();
     let device = dist.mpi_library.clone();
+    // `mpi`, or `nccl` for a run of one process driving its GPUs.
+    let backend = meta.backend.clone();
     let mut summary = Vec::new();
     let mut samples = Vec::new();
     let mut collectives = Vec::new();
@@ -571,6 +583,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             "send_elements": first.send_len, "recv_elements": first.recv_len});
         summary.push(summary_row(
             &run_id,
+            &backend,
             &name,
             collective.as_str(),
             &device,
@@ -584,7 +597,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             reason,
             verification,
         ));
-        samples.extend(sample_rows(&run_id, &name, &merged, first.iters_per_sample));
+        samples.extend(sample_rows(&run_id, &backend, &name, &merged, first.iters_per_sample));
     }
 
     let mut base_step: Vec<(ScalingMode, usize, f64)> = Vec::new();
@@ -669,6 +682,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             let bench = name.replacen("dataparallel_step", kernel, 1);
             summary.push(summary_row(
                 &run_id,
+                &backend,
                 &bench,
                 kernel,
                 &device,
@@ -682,7 +696,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
                 reason.clone(),
                 first.verification.clone(),
             ));
-            samples.extend(sample_rows(&run_id, &bench, merged, first.steps_per_sample));
+            samples.extend(sample_rows(&run_id, &backend, &bench, merged, first.steps_per_sample));
         }
     }
 
@@ -831,7 +845,7 @@ pub(crate) mod tests {
         let layout = Collective::AllReduce.layout(1 << 20, 2).unwrap();
         for (rank, times) in [(0, [1e-3, 2e-3, 3e-3]), (1, [3e-3, 4e-3, 5e-3])] {
             let mut w = RankWriter::create(&dir, "x", rank, 2, launch("node1", rank)).unwrap();
-            w.record(&record(&layout, &times)).unwrap();
+            w.record(rank, &record(&layout, &times)).unwrap();
             w.finish().unwrap();
         }
         let outcome = merge(&dir).unwrap();
@@ -868,11 +882,11 @@ pub(crate) mod tests {
         // Rank 0 finished both; rank 1 died after the first (file still `running`); rank 2
         // died before writing anything.
         let mut w0 = RankWriter::create(&dir, "x", 0, 3, launch("a", 0)).unwrap();
-        w0.record(&record(&first, &[1e-6, 1e-6])).unwrap();
-        w0.record(&record(&second, &[2e-6, 2e-6])).unwrap();
+        w0.record(0, &record(&first, &[1e-6, 1e-6])).unwrap();
+        w0.record(0, &record(&second, &[2e-6, 2e-6])).unwrap();
         w0.finish().unwrap();
         let mut w1 = RankWriter::create(&dir, "x", 1, 3, launch("b", 1)).unwrap();
-        w1.record(&record(&first, &[3e-6, 3e-6])).unwrap();
+        w1.record(1, &record(&first, &[3e-6, 3e-6])).unwrap();
         drop(w1);
         let outcome = merge(&dir).unwrap();
         assert_eq!(outcome.status, "incomplete");
