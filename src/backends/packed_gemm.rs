@@ -221,10 +221,7 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
                     let nc = nc_max.min(n - jc);
                     let b_panels = nc.div_ceil(nr);
                     let bpack = &mut bpack[..b_panels * nr * kc];
-                    bpack.par_chunks_mut(nr * kc).enumerate().for_each(|(panel, dst)| {
-                        let j0 = jc + panel * nr;
-                        pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
-                    });
+                    pack_b_block(b, b_rs, b_cs, pc, kc, jc, nc, nr, bpack, parts);
                     let bpack = &*bpack;
                     // Each worker takes a contiguous run of A micro-panels (rows of C) and
                     // sweeps the whole packed block of B, held in its core's L2.
@@ -277,10 +274,7 @@ fn narrow<T: PackedGemm, A: PackA<T>>(
             let kc = kc_max.min(k - pc);
             let acc = accumulate || pc > 0;
             let bpack = &mut bpack[..b_panels * nr * kc];
-            bpack.par_chunks_mut(nr * kc).enumerate().for_each(|(panel, dst)| {
-                let j0 = panel * nr;
-                pack_b(b, b_rs, b_cs, pc, kc, j0, nr.min(n - j0), nr, dst);
-            });
+            pack_b_block(b, b_rs, b_cs, pc, kc, 0, n, nr, bpack, parts);
             let bpack = &*bpack;
             (0..a_panels.div_ceil(per)).into_par_iter().for_each(|t| {
                 let mut panel_buf = vec![T::default(); MR * kc];
@@ -361,6 +355,52 @@ fn pack_a<T: PackedGemm>(a: &[T], lda: usize, i0: usize, rows: usize, pc: usize,
     let srcs: [Option<&[T]>; MR] =
         std::array::from_fn(|i| (i < rows).then(|| &a[(i0 + i) * lda + pc..(i0 + i) * lda + pc + kc]));
     pack_rows(&srcs, kc, dst);
+}
+
+/// Packs depths `pc..pc+kc`, columns `jc..jc+nc` of `b` into `nc / nr` (rounded up)
+/// micro-panels, split over `parts` workers by groups of panels. Each worker walks its
+/// columns row by row of B, so it reads B sequentially (each row's run of columns is
+/// contiguous when `cs == 1`) instead of one short run per row per panel, which leaves the
+/// hardware prefetchers nothing to follow when B's rows are far apart.
+#[allow(clippy::too_many_arguments)]
+fn pack_b_block<T: Real>(
+    b: &[T],
+    rs: usize,
+    cs: usize,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+    nr: usize,
+    bpack: &mut [T],
+    parts: usize,
+) {
+    let panels = nc.div_ceil(nr);
+    let per = panels.div_ceil(parts.max(1));
+    bpack[..panels * nr * kc]
+        .par_chunks_mut(per * nr * kc)
+        .enumerate()
+        .for_each(|(group, dst)| {
+            let first = group * per;
+            let count = dst.len() / (nr * kc);
+            if cs != 1 {
+                for (i, panel) in dst.chunks_mut(nr * kc).enumerate() {
+                    let j0 = jc + (first + i) * nr;
+                    pack_b(b, rs, cs, pc, kc, j0, nr.min(jc + nc - j0), nr, panel);
+                }
+                return;
+            }
+            for p in 0..kc {
+                let row = &b[(pc + p) * rs..];
+                for i in 0..count {
+                    let j0 = jc + (first + i) * nr;
+                    let cols = nr.min(jc + nc - j0);
+                    let out = &mut dst[i * nr * kc + p * nr..i * nr * kc + (p + 1) * nr];
+                    out[..cols].copy_from_slice(&row[j0..j0 + cols]);
+                    out[cols..].iter_mut().for_each(|v| *v = T::default());
+                }
+            }
+        });
 }
 
 /// Packs depths `pc..pc+kc`, columns `j0..j0+cols` (at most `nr`) of `b` (element `(p, j)`
@@ -600,8 +640,12 @@ unsafe fn pack_rows_f32(rows: &[*const f32; MR], len: usize, dst: *mut f32) {
         for (v, &row) in r.iter_mut().zip(rows) {
             if !row.is_null() {
                 // SAFETY: lanes p0..p0+w of the row are in bounds (caller); masked lanes
-                // are not accessed.
-                *v = unsafe { _mm512_maskz_loadu_ps(load, row.add(p0)) };
+                // are not accessed. The prefetch (never faults) runs 512 bytes ahead: the
+                // rows are far apart, so the hardware prefetchers see short runs only.
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(p0 + 128) as *const i8);
+                    *v = _mm512_maskz_loadu_ps(load, row.add(p0));
+                }
             }
         }
         transpose_16x16(&mut r);
@@ -632,7 +676,10 @@ unsafe fn pack_rows_f64(rows: &[*const f64; MR], len: usize, dst: *mut f64) {
         for (i, &row) in rows.iter().enumerate() {
             if !row.is_null() {
                 // SAFETY: as in `pack_rows_f32`.
-                let v = unsafe { _mm512_maskz_loadu_pd(load, row.add(p0)) };
+                let v = unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(p0 + 64) as *const i8);
+                    _mm512_maskz_loadu_pd(load, row.add(p0))
+                };
                 if i < 8 {
                     lo[i] = v;
                 } else {
