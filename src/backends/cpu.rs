@@ -720,19 +720,7 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
         let direct = k.kernel_h == 1 && k.kernel_w == 1 && k.stride == 1 && k.padding == 0;
         match k.layout {
             Layout::Nhwc if self.indirect => {
-                let geometry = super::indirect_conv::Geometry {
-                    batch: k.batch as usize,
-                    height: hh,
-                    width: ww,
-                    channels: cc,
-                    kernel_h: rr,
-                    kernel_w: ss,
-                    out_channels: kk,
-                    stride,
-                    pad,
-                    out_h: pp,
-                    out_w: qq,
-                };
+                let geometry = super::indirect_conv::Geometry::from(k);
                 // Runs on the caller's pool (`verify` and `time` install it).
                 let done = super::indirect_conv::conv_nhwc(&geometry, &self.x, &self.w, &mut self.y, &mut self.wpack);
                 assert!(

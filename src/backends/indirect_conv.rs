@@ -17,6 +17,7 @@
 //! blocks (their own rows of the output) and read the shared packed weights.
 
 use super::packed_gemm::{self, PackedGemm};
+use crate::kernels::conv2d::Conv2d;
 use rayon::prelude::*;
 
 /// Output pixels per micro-tile.
@@ -36,6 +37,26 @@ pub struct Geometry {
     pub pad: usize,
     pub out_h: usize,
     pub out_w: usize,
+}
+
+impl From<&Conv2d> for Geometry {
+    /// The geometry of an NHWC convolution spec (its layout is not checked: the caller
+    /// chooses this path for NHWC only).
+    fn from(k: &Conv2d) -> Self {
+        Geometry {
+            batch: k.batch as usize,
+            height: k.height as usize,
+            width: k.width as usize,
+            channels: k.in_channels as usize,
+            kernel_h: k.kernel_h as usize,
+            kernel_w: k.kernel_w as usize,
+            out_channels: k.out_channels as usize,
+            stride: k.stride as usize,
+            pad: k.padding as usize,
+            out_h: k.out_h() as usize,
+            out_w: k.out_w() as usize,
+        }
+    }
 }
 
 /// Element types with an indirect-convolution micro-kernel.
@@ -163,7 +184,7 @@ unsafe impl<T: Send> Send for SharedMut<T> {}
 
 macro_rules! indirect_kernel {
     ($name:ident, $t:ty, $lanes:expr, $mask:ty, $zero:ident, $load:ident, $bcast:ident, $fmadd:ident,
-     $mstore:ident) => {
+     $mstore:ident, [$(($p:ident, $c0:ident, $c1:ident, $c2:ident, $c3:ident)),*]) => {
         /// AVX-512 micro-kernel: 6 pixels × 4 vectors of accumulators, written out so that
         /// they stay in registers.
         #[cfg(target_arch = "x86_64")]
@@ -182,52 +203,24 @@ macro_rules! indirect_kernel {
             use std::arch::x86_64::*;
             const L: usize = $lanes;
             const W: usize = 4 * L;
-            let (mut c00, mut c01, mut c02, mut c03) = ($zero(), $zero(), $zero(), $zero());
-            let (mut c10, mut c11, mut c12, mut c13) = ($zero(), $zero(), $zero(), $zero());
-            let (mut c20, mut c21, mut c22, mut c23) = ($zero(), $zero(), $zero(), $zero());
-            let (mut c30, mut c31, mut c32, mut c33) = ($zero(), $zero(), $zero(), $zero());
-            let (mut c40, mut c41, mut c42, mut c43) = ($zero(), $zero(), $zero(), $zero());
-            let (mut c50, mut c51, mut c52, mut c53) = ($zero(), $zero(), $zero(), $zero());
+            $( let (mut $c0, mut $c1, mut $c2, mut $c3) = ($zero(), $zero(), $zero(), $zero()); )*
             let mut b = bp;
             for t in 0..taps {
                 // SAFETY (whole loop): the caller's contract bounds every pointer.
-                let [p0, p1, p2, p3, p4, p5] = unsafe { *ptrs.add(t) };
+                let [$($p),*] = unsafe { *ptrs.add(t) };
                 for ch in 0..channels {
                     unsafe {
                         let b0 = $load(b);
                         let b1 = $load(b.add(L));
                         let b2 = $load(b.add(2 * L));
                         let b3 = $load(b.add(3 * L));
-                        let a = $bcast(*p0.add(ch));
-                        c00 = $fmadd(a, b0, c00);
-                        c01 = $fmadd(a, b1, c01);
-                        c02 = $fmadd(a, b2, c02);
-                        c03 = $fmadd(a, b3, c03);
-                        let a = $bcast(*p1.add(ch));
-                        c10 = $fmadd(a, b0, c10);
-                        c11 = $fmadd(a, b1, c11);
-                        c12 = $fmadd(a, b2, c12);
-                        c13 = $fmadd(a, b3, c13);
-                        let a = $bcast(*p2.add(ch));
-                        c20 = $fmadd(a, b0, c20);
-                        c21 = $fmadd(a, b1, c21);
-                        c22 = $fmadd(a, b2, c22);
-                        c23 = $fmadd(a, b3, c23);
-                        let a = $bcast(*p3.add(ch));
-                        c30 = $fmadd(a, b0, c30);
-                        c31 = $fmadd(a, b1, c31);
-                        c32 = $fmadd(a, b2, c32);
-                        c33 = $fmadd(a, b3, c33);
-                        let a = $bcast(*p4.add(ch));
-                        c40 = $fmadd(a, b0, c40);
-                        c41 = $fmadd(a, b1, c41);
-                        c42 = $fmadd(a, b2, c42);
-                        c43 = $fmadd(a, b3, c43);
-                        let a = $bcast(*p5.add(ch));
-                        c50 = $fmadd(a, b0, c50);
-                        c51 = $fmadd(a, b1, c51);
-                        c52 = $fmadd(a, b2, c52);
-                        c53 = $fmadd(a, b3, c53);
+                        $(
+                            let a = $bcast(*$p.add(ch));
+                            $c0 = $fmadd(a, b0, $c0);
+                            $c1 = $fmadd(a, b1, $c1);
+                            $c2 = $fmadd(a, b2, $c2);
+                            $c3 = $fmadd(a, b3, $c3);
+                        )*
                         b = b.add(W);
                     }
                 }
@@ -241,14 +234,7 @@ macro_rules! indirect_kernel {
                 }
             };
             let masks = [lane_mask(0), lane_mask(1), lane_mask(2), lane_mask(3)];
-            let tile = [
-                [c00, c01, c02, c03],
-                [c10, c11, c12, c13],
-                [c20, c21, c22, c23],
-                [c30, c31, c32, c33],
-                [c40, c41, c42, c43],
-                [c50, c51, c52, c53],
-            ];
+            let tile = [$([$c0, $c1, $c2, $c3]),*];
             for (i, row) in tile.iter().enumerate().take(rows) {
                 for (v, acc) in row.iter().enumerate() {
                     // SAFETY: masked lanes are not written; the rest lie in the caller's tile.
@@ -268,7 +254,15 @@ indirect_kernel!(
     _mm512_loadu_ps,
     _mm512_set1_ps,
     _mm512_fmadd_ps,
-    _mm512_mask_storeu_ps
+    _mm512_mask_storeu_ps,
+    [
+        (p0, c00, c01, c02, c03),
+        (p1, c10, c11, c12, c13),
+        (p2, c20, c21, c22, c23),
+        (p3, c30, c31, c32, c33),
+        (p4, c40, c41, c42, c43),
+        (p5, c50, c51, c52, c53)
+    ]
 );
 indirect_kernel!(
     kernel_f64,
@@ -279,7 +273,15 @@ indirect_kernel!(
     _mm512_loadu_pd,
     _mm512_set1_pd,
     _mm512_fmadd_pd,
-    _mm512_mask_storeu_pd
+    _mm512_mask_storeu_pd,
+    [
+        (p0, c00, c01, c02, c03),
+        (p1, c10, c11, c12, c13),
+        (p2, c20, c21, c22, c23),
+        (p3, c30, c31, c32, c33),
+        (p4, c40, c41, c42, c43),
+        (p5, c50, c51, c52, c53)
+    ]
 );
 
 macro_rules! impl_indirect {
@@ -315,44 +317,17 @@ impl_indirect!(f64, 8, kernel_f64);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::conv2d::Layout;
 
-    fn naive(g: &Geometry, x: &[f64], w: &[f64]) -> Vec<f64> {
-        let mut y = vec![0.0; g.batch * g.out_h * g.out_w * g.out_channels];
-        for n in 0..g.batch {
-            for p in 0..g.out_h {
-                for q in 0..g.out_w {
-                    for k in 0..g.out_channels {
-                        let mut s = 0.0;
-                        for r in 0..g.kernel_h {
-                            for t in 0..g.kernel_w {
-                                let h = (p * g.stride + r) as isize - g.pad as isize;
-                                let wc = (q * g.stride + t) as isize - g.pad as isize;
-                                if h < 0 || wc < 0 || h >= g.height as isize || wc >= g.width as isize {
-                                    continue;
-                                }
-                                for c in 0..g.channels {
-                                    let xi = ((n * g.height + h as usize) * g.width + wc as usize) * g.channels + c;
-                                    let wi = ((r * g.kernel_w + t) * g.channels + c) * g.out_channels + k;
-                                    s += x[xi] * w[wi];
-                                }
-                            }
-                        }
-                        y[((n * g.out_h + p) * g.out_w + q) * g.out_channels + k] = s;
-                    }
-                }
-            }
-        }
-        y
-    }
-
-    fn check<T: IndirectConv>(g: Geometry, threads: usize, tol: f64) {
-        let xlen = g.batch * g.height * g.width * g.channels;
-        let wlen = g.kernel_h * g.kernel_w * g.channels * g.out_channels;
-        let x64: Vec<f64> = (0..xlen).map(|i| ((i * 7 + 3) % 13) as f64 / 13.0 - 0.5).collect();
-        let w64: Vec<f64> = (0..wlen).map(|i| ((i * 5 + 1) % 11) as f64 / 11.0 - 0.5).collect();
-        let x: Vec<T> = x64.iter().map(|&v| T::from_f64(v)).collect();
-        let w: Vec<T> = w64.iter().map(|&v| T::from_f64(v)).collect();
-        let want = naive(&g, &x64, &w64);
+    fn check<T: IndirectConv>(conv: &Conv2d, threads: usize, tol: f64) {
+        let g = Geometry::from(conv);
+        let (x, w) = conv.inputs::<T>();
+        let want: Vec<f64> = (0..conv.output_len() as usize)
+            .map(|i| {
+                let (n, k, p, q) = conv.output_coords(i);
+                conv.reference_element(&x, &w, n, k, p, q).0
+            })
+            .collect();
         let mut y = vec![T::from_f64(f64::NAN); want.len() + 5];
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut wpack = Vec::new();
@@ -371,26 +346,9 @@ mod tests {
         );
     }
 
-    fn geometry(batch: usize, hw: (usize, usize), c: usize, k: usize, r: usize, stride: usize, pad: usize) -> Geometry {
-        let (height, width) = hw;
-        Geometry {
-            batch,
-            height,
-            width,
-            channels: c,
-            kernel_h: r,
-            kernel_w: r,
-            out_channels: k,
-            stride,
-            pad,
-            out_h: (height + 2 * pad - r) / stride + 1,
-            out_w: (width + 2 * pad - r) / stride + 1,
-        }
-    }
-
     #[test]
     fn matches_naive_on_odd_shapes_tiles_and_padding() {
-        for &(batch, hw, c, k, r, stride, pad) in &[
+        for &(batch, (height, width), c, k, r, stride, padding) in &[
             (1, (1, 1), 1, 1, 1, 1, 0),
             (1, (5, 4), 3, 7, 3, 1, 1),
             (2, (9, 7), 5, 64, 3, 2, 1),
@@ -398,10 +356,21 @@ mod tests {
             (2, (8, 9), 8, 130, 5, 1, 2),
             (1, (11, 3), 2, 33, 3, 3, 0),
         ] {
+            let conv = Conv2d {
+                layout: Layout::Nhwc,
+                batch,
+                in_channels: c,
+                height,
+                width,
+                out_channels: k,
+                kernel_h: r,
+                kernel_w: r,
+                stride,
+                padding,
+            };
             for threads in [1, 2, 3] {
-                let g = geometry(batch, hw, c, k, r, stride, pad);
-                check::<f32>(g, threads, 1e-5 * (r * r * c) as f64);
-                check::<f64>(g, threads, 1e-13 * (r * r * c) as f64);
+                check::<f32>(&conv, threads, 1e-5 * (r * r * c) as f64);
+                check::<f64>(&conv, threads, 1e-13 * (r * r * c) as f64);
             }
         }
     }

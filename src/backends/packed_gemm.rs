@@ -701,83 +701,59 @@ unsafe fn pack_rows_f64(rows: &[*const f64; MR], len: usize, dst: *mut f64) {
     }
 }
 
-impl PackedGemm for f32 {
-    const NR: usize = 32;
-    const KC: usize = 256;
-    const NC: usize = 480;
-    const MC: usize = 3072;
+macro_rules! impl_packed_gemm {
+    ($t:ty, $nr:expr, $mc:expr, $kernel:ident, $pack_rows:ident, $buf:ident) => {
+        impl PackedGemm for $t {
+            const NR: usize = $nr;
+            const KC: usize = 256;
+            const NC: usize = 480;
+            const MC: usize = $mc;
 
-    unsafe fn kernel(kc: usize, ap: *const f32, bp: *const f32, c: *mut f32, ldc: usize, beta: f32, accumulate: bool) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            kernel_f32(kc, ap, bp, c, ldc, beta, accumulate)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("packed_gemm::available() is false off x86_64")
-    }
-
-    unsafe fn pack_rows_simd(rows: &[*const f32; MR], len: usize, dst: *mut f32) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            pack_rows_f32(rows, len, dst)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("packed_gemm::available() is false off x86_64")
-    }
-
-    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
-        BUF_F32.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut bufs) => {
-                let (a, b) = &mut *bufs;
-                f(a, b)
+            unsafe fn kernel(
+                kc: usize,
+                ap: *const $t,
+                bp: *const $t,
+                c: *mut $t,
+                ldc: usize,
+                beta: $t,
+                accumulate: bool,
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: forwarded from the caller's contract.
+                unsafe {
+                    $kernel(kc, ap, bp, c, ldc, beta, accumulate)
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                unreachable!("packed_gemm::available() is false off x86_64")
             }
-            // A product started on this thread is still running (a rayon worker steals
-            // work while it waits): use fresh buffers for this nested one.
-            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
-        })
-    }
+
+            unsafe fn pack_rows_simd(rows: &[*const $t; MR], len: usize, dst: *mut $t) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: forwarded from the caller's contract.
+                unsafe {
+                    $pack_rows(rows, len, dst)
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                unreachable!("packed_gemm::available() is false off x86_64")
+            }
+
+            fn with_buffers<R>(f: impl FnOnce(&mut Vec<$t>, &mut Vec<$t>) -> R) -> R {
+                $buf.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut bufs) => {
+                        let (a, b) = &mut *bufs;
+                        f(a, b)
+                    }
+                    // A product started on this thread is still running (a rayon worker
+                    // steals work while it waits): use fresh buffers for this nested one.
+                    Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+                })
+            }
+        }
+    };
 }
 
-impl PackedGemm for f64 {
-    const NR: usize = 16;
-    const KC: usize = 256;
-    const NC: usize = 480;
-    const MC: usize = 1536;
-
-    unsafe fn kernel(kc: usize, ap: *const f64, bp: *const f64, c: *mut f64, ldc: usize, beta: f64, accumulate: bool) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            kernel_f64(kc, ap, bp, c, ldc, beta, accumulate)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("packed_gemm::available() is false off x86_64")
-    }
-
-    unsafe fn pack_rows_simd(rows: &[*const f64; MR], len: usize, dst: *mut f64) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            pack_rows_f64(rows, len, dst)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("packed_gemm::available() is false off x86_64")
-    }
-
-    fn with_buffers<R>(f: impl FnOnce(&mut Vec<f64>, &mut Vec<f64>) -> R) -> R {
-        BUF_F64.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut bufs) => {
-                let (a, b) = &mut *bufs;
-                f(a, b)
-            }
-            // A product started on this thread is still running (a rayon worker steals
-            // work while it waits): use fresh buffers for this nested one.
-            Err(_) => f(&mut Vec::new(), &mut Vec::new()),
-        })
-    }
-}
+impl_packed_gemm!(f32, 32, 3072, kernel_f32, pack_rows_f32, BUF_F32);
+impl_packed_gemm!(f64, 16, 1536, kernel_f64, pack_rows_f64, BUF_F64);
 
 #[cfg(test)]
 mod tests {
