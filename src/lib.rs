@@ -17,6 +17,7 @@ pub mod comm;
 pub mod compare;
 pub mod dataparallel;
 pub mod error;
+pub mod gpu;
 pub mod kernels;
 pub mod machine;
 pub mod measure;

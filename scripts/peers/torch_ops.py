@@ -2,13 +2,14 @@
 torch backend runs (torch.mm with out=, torch.nn.functional.conv2d in NCHW or channels-last),
 from Python's torch in the same venv, at the same thread count and dtype.
 
-  python torch_ops.py time THREADS NAME...   -> JSON {name: median seconds} on stdout
+  python torch_ops.py time THREADS DEVICE NAME...  -> JSON {name: median seconds} on stdout
   python torch_ops.py table WORK THREADS     -> the markdown table (reads WORK/*.json and the runs)
 
 Benchmark names are braingap's (`gemm/bf16/m=1024,n=1024,k=1024`,
 `conv2d_nhwc/f32/batch=4,in_channels=64,...`); parameters are parsed from them. Each time is
 taken as braingap's runner takes its own: 3 warm-up calls, then 10 samples of enough calls
-to last at least 20 ms each, and the median time per call."""
+to last at least 20 ms each, and the median time per call. On a CUDA device the device is
+synchronised before each sample's clock starts and before it is read, as braingap does."""
 import csv, glob, json, statistics, sys, time
 
 import torch
@@ -22,43 +23,44 @@ def parse(name):
     return kernel, dtype, p
 
 
-def median_time(fn, samples=10, min_sample_s=0.02):
+def median_time(fn, sync, samples=10, min_sample_s=0.02):
     """Times `fn` the way braingap's runner does: warm up, choose a call count so that one
-    sample lasts at least 20 ms, take 10 samples, return the median time per call."""
+    sample lasts at least 20 ms, take 10 samples, return the median time per call. `sync`
+    waits for the device (a no-op on the CPU)."""
     for _ in range(3):
         fn()
+
+    def sample(iters):
+        sync()
+        t = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        sync()
+        return time.perf_counter() - t
+
     iters = 1
-    while True:
-        t = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        if time.perf_counter() - t >= min_sample_s:
-            break
+    while sample(iters) < min_sample_s:
         iters *= 2
-    times = []
-    for _ in range(samples):
-        t = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        times.append((time.perf_counter() - t) / iters)
-    return statistics.median(times)
+    return statistics.median(sample(iters) / iters for _ in range(samples))
 
 
-def python_time(name):
+def python_time(name, device):
     kernel, dtype, p = parse(name)
     dt = DTYPES[dtype]
+    dev = torch.device(device)
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     with torch.no_grad():
         if kernel == "gemm":
-            a = (torch.rand(p["m"], p["k"]) * 2 - 1).to(dt)
-            b = (torch.rand(p["k"], p["n"]) * 2 - 1).to(dt)
-            c = torch.empty(p["m"], p["n"], dtype=dt)
-            return median_time(lambda: torch.mm(a, b, out=c))
-        x = torch.rand(p["batch"], p["in_channels"], p["height"], p["width"]).to(dt)
-        w = torch.rand(p["out_channels"], p["in_channels"], p["kernel_h"], p["kernel_w"]).to(dt)
+            a = (torch.rand(p["m"], p["k"]) * 2 - 1).to(dev, dt)
+            b = (torch.rand(p["k"], p["n"]) * 2 - 1).to(dev, dt)
+            c = torch.empty(p["m"], p["n"], dtype=dt, device=dev)
+            return median_time(lambda: torch.mm(a, b, out=c), sync)
+        x = torch.rand(p["batch"], p["in_channels"], p["height"], p["width"]).to(dev, dt)
+        w = torch.rand(p["out_channels"], p["in_channels"], p["kernel_h"], p["kernel_w"]).to(dev, dt)
         if kernel == "conv2d_nhwc":
             x = x.contiguous(memory_format=torch.channels_last)
             w = w.contiguous(memory_format=torch.channels_last)
-        return median_time(lambda: torch.nn.functional.conv2d(x, w, None, p["stride"], p["padding"]))
+        return median_time(lambda: torch.nn.functional.conv2d(x, w, None, p["stride"], p["padding"]), sync)
 
 
 def rows(work, backend):
@@ -98,7 +100,9 @@ def table(work, threads):
         ratios = [g_tch[r] / statistics.mean(g_py[r : r + 2]) for r in range(nrounds)]
         ratio = statistics.median(ratios)
         worst = ratio if worst is None else min(worst, ratio)
-        if all(ok(c.get(name)) for c in cpu):
+        if not any(cpu):
+            rust_cells = "not run (GPU comparison) | "
+        elif all(ok(c.get(name)) for c in cpu):
             g_rust = [flops / float(c[name]["median_s"]) / 1e9 for c in cpu]
             rel = statistics.median(g_rust[r] / g_tch[r] for r in range(nrounds))
             rust_cells = f"{statistics.median(g_rust):.1f} | {rel:.2f}x"
@@ -110,7 +114,7 @@ def table(work, threads):
             f"{ratio:.3f}x | {' '.join(f'{x:.3f}' for x in ratios)} | {rust_cells} |"
         )
     # The issue's conv target compares pure Rust with libtorch's stronger (channels-last) path.
-    for rust_name in sorted(n for n in cpu[0] if n.startswith("conv2d_n") and "/f32/" in n):
+    for rust_name in sorted(n for n in (cpu[0] if cpu else {}) if n.startswith("conv2d_n") and "/f32/" in n):
         nhwc = rust_name.replace("conv2d_nchw", "conv2d_nhwc")
         per = [
             float(t[nhwc]["median_s"]) / float(c[rust_name]["median_s"])
@@ -130,7 +134,7 @@ def table(work, threads):
 if __name__ == "__main__":
     if sys.argv[1] == "time":
         torch.set_num_threads(int(sys.argv[2]))
-        print(json.dumps({name: python_time(name) for name in sys.argv[3:]}))
+        print(json.dumps({name: python_time(name, sys.argv[3]) for name in sys.argv[4:]}))
     elif sys.argv[1] == "table":
         print(table(sys.argv[2], sys.argv[3]))
     else:

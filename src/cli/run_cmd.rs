@@ -305,6 +305,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             ..MeterConfig::default()
         })
     };
+    // On a GPU, peaks (and model FLOPs utilisation) are the GPU's, from NVML; never the CPU's.
+    let gpu = backend
+        .device()
+        .strip_prefix("cuda:")
+        .and_then(|i| i.parse::<usize>().ok())
+        .map(crate::gpu::cuda_device_facts);
+    if let Some(Err(why)) = &gpu {
+        eprintln!("warning: GPU peak FLOP/s unknown, utilisation left empty: {why}");
+    }
     let config = match profile {
         Profile::Quick | Profile::Small => RunConfig::quick(),
         _ => RunConfig::standard(),
@@ -336,6 +345,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             "clock_ghz_at_start": ghz,
             "metric": "time",
             "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
+            "gpu": gpu.as_ref().map(|g| match g {
+                Ok(facts) => serde_json::to_value(facts).unwrap_or_default(),
+                Err(why) => serde_json::json!({ "unavailable": why }),
+            }),
         }),
         machine: serde_json::to_value(&machine)?,
         meters: serde_json::to_value(meters.meta())?,
@@ -355,7 +368,15 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         writer.dir().display()
     );
     let mut observer = ProgressObserver::new();
-    let peak = |dtype: Dtype| machine.theoretical_peak(dtype);
+    let peak = |dtype: Dtype| match &gpu {
+        Some(Ok(facts)) => facts
+            .theoretical_peaks
+            .iter()
+            .find(|p| p.dtype == dtype)
+            .and_then(|p| p.flops_per_s),
+        Some(Err(_)) => None,
+        None => machine.theoretical_peak(dtype),
+    };
     let records = measure::run_benchmarks(
         backend.as_ref(),
         &specs,

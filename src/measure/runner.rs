@@ -161,8 +161,12 @@ impl BenchRecord {
         }
     }
 
-    /// FLOP per cycle per core: FLOP/s ÷ (GHz × threads).
+    /// FLOP per cycle per core: FLOP/s ÷ (GHz × threads). CPU devices only: the probe times
+    /// a CPU core, which says nothing about a GPU's cycles.
     pub fn flops_per_cycle_per_core(&self) -> Option<f64> {
+        if self.device != "cpu" {
+            return None;
+        }
         let ghz = self.clock_ghz()?;
         Some(self.flops_per_s()? / (ghz * 1e9 * self.threads as f64))
     }

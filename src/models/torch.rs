@@ -285,8 +285,17 @@ impl<T: TorchReal> ModelRun<T> {
     }
 
     fn memory_note(&self) -> String {
-        if self.ctx.device != Device::Cpu {
-            return "peak device memory not read (tch exposes no allocator statistics)".into();
+        if let Device::Cuda(index) = self.ctx.device {
+            // tch exposes no allocator statistics; libtorch's caching allocator keeps the blocks
+            // it reserved, so what the process holds after the run is its peak reservation so
+            // far (this and earlier benchmarks of the run, CUDA context included).
+            return match crate::gpu::process_memory_bytes(index, std::process::id()) {
+                Ok(bytes) => format!(
+                    "device memory held by the process after the run {:.1} MiB (NVML; the caching allocator's peak reservation so far, CUDA context included)",
+                    bytes as f64 / (1u64 << 20) as f64
+                ),
+                Err(why) => format!("peak device memory unavailable: {why}"),
+            };
         }
         match super::peak_rss_bytes() {
             Some(bytes) => format!(
