@@ -464,9 +464,28 @@ impl<T: TorchReal> ConvRun<T> {
     fn call(&mut self) {
         let k = &self.kernel;
         let (stride, pad) = (k.stride as i64, k.padding as i64);
-        self.y = self
-            .x
-            .conv2d(&self.w, None::<Tensor>, [stride, stride], [pad, pad], [1, 1], 1);
+        self.y = match self.ctx.device {
+            Device::Cpu => self
+                .x
+                .conv2d(&self.w, None::<Tensor>, [stride, stride], [pad, pad], [1, 1], 1),
+            // What `conv2d` calls, with cuDNN's TF32 math off (libtorch's default is on), so
+            // that an f32 convolution is one in f32 and passes the f32 reference check.
+            Device::Cuda(_) => self.x.internal_convolution(
+                &self.w,
+                None::<Tensor>,
+                [stride, stride],
+                [pad, pad],
+                [1, 1],
+                false,
+                [0, 0],
+                1,
+                false,
+                false,
+                true,
+                false,
+            ),
+            other => unreachable!("TorchBackend::new accepts cpu and cuda only, not {other:?}"),
+        };
     }
 }
 
