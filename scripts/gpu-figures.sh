@@ -46,19 +46,19 @@ step() {
   echo "$name: exit $rc after $(($(date +%s) - start)) s" | tee -a "$out/steps.txt"
 }
 
-step env 60 bash -c "nvidia-smi; python3 -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.get_device_name(0))'; echo 'libraries not found:'; ldd '$bin' | grep 'not found'; echo end"
-step smoke 120 "$bin" run --profile full --backend torch --device cuda --no-ceilings --no-report \
+step env 30 bash -c "nvidia-smi; python3 -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.get_device_name(0))'; echo 'libraries not found:'; ldd '$bin' | grep 'not found'; echo end"
+step smoke 60 "$bin" run --profile full --backend torch --device cuda --no-ceilings --no-report \
   --filter '^gemm/f32/m=1024,' --results "$results" --label gpu-smoke
-step no-device 60 bash -c "'$bin' run --backend torch --device cuda:7 --profile quick --results '$results/never'; test \$? = 2"
-step kernels 300 "$bin" run --profile full --backend torch --device cuda --label gpu-kernels \
+step no-device 30 bash -c "'$bin' run --backend torch --device cuda:7 --profile quick --results '$results/never'; test \$? = 2"
+step kernels 180 "$bin" run --profile full --backend torch --device cuda --label gpu-kernels \
   --results "$results" --report-dir "$out/report"
-step models 200 "$bin" run --profile models --backend torch --device cuda --label gpu-models \
+step models 100 "$bin" run --profile models --backend torch --device cuda --label gpu-models \
   --results "$results" --report-dir "$out/report"
-step compare 240 env BRAINGAP_BIN="$bin" bash scripts/compare-torch.sh --device cuda --system-torch --no-build --rounds 3
+step compare 150 env BRAINGAP_BIN="$bin" bash scripts/compare-torch.sh --device cuda --system-torch --no-build --rounds 3
 cp scripts/peers/torch-cuda-latest.md "$out/" 2>/dev/null
-step nccl 120 "$bin" run --profile collectives --backend nccl --label gpu-nccl --results "$results"
+step nccl 45 "$bin" run --profile collectives --backend nccl --label gpu-nccl --results "$results"
 "$bin" runs --results "$results" >"$out/logs/runs.log" 2>&1
 rm -rf "$links"
 tar -C "$out" -czf "$out/gpu.tar.gz" logs results report 2>/dev/null
 rm -rf "$out/logs" "$out/results" "$out/report"
-cat "$out/steps.txt"
+echo "gpu-figures: done; $out/gpu.tar.gz"

@@ -49,9 +49,10 @@ def python_time(name, device):
     dt = DTYPES[dtype]
     dev = torch.device(device)
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
-    # f32 is f32 on both sides: braingap turns cuDNN's TF32 math off for its convolutions.
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
+    if dev.type == "cuda":
+        # f32 is f32 on both sides: braingap turns cuDNN's TF32 math off for its convolutions.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     with torch.no_grad():
         if kernel == "gemm":
             a = (torch.rand(p["m"], p["k"]) * 2 - 1).to(dev, dt)

@@ -53,6 +53,12 @@ impl TorchBackend {
         };
         let device = parse_device(device).map_err(setup)?;
         if let Device::Cuda(index) = device {
+            if let Err(why) = load_libtorch_cuda() {
+                return Err(setup(format!(
+                    "device cuda:{index} is not available: libtorch_cuda.so could not be loaded ({why}); \
+                     a CPU-only libtorch, or its lib folder is not on LD_LIBRARY_PATH"
+                )));
+            }
             let count = tch::Cuda::device_count();
             if count <= index as i64 {
                 let why = if tch::Cuda::is_available() {
@@ -76,6 +82,30 @@ impl TorchBackend {
             reason: reason.into(),
         }
     }
+}
+
+/// Loads `libtorch_cuda.so` (once; later calls find it loaded). libtorch registers its CUDA
+/// backend from that library's initialisers, and the linker drops the library from a binary
+/// that calls none of its symbols (`--as-needed`, tch links no symbol of it), so without this
+/// libtorch sees no GPU. Loading it only for `--device cuda` keeps CPU runs from loading the
+/// CUDA libraries.
+fn load_libtorch_cuda() -> Result<(), String> {
+    let name = c"libtorch_cuda.so";
+    // SAFETY: dlopen with a NUL-terminated name; the handle is deliberately never closed, so
+    // the library stays loaded for the life of the process.
+    let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+    if !handle.is_null() {
+        return Ok(());
+    }
+    // SAFETY: dlerror returns NULL or a NUL-terminated message owned by libc, copied at once.
+    let message = unsafe { libc::dlerror() };
+    Err(if message.is_null() {
+        "dlopen gave no reason".into()
+    } else {
+        unsafe { std::ffi::CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned()
+    })
 }
 
 /// Device name as results store it: `cpu`, `cuda:0`.
