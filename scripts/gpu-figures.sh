@@ -46,10 +46,10 @@ step() {
   echo "$name: exit $rc after $(($(date +%s) - start)) s" | tee -a "$out/steps.txt"
 }
 
-step env 30 bash -c "nvidia-smi; python3 -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.get_device_name(0))'; echo 'libraries not found:'; ldd '$bin' | grep 'not found'; echo end"
-step smoke 60 "$bin" run --profile full --backend torch --device cuda --no-ceilings --no-report \
+step env 20 bash -c "nvidia-smi; python3 -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, torch.cuda.get_device_name(0))'; echo 'libraries not found:'; ldd '$bin' | grep 'not found'; echo end"
+step smoke 45 "$bin" run --profile full --backend torch --device cuda --no-ceilings --no-report \
   --filter '^gemm/f32/m=1024,' --results "$results" --label gpu-smoke
-step no-device 30 bash -c "'$bin' run --backend torch --device cuda:7 --profile quick --results '$results/never'; test \$? = 2"
+step no-device 20 bash -c "'$bin' run --backend torch --device cuda:7 --profile quick --results '$results/never'; test \$? = 2"
 step kernels 180 "$bin" run --profile full --backend torch --device cuda --label gpu-kernels \
   --results "$results" --report-dir "$out/report"
 step models 100 "$bin" run --profile models --backend torch --device cuda --label gpu-models \

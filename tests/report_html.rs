@@ -282,3 +282,57 @@ fn other_backends_on_the_same_machine_are_drawn_beside() {
     let backends = rendered.figures.iter().find(|f| f.id == "backends_compute").unwrap();
     assert!(backends.svg.contains("cpu (") && backends.svg.contains("fake ("));
 }
+
+/// The report of a real GPU run (`docs/gpu-h200`: `braingap run --profile full --backend torch
+/// --device cuda` on an NVIDIA H200, 2026-11-30): the GPU's peaks and memory bandwidth, not
+/// the host CPU's caches and peaks, frame its figures, and the machine table names the GPU.
+#[test]
+fn a_gpu_run_is_drawn_against_the_gpu_not_the_host_cpu() {
+    use braingap::report::measured::{bandwidth_ceilings, roofline, sweep_stream, MachineView};
+    let store = braingap::store::Store::new(std::path::Path::new("docs/gpu-h200/results"));
+    let run = store
+        .load("20261130T153153.233Z-6ab7")
+        .expect("the H200 kernels run loads");
+    assert_eq!(run.meta.device, "cuda:0");
+    let view = MachineView::for_run(&run);
+    assert!(view.caches.is_empty() && view.theoretical_peaks.is_empty());
+    assert_eq!(view.cpu_model.as_deref(), Some("NVIDIA H200 (cuda:0)"));
+
+    let ceilings = bandwidth_ceilings(&run, &view);
+    assert_eq!(ceilings.len(), 1, "{ceilings:?}");
+    assert_eq!(ceilings[0].level, "device memory");
+    // the 1 GiB point of the sweep: 4.348 TB/s
+    assert!((ceilings[0].gbytes_per_s - 4347.6).abs() < 1.0, "{:?}", ceilings[0]);
+
+    let chart = roofline(&run, &[], &view);
+    let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+    assert!(labels.contains(&"bf16 theoretical (GPU) 1.071 PFLOP/s"), "{labels:?}");
+    assert!(labels.contains(&"f32 theoretical (GPU) 66.91 TFLOP/s"), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l.starts_with("device memory bandwidth")),
+        "{labels:?}"
+    );
+    // the host's AVX-512 peaks (about 2.6 TFLOP/s f32 here) must not appear
+    assert!(
+        !labels.iter().any(|l| l.contains("TFLOP/s") && !l.contains("GPU")),
+        "{labels:?}"
+    );
+
+    let sweep = sweep_stream(&run, &view);
+    assert!(
+        sweep.ref_lines.iter().all(|l| !l.label.starts_with('L')),
+        "no CPU cache lines"
+    );
+
+    let rows = braingap::report::context::gpu_rows(&run.meta.config["gpu"]);
+    assert_eq!(rows[0].value, "NVIDIA H200");
+    assert!(
+        rows[0]
+            .note
+            .contains("compute capability 9.0, 16896 CUDA cores, max SM clock 1980 MHz"),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows.len(), 5, "name and four peaks");
+    assert!(braingap::report::context::gpu_rows(&serde_json::Value::Null).is_empty());
+}

@@ -148,6 +148,22 @@ impl Backend for TorchBackend {
                 "libtorch chooses its own stores; non-temporal stores cannot be requested",
             )),
             Kernel::Conv2d(c) if !c.is_valid() => Err(self.unsupported(spec, "invalid convolution shape")),
+            // Seen on an H200 (torch 2.11, CUDA 13): cusparseCreateCsr answered "invalid
+            // value" for 4,096 neurons × 7,000 synapses, while 16,384 × 7,000 ran. With more
+            // synapses per neuron than neurons, the matrix (sampled with replacement) stores
+            // more entries than it has cells, which is the difference we infer cuSPARSE
+            // rejects. Summing the duplicates would time a smaller matrix, so such shapes
+            // are left to the CPU backends.
+            Kernel::SpmvSynapses(s) if matches!(self.device, Device::Cuda(_)) && s.fan_in > s.neurons => {
+                Err(self.unsupported(
+                    spec,
+                    &format!(
+                        "cuSPARSE rejects (cusparseCreateCsr: invalid value) a CSR matrix with more stored entries than cells \
+                         ({} neurons × {} synapses each > {} × {}); the CPU backends run it",
+                        s.neurons, s.fan_in, s.neurons, s.neurons
+                    ),
+                ))
+            }
             Kernel::Model(m) => crate::models::torch::supports(m, spec.dtype).map_err(|r| self.unsupported(spec, &r)),
             _ => Ok(()),
         }

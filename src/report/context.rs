@@ -484,6 +484,48 @@ pub fn machine_rows(machine: &serde_json::Value) -> Vec<KeyValue> {
 }
 
 /// Run metadata, formatted.
+/// Rows for the GPU a run measured (`config.gpu` of its meta, written by `braingap run
+/// --device cuda:N` from NVML): its name and numbers, and its theoretical peaks with their
+/// formulas; one row with the reason where NVML could not be read; none for CPU runs.
+pub fn gpu_rows(gpu: &serde_json::Value) -> Vec<KeyValue> {
+    if gpu.is_null() {
+        return Vec::new();
+    }
+    if let Some(why) = gpu["unavailable"].as_str() {
+        return vec![KeyValue {
+            key: "GPU".into(),
+            value: "unknown".into(),
+            note: why.into(),
+        }];
+    }
+    let cc = &gpu["compute_capability"];
+    let mut rows = vec![KeyValue {
+        key: "GPU".into(),
+        value: gpu["name"].as_str().unwrap_or("?").into(),
+        note: format!(
+            "NVML: compute capability {}.{}, {} CUDA cores, max SM clock {} MHz, {}",
+            cc[0],
+            cc[1],
+            gpu["cuda_cores"],
+            gpu["max_sm_clock_mhz"],
+            gpu["memory_bytes"]
+                .as_f64()
+                .map_or("memory unknown".into(), |b| format!(
+                    "{:.1} GiB",
+                    b / (1u64 << 30) as f64
+                ))
+        ),
+    }];
+    for p in gpu["theoretical_peaks"].as_array().into_iter().flatten() {
+        rows.push(KeyValue {
+            key: format!("GPU theoretical peak {}", p["dtype"].as_str().unwrap_or("?")),
+            value: p["flops_per_s"].as_f64().map_or("unknown".into(), |f| si(f, "FLOP/s")),
+            note: p["formula"].as_str().unwrap_or("").into(),
+        });
+    }
+    rows
+}
+
 pub fn run_context(run: &RunInfo) -> RunContext {
     let count = |s: &str| run.summary.iter().filter(|r| r.status == s).count();
     RunContext {

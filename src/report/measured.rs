@@ -21,6 +21,21 @@ pub struct MachineView {
 }
 
 impl MachineView {
+    /// The view a run's figures use. `meta.machine` describes the host CPU; for a GPU run
+    /// (`--device cuda:N`) its caches and peaks are not the device's, so they are left out
+    /// (the rows carry the GPU's peaks) and the label names the GPU.
+    pub fn for_run(run: &RunInfo) -> MachineView {
+        let mut view = MachineView::from_json(&run.meta.machine);
+        if run.meta.device != "cpu" {
+            view.caches.clear();
+            view.theoretical_peaks.clear();
+            if let Some(gpu) = run.meta.config["gpu"]["name"].as_str() {
+                view.cpu_model = Some(format!("{gpu} ({})", run.meta.device));
+            }
+        }
+        view
+    }
+
     /// Reads the fields from `meta.machine`.
     pub fn from_json(machine: &serde_json::Value) -> MachineView {
         let caches = machine["caches"]
@@ -216,14 +231,30 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
         .filter_map(|r| r.gbytes_per_s)
         .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))));
     let llc = levels.last().map(|l| l.1);
-    let dram_sweep = llc.and_then(|llc| {
-        sweep
+    let gpu = run.meta.device != "cpu";
+    let dram_sweep = match llc {
+        Some(llc) => sweep
             .iter()
             .filter(|(ws, _)| *ws > 2.0 * llc)
             .map(|p| p.1)
-            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))))
-    });
+            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v)))),
+        // A GPU's caches are not in the fingerprint: its memory ceiling is the sweep's
+        // largest working set (1 GiB in the standard profile, well past any GPU's L2).
+        None if gpu => sweep.last().map(|p| p.1),
+        None => None,
+    };
     let mut ceilings = Vec::new();
+    if gpu {
+        ceilings.extend(dram_sweep.map(|bw| BandwidthCeiling {
+            level: "device memory".into(),
+            gbytes_per_s: bw,
+            source: format!(
+                "stream_triad sweep, largest working set ({})",
+                si(sweep.last().map_or(0.0, |p| p.0), "B")
+            ),
+        }));
+        return ceilings;
+    }
     let dram = match (dram_run, dram_sweep) {
         (Some(bw), _) => Some(BandwidthCeiling {
             level: "DRAM".into(),
@@ -341,11 +372,16 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
         ));
     }
-    let mut theoretical: Vec<(String, f64)> = machine
-        .theoretical_peaks
-        .iter()
-        .map(|(d, f)| (d.clone(), f / 1e9))
-        .collect();
+    // A GPU run's rows carry the GPU's peaks (from NVML); the machine's are the host CPU's.
+    let mut theoretical: Vec<(String, f64)> = if run.meta.device == "cpu" {
+        machine
+            .theoretical_peaks
+            .iter()
+            .map(|(d, f)| (d.clone(), f / 1e9))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if theoretical.is_empty() {
         theoretical = ok_rows(run)
             .filter_map(|r| Some((r.dtype.clone(), r.theoretical_peak_gflops_per_s?)))
@@ -358,7 +394,11 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
         .filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty())
     {
         chart.series.push(Series::line(
-            format!("{dtype} theoretical {}", si(gflops * 1e9, "FLOP/s")),
+            format!(
+                "{dtype} theoretical{} {}",
+                if run.meta.device == "cpu" { "" } else { " (GPU)" },
+                si(gflops * 1e9, "FLOP/s")
+            ),
             6,
             LineKind::Dashed,
             vec![Point::new(x_lo, *gflops), Point::new(x_hi, *gflops)],

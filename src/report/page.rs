@@ -2,7 +2,7 @@
 //! its figures, in memory.
 
 use super::context::{
-    companion_line, machine_rows, run_context, ComparisonContext, FigureContext, FitContext, PageContext,
+    companion_line, gpu_rows, machine_rows, run_context, ComparisonContext, FigureContext, FitContext, PageContext,
     ProjectionContext, SectionContext, SummaryContext,
 };
 use super::distributed;
@@ -100,7 +100,7 @@ pub fn machine_measured(run: &RunInfo) -> MachineMeasured {
         .filter(|r| r.energy_source != "unavailable")
         .filter_map(|r| Some((r.gflops_per_joule?, r)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    let view = MachineView::from_json(&run.meta.machine);
+    let view = MachineView::for_run(run);
     MachineMeasured {
         label: view.cpu_model.unwrap_or_else(|| run.meta.device.clone()),
         year: decimal_year(&run.meta.started_at).unwrap_or(f64::NAN),
@@ -126,7 +126,7 @@ struct Planned {
 pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
     let run = &input.run;
     let companions: Vec<&RunInfo> = input.companions.iter().collect();
-    let machine = MachineView::from_json(&run.meta.machine);
+    let machine = MachineView::for_run(run);
     let mut planned: Vec<Planned> = Vec::new();
     let mut notes_by_section: Vec<(&'static str, String)> = Vec::new();
 
@@ -277,7 +277,10 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         version: env!("CARGO_PKG_VERSION").into(),
         run: run_context(run),
         companions: companions.iter().map(|c| companion_line(c)).collect(),
-        machine: machine_rows(&run.meta.machine),
+        machine: machine_rows(&run.meta.machine)
+            .into_iter()
+            .chain(gpu_rows(&run.meta.config["gpu"]))
+            .collect(),
         any_modeled: summary.iter().any(|s| s.modeled),
         summary,
         sections,
