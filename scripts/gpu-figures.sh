@@ -17,7 +17,9 @@
 # libtorch comes from python3's torch package (LD_LIBRARY_PATH); NCCL from its nvidia-nccl
 # wheel, through a libnccl.so link made in a temporary folder (cudarc opens that name).
 # Results go to OUTDIR/results (braingap's store) and OUTDIR/report; all of it is packed into
-# OUTDIR/gpu.tar.gz, with OUTDIR/steps.txt and the torch comparison table beside it.
+# OUTDIR/gpu.tar.gz, with OUTDIR/steps.txt and the torch comparison table beside it. A machine
+# without fonts draws no report figures: point FONTCONFIG_FILE at a fonts.conf naming a folder
+# with DejaVuSans.ttf (the H200 image had none).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: BRAINGAP_BIN=... bash scripts/gpu-figures.sh OUTDIR}
