@@ -127,13 +127,19 @@ fn load() -> Result<nvml_wrapper::Nvml, String> {
     nvml_wrapper::Nvml::init().map_err(|e| format!("NVML not loadable ({e})"))
 }
 
-/// NVML's facts about CUDA device `cuda_index`, or why they cannot be read.
-pub fn cuda_device_facts(cuda_index: usize) -> Result<GpuFacts, String> {
-    let nvml = load()?;
+/// NVML's handle of CUDA device `cuda_index`, with its NVML index.
+fn device(nvml: &nvml_wrapper::Nvml, cuda_index: usize) -> Result<(u32, nvml_wrapper::Device<'_>), String> {
     let index = nvml_index(cuda_index)?;
     let device = nvml
         .device_by_index(index)
         .map_err(|e| format!("nvmlDeviceGetHandleByIndex({index}): {e}"))?;
+    Ok((index, device))
+}
+
+/// NVML's facts about CUDA device `cuda_index`, or why they cannot be read.
+pub fn cuda_device_facts(cuda_index: usize) -> Result<GpuFacts, String> {
+    let nvml = load()?;
+    let (index, device) = device(&nvml, cuda_index)?;
     let name = device.name().map_err(|e| format!("nvmlDeviceGetName({index}): {e}"))?;
     let cc = device
         .cuda_compute_capability()
@@ -164,10 +170,7 @@ pub fn cuda_device_facts(cuda_index: usize) -> Result<GpuFacts, String> {
 /// it (CUDA context included), or why it cannot be read.
 pub fn process_memory_bytes(cuda_index: usize, pid: u32) -> Result<u64, String> {
     let nvml = load()?;
-    let index = nvml_index(cuda_index)?;
-    let device = nvml
-        .device_by_index(index)
-        .map_err(|e| format!("nvmlDeviceGetHandleByIndex({index}): {e}"))?;
+    let (index, device) = device(&nvml, cuda_index)?;
     let processes = device
         .running_compute_processes()
         .map_err(|e| format!("nvmlDeviceGetComputeRunningProcesses({index}): {e}"))?;

@@ -483,7 +483,6 @@ pub fn machine_rows(machine: &serde_json::Value) -> Vec<KeyValue> {
     rows
 }
 
-/// Run metadata, formatted.
 /// Rows for the GPU a run measured (`config.gpu` of its meta, written by `braingap run
 /// --device cuda:N` from NVML): its name and numbers, and its theoretical peaks with their
 /// formulas; one row with the reason where NVML could not be read; none for CPU runs.
@@ -526,6 +525,7 @@ pub fn gpu_rows(gpu: &serde_json::Value) -> Vec<KeyValue> {
     rows
 }
 
+/// Run metadata, formatted.
 pub fn run_context(run: &RunInfo) -> RunContext {
     let count = |s: &str| run.summary.iter().filter(|r| r.status == s).count();
     RunContext {

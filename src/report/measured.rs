@@ -218,6 +218,19 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
         .filter_map(|r| Some((param(r, "n")? * 24.0, r.gbytes_per_s?)))
         .collect();
     sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if run.meta.device != "cpu" {
+        // A GPU's caches are not in the fingerprint: its memory ceiling is the sweep's
+        // largest working set (1 GiB in the standard profile, well past any GPU's L2).
+        return sweep
+            .last()
+            .map(|&(working_set, bw)| BandwidthCeiling {
+                level: "device memory".into(),
+                gbytes_per_s: bw,
+                source: format!("stream_triad sweep, largest working set ({})", si(working_set, "B")),
+            })
+            .into_iter()
+            .collect();
+    }
     let mut levels: Vec<(u32, f64)> = machine
         .caches
         .iter()
@@ -231,30 +244,14 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
         .filter_map(|r| r.gbytes_per_s)
         .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))));
     let llc = levels.last().map(|l| l.1);
-    let gpu = run.meta.device != "cpu";
-    let dram_sweep = match llc {
-        Some(llc) => sweep
+    let dram_sweep = llc.and_then(|llc| {
+        sweep
             .iter()
             .filter(|(ws, _)| *ws > 2.0 * llc)
             .map(|p| p.1)
-            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v)))),
-        // A GPU's caches are not in the fingerprint: its memory ceiling is the sweep's
-        // largest working set (1 GiB in the standard profile, well past any GPU's L2).
-        None if gpu => sweep.last().map(|p| p.1),
-        None => None,
-    };
+            .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))))
+    });
     let mut ceilings = Vec::new();
-    if gpu {
-        ceilings.extend(dram_sweep.map(|bw| BandwidthCeiling {
-            level: "device memory".into(),
-            gbytes_per_s: bw,
-            source: format!(
-                "stream_triad sweep, largest working set ({})",
-                si(sweep.last().map_or(0.0, |p| p.0), "B")
-            ),
-        }));
-        return ceilings;
-    }
     let dram = match (dram_run, dram_sweep) {
         (Some(bw), _) => Some(BandwidthCeiling {
             level: "DRAM".into(),
@@ -372,16 +369,12 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
         ));
     }
-    // A GPU run's rows carry the GPU's peaks (from NVML); the machine's are the host CPU's.
-    let mut theoretical: Vec<(String, f64)> = if run.meta.device == "cpu" {
-        machine
-            .theoretical_peaks
-            .iter()
-            .map(|(d, f)| (d.clone(), f / 1e9))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // Empty for a GPU run (`MachineView::for_run`): its rows carry the GPU's peaks.
+    let mut theoretical: Vec<(String, f64)> = machine
+        .theoretical_peaks
+        .iter()
+        .map(|(d, f)| (d.clone(), f / 1e9))
+        .collect();
     if theoretical.is_empty() {
         theoretical = ok_rows(run)
             .filter_map(|r| Some((r.dtype.clone(), r.theoretical_peak_gflops_per_s?)))
