@@ -121,6 +121,11 @@ pub struct Machine {
     pub kernel: Fact<String>,
     /// Hypervisor, when the CPU flags say there is one.
     pub hypervisor: Fact<String>,
+    /// Transparent huge page mode (`always`, `madvise` or `never`). The CPU backend advises
+    /// its buffers of 4 MiB and more onto huge pages, as numpy does; with `never` they stay
+    /// on 4 KiB pages and large GEMMs lose to TLB misses.
+    #[serde(default = "unrecorded")]
+    pub transparent_hugepages: Fact<String>,
     /// SIMD features.
     pub simd: SimdFeatures,
     /// Widest SIMD level the CPU backend uses.
@@ -144,6 +149,27 @@ pub struct Machine {
     pub theoretical_peaks: Vec<TheoreticalPeak>,
     /// Stable hash of what makes results comparable (model, cores, SIMD, caches, memory).
     pub fingerprint: String,
+}
+
+const THP_ENABLED: &str = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+/// The selected mode in `/sys/kernel/mm/transparent_hugepage/enabled` (`always [madvise]
+/// never` selects `madvise`).
+fn transparent_hugepages() -> Fact<String> {
+    match read_trimmed(Path::new(THP_ENABLED)) {
+        Some(text) => match parse_thp_mode(&text) {
+            Some(mode) => Fact::known(mode, THP_ENABLED),
+            None => Fact::unknown(format!("{THP_ENABLED} names no selected mode: {text:?}")),
+        },
+        None => Fact::unknown(format!("cannot read {THP_ENABLED}")),
+    }
+}
+
+/// The bracketed word of a sysfs mode list.
+pub fn parse_thp_mode(text: &str) -> Option<String> {
+    let start = text.find('[')? + 1;
+    let len = text[start..].find(']')?;
+    Some(text[start..start + len].to_string()).filter(|m| !m.is_empty())
 }
 
 fn read_trimmed(path: &Path) -> Option<String> {
@@ -456,6 +482,7 @@ impl Machine {
                 "sysinfo cannot read the kernel version",
             ),
             hypervisor,
+            transparent_hugepages: transparent_hugepages(),
             simd,
             simd_level,
             caches,
@@ -487,6 +514,10 @@ impl Machine {
 }
 
 /// `git_branch` of a machine recorded before the field existed.
+fn unrecorded() -> Fact<String> {
+    Fact::unknown("not recorded by the braingap that made this run")
+}
+
 fn unrecorded_branch() -> Fact<String> {
     Fact::unknown("not recorded by the braingap that made this run")
 }
@@ -502,6 +533,15 @@ fn env_fact(value: &str, source: &str) -> Fact<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thp_mode_is_the_bracketed_word() {
+        assert_eq!(parse_thp_mode("always [madvise] never").as_deref(), Some("madvise"));
+        assert_eq!(parse_thp_mode("[always] madvise never").as_deref(), Some("always"));
+        assert_eq!(parse_thp_mode("always madvise [never]").as_deref(), Some("never"));
+        assert_eq!(parse_thp_mode("always madvise never"), None);
+        assert_eq!(parse_thp_mode("[]"), None);
+    }
 
     #[test]
     fn cache_sizes_parse() {

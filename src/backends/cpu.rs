@@ -392,7 +392,7 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             let (a, b) = k.inputs::<T>();
             Box::new(GemmRun {
                 ctx,
-                c: vec![T::default(); (k.m * k.n) as usize],
+                c: inputs::zeroed_vec((k.m * k.n) as usize),
                 kernel: k.clone(),
                 a,
                 b,
@@ -410,7 +410,7 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             let x = k.input::<T>();
             Box::new(ActivationRun {
                 ctx,
-                y: vec![T::default(); x.len()],
+                y: inputs::zeroed_vec(x.len()),
                 planted_extra: crate::kernels::plant::extra_elements(spec.kernel_name(), x.len()),
                 x,
                 kernel: k.clone(),
@@ -700,8 +700,8 @@ impl<'a, T: CpuReal> ConvRun<'a, T> {
         };
         ConvRun {
             ctx,
-            y: vec![T::default(); kernel.output_len() as usize],
-            col: vec![T::default(); col_len],
+            y: inputs::zeroed_vec(kernel.output_len() as usize),
+            col: inputs::zeroed_vec(col_len),
             indirect,
             wpack: Vec::new(),
             kernel,
@@ -951,8 +951,8 @@ impl<'a, T: CpuReal> AttentionRun<'a, T> {
         AttentionRun {
             ctx,
             qkv: kernel.inputs(),
-            scores: vec![T::default(); n * n],
-            out: vec![T::default(); n * d],
+            scores: inputs::zeroed_vec(n * n),
+            out: inputs::zeroed_vec(n * d),
             kernel,
         }
     }

@@ -190,15 +190,60 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
         return true;
     }
     let c = SharedMut(c.as_mut_ptr());
-    let (nr, kc_max, nc_max, mc_max) = (T::NR, T::KC, T::NC, T::MC);
+    let (nr, nc_max) = (T::NR, T::NC);
     let parts = rayon::current_num_threads().max(1);
     if n <= nc_max {
         narrow(m, n, k, &c, a, b, b_rs, b_cs, beta, accumulate, parts);
         return true;
     }
+    // Each worker computes its own block of C (a run of rows, or of columns when there
+    // are too few rows) with its own packed blocks of A and B, so the workers never wait
+    // for each other before the end: on a shared VM a worker that loses its core for a
+    // moment would otherwise hold up the other at every block (an earlier version split
+    // each block's packing and sweep between the workers, with a barrier after each).
+    // Packing B twice costs each worker about one copy per `2·m/parts` FLOPs of its own.
+    let row_panels = m.div_ceil(MR);
+    if parts == 1 {
+        blocked(0..m, 0..n, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
+    } else if row_panels >= 4 * parts {
+        let per = row_panels.div_ceil(parts) * MR;
+        (0..m.div_ceil(per)).into_par_iter().for_each(|t| {
+            let rows = t * per..((t + 1) * per).min(m);
+            blocked(rows, 0..n, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
+        });
+    } else {
+        let per = n.div_ceil(nr).div_ceil(parts) * nr;
+        (0..n.div_ceil(per)).into_par_iter().for_each(|t| {
+            let cols = t * per..((t + 1) * per).min(n);
+            blocked(0..m, cols, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
+        });
+    }
+    true
+}
+
+/// One worker's share of the product: rows `rows` and columns `cols` of C (row stride
+/// `n`), by the Goto loops on the calling thread, with its packing buffers.
+#[allow(clippy::too_many_arguments)]
+fn blocked<T: PackedGemm, A: PackA<T>>(
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    n: usize,
+    k: usize,
+    c: &SharedMut<T>,
+    a: &A,
+    b: &[T],
+    b_rs: usize,
+    b_cs: usize,
+    beta: T,
+    accumulate: bool,
+) {
+    let (nr, kc_max, nc_max) = (T::NR, T::KC, T::NC);
+    // Row blocks of at most `MC` rows, of equal height (a 2,048-row share is two blocks
+    // of 1,024 rather than 1,536 + 512, whose short block would sweep all of B for little).
+    let mc_max = rows.len().div_ceil(rows.len().div_ceil(T::MC)).div_ceil(MR) * MR;
     T::with_buffers(|apack, bpack| {
-        let mc_cap = mc_max.min(m).div_ceil(MR) * MR;
-        let nc_cap = nc_max.min(n).div_ceil(nr) * nr;
+        let mc_cap = mc_max.min(rows.len()).div_ceil(MR) * MR;
+        let nc_cap = nc_max.min(cols.len()).div_ceil(nr) * nr;
         let kc_cap = kc_max.min(k);
         if apack.len() < mc_cap * kc_cap {
             apack.resize(mc_cap * kc_cap, T::default());
@@ -206,37 +251,32 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
         if bpack.len() < nc_cap * kc_cap {
             bpack.resize(nc_cap * kc_cap, T::default());
         }
-        for ic in (0..m).step_by(mc_max) {
-            let mc = mc_max.min(m - ic);
+        for ic in rows.clone().step_by(mc_max) {
+            let mc = mc_max.min(rows.end - ic);
             let a_panels = mc.div_ceil(MR);
             for pc in (0..k).step_by(kc_max) {
                 let kc = kc_max.min(k - pc);
                 let acc = accumulate || pc > 0;
                 let apack = &mut apack[..a_panels * MR * kc];
-                apack.par_chunks_mut(MR * kc).enumerate().for_each(|(panel, dst)| {
+                for (panel, dst) in apack.chunks_mut(MR * kc).enumerate() {
                     a.pack(ic + panel * MR, MR.min(mc - panel * MR), pc, kc, dst);
-                });
+                }
                 let apack = &*apack;
-                for jc in (0..n).step_by(nc_max) {
-                    let nc = nc_max.min(n - jc);
+                for jc in cols.clone().step_by(nc_max) {
+                    let nc = nc_max.min(cols.end - jc);
                     let b_panels = nc.div_ceil(nr);
                     let bpack = &mut bpack[..b_panels * nr * kc];
-                    pack_b_block(b, b_rs, b_cs, pc, kc, jc, nc, nr, bpack, parts);
+                    pack_b_panels(b, b_rs, b_cs, pc, kc, jc, jc + nc, nr, bpack);
                     let bpack = &*bpack;
-                    // Each worker takes a contiguous run of A micro-panels (rows of C) and
-                    // sweeps the whole packed block of B, held in its core's L2.
-                    let per = a_panels.div_ceil(parts);
-                    (0..a_panels.div_ceil(per)).into_par_iter().for_each(|t| {
-                        for panel in t * per..((t + 1) * per).min(a_panels) {
-                            // SAFETY: rows of this worker's A panels belong to it alone.
-                            unsafe { macro_panel(&c, n, apack, panel, mc, ic, bpack, nc, jc, kc, beta, acc) };
-                        }
-                    });
+                    for panel in 0..a_panels {
+                        // SAFETY: rows ic.., columns jc..jc+nc of C lie in this worker's
+                        // block, which no other worker writes.
+                        unsafe { macro_panel(c, n, apack, panel, mc, ic, bpack, nc, jc, kc, beta, acc) };
+                    }
                 }
             }
         }
     });
-    true
 }
 
 /// The product when all of B's columns fit one packed block (`n ≤ NC`, e.g. a convolution's
@@ -381,26 +421,44 @@ fn pack_b_block<T: Real>(
         .par_chunks_mut(per * nr * kc)
         .enumerate()
         .for_each(|(group, dst)| {
-            let first = group * per;
-            let count = dst.len() / (nr * kc);
-            if cs != 1 {
-                for (i, panel) in dst.chunks_mut(nr * kc).enumerate() {
-                    let j0 = jc + (first + i) * nr;
-                    pack_b(b, rs, cs, pc, kc, j0, nr.min(jc + nc - j0), nr, panel);
-                }
-                return;
-            }
-            for p in 0..kc {
-                let row = &b[(pc + p) * rs..];
-                for i in 0..count {
-                    let j0 = jc + (first + i) * nr;
-                    let cols = nr.min(jc + nc - j0);
-                    let out = &mut dst[i * nr * kc + p * nr..i * nr * kc + (p + 1) * nr];
-                    out[..cols].copy_from_slice(&row[j0..j0 + cols]);
-                    out[cols..].iter_mut().for_each(|v| *v = T::default());
-                }
-            }
+            let j0 = jc + group * per * nr;
+            let j1 = (j0 + per * nr).min(jc + nc);
+            pack_b_panels(b, rs, cs, pc, kc, j0, j1, nr, dst);
         });
+}
+
+/// Packs depths `pc..pc+kc`, columns `j0..j1` of `b` into consecutive `nr`-wide
+/// micro-panels (the last zero-padded), walking B row by row when its rows are contiguous.
+#[allow(clippy::too_many_arguments)]
+fn pack_b_panels<T: Real>(
+    b: &[T],
+    rs: usize,
+    cs: usize,
+    pc: usize,
+    kc: usize,
+    j0: usize,
+    j1: usize,
+    nr: usize,
+    dst: &mut [T],
+) {
+    let count = (j1 - j0).div_ceil(nr);
+    if cs != 1 {
+        for (i, panel) in dst[..count * nr * kc].chunks_mut(nr * kc).enumerate() {
+            let c0 = j0 + i * nr;
+            pack_b(b, rs, cs, pc, kc, c0, nr.min(j1 - c0), nr, panel);
+        }
+        return;
+    }
+    for p in 0..kc {
+        let row = &b[(pc + p) * rs..];
+        for i in 0..count {
+            let c0 = j0 + i * nr;
+            let cols = nr.min(j1 - c0);
+            let out = &mut dst[i * nr * kc + p * nr..i * nr * kc + (p + 1) * nr];
+            out[..cols].copy_from_slice(&row[c0..c0 + cols]);
+            out[cols..].iter_mut().for_each(|v| *v = T::default());
+        }
+    }
 }
 
 /// Packs depths `pc..pc+kc`, columns `j0..j0+cols` (at most `nr`) of `b` (element `(p, j)`
@@ -819,6 +877,14 @@ mod tests {
     fn spans_several_row_and_column_blocks() {
         check::<f64>(1600, 500, 300, 2, false, 1e-10);
         check::<f32>(100, 1000, 400, 2, false, 1e-2);
+        // Each of 2 workers takes 1,608 rows: two row blocks apiece.
+        check::<f64>(3216, 490, 40, 2, false, 1e-11);
+        // Too few rows to split them: the workers split the columns, several column and
+        // depth blocks each (and an odd share with 3 workers).
+        for threads in [2, 3] {
+            check::<f32>(30, 1100, 600, threads, false, 1e-2);
+            check::<f64>(30, 1100, 600, threads, true, 1e-10);
+        }
     }
 
     fn check_pack_rows<T: PackedGemm>() {

@@ -83,6 +83,7 @@ pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     writeln!(out, "OS               {}", show(&machine.os))?;
     writeln!(out, "kernel           {}", show(&machine.kernel))?;
     writeln!(out, "hypervisor       {}", show(&machine.hypervisor))?;
+    writeln!(out, "huge pages (THP) {}", show(&machine.transparent_hugepages))?;
     writeln!(
         out,
         "SIMD             {} (kernels use {:?})",

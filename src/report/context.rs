@@ -408,6 +408,7 @@ pub fn machine_rows(machine: &serde_json::Value) -> Vec<KeyValue> {
         ("os", "OS"),
         ("kernel", "kernel"),
         ("hypervisor", "hypervisor"),
+        ("transparent_hugepages", "transparent huge pages"),
         ("last_level_cache_bytes", "last-level cache (bytes)"),
         ("fma_units_per_core", "FMA units per core"),
         ("rustc", "rustc"),
