@@ -17,10 +17,15 @@
 //!   `KC × NC` block of B, which stays in L2;
 //! - the packed `MC × KC` block of A (up to `MC` rows) stays in the last-level cache.
 //!
-//! Threads: the workers of the current rayon pool pack each block together (one panel per
-//! task), then each takes a contiguous run of A micro-panels, i.e. its own rows of C, and
-//! sweeps the shared packed block of B. Packing buffers are kept per calling thread and
-//! reused; the only steady-state allocation is the narrow path's per-worker panel buffer.
+//! Threads: each worker of the current rayon pool takes its own contiguous rows of C (its
+//! own columns when there are fewer than 4 micro-panels of rows per worker) and runs the
+//! whole loop nest on them with its own packed blocks of A and B, so the workers meet only
+//! at the end. Packing buffers are kept per thread and reused; the only steady-state
+//! allocation is the narrow path's per-worker panel buffer.
+//!
+//! The operands should sit on huge pages (the CPU backend allocates them through
+//! [`crate::kernels::inputs::zeroed_vec`]): C's and A's rows are far apart in memory, and on
+//! 4 KiB pages a large product spends a measurable share of its time in TLB misses.
 //!
 //! Narrow products (`n ≤ NC`, e.g. a convolution with 64 output channels, where each row
 //! of A meets only two micro-tiles) skip the packed block of A: each worker packs one
