@@ -12,7 +12,7 @@ use crate::machine::Machine;
 use crate::measure::instructions::{self, Callgrind, ChildListing};
 use crate::measure::Status;
 use crate::meters::MeterSet;
-use crate::store::{RunMeta, Store, SummaryRow, SCHEMA_VERSION};
+use crate::store::{RunMeta, RunStart, Store, SummaryRow};
 use anyhow::Context;
 use std::ffi::OsString;
 use std::io::Write;
@@ -160,37 +160,27 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         );
     }
 
-    let meta = RunMeta {
-        schema_version: SCHEMA_VERSION,
-        run_id: Store::new_run_id(),
-        status: "running".into(),
+    let start = RunStart {
         label: args.label.clone(),
-        command_line: std::env::args().collect(),
         profile: profile.as_str().into(),
         filter: args.filter.clone(),
         backend: "cpu".into(),
         device: "cpu".into(),
         threads: 1,
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: None,
-        git_commit: machine.git_commit.value.clone(),
         benchmarks_planned: specs.len(),
-        timer_overhead_s: crate::measure::timer_overhead(10_000).0,
-        config: serde_json::json!({
-            "metric": "instructions",
-            "metric_source": crate::store::rows::METRIC_SOURCE_CALLGRIND,
-            "valgrind": callgrind.version(),
-            "build_profile": env!("BRAINGAP_BUILD_PROFILE"),
-            "target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
-            "calls": args.calls,
-            "code_path": code_path.as_str(),
-            "host_simd_level": machine.simd_level.as_str(),
-            "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
-        }),
-        machine: serde_json::to_value(&machine)?,
-        meters: serde_json::to_value(MeterSet::none().meta())?,
-        distributed: None,
     };
+    let config = serde_json::json!({
+        "metric": "instructions",
+        "metric_source": crate::store::rows::METRIC_SOURCE_CALLGRIND,
+        "valgrind": callgrind.version(),
+        "build_profile": env!("BRAINGAP_BUILD_PROFILE"),
+        "target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        "calls": args.calls,
+        "code_path": code_path.as_str(),
+        "host_simd_level": machine.simd_level.as_str(),
+        "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
+    });
+    let meta = RunMeta::starting(start, &machine, config, serde_json::to_value(MeterSet::none().meta())?)?;
     let store = Store::new(&args.results);
     let mut writer = store
         .create_run(meta, false)

@@ -193,7 +193,7 @@ pub(super) mod sweep {
     use crate::machine::Machine;
     use crate::measure::Status;
     use crate::store::ranks::{DistributedMeta, RankWriter};
-    use crate::store::{RunMeta, Store, SCHEMA_VERSION};
+    use crate::store::{RunMeta, RunStart, Store};
 
     /// Passes records to the rank files of the ranks played here; prints progress for rank
     /// 0; applies the MPI die hook.
@@ -265,27 +265,18 @@ pub(super) mod sweep {
         let mut failure = None;
         if comm.rank() == 0 {
             let machine = Machine::detect(crate::clock::probe_ghz());
-            let meta = RunMeta {
-                schema_version: SCHEMA_VERSION,
-                run_id: Store::new_run_id(),
-                status: "running".into(),
+            let start = RunStart {
                 label: args.label.clone(),
-                command_line: std::env::args().collect(),
                 profile: profile.as_str().into(),
                 filter: args.filter.clone(),
                 backend: identity.backend.into(),
                 device: identity.library.clone(),
                 threads: identity.world_size as u64,
-                started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                finished_at: None,
-                git_commit: machine.git_commit.value.clone(),
                 benchmarks_planned: planned,
-                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
-                config,
-                machine: serde_json::to_value(&machine)?,
-                meters: serde_json::json!({"note": "no meters in distributed runs: time only"}),
-                distributed: Some(DistributedMeta::new(identity.world_size, identity.library.clone())),
             };
+            let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
+            let mut meta = RunMeta::starting(start, &machine, config, meters)?;
+            meta.distributed = Some(DistributedMeta::new(identity.world_size, identity.library.clone()));
             match Store::new(&args.results).create_run(meta, false) {
                 Ok(writer) => {
                     shared = format!("{}\n{}", writer.dir().display(), writer.run_id()).into_bytes();

@@ -11,7 +11,7 @@ use crate::kernels::{BenchSpec, Dtype};
 use crate::machine::Machine;
 use crate::measure::{self, BenchRecord, RunConfig, Status};
 use crate::meters::{MeterConfig, MeterSet};
-use crate::store::{RunMeta, Store, SCHEMA_VERSION};
+use crate::store::{RunMeta, RunStart, Store};
 use anyhow::Context;
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -318,42 +318,32 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Profile::Quick | Profile::Small => RunConfig::quick(),
         _ => RunConfig::standard(),
     };
-    let meta = RunMeta {
-        schema_version: SCHEMA_VERSION,
-        run_id: Store::new_run_id(),
-        status: "running".into(),
+    let start = RunStart {
         label: args.label.clone(),
-        command_line: std::env::args().collect(),
         profile: profile.as_str().into(),
         filter: args.filter.clone(),
         backend: backend.name().into(),
         device: backend.device(),
         threads: threads as u64,
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: None,
-        git_commit: machine.git_commit.value.clone(),
         benchmarks_planned: specs.len(),
-        timer_overhead_s: measure::timer_overhead(10_000).0,
-        config: serde_json::json!({
-            "warmup_s": config.warmup.0,
-            "min_sample_time_s": config.min_sample_time.0,
-            "samples": config.samples,
-            "max_sampling_time_s": config.max_sampling_time.0,
-            "min_samples": config.min_samples,
-            "bootstrap_resamples": config.bootstrap_resamples,
-            "bootstrap_seed": config.seed,
-            "clock_ghz_at_start": ghz,
-            "metric": "time",
-            "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
-            "gpu": gpu.as_ref().map(|g| match g {
-                Ok(facts) => serde_json::to_value(facts).unwrap_or_default(),
-                Err(why) => serde_json::json!({ "unavailable": why }),
-            }),
-        }),
-        machine: serde_json::to_value(&machine)?,
-        meters: serde_json::to_value(meters.meta())?,
-        distributed: None,
     };
+    let settings = serde_json::json!({
+        "warmup_s": config.warmup.0,
+        "min_sample_time_s": config.min_sample_time.0,
+        "samples": config.samples,
+        "max_sampling_time_s": config.max_sampling_time.0,
+        "min_samples": config.min_samples,
+        "bootstrap_resamples": config.bootstrap_resamples,
+        "bootstrap_seed": config.seed,
+        "clock_ghz_at_start": ghz,
+        "metric": "time",
+        "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
+        "gpu": gpu.as_ref().map(|g| match g {
+            Ok(facts) => serde_json::to_value(facts).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "unavailable": why }),
+        }),
+    });
+    let meta = RunMeta::starting(start, &machine, settings, serde_json::to_value(meters.meta())?)?;
     let store = Store::new(&args.results);
     let mut writer = store
         .create_run(meta, args.power_timeline)

@@ -84,6 +84,60 @@ pub struct RunMeta {
     pub distributed: Option<ranks::DistributedMeta>,
 }
 
+/// What a command that starts a run says about it; [`RunMeta::starting`] adds the rest.
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    /// User label.
+    pub label: Option<String>,
+    /// Profile name.
+    pub profile: String,
+    /// Filter regex, if any.
+    pub filter: Option<String>,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Worker threads (ranks, for a distributed run).
+    pub threads: u64,
+    /// Benchmarks planned.
+    pub benchmarks_planned: usize,
+}
+
+impl RunMeta {
+    /// The metadata of a run starting now: a fresh run id, status `running`, this process's
+    /// command line, the start time, the build's commit and the timer overhead measured
+    /// now, beside what the command says (`start`, runner `config`, `meters`). Not
+    /// distributed; a distributed run sets [`RunMeta::distributed`] after.
+    pub fn starting(
+        start: RunStart,
+        machine: &crate::machine::Machine,
+        config: serde_json::Value,
+        meters: serde_json::Value,
+    ) -> std::result::Result<RunMeta, serde_json::Error> {
+        Ok(RunMeta {
+            schema_version: SCHEMA_VERSION,
+            run_id: Store::new_run_id(),
+            status: "running".into(),
+            label: start.label,
+            command_line: std::env::args().collect(),
+            profile: start.profile,
+            filter: start.filter,
+            backend: start.backend,
+            device: start.device,
+            threads: start.threads,
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: None,
+            git_commit: machine.git_commit.value.clone(),
+            benchmarks_planned: start.benchmarks_planned,
+            timer_overhead_s: crate::measure::timer_overhead(10_000).0,
+            config,
+            machine: serde_json::to_value(machine)?,
+            meters,
+            distributed: None,
+        })
+    }
+}
+
 /// One run as listed by `braingap runs`.
 #[derive(Debug, Clone)]
 pub struct RunInfo {
