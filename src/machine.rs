@@ -143,7 +143,7 @@ pub struct Machine {
     /// Git branch: `$BRAINGAP_GIT_BRANCH` when set (CI checkouts are often a detached HEAD),
     /// else the branch checked out when this binary was built. `braingap history --branch`
     /// filters on it.
-    #[serde(default = "unrecorded_branch")]
+    #[serde(default = "unrecorded")]
     pub git_branch: Fact<String>,
     /// Theoretical peaks per dtype.
     pub theoretical_peaks: Vec<TheoreticalPeak>,
@@ -513,12 +513,8 @@ impl Machine {
     }
 }
 
-/// `git_branch` of a machine recorded before the field existed.
+/// A fact (`git_branch`, `transparent_hugepages`) of a machine recorded before it existed.
 fn unrecorded() -> Fact<String> {
-    Fact::unknown("not recorded by the braingap that made this run")
-}
-
-fn unrecorded_branch() -> Fact<String> {
     Fact::unknown("not recorded by the braingap that made this run")
 }
 

@@ -207,22 +207,14 @@ pub fn gemm_from<T: PackedGemm, A: PackA<T>>(
     // moment would otherwise hold up the other at every block (an earlier version split
     // each block's packing and sweep between the workers, with a barrier after each).
     // Packing B twice costs each worker about one copy per `2·m/parts` FLOPs of its own.
-    let row_panels = m.div_ceil(MR);
-    if parts == 1 {
-        blocked(0..m, 0..n, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
-    } else if row_panels >= 4 * parts {
-        let per = row_panels.div_ceil(parts) * MR;
-        (0..m.div_ceil(per)).into_par_iter().for_each(|t| {
-            let rows = t * per..((t + 1) * per).min(m);
-            blocked(rows, 0..n, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
-        });
-    } else {
-        let per = n.div_ceil(nr).div_ceil(parts) * nr;
-        (0..n.div_ceil(per)).into_par_iter().for_each(|t| {
-            let cols = t * per..((t + 1) * per).min(n);
-            blocked(0..m, cols, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
-        });
-    }
+    let split_rows = m.div_ceil(MR) >= 4 * parts;
+    let (len, step) = if split_rows { (m, MR) } else { (n, nr) };
+    let per = len.div_ceil(step).div_ceil(parts) * step;
+    (0..len.div_ceil(per)).into_par_iter().for_each(|t| {
+        let part = t * per..((t + 1) * per).min(len);
+        let (rows, cols) = if split_rows { (part, 0..n) } else { (0..m, part) };
+        blocked(rows, cols, n, k, &c, a, b, b_rs, b_cs, beta, accumulate);
+    });
     true
 }
 
@@ -247,11 +239,10 @@ fn blocked<T: PackedGemm, A: PackA<T>>(
     // of 1,024 rather than 1,536 + 512, whose short block would sweep all of B for little).
     let mc_max = rows.len().div_ceil(rows.len().div_ceil(T::MC)).div_ceil(MR) * MR;
     T::with_buffers(|apack, bpack| {
-        let mc_cap = mc_max.min(rows.len()).div_ceil(MR) * MR;
         let nc_cap = nc_max.min(cols.len()).div_ceil(nr) * nr;
         let kc_cap = kc_max.min(k);
-        if apack.len() < mc_cap * kc_cap {
-            apack.resize(mc_cap * kc_cap, T::default());
+        if apack.len() < mc_max * kc_cap {
+            apack.resize(mc_max * kc_cap, T::default());
         }
         if bpack.len() < nc_cap * kc_cap {
             bpack.resize(nc_cap * kc_cap, T::default());
