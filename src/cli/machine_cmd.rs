@@ -100,7 +100,9 @@ pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             crate::units::si(c.size_bytes as f64, "B")
         )?;
     }
+    writeln!(out, "microarch.       {}", show(&machine.microarchitecture))?;
     writeln!(out, "FMA units/core   {}", show(&machine.fma_units_per_core))?;
+    writeln!(out, "FMA width (bits) {}", show(&machine.fma_width_bits))?;
     for p in &machine.theoretical_peaks {
         let value = p
             .flops_per_s

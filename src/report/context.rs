@@ -410,7 +410,9 @@ pub fn machine_rows(machine: &serde_json::Value) -> Vec<KeyValue> {
         ("hypervisor", "hypervisor"),
         ("transparent_hugepages", "transparent huge pages"),
         ("last_level_cache_bytes", "last-level cache (bytes)"),
+        ("microarchitecture", "microarchitecture"),
         ("fma_units_per_core", "FMA units per core"),
+        ("fma_width_bits", "FMA width (bits)"),
         ("rustc", "rustc"),
         ("git_commit", "commit"),
     ] {

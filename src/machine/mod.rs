@@ -5,6 +5,8 @@
 //! `/proc/cpuinfo` and `/sys/devices/system/cpu`. A value no source gives is `null` with
 //! the reason; nothing is guessed.
 
+pub mod uarch;
+
 use crate::kernels::registry::SimdLevel;
 use crate::kernels::Dtype;
 use serde::{Deserialize, Serialize};
@@ -134,8 +136,14 @@ pub struct Machine {
     pub caches: Vec<Cache>,
     /// Total size of the last-level cache (all instances).
     pub last_level_cache_bytes: Fact<u64>,
-    /// 512-bit (or 256-bit) FMA units per core.
+    /// FMA units per core, at the width in `fma_width_bits`.
     pub fma_units_per_core: Fact<u64>,
+    /// Width of one FMA unit as this binary can use it (256 on Zen 4 even with AVX-512).
+    #[serde(default = "unrecorded_u64")]
+    pub fma_width_bits: Fact<u64>,
+    /// Microarchitecture from the CPU's family and model (`uarch::lookup`).
+    #[serde(default = "unrecorded")]
+    pub microarchitecture: Fact<String>,
     /// Compiler that built this binary.
     pub rustc: Fact<String>,
     /// Git commit of the build (`-dirty` when the tree had changes).
@@ -259,42 +267,66 @@ fn detect_simd(flags: &BTreeSet<String>) -> SimdFeatures {
     }
 }
 
-/// FMA units per core, where the feature set pins the microarchitecture down.
-///
-/// AMX exists only on Sapphire Rapids and later Xeons, all of which have two 512-bit FMA
-/// units per core. AVX-512 without AMX spans parts with one unit (e.g. Xeon Bronze/Silver,
-/// client Ice Lake) and two, so it stays unknown. AVX2+FMA without AVX-512: Intel since
-/// Haswell and AMD since Zen 2 issue two 256-bit FMAs per cycle.
-pub fn fma_units(simd: &SimdFeatures) -> Fact<u64> {
-    if simd.avx512f && simd.amx_tile {
-        Fact::known(
-            2,
-            "inferred: AMX implies Sapphire Rapids or later Xeon (two 512-bit FMA units per core)",
-        )
-    } else if simd.avx512f {
-        Fact::unknown("AVX-512 parts have one or two 512-bit FMA units depending on SKU; not detectable")
-    } else if simd.avx2 && simd.fma {
-        Fact::known(
-            2,
-            "inferred: AVX2+FMA cores (Intel Haswell+, AMD Zen 2+) issue two 256-bit FMAs per cycle",
-        )
-    } else {
-        Fact::unknown("no FMA SIMD support detected")
+/// The FMA datapath this binary can use: from the microarchitecture table when the CPU is
+/// in it, else inferred from feature flags where they pin it down (AMX implies two 512-bit
+/// units; AVX2+FMA without AVX-512 implies two 256-bit units on every x86 core since Intel
+/// Haswell and AMD Zen 2). A range or an unknown stays unknown, with the reason.
+pub fn fma_datapath(
+    simd: &SimdFeatures,
+    level: SimdLevel,
+    cpu: &uarch::CpuIdent,
+) -> Result<uarch::FmaDatapath, String> {
+    let isa_bits = if level == SimdLevel::Scalar { 128 } else { level.bits() };
+    let from_flags = |why: String| {
+        if simd.avx512f && simd.amx_tile {
+            Ok(uarch::FmaDatapath {
+                name: "Intel with AMX".into(),
+                units: 2,
+                width_bits: 512,
+                basis: format!(
+                    "{why}; inferred: AMX implies Sapphire Rapids or later Xeon (two 512-bit FMA units per core)"
+                ),
+            })
+        } else if simd.avx512f {
+            Err(format!(
+                "{why}; AVX-512 parts have one or two 512-bit FMA units (or two 256-bit pipes on AMD Zen 4), not detectable from flags"
+            ))
+        } else if simd.avx2 && simd.fma {
+            Ok(uarch::FmaDatapath {
+                name: "AVX2+FMA core".into(),
+                units: 2,
+                width_bits: 256,
+                basis: format!(
+                    "{why}; inferred: AVX2+FMA cores (Intel Haswell+, AMD Zen 2+) issue two 256-bit FMAs per cycle"
+                ),
+            })
+        } else {
+            Err(format!("{why}; no FMA SIMD support detected"))
+        }
+    };
+    match uarch::lookup(cpu) {
+        uarch::Lookup::Known(datapath) => datapath
+            .usable_at(isa_bits)
+            .ok_or_else(|| format!("{}; but this binary uses no vector FMA here", datapath.basis)),
+        uarch::Lookup::Range { reason, .. } => Err(reason),
+        uarch::Lookup::Unknown(why) => from_flags(why),
     }
 }
 
-/// Theoretical peaks: cores × GHz × FMA units × lanes × 2 (bf16 on AMX: cores × GHz × 1024).
+/// Theoretical peaks: cores × GHz × FMA units × lanes per unit × 2 (bf16 on AMX: cores ×
+/// GHz × 1024).
 pub fn theoretical_peaks(
     cores: Option<u64>,
     ghz: Option<(f64, &str)>,
-    fma_units: Option<u64>,
-    level: SimdLevel,
+    datapath: Option<&uarch::FmaDatapath>,
     simd: &SimdFeatures,
 ) -> Vec<TheoreticalPeak> {
+    let fma_units = datapath.map(|d| d.units);
     let mut peaks = Vec::new();
     for dtype in [Dtype::F64, Dtype::F32, Dtype::Bf16] {
         let peak = match (cores, ghz, fma_units) {
             (Some(cores), Some((ghz, clock_source)), Some(units)) => {
+                let width = datapath.map_or(0, |d| d.width_bits);
                 if dtype == Dtype::Bf16 && simd.amx_bf16 {
                     let flops = cores as f64 * ghz * 1e9 * 1024.0;
                     TheoreticalPeak {
@@ -312,16 +344,16 @@ pub fn theoretical_peaks(
                     }
                 } else {
                     let lanes = if dtype == Dtype::Bf16 {
-                        level.lanes(Dtype::F32) * 2
+                        width / 32 * 2
                     } else {
-                        level.lanes(dtype)
+                        width / (8 * dtype.size_bytes())
                     };
                     let flops = cores as f64 * ghz * 1e9 * units as f64 * lanes as f64 * 2.0;
                     TheoreticalPeak {
                         dtype,
                         flops_per_s: Some(flops),
                         formula: format!(
-                            "{cores} cores × {ghz:.3} GHz ({clock_source}) × {units} FMA units × {lanes} lanes × 2"
+                            "{cores} cores × {ghz:.3} GHz ({clock_source}) × {units} FMA units × {lanes} lanes ({width}-bit) × 2"
                         ),
                     }
                 }
@@ -410,7 +442,21 @@ impl Machine {
                 )
             })
             .unwrap_or_else(|| Fact::unknown("no cache information in /sys/devices/system/cpu/cpu*/cache"));
-        let fma_units_per_core = fma_units(&simd);
+        let cpu_ident = uarch::CpuIdent::from_cpuinfo(&cpuinfo);
+        let datapath = fma_datapath(&simd, simd_level, &cpu_ident);
+        let fma_units_per_core = match &datapath {
+            Ok(d) => Fact::known(d.units, d.basis.clone()),
+            Err(why) => Fact::unknown(why.clone()),
+        };
+        let fma_width_bits = match &datapath {
+            Ok(d) => Fact::known(d.width_bits, d.basis.clone()),
+            Err(why) => Fact::unknown(why.clone()),
+        };
+        let microarchitecture = match uarch::lookup(&cpu_ident) {
+            uarch::Lookup::Known(d) => Fact::known(d.name, "family and model in /proc/cpuinfo"),
+            uarch::Lookup::Range { name, .. } => Fact::known(name, "family and model in /proc/cpuinfo"),
+            uarch::Lookup::Unknown(why) => Fact::unknown(why),
+        };
         let ghz = match (&max_frequency_mhz.value, measured_ghz) {
             (Some(mhz), _) => Some((mhz / 1000.0, "cpufreq max")),
             (None, Some(g)) => Some((g, "measured")),
@@ -419,8 +465,7 @@ impl Machine {
         let theoretical_peaks = theoretical_peaks(
             physical_cores.value.map(|c| c.min(logical_cores)),
             ghz,
-            fma_units_per_core.value,
-            simd_level,
+            datapath.as_ref().ok(),
             &simd,
         );
         let hypervisor = if flags.contains("hypervisor") {
@@ -488,6 +533,8 @@ impl Machine {
             caches,
             last_level_cache_bytes,
             fma_units_per_core,
+            fma_width_bits,
+            microarchitecture,
             rustc,
             git_commit,
             git_branch,
@@ -515,6 +562,11 @@ impl Machine {
 
 /// A fact (`git_branch`, `transparent_hugepages`) of a machine recorded before it existed.
 fn unrecorded() -> Fact<String> {
+    Fact::unknown("not recorded by the braingap that made this run")
+}
+
+/// A numeric fact of a machine recorded before it existed.
+fn unrecorded_u64() -> Fact<u64> {
     Fact::unknown("not recorded by the braingap that made this run")
 }
 
@@ -586,7 +638,13 @@ mod tests {
             amx_bf16: true,
             source: String::new(),
         };
-        let peaks = theoretical_peaks(Some(2), Some((3.5, "measured")), Some(2), SimdLevel::Avx512, &simd);
+        let spr = uarch::FmaDatapath {
+            name: "Sapphire Rapids".into(),
+            units: 2,
+            width_bits: 512,
+            basis: String::new(),
+        };
+        let peaks = theoretical_peaks(Some(2), Some((3.5, "measured")), Some(&spr), &simd);
         let f32_peak = peaks.iter().find(|p| p.dtype == Dtype::F32).unwrap();
         // 2 cores × 3.5 GHz × 2 units × 16 lanes × 2 = 448 GFLOP/s
         assert!((f32_peak.flops_per_s.unwrap() - 448e9).abs() < 1.0);
@@ -594,7 +652,24 @@ mod tests {
         assert!((f64_peak.flops_per_s.unwrap() - 224e9).abs() < 1.0);
         let bf16 = peaks.iter().find(|p| p.dtype == Dtype::Bf16).unwrap();
         assert!((bf16.flops_per_s.unwrap() - 2.0 * 3.5e9 * 1024.0).abs() < 1.0);
-        let unknown = theoretical_peaks(Some(2), None, Some(2), SimdLevel::Avx512, &simd);
+        // Zen 4: AVX-512 on two 256-bit pipes, 2 cores × 3.5 GHz × 2 × 8 × 2 = 224 GFLOP/s f32.
+        let zen4 = uarch::FmaDatapath {
+            name: "Zen 4".into(),
+            units: 2,
+            width_bits: 256,
+            basis: String::new(),
+        };
+        let simd_zen4 = SimdFeatures {
+            amx_tile: false,
+            amx_bf16: false,
+            ..simd.clone()
+        };
+        let peaks = theoretical_peaks(Some(2), Some((3.5, "measured")), Some(&zen4), &simd_zen4);
+        let f32_peak = peaks.iter().find(|p| p.dtype == Dtype::F32).unwrap();
+        assert!((f32_peak.flops_per_s.unwrap() - 224e9).abs() < 1.0);
+        let bf16 = peaks.iter().find(|p| p.dtype == Dtype::Bf16).unwrap();
+        assert!((bf16.flops_per_s.unwrap() - 448e9).abs() < 1.0, "{}", bf16.formula);
+        let unknown = theoretical_peaks(Some(2), None, Some(&spr), &simd);
         assert!(unknown.iter().all(|p| p.flops_per_s.is_none()));
         assert!(unknown[0].formula.contains("clock (unknown)"), "{}", unknown[0].formula);
     }
