@@ -110,8 +110,10 @@ def main(argv=None):
     if args.t_presim_ms > 0:
         net.simulate(args.t_presim_ms)
     t4 = time.perf_counter()
+    ru4 = resource.getrusage(resource.RUSAGE_SELF)
     net.simulate(args.t_sim_ms)
     t5 = time.perf_counter()
+    ru5 = resource.getrusage(resource.RUSAGE_SELF)
 
     sizes = [len(p) for p in net.pops]
     n_neurons = int(sum(sizes))
@@ -178,6 +180,9 @@ def main(argv=None):
         "presim_s": t4 - t3,
         "simulate_s": simulate_s,
         "rtf": simulate_s / (args.t_sim_ms / 1000.0),
+        # CPU seconds of this process during the timed simulation: with T threads on an idle
+        # machine about T x simulate_s; much less means the cores were shared
+        "simulate_cpu_s": (ru5.ru_utime + ru5.ru_stime) - (ru4.ru_utime + ru4.ru_stime),
         "peak_rss_bytes": ru.ru_maxrss * 1024,
         "cpu_s": ru.ru_utime + ru.ru_stime,
         "loadavg_1min_start": load_start[0],
