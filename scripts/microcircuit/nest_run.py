@@ -101,6 +101,16 @@ def main(argv=None):
     t0 = time.perf_counter()
     net = Network(sim_dict, net_dict, stim_dict)  # derives parameters, ResetKernel, threads, seed
     t1 = time.perf_counter()
+    # NEST 3.10 stores a thread's connections per synapse model in arrays of at most
+    # 134217726 entries; the full-scale model (~3e8 synapses) needs >= 3 threads
+    per_vp_limit = 134217726
+    total = int(np.sum(net.num_synapses)) + 2 * int(np.sum(net.num_neurons))
+    need = int(np.ceil(total * 1.02 / per_vp_limit))
+    if args.threads < need:
+        print(f"nest_run: {total} connections need at least {need} threads in NEST "
+              f"(at most {per_vp_limit} per thread and synapse model); got --threads {args.threads}",
+              file=sys.stderr)
+        return 2
     net.create()  # neurons, spike recorders, (Poisson generators)
     # memory recording, only after the warm-up: (t_presim, t_presim + t_sim]
     net.spike_recorders.set(record_to="memory", start=args.t_presim_ms)
