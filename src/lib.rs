@@ -7,6 +7,28 @@
 //! [`analysis`] (reference datasets, trend fits, projections, claims), [`compare`] and
 //! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the [`cli`] on top. The measurement core never imports presentation.
 
+/// `eprintln!` that never panics: a diagnostic written to a closed stderr (`braingap run
+/// 2>&1 | head -1`) is dropped, so the run goes on writing its store when only the
+/// terminal went away.
+#[macro_export]
+macro_rules! diag {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics (see [`diag!`]).
+#[macro_export]
+macro_rules! diag_inline {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stderr = std::io::stderr();
+        let _ = write!(stderr, $($arg)*);
+        let _ = stderr.flush();
+    }};
+}
+
 pub mod ab;
 pub mod analysis;
 pub mod backends;

@@ -385,7 +385,7 @@ mod tests {
         assert_eq!(report.n, 10);
         let months = report.doubling_time_months.unwrap();
         let [lo, hi] = report.doubling_time_ci95;
-        eprintln!("openai 2018: {months:.2} months, CI {lo:?}..{hi:?} years");
+        crate::diag!("openai 2018: {months:.2} months, CI {lo:?}..{hi:?} years");
         assert!((months - 3.4).abs() < 0.5, "{months}");
         assert!(
             lo.unwrap() * 12.0 <= 3.4 && hi.is_none_or(|h| h * 12.0 >= 3.4),
@@ -405,9 +405,10 @@ mod tests {
         request.to = Some(2022.2);
         let report = run_fit_request(&request, &data_dir()).unwrap();
         let months = report.doubling_time_months.unwrap();
-        eprintln!(
+        crate::diag!(
             "epoch 2010-2022: {months:.2} months (n = {}), CI {:?}",
-            report.n, report.doubling_time_ci95
+            report.n,
+            report.doubling_time_ci95
         );
         assert!((months - 5.7).abs() < 1.0, "{months}");
     }
@@ -426,9 +427,10 @@ mod tests {
         let report = run_fit_request(&request, &data_dir()).unwrap();
         assert_eq!(report.n, 18);
         let doubling = report.doubling_time_years.unwrap();
-        eprintln!(
+        crate::diag!(
             "fig 1.11: doubling {doubling:.3} y, crossover {:?} CI {:?}",
-            report.crossover_year, report.crossover_year_ci95
+            report.crossover_year,
+            report.crossover_year_ci95
         );
         assert!((doubling - 2.37).abs() < 0.1, "{doubling}");
         let year = report.crossover_year.unwrap();

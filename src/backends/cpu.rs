@@ -94,8 +94,11 @@ impl Backend for CpuBackend {
                     return Err(self.unsupported(spec, "peak_fma workers must equal the thread count"));
                 }
             }
-            Kernel::Stream(s) if s.nontemporal && (spec.dtype != Dtype::F64 || self.simd != SimdLevel::Avx512) => {
-                return Err(self.unsupported(spec, "non-temporal stores are implemented for f64 with AVX-512 only"));
+            Kernel::Stream(s) if s.nontemporal && (spec.dtype != Dtype::F64 || self.simd == SimdLevel::Scalar) => {
+                return Err(self.unsupported(
+                    spec,
+                    "non-temporal stores are implemented for f64 with AVX-512 or AVX2 only",
+                ));
             }
             Kernel::Conv2d(c) if !c.is_valid() => {
                 return Err(self.unsupported(spec, "invalid convolution shape"));
@@ -277,65 +280,96 @@ impl CpuReal for f64 {
                 unsafe { stream_nt_avx512(op, out, x, y) };
                 return true;
             }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: feature detected just above.
+                unsafe { stream_nt_avx2(op, out, x, y) };
+                return true;
+            }
         }
         let _ = (op, out, x, y);
         false
     }
 }
 
-/// STREAM op with 512-bit non-temporal stores. The head is peeled with ordinary stores
-/// until the destination is 64-byte aligned (as `_mm512_stream_pd` requires), the tail too.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn stream_nt_avx512(op: StreamOp, out: &mut [f64], x: &[f64], y: &[f64]) {
-    use std::arch::x86_64::*;
-    let n = out.len();
-    let misalign = (out.as_ptr() as usize % 64) / 8;
-    let head = if misalign == 0 { 0 } else { (8 - misalign).min(n) };
-    let body_end = head + (n - head) / 8 * 8;
-    let q = STREAM_SCALAR;
-    for i in (0..head).chain(body_end..n) {
-        out[i] = op.reference(x[i], if op.inputs() == 2 { y[i] } else { 0.0 });
-    }
-    let qv = _mm512_set1_pd(q);
-    let (po, px, py) = (out.as_mut_ptr(), x.as_ptr(), y.as_ptr());
-    let mut i = head;
-    // SAFETY: i + 8 ≤ body_end ≤ n for every access; stores are 64-byte aligned by the peel.
-    unsafe {
-        match op {
-            StreamOp::Copy => {
-                while i < body_end {
-                    _mm512_stream_pd(po.add(i), _mm512_loadu_pd(px.add(i)));
-                    i += 8;
-                }
+/// STREAM op with non-temporal stores of `$lanes` f64 per vector (AVX-512: 8, AVX2: 4). The
+/// head is peeled with ordinary stores until the destination is aligned to the vector width
+/// (as the streaming store requires), the tail too. Triad is `x + q·y` with the multiply and
+/// the add rounded apart, exactly as the scalar reference.
+macro_rules! stream_nt_fn {
+    ($name:ident, $feat:literal, $lanes:expr, $set1:ident, $load:ident, $stream:ident, $mul:ident, $add:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feat)]
+        unsafe fn $name(op: StreamOp, out: &mut [f64], x: &[f64], y: &[f64]) {
+            use std::arch::x86_64::*;
+            let n = out.len();
+            let align = $lanes * 8;
+            let misalign = (out.as_ptr() as usize % align) / 8;
+            let head = if misalign == 0 {
+                0
+            } else {
+                ($lanes - misalign).min(n)
+            };
+            let body_end = head + (n - head) / $lanes * $lanes;
+            for i in (0..head).chain(body_end..n) {
+                out[i] = op.reference(x[i], if op.inputs() == 2 { y[i] } else { 0.0 });
             }
-            StreamOp::Scale => {
-                while i < body_end {
-                    _mm512_stream_pd(po.add(i), _mm512_mul_pd(qv, _mm512_loadu_pd(px.add(i))));
-                    i += 8;
+            let qv = $set1(STREAM_SCALAR);
+            let (po, px, py) = (out.as_mut_ptr(), x.as_ptr(), y.as_ptr());
+            let mut i = head;
+            // SAFETY: i + lanes ≤ body_end ≤ n for every access; stores are aligned by the peel.
+            unsafe {
+                match op {
+                    StreamOp::Copy => {
+                        while i < body_end {
+                            $stream(po.add(i), $load(px.add(i)));
+                            i += $lanes;
+                        }
+                    }
+                    StreamOp::Scale => {
+                        while i < body_end {
+                            $stream(po.add(i), $mul(qv, $load(px.add(i))));
+                            i += $lanes;
+                        }
+                    }
+                    StreamOp::Add => {
+                        while i < body_end {
+                            $stream(po.add(i), $add($load(px.add(i)), $load(py.add(i))));
+                            i += $lanes;
+                        }
+                    }
+                    StreamOp::Triad => {
+                        while i < body_end {
+                            $stream(po.add(i), $add($load(px.add(i)), $mul(qv, $load(py.add(i)))));
+                            i += $lanes;
+                        }
+                    }
                 }
-            }
-            StreamOp::Add => {
-                while i < body_end {
-                    let v = _mm512_add_pd(_mm512_loadu_pd(px.add(i)), _mm512_loadu_pd(py.add(i)));
-                    _mm512_stream_pd(po.add(i), v);
-                    i += 8;
-                }
-            }
-            StreamOp::Triad => {
-                while i < body_end {
-                    let v = _mm512_add_pd(
-                        _mm512_loadu_pd(px.add(i)),
-                        _mm512_mul_pd(qv, _mm512_loadu_pd(py.add(i))),
-                    );
-                    _mm512_stream_pd(po.add(i), v);
-                    i += 8;
-                }
+                _mm_sfence();
             }
         }
-        _mm_sfence();
-    }
+    };
 }
+
+stream_nt_fn!(
+    stream_nt_avx512,
+    "avx512f",
+    8,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_stream_pd,
+    _mm512_mul_pd,
+    _mm512_add_pd
+);
+stream_nt_fn!(
+    stream_nt_avx2,
+    "avx2",
+    4,
+    _mm256_set1_pd,
+    _mm256_loadu_pd,
+    _mm256_stream_pd,
+    _mm256_mul_pd,
+    _mm256_add_pd
+);
 
 #[inline(always)]
 fn stream_plain<T: Real>(op: StreamOp, out: &mut [T], x: &[T], y: &[T]) {

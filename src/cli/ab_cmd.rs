@@ -205,7 +205,7 @@ pub fn run(args: &AbArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(c) = &calibration {
         let ours: Vec<String> = run_args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         if c.run_args != ours {
-            eprintln!(
+            crate::diag!(
                 "warning: the floor in {} was calibrated with `run {}`, this comparison runs `run {}`",
                 args.results.join(ab::CALIBRATION_FILE).display(),
                 c.run_args.join(" "),
@@ -213,7 +213,7 @@ pub fn run(args: &AbArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             );
         }
     } else if args.floor.is_none() {
-        eprintln!(
+        crate::diag!(
             "warning: no {} and no --floor: the rank test alone decides (run `braingap ab --calibrate --bin PATH` first)",
             args.results.join(ab::CALIBRATION_FILE).display()
         );
@@ -236,7 +236,7 @@ pub fn run(args: &AbArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         scratch: ab_dir.join(format!(".scratch-{id}")),
         statistic,
     };
-    eprintln!(
+    crate::diag!(
         "braingap ab: {} rounds of `run {}` (per-round {}), base {} vs current {}",
         args.rounds,
         render_args(&run_args),
@@ -294,7 +294,7 @@ fn render_args(args: &[OsString]) -> String {
 fn collect(runner: &mut BinaryRunner, rounds: usize, prefix: &str) -> anyhow::Result<Rounds> {
     let scratch = runner.scratch.clone();
     let result = ab::collect_rounds(runner, rounds, &mut |round, side: Side| {
-        eprintln!("{prefix}round {}/{rounds}: {}", round + 1, side.as_str());
+        crate::diag!("{prefix}round {}/{rounds}: {}", round + 1, side.as_str());
     });
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(result?)
@@ -310,7 +310,7 @@ fn calibrate(args: &AbArgs, bin: &Path, out: &mut dyn Write) -> anyhow::Result<E
         scratch: args.results.join("ab").join(format!(".scratch-{id}")),
         statistic: args.statistic.round_statistic(),
     };
-    eprintln!(
+    crate::diag!(
         "braingap ab --calibrate: {} A/A trials of {} rounds of `run {}` with {}",
         args.trials,
         args.rounds,

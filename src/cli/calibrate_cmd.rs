@@ -51,7 +51,7 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
     let runs = if args.runs.is_empty() {
         let (infos, errors) = store.list();
         for e in &errors {
-            eprintln!("warning: skipped unreadable run: {e}");
+            crate::diag!("warning: skipped unreadable run: {e}");
         }
         infos
             .into_iter()

@@ -195,6 +195,16 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     let store = Store::new(&args.results);
     let base = load(&store, &args.base, "BASE")?;
     let current = load(&store, &args.current, "CURRENT")?;
+    if base.meta.run_id == current.meta.run_id {
+        return Err(Error::InvalidArgument {
+            arg: format!("BASE {} and CURRENT {}", args.base, args.current),
+            reason: format!(
+                "both name run {}: a run compared with itself can show no change",
+                base.meta.run_id
+            ),
+        }
+        .into());
+    }
     if base.meta.schema_version != current.meta.schema_version {
         bail!(
             "BASE run {} has schema version {} but CURRENT run {} has {} (this braingap writes {SCHEMA_VERSION})",
@@ -257,7 +267,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     }
     if comparison.count(Verdict::Incomparable) == comparison.rows.len() {
         let reason = comparison.rows[0].reason.as_deref().unwrap_or("no usable values");
-        eprintln!("warning: no benchmark could be compared: {reason}");
+        crate::diag!("warning: no benchmark could be compared: {reason}");
     }
     let failed = comparison.fails(policy);
     match args.format {

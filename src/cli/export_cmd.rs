@@ -84,7 +84,7 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let skipped = run.summary.len() - ok;
     if skipped > 0 {
-        eprintln!("note: {skipped} benchmark(s) not ok (failed or skipped) are left out");
+        crate::diag!("note: {skipped} benchmark(s) not ok (failed or skipped) are left out");
     }
     let bytes = match args.format {
         ExportFormat::Bmf => {
@@ -119,14 +119,14 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 git_commit: run.meta.git_commit.as_deref(),
                 fingerprint: run.meta.machine["fingerprint"].as_str(),
             };
-            eprintln!("github-action-benchmark tool: {}", metric.tool());
+            crate::diag!("github-action-benchmark tool: {}", metric.tool());
             to_json_bytes(&github_action(&run.summary, metric, &facts))
         }
     };
     match &args.output {
         Some(path) => {
             write_atomic(path, &bytes)?;
-            eprintln!("wrote {}", path.display());
+            crate::diag!("wrote {}", path.display());
         }
         None => out.write_all(&bytes)?,
     }

@@ -91,7 +91,7 @@ pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     let store = Store::new(&args.results);
     let (mut runs, errors) = store.list();
     for e in &errors {
-        eprintln!("warning: skipped unreadable run: {e}");
+        crate::diag!("warning: skipped unreadable run: {e}");
     }
     if runs.is_empty() {
         bail!("no runs in {}", store.runs_dir().display());
@@ -112,7 +112,7 @@ pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             bail!("--branch {branch}: no run on that branch among {before} runs");
         }
         if before - runs.len() > 0 {
-            eprintln!(
+            crate::diag!(
                 "note: {} run(s) on other or unrecorded branches left out",
                 before - runs.len()
             );

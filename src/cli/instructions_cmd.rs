@@ -150,7 +150,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         );
     }
     if let Some(p) = &planted {
-        eprintln!(
+        crate::diag!(
             "warning: {}={}={}: planted slowdown active, {} does {:.0}% more work per call",
             plant::ENV,
             p.kernel,
@@ -187,7 +187,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         .with_context(|| format!("cannot write results under {}", args.results.display()))?;
     let raw_dir = writer.dir().join("callgrind");
     std::fs::create_dir_all(&raw_dir).map_err(|e| Error::io(&raw_dir, e))?;
-    eprintln!(
+    crate::diag!(
         "braingap run {} --metric instructions ({} benchmarks, profile {}, code path {} under {}, \
          {} calls each, 1 thread) -> {}",
         writer.run_id(),
@@ -201,7 +201,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     let mut rows = Vec::with_capacity(specs.len());
     for (index, spec) in specs.iter().enumerate() {
         let name = spec.name();
-        eprint!("[{}/{}] {name} ... ", index + 1, specs.len());
+        crate::diag_inline!("[{}/{}] {name} ... ", index + 1, specs.len());
         let file = raw_dir.join(format!("{index:03}-{}.out", spec.kernel_name()));
         let args_one = [
             child_args.clone(),
@@ -215,7 +215,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         .concat();
         let measurement = callgrind.measure(&name, &args_one, &file)?;
         let row = SummaryRow::from_instructions(writer.run_id(), spec, &measurement, callgrind.version());
-        eprintln!(
+        crate::diag!(
             "{} ({:.1} s under valgrind)",
             row.instructions
                 .map_or_else(|| row.status.clone(), |i| format!("{i:.0} instructions/call")),

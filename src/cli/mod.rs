@@ -81,7 +81,7 @@ pub enum Command {
 /// Parses the command line and runs the subcommand.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = ClosableStdout::default();
     match cli.command {
         Command::Run(args) => run_cmd::run(&args, &mut stdout),
         Command::Machine(args) => machine_cmd::run(&args, &mut stdout),
@@ -97,5 +97,43 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Ab(args) => ab_cmd::run(&args, &mut stdout),
         Command::MergeRanks(args) => mpi_cmd::run_merge(&args, &mut stdout),
         Command::CallgrindChild(args) => instructions_cmd::run_child(&args, &mut stdout),
+    }
+}
+
+/// Standard output that a closed pipe cannot fail: once the reader went away (`braingap runs
+/// | head -1`), further output is dropped and the command carries on to its own exit status
+/// (a regression found by `compare` still exits 1), as cargo and ripgrep do.
+#[derive(Default)]
+struct ClosableStdout {
+    closed: bool,
+}
+
+impl ClosableStdout {
+    fn quietly(&mut self, result: std::io::Result<usize>, len: usize) -> std::io::Result<usize> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(len)
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::io::Write for ClosableStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = std::io::stdout().lock().write(buf);
+        self.quietly(result, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = std::io::stdout().lock().flush().map(|()| 0);
+        self.quietly(result, 0).map(|_| ())
     }
 }

@@ -221,7 +221,7 @@ pub(super) mod sweep {
                     .copied()
                     .reduce(f64::min)
                     .map_or("-".into(), |t| format!("{:.2} us (fastest sample, rank 0)", t * 1e6));
-                eprintln!(
+                crate::diag!(
                     "[{}/{}] {} {} {}",
                     self.done,
                     self.total,
@@ -231,7 +231,7 @@ pub(super) mod sweep {
                 );
             }
             if self.die_after == Some(self.done) {
-                eprintln!(
+                crate::diag!(
                     "rank {rank}: {DIE_ENV}: exiting abruptly after {} benchmarks",
                     self.done
                 );
@@ -362,7 +362,7 @@ pub(super) mod sweep {
     ) -> anyhow::Result<ExitCode> {
         let (dir, run_id) = create_run(comm, identity, args, profile, layouts.len(), run_config)?;
         if comm.rank() == 0 {
-            eprintln!(
+            crate::diag!(
                 "braingap run {run_id} ({} collective benchmarks, {} ranks, {}) -> {}",
                 layouts.len(),
                 identity.world_size,
@@ -417,7 +417,7 @@ pub(super) mod sweep {
         if !args.no_report {
             match crate::report::render_run_report(&args.results, run_id, &args.report_dir) {
                 Ok(path) => writeln!(out, "Report: {}", path.display())?,
-                Err(e) => eprintln!("warning: report not written: {e:#}"),
+                Err(e) => crate::diag!("warning: report not written: {e:#}"),
             }
         }
         Ok(if any_failed || outcome.status != "complete" {
@@ -510,7 +510,7 @@ mod with_mpi {
             ..CollectiveConfig::default()
         };
         if rank == 0 && config.node_memory_bytes.is_none() {
-            eprintln!("warning: available memory unknown (sysinfo); buffer sizes not checked");
+            crate::diag!("warning: available memory unknown (sysinfo); buffer sizes not checked");
         }
         let identity = RunIdentity {
             backend: "mpi",
@@ -575,7 +575,7 @@ mod with_mpi {
         };
         let (dir, run_id) = sweep::create_run(comm, &identity, args, profile, 2 * counts.len(), run_config)?;
         if rank == 0 {
-            eprintln!(
+            crate::diag!(
                 "braingap run {run_id} (data-parallel {} on 1..{} ranks, {}) -> {}",
                 make_model().name(),
                 comm.size(),
@@ -593,12 +593,12 @@ mod with_mpi {
         // The global pool, so that MPI stays on this (main) thread: MPI is initialised
         // without thread support.
         if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
-            eprintln!("warning: rank {rank}: GEMM thread pool not resized to {threads}: {e}");
+            crate::diag!("warning: rank {rank}: GEMM thread pool not resized to {threads}: {e}");
         }
         let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
         let records = dataparallel::run_scaling(comm, &make_model, &config, &mut |r| {
             if rank == 0 {
-                eprintln!("{} {}", r.benchmark, r.status.as_str());
+                crate::diag!("{} {}", r.benchmark, r.status.as_str());
             }
             writer.record_scaling(r)
         })?;

@@ -71,7 +71,7 @@ impl Observer for ProgressObserver {
                 record.reason.as_deref().unwrap_or("")
             ),
         };
-        self.bar.suspend(|| eprintln!("{line}"));
+        self.bar.suspend(|| crate::diag!("{line}"));
         self.bar.inc(1);
     }
 

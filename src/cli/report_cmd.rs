@@ -56,7 +56,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let rendered = report::render(&input)?;
     let index = report::write_report(&rendered, &args.out)?;
     for note in &input.references.notes {
-        eprintln!("note: {note}");
+        crate::diag!("note: {note}");
     }
     writeln!(out, "{} ({} figures)", index.display(), rendered.figures.len())?;
     let regressed = rendered.comparison.as_ref().map_or(0, |c| c.count(Verdict::Regressed));

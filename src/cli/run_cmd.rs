@@ -258,7 +258,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         reason,
     })?;
     if let Some(p) = &planted {
-        eprintln!(
+        crate::diag!(
             "warning: {}={}={}: planted slowdown active, {} does {:.0}% more work per call",
             crate::kernels::plant::ENV,
             p.kernel,
@@ -292,7 +292,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     match memory {
         Some(bytes) => measure::preflight_memory(&specs, bytes)?,
-        None => eprintln!("warning: available memory unknown (sysinfo); buffer sizes not checked"),
+        None => crate::diag!("warning: available memory unknown (sysinfo); buffer sizes not checked"),
     }
 
     let mut meters = if args.backend == "fake" {
@@ -312,7 +312,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .and_then(|i| i.parse::<usize>().ok())
         .map(crate::gpu::cuda_device_facts);
     if let Some(Err(why)) = &gpu {
-        eprintln!("warning: GPU peak FLOP/s unknown, utilisation left empty: {why}");
+        crate::diag!("warning: GPU peak FLOP/s unknown, utilisation left empty: {why}");
     }
     let config = match profile {
         Profile::Quick | Profile::Small => RunConfig::quick(),
@@ -348,7 +348,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut writer = store
         .create_run(meta, args.power_timeline)
         .with_context(|| format!("cannot write results under {}", args.results.display()))?;
-    eprintln!(
+    crate::diag!(
         "braingap run {} ({} benchmarks, profile {}, backend {}, {} threads) -> {}",
         writer.run_id(),
         specs.len(),
@@ -381,7 +381,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if !args.no_report {
         match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
             Ok(path) => writeln!(out, "Report: {}", path.display())?,
-            Err(e) => eprintln!("warning: report not written: {e:#}"),
+            Err(e) => crate::diag!("warning: report not written: {e:#}"),
         }
     }
     let failed = records.iter().filter(|r| r.status == Status::Failed).count();

@@ -20,7 +20,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let store = Store::new(&args.results);
     let (infos, errors) = store.list();
     for e in &errors {
-        eprintln!("warning: skipped unreadable run: {e}");
+        crate::diag!("warning: skipped unreadable run: {e}");
     }
     if infos.is_empty() {
         writeln!(out, "no runs in {}", store.runs_dir().display())?;

@@ -560,9 +560,18 @@ mod tests {
         assert_eq!(output.len(), 30);
         let v = bench.verify(&params, &input, &output);
         assert!(v.passed, "{}", v.detail);
-        // A smaller batch reuses the buffers and gives the same first rows.
+        // A smaller batch reuses the buffers and gives the same first rows, up to rounding:
+        // the GEMM may block a 1-row product differently from a 3-row one (it does on AVX2
+        // cores such as AMD Zen 3), which reorders the sums.
         let first = net.forward(&input[..784], 1).to_vec();
-        assert_eq!(first, output[..10]);
+        assert_eq!(first.len(), 10);
+        for (a, b) in first.iter().zip(&output[..10]) {
+            assert!(
+                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                "{first:?} vs {:?}",
+                &output[..10]
+            );
+        }
     }
 
     #[test]

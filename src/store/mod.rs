@@ -247,11 +247,21 @@ impl Store {
             return load_run_dir(as_path);
         }
         if id == "latest" {
-            let (infos, _) = self.list();
-            return infos.into_iter().next_back().ok_or_else(|| Error::NoSuchRun {
-                id: id.into(),
-                results: self.root.clone(),
-            });
+            // The newest run directory, or its error: never silently an older run, which
+            // would let `compare BASE latest` compare a run with itself.
+            let runs = self.runs_dir();
+            let newest = match fs::read_dir(&runs) {
+                Ok(entries) => entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).max(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(Error::io(&runs, e)),
+            };
+            return match newest {
+                Some(dir) => load_run_dir(&dir),
+                None => Err(Error::NoSuchRun {
+                    id: id.into(),
+                    results: self.root.clone(),
+                }),
+            };
         }
         let dir = self.runs_dir().join(id);
         if !dir.join("meta.json").is_file() {

@@ -437,9 +437,76 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
                 format!("column status: unknown value {:?}", row.status),
             ));
         }
+        if let Err(reason) = check_values(&row) {
+            return Err(corrupt(i as u64 + 2, reason));
+        }
+        let key = (&row.benchmark, &row.backend, &row.device, row.threads);
+        if let Some(first) = rows
+            .iter()
+            .position(|r: &SummaryRow| (&r.benchmark, &r.backend, &r.device, r.threads) == key)
+        {
+            return Err(corrupt(
+                i as u64 + 2,
+                format!(
+                    "column benchmark: {:?} ({} threads) appears twice (first on line {})",
+                    row.benchmark,
+                    row.threads,
+                    first + 2
+                ),
+            ));
+        }
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Every number a row stores must be finite and carry the sign its meaning requires: times,
+/// work, rates, energies and powers are never negative. A row that breaks this is corrupt;
+/// `compare` would otherwise print `NaN s, +0.0 %, unchanged`.
+fn check_values(row: &SummaryRow) -> std::result::Result<(), String> {
+    let non_negative: [(&str, Option<f64>); 26] = [
+        ("median_s", row.median_s),
+        ("ci_low_s", row.ci_low_s),
+        ("ci_high_s", row.ci_high_s),
+        ("mad_s", row.mad_s),
+        ("min_s", row.min_s),
+        ("max_s", row.max_s),
+        ("flops", Some(row.flops)),
+        ("bytes", Some(row.bytes)),
+        ("gflops_per_s", row.gflops_per_s),
+        ("gbytes_per_s", row.gbytes_per_s),
+        ("arithmetic_intensity", row.arithmetic_intensity),
+        ("attainment", row.attainment),
+        ("theoretical_peak_gflops_per_s", row.theoretical_peak_gflops_per_s),
+        ("clock_ghz_before", row.clock_ghz_before),
+        ("clock_ghz_after", row.clock_ghz_after),
+        ("flops_per_cycle_per_core", row.flops_per_cycle_per_core),
+        ("events_per_call", row.events_per_call),
+        ("energy_j", row.energy_j),
+        ("avg_power_w", row.avg_power_w),
+        ("gflops_per_joule", row.gflops_per_joule),
+        ("joules_per_synaptic_event", row.joules_per_synaptic_event),
+        ("instructions", row.instructions),
+        ("cycles", row.cycles),
+        ("llc_misses", row.llc_misses),
+        ("measured_flops", row.measured_flops),
+        ("measured_bytes", row.measured_bytes),
+    ];
+    for (column, value) in non_negative {
+        match value {
+            Some(v) if !v.is_finite() => return Err(format!("column {column}: {v} is not a finite number")),
+            Some(v) if v < 0.0 => return Err(format!("column {column}: {v} is negative")),
+            _ => {}
+        }
+    }
+    if let (Some(low), Some(median), Some(high)) = (row.ci_low_s, row.median_s, row.ci_high_s) {
+        // The bootstrap CI of the median holds the median (within rounding of the text form).
+        let slack = 1e-9 * median.abs();
+        if low > median + slack || median > high + slack {
+            return Err(format!("column median_s: {median} lies outside its CI [{low}, {high}]"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
