@@ -61,6 +61,61 @@ impl RawTable {
     }
 }
 
+/// Published simulations of the Potjans-Diesmann microcircuit (full scale): real-time factor
+/// and energy per synaptic event. µJ become J (`J_per_synaptic_event`); the simulator names
+/// the kind of machine (`platform`): NEST CPU on CPUs, GeNN and NEST GPU on GPUs, SpiNNaker
+/// neuromorphic, CsNN (IBM INC-3000) and neuroAIx on FPGAs; an energy printed as `nan` is
+/// left empty.
+fn microcircuit_benchmarks(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
+    let header = [
+        "id",
+        "study",
+        "year",
+        "simulator",
+        "platform",
+        "system",
+        "nodes_count",
+        "process_node_nm",
+        "input",
+        "real_time_factor",
+        "J_per_synaptic_event",
+        "source",
+    ];
+    let mut rows = Vec::new();
+    for row in &raw.rows {
+        let get = |c| raw.cell(row, c).map(str::to_string);
+        let simulator = get("simulator")?;
+        let platform = match simulator.as_str() {
+            "NEST CPU" => "CPU",
+            "GeNN" | "NEST GPU" => "GPU",
+            s if s.starts_with("SpiNNaker") => "neuromorphic",
+            "CsNN" | "neuroAIx" => "FPGA",
+            _ => "other",
+        };
+        let joules = parse_number(raw.cell(row, "energy_per_synaptic_event_uJ")?)
+            .map(|uj| format!("{:.4e}", uj * 1e-6))
+            .unwrap_or_default();
+        rows.push(vec![
+            get("study_key")?,
+            get("study")?,
+            get("year")?,
+            simulator,
+            platform.to_string(),
+            get("system")?,
+            get("nodes")?,
+            get("process_node_nm")?,
+            get("external_drive")?.to_ascii_lowercase(),
+            get("real_time_factor")?,
+            joules,
+            get("source")?,
+        ]);
+    }
+    Ok(CuratedTable {
+        file: "microcircuit_benchmarks.csv",
+        csv: to_csv(&header, &rows),
+    })
+}
+
 /// Writes rows as CSV text with a fixed header.
 fn to_csv(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut writer = csv::WriterBuilder::new()
@@ -470,6 +525,7 @@ pub fn curated_tables(raw_dir: &Path) -> Result<Vec<CuratedTable>, AnalysisError
             "release_date_YYYY-MM-DD",
         )?,
         koomey(&read("koomey_computations_per_kwh.csv")?)?,
+        microcircuit_benchmarks(&read("microcircuit_benchmarks.csv")?)?,
     ])
 }
 

@@ -246,6 +246,25 @@ const DATASETS: &[DatasetSpec] = &[
             key("source"),
         ],
     },
+    DatasetSpec {
+        name: "microcircuit_benchmarks",
+        file: "microcircuit_benchmarks.csv",
+        description: "published full-scale Potjans-Diesmann microcircuit simulations (Senk et al. 2026): real-time factor and J per synaptic event by platform",
+        columns: &[
+            key("id"),
+            key("study"),
+            number("year"),
+            key("simulator"),
+            key("platform"),
+            text("system"),
+            count("nodes_count"),
+            count("process_node_nm"),
+            key("input"),
+            count("real_time_factor"),
+            count("J_per_synaptic_event"),
+            key("source"),
+        ],
+    },
 ];
 
 /// The bundled datasets, in the order `braingap datasets` lists them.
