@@ -56,6 +56,24 @@ pub trait Prepared: Send {
 
     /// Runs `iters` calls back to back and returns their total wall time and events.
     fn run_batch(&mut self, iters: u64) -> Batch;
+
+    /// What the benchmark observed beyond its timing, asked once after the last timed batch
+    /// (the microcircuit's per-population rates and phase times). None by default.
+    fn observations(&mut self) -> Vec<Observation> {
+        Vec::new()
+    }
+}
+
+/// A table of observations, stored as `RUN/<file>` with the benchmark's name as its first
+/// column: one file per kind, rows of every benchmark that made one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// File name in the run directory, e.g. `populations.csv`.
+    pub file: &'static str,
+    /// Column names, after `benchmark`.
+    pub columns: Vec<&'static str>,
+    /// Rows, each as long as `columns`.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// Something that runs kernels.

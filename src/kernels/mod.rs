@@ -11,6 +11,7 @@ pub mod conv2d;
 pub mod gemm;
 pub mod inputs;
 pub mod lif_step;
+pub mod microcircuit;
 pub mod peak_fma;
 pub mod plant;
 pub mod registry;
@@ -27,6 +28,7 @@ pub use attention::Attention;
 pub use conv2d::{Conv2d, Layout};
 pub use gemm::Gemm;
 pub use lif_step::LifStep;
+pub use microcircuit::Microcircuit;
 pub use peak_fma::PeakFma;
 pub use spmv_synapses::SpmvSynapses;
 pub use stream::{Stream, StreamOp};
@@ -242,6 +244,8 @@ pub enum Kernel {
     Activation(Activation),
     /// An end-to-end network: inference or a training step on a batch ([`crate::models`]).
     Model(crate::models::ModelBench),
+    /// The Potjans-Diesmann cortical microcircuit, 1 ms of biological time per call.
+    Microcircuit(Microcircuit),
 }
 
 /// One benchmark: a kernel, its element type.
@@ -271,6 +275,7 @@ impl BenchSpec {
             Kernel::Attention(_) => "attention",
             Kernel::Activation(a) => a.op.kernel_name(),
             Kernel::Model(m) => m.architecture.kernel_name(),
+            Kernel::Microcircuit(_) => "microcircuit",
         }
     }
 
@@ -286,6 +291,7 @@ impl BenchSpec {
             Kernel::Attention(k) => k.params(),
             Kernel::Activation(k) => k.params(),
             Kernel::Model(k) => k.params(),
+            Kernel::Microcircuit(k) => k.params(),
         }
     }
 
@@ -312,6 +318,7 @@ impl BenchSpec {
             Kernel::Attention(k) => k.flops(),
             Kernel::Activation(k) => k.flops(),
             Kernel::Model(k) => k.flops(),
+            Kernel::Microcircuit(k) => k.flops(),
         }
     }
 
@@ -328,6 +335,7 @@ impl BenchSpec {
             Kernel::Attention(k) => k.bytes(size),
             Kernel::Activation(k) => k.bytes(size),
             Kernel::Model(k) => k.bytes(size),
+            Kernel::Microcircuit(k) => k.bytes(),
         }
     }
 
@@ -344,6 +352,7 @@ impl BenchSpec {
             Kernel::Attention(k) => k.buffer_bytes(size),
             Kernel::Activation(k) => k.buffer_bytes(size),
             Kernel::Model(k) => k.buffer_bytes(size),
+            Kernel::Microcircuit(k) => k.buffer_bytes(),
         }
     }
 
@@ -355,7 +364,7 @@ impl BenchSpec {
     /// The discrete events this kernel counts, if any.
     pub fn event_kind(&self) -> Option<EventKind> {
         match &self.kernel {
-            Kernel::SpmvSynapses(_) => Some(EventKind::SynapticEvents),
+            Kernel::SpmvSynapses(_) | Kernel::Microcircuit(_) => Some(EventKind::SynapticEvents),
             Kernel::LifStep(_) => Some(EventKind::Spikes),
             // Inference only: a training step's spikes are not counted.
             Kernel::Model(m) if !m.train && matches!(m.architecture, crate::models::Architecture::Spiking { .. }) => {

@@ -135,6 +135,8 @@ pub struct BenchRecord {
     pub started_at: String,
     /// UTC end time, RFC 3339.
     pub finished_at: String,
+    /// Tables the benchmark observed beyond its timing ([`Prepared::observations`]).
+    pub observations: Vec<crate::backends::Observation>,
 }
 
 impl BenchRecord {
@@ -364,6 +366,7 @@ fn empty_record(backend: &dyn Backend, spec: &BenchSpec, status: Status, reason:
         sampled_calls: 0,
         started_at: now.clone(),
         finished_at: now,
+        observations: Vec::new(),
     }
 }
 
@@ -440,6 +443,7 @@ fn run_one(
         flops: Flops(spec.flops().0 * sampled_calls as f64),
         bytes: Bytes(spec.bytes().0 * sampled_calls as f64),
     });
+    record.observations = prepared.observations();
     drop(prepared);
     record.clock_ghz_after = backend.clock_ghz();
 

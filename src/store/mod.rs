@@ -212,6 +212,7 @@ impl Store {
             summary: Vec::new(),
             samples: Vec::new(),
             timeline: power_timeline.then(Vec::new),
+            observations: Default::default(),
         };
         writer.write_meta()?;
         writer.write_csvs()?;
@@ -314,6 +315,8 @@ pub struct RunWriter {
     summary: Vec<SummaryRow>,
     samples: Vec<SampleRow>,
     timeline: Option<Vec<rows::PowerRow>>,
+    /// Observation tables by file name: columns (after `benchmark`) and rows.
+    observations: std::collections::BTreeMap<&'static str, (Vec<&'static str>, Vec<Vec<String>>)>,
 }
 
 impl RunWriter {
@@ -347,6 +350,18 @@ impl RunWriter {
                 &rows::to_csv(timeline, rows::POWER_COLUMNS),
             )?;
         }
+        for (file, (columns, rows)) in &self.observations {
+            let mut writer = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            let header = std::iter::once("benchmark").chain(columns.iter().copied());
+            // Writing into memory cannot fail.
+            writer.write_record(header).expect("csv to memory");
+            for row in rows {
+                writer.write_record(row).expect("csv to memory");
+            }
+            write_atomic(&self.dir.join(file), &writer.into_inner().expect("csv to memory"))?;
+        }
         Ok(())
     }
 
@@ -373,6 +388,27 @@ impl RecordSink for RunWriter {
     fn record(&mut self, record: &BenchRecord) -> Result<()> {
         self.summary.push(SummaryRow::from_record(&self.meta.run_id, record));
         self.samples.extend(SampleRow::from_record(&self.meta.run_id, record));
+        for observation in &record.observations {
+            let (columns, rows) = self
+                .observations
+                .entry(observation.file)
+                .or_insert_with(|| (observation.columns.clone(), Vec::new()));
+            if *columns != observation.columns {
+                return Err(Error::Corrupt {
+                    path: self.dir.join(observation.file),
+                    line: 1,
+                    reason: format!(
+                        "{} reports columns {:?} where an earlier benchmark reported {:?}",
+                        record.benchmark, observation.columns, columns
+                    ),
+                });
+            }
+            rows.extend(observation.rows.iter().map(|row| {
+                let mut full = vec![record.benchmark.clone()];
+                full.extend(row.iter().cloned());
+                full
+            }));
+        }
         if let Some(timeline) = &mut self.timeline {
             timeline.extend(record.energy.timeline.iter().map(|p| rows::PowerRow {
                 benchmark: record.benchmark.clone(),
