@@ -1,0 +1,264 @@
+//! Connectivity: NEST's `fixed_total_number` rule with the reference's weight and delay distributions,
+//! generated in parallel into per-thread, per-source packed synapse rows.
+//!
+//! The reference (`network.py`, `__connect_neuronal_populations`) connects each (target pop, source pop) pair
+//! with `{"rule": "fixed_total_number", "N": num_synapses}` (multapses and autapses allowed), weights
+//! `redraw(normal(w, |w|·0.1), [0, ∞) or (−∞, 0])` and delays `redraw(normal(d, d·0.5), [h/2, ∞))`, the
+//! delays then rounded to steps by `Time::delay_ms_to_steps`. NEST first splits N over its virtual processes
+//! by a multinomial draw proportional to their local target counts, then draws sources and targets uniformly
+//! with replacement; we do the same with fixed 128-neuron target blocks in place of virtual processes, so
+//! the network is a function of the seed alone, whatever the thread count.
+
+use std::ops::Range;
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Normal};
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::params::DELAY_REL_STD;
+use crate::params::{delay_mean, delay_ms_to_steps, Derived, NUM_POPS, RESOLUTION_MS, WEIGHT_REL_STD};
+use crate::rng::{normal_redraw, stream, TAG_SPLIT, TAG_SYNAPSES};
+
+/// Neurons per block: the unit of random streams and of thread ownership (a thread owns whole blocks).
+pub const BLOCK: u64 = 128;
+
+/// Bits of the packed synapse word that hold the delay in steps.
+pub const DELAY_BITS: u32 = 8;
+
+/// A run of at most `BLOCK` neurons of one population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    /// Population index.
+    pub pop: usize,
+    /// First global neuron id.
+    pub start: u64,
+    /// Number of neurons.
+    pub len: u64,
+    /// Index of this block among its population's blocks.
+    pub index_in_pop: usize,
+}
+
+/// The blocks of the network, population by population, in ascending neuron id.
+pub fn blocks(d: &Derived) -> Vec<Block> {
+    let mut out = Vec::new();
+    for pop in 0..NUM_POPS {
+        let (mut start, end) = (d.pop_start[pop], d.pop_start[pop + 1]);
+        let mut index_in_pop = 0;
+        while start < end {
+            let len = BLOCK.min(end - start);
+            out.push(Block {
+                pop,
+                start,
+                len,
+                index_in_pop,
+            });
+            start += len;
+            index_in_pop += 1;
+        }
+    }
+    out
+}
+
+/// Contiguous block ranges, one per thread, balanced by neuron count.
+pub fn partition(blocks: &[Block], threads: usize) -> Vec<Range<usize>> {
+    let total: u64 = blocks.iter().map(|b| b.len).sum();
+    let mut out = Vec::with_capacity(threads);
+    let mut b = 0;
+    let mut acc = 0u64;
+    for t in 0..threads {
+        let goal = total * (t as u64 + 1) / threads as u64;
+        let first = b;
+        while b < blocks.len() && (acc + blocks[b].len / 2 < goal || t + 1 == threads) {
+            acc += blocks[b].len;
+            b += 1;
+        }
+        out.push(first..b);
+    }
+    out
+}
+
+/// `counts[target_pop][source_pop][index_in_pop]`: how many of the pair's synapses land in each target
+/// block, by sequential binomial draws (a multinomial proportional to block size), as NEST splits the total
+/// over virtual processes (`conn_builder.cpp`, `FixedTotalNumberBuilder::connect_`).
+pub fn split_counts(d: &Derived, blocks: &[Block], seed: u64) -> Vec<Vec<Vec<u64>>> {
+    let mut counts = vec![vec![Vec::new(); NUM_POPS]; NUM_POPS];
+    for (i, row) in counts.iter_mut().enumerate() {
+        let pop_blocks: Vec<&Block> = blocks.iter().filter(|b| b.pop == i).collect();
+        for (j, c) in row.iter_mut().enumerate() {
+            let mut rng = stream(seed, TAG_SPLIT, (i * NUM_POPS + j) as u64, 0);
+            let mut left = d.num_synapses[i][j];
+            let mut neurons_left = d.num_neurons[i];
+            for b in &pop_blocks {
+                let k = if neurons_left == b.len {
+                    left
+                } else if left == 0 {
+                    0
+                } else {
+                    let p = b.len as f64 / neurons_left as f64;
+                    Binomial::new(left, p).expect("0 < p < 1").sample(&mut rng)
+                };
+                c.push(k);
+                left -= k;
+                neurons_left -= b.len;
+            }
+        }
+    }
+    counts
+}
+
+/// One thread's incoming synapses, as rows by source (CSR over all global sources).
+#[derive(Debug, Clone, Default)]
+pub struct ThreadSynapses {
+    /// Global ids `[lo, hi)` of the targets this thread owns.
+    pub lo: u64,
+    /// End of the owned range.
+    pub hi: u64,
+    /// Block range (into `blocks()`).
+    pub blocks: Range<usize>,
+    /// `offsets[src]..offsets[src + 1]` indexes source `src`'s synapses in `packed`/`weights`.
+    pub offsets: Vec<u64>,
+    /// `(local target << 8) | delay steps`, rows sorted ascending (by target, then delay).
+    pub packed: Vec<u32>,
+    /// Weights in pA, as f32 (NEST holds f64; see the crate docs).
+    pub weights: Vec<f32>,
+    /// Largest delay in steps.
+    pub max_delay: u32,
+}
+
+/// Unpack a synapse word into (local target, delay steps).
+#[inline(always)]
+pub fn unpack(word: u32) -> (u32, u32) {
+    (word >> DELAY_BITS, word & ((1 << DELAY_BITS) - 1))
+}
+
+/// Draw one thread's synapses. Per synapse, in this order: source (uniform), target (uniform in the block),
+/// weight, delay, from the stream of (pair, block).
+pub fn build_thread(
+    d: &Derived,
+    blocks: &[Block],
+    range: Range<usize>,
+    counts: &[Vec<Vec<u64>>],
+    seed: u64,
+) -> Result<ThreadSynapses, Error> {
+    let n_total = d.total_neurons();
+    let lo = range.clone().next().map_or(0, |b| blocks[b].start);
+    let hi = blocks[range.clone()].last().map_or(lo, |b| b.start + b.len);
+    if hi - lo >= 1 << (32 - DELAY_BITS) {
+        return Err(Error::TooLarge {
+            what: format!("a thread owns {} neurons (max 2^24)", hi - lo),
+        });
+    }
+    let n_syn: u64 = range
+        .clone()
+        .map(|b| {
+            (0..NUM_POPS)
+                .map(|j| counts[blocks[b].pop][j][blocks[b].index_in_pop])
+                .sum::<u64>()
+        })
+        .sum();
+    let mut src = Vec::with_capacity(n_syn as usize);
+    let mut packed_tmp = Vec::with_capacity(n_syn as usize);
+    let mut w_tmp = Vec::with_capacity(n_syn as usize);
+    let mut max_delay = 0u32;
+    // Redraw bound: h − h/2 (network.py), the smallest delay that rounds to one step.
+    let delay_min = RESOLUTION_MS - 0.5 * RESOLUTION_MS;
+    for bi in range.clone() {
+        let b = blocks[bi];
+        let i = b.pop;
+        for (j, per_block) in counts[i].iter().enumerate() {
+            let k = per_block[b.index_in_pop];
+            if k == 0 {
+                continue;
+            }
+            let mut rng = stream(seed, TAG_SYNAPSES, (i * NUM_POPS + j) as u64, bi as u64);
+            let w_mean = d.weight_mean[i][j];
+            let w_normal = Normal::new(w_mean, (w_mean * WEIGHT_REL_STD).abs()).expect("finite SD");
+            let (w_min, w_max) = if w_mean < 0.0 {
+                (f64::NEG_INFINITY, 0.0)
+            } else {
+                (0.0, f64::INFINITY)
+            };
+            let d_mean = delay_mean(j);
+            let d_normal = Normal::new(d_mean, d_mean * DELAY_REL_STD).expect("finite SD");
+            let (pre_start, pre_n) = (d.pop_start[j], d.num_neurons[j]);
+            let local0 = (b.start - lo) as u32;
+            for _ in 0..k {
+                let s = pre_start + rng.random_range(0..pre_n);
+                let t = local0 + rng.random_range(0..b.len as u32);
+                let w = normal_redraw(&mut rng, &w_normal, w_min, w_max);
+                let delay_ms = normal_redraw(&mut rng, &d_normal, delay_min, f64::INFINITY);
+                let steps = delay_ms_to_steps(delay_ms);
+                if steps > ((1 << DELAY_BITS) - 1) as i64 {
+                    return Err(Error::DelayTooLong { steps: steps as u64 });
+                }
+                let steps = steps as u32;
+                max_delay = max_delay.max(steps);
+                src.push(s as u32);
+                packed_tmp.push((t << DELAY_BITS) | steps);
+                w_tmp.push(w as f32);
+            }
+        }
+    }
+    // Counting sort by source keeps generation order within a source, which is partition-independent.
+    let mut offsets = vec![0u64; n_total + 1];
+    for &s in &src {
+        offsets[s as usize + 1] += 1;
+    }
+    for x in 1..=n_total {
+        offsets[x] += offsets[x - 1];
+    }
+    let mut cursor = offsets.clone();
+    let mut packed = vec![0u32; src.len()];
+    let mut weights = vec![0f32; src.len()];
+    for (idx, &s) in src.iter().enumerate() {
+        let c = &mut cursor[s as usize];
+        packed[*c as usize] = packed_tmp[idx];
+        weights[*c as usize] = w_tmp[idx];
+        *c += 1;
+    }
+    drop((src, packed_tmp, w_tmp, cursor));
+    // Sorting rows by (target, delay) makes a spike's writes into each ring-buffer row ascend in address.
+    // The sort is stable, so synapses with equal words (same target and delay, whose weights add into the
+    // same cell) keep their partition-independent order.
+    let mut scratch: Vec<(u32, f32)> = Vec::new();
+    for s in 0..n_total {
+        let (a, z) = (offsets[s] as usize, offsets[s + 1] as usize);
+        if z - a < 2 {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend(packed[a..z].iter().copied().zip(weights[a..z].iter().copied()));
+        scratch.sort_by_key(|&(p, _)| p);
+        for (x, &(p, w)) in scratch.iter().enumerate() {
+            packed[a + x] = p;
+            weights[a + x] = w;
+        }
+    }
+    Ok(ThreadSynapses {
+        lo,
+        hi,
+        blocks: range,
+        offsets,
+        packed,
+        weights,
+        max_delay,
+    })
+}
+
+/// All threads' synapses, built in parallel on `pool`.
+pub fn build_all(
+    d: &Derived,
+    blocks: &[Block],
+    parts: &[Range<usize>],
+    seed: u64,
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<ThreadSynapses>, Error> {
+    let counts = split_counts(d, blocks, seed);
+    pool.install(|| {
+        parts
+            .par_iter()
+            .map(|r| build_thread(d, blocks, r.clone(), &counts, seed))
+            .collect()
+    })
+}

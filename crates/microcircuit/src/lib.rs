@@ -1,0 +1,276 @@
+//! The Potjans & Diesmann (2014) cortical microcircuit, simulated as its reference implementation specifies.
+//!
+//! # What it simulates
+//! 77,169 `iaf_psc_exp` neurons in 8 populations (L2/3, L4, L5, L6, each excitatory and inhibitory) at full
+//! scale, connected by NEST's `fixed_total_number` rule (~3·10⁸ synapses), driven by DC or Poisson
+//! background, at 0.1 ms resolution. The reference is the PyPI package `microcircuit` 1.0 (PyNEST, by the
+//! model's authors): every constant in [`params`] names the file of that package it comes from, and the
+//! neuron follows NEST 3's `iaf_psc_exp` (exact integration, NEST's propagators and update order).
+//!
+//! # Data layout
+//! Each thread owns a contiguous range of target neurons (whole 128-neuron blocks) and, for them, a CSR of
+//! incoming synapses grouped by source. A synapse is **8 bytes**: a `u32` holding `(local target << 8) |
+//! delay in steps` and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`]). Weights are f32 where NEST holds
+//! f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed in f64. Per thread and
+//! source there is one `u64` offset (8·N·threads bytes). Ring buffers are `[slot][neuron][ex, in]` f64,
+//! with a power-of-two number of slots above the largest delay: the update reads and clears one contiguous
+//! row per step, and a spike's writes into a row ascend in address because rows are sorted by target.
+//!
+//! # Determinism
+//! For a given [`Params`] (seed included) the spike trains are bit-identical whatever `threads` is. Every
+//! random stream is indexed by network units (population pair, 128-neuron block), never by thread; spikes
+//! are delivered in ascending source order and, within a source, in a fixed order, so each ring-buffer
+//! cell receives its additions in the same order whatever the partition.
+//!
+//! # What is counted
+//! In the timed phase (after the warm-up): neuron updates, spikes per population, recurrent synaptic events
+//! (Σ over spikes of the source's out-degree, counted as delivered), external Poisson input spikes, and wall
+//! times of build, connect, warm-up and timed simulation, the last split into neuron update, spike delivery
+//! and barrier wait. [`BYTES_PER_EVENT`] models the bytes a delivered event touches.
+
+pub mod connect;
+pub mod error;
+pub mod neuron;
+pub mod params;
+pub mod rng;
+pub mod sim;
+
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::Error;
+pub use params::{memory_estimate, BgInput, Derived, MemoryEstimate, Params, V0Type, NUM_POPS, POPULATIONS};
+
+/// Bytes per stored synapse: u32 packed target and delay + f32 weight.
+pub const BYTES_PER_SYNAPSE: usize = 8;
+
+/// Bytes one delivered event touches: the 8-byte synapse read, and a read-modify-write of the 8-byte f64
+/// ring-buffer cell (8 read + 8 written). The two 8-byte offsets read per spike and thread are not included.
+pub const BYTES_PER_EVENT: usize = 24;
+
+/// One population's activity in the timed phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PopulationStats {
+    /// Population name.
+    pub name: String,
+    /// Neurons.
+    pub neurons: u64,
+    /// Spikes.
+    pub spikes: u64,
+    /// Mean rate over all neurons, zeros included (`helpers.firing_rates`), spikes/s.
+    pub rate_hz: f64,
+    /// Mean ISI CV over neurons with more than 2 spikes (`helpers.single_neuron_isi_cvs`, population SD);
+    /// NaN when no neuron qualifies.
+    pub mean_isi_cv: f64,
+    /// Neurons that entered the CV mean.
+    pub cv_neurons: u64,
+}
+
+/// Exact event counts of the timed phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Counts {
+    /// Neurons × steps.
+    pub neuron_updates: u64,
+    /// All spikes.
+    pub spikes: u64,
+    /// Recurrent synaptic events delivered.
+    pub recurrent_events: u64,
+    /// External (Poisson background) input spikes; 0 in DC mode.
+    pub external_events: u64,
+    /// Synapses in the network.
+    pub synapses: u64,
+    /// Neurons in the network.
+    pub neurons: u64,
+    /// Timed steps.
+    pub steps: u64,
+}
+
+/// Wall-clock seconds per phase.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct PhaseTimes {
+    /// Neuron state allocation and initial potentials.
+    pub build_s: f64,
+    /// Connectivity generation.
+    pub connect_s: f64,
+    /// Warm-up (`t_presim_ms`).
+    pub warmup_s: f64,
+    /// Timed simulation (`t_sim_ms`).
+    pub sim_s: f64,
+    /// Within the timed simulation, neuron update, mean over threads.
+    pub update_s: f64,
+    /// Within the timed simulation, spike delivery, mean over threads.
+    pub deliver_s: f64,
+    /// Within the timed simulation, barrier wait, mean over threads.
+    pub wait_s: f64,
+}
+
+/// What [`simulate`] returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimResult {
+    /// The parameters run.
+    pub params: Params,
+    /// Per population, in [`POPULATIONS`] order.
+    pub populations: Vec<PopulationStats>,
+    /// Exact counts.
+    pub counts: Counts,
+    /// Wall times.
+    pub times: PhaseTimes,
+    /// Timed wall time over timed biological time.
+    pub real_time_factor: f64,
+    /// Largest synaptic delay in steps.
+    pub max_delay_steps: u32,
+    /// Ring-buffer slots.
+    pub ring_slots: usize,
+    /// [`BYTES_PER_SYNAPSE`].
+    pub bytes_per_synapse: usize,
+    /// [`BYTES_PER_EVENT`].
+    pub bytes_per_event: usize,
+    /// Memory estimate of this run.
+    pub memory: MemoryEstimate,
+    /// Every spike of the timed phase as (neuron id, step), sorted by step then id, if `record_spikes`.
+    /// Step `s` counts from the start of the warm-up; NEST would stamp it `(s + 1) · 0.1` ms.
+    pub spikes: Option<Vec<(u32, u32)>>,
+}
+
+/// Build the network for `p`, warm it up, run the timed simulation and count.
+pub fn simulate(p: &Params) -> Result<SimResult, Error> {
+    let d = Derived::new(p)?;
+    let memory = memory_estimate(p)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(p.threads)
+        .build()
+        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+    let blocks = connect::blocks(&d);
+    let parts = connect::partition(&blocks, p.threads);
+
+    let t_connect = Instant::now();
+    let syns = connect::build_all(&d, &blocks, &parts, p.seed, &pool)?;
+    let connect_s = t_connect.elapsed().as_secs_f64();
+    let max_delay = syns.iter().map(|s| s.max_delay).max().unwrap_or(1);
+    let ring_slots = (max_delay as usize + 1).next_power_of_two();
+
+    let t_build = Instant::now();
+    let sh = sim::Shared::new(p, &d);
+    let states: Vec<Mutex<sim::ThreadState>> = pool.install(|| {
+        use rayon::prelude::*;
+        syns.into_par_iter()
+            .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks, ring_slots)))
+            .collect()
+    });
+    let lists: Vec<RwLock<Vec<u32>>> = (0..2 * p.threads).map(|_| RwLock::new(Vec::new())).collect();
+    let build_s = t_build.elapsed().as_secs_f64();
+
+    let t0 = Instant::now();
+    sim::run_steps(&pool, &states, &lists, &sh, 0, d.presim_steps, false);
+    let warmup_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    sim::run_steps(
+        &pool,
+        &states,
+        &lists,
+        &sh,
+        d.presim_steps,
+        d.presim_steps + d.sim_steps,
+        true,
+    );
+    let sim_s = t1.elapsed().as_secs_f64();
+
+    let states: Vec<sim::ThreadState> = states
+        .into_iter()
+        .map(|m| m.into_inner().expect("thread state"))
+        .collect();
+    Ok(collect(
+        p,
+        &d,
+        states,
+        memory,
+        max_delay,
+        ring_slots,
+        [build_s, connect_s, warmup_s, sim_s],
+    ))
+}
+
+fn collect(
+    p: &Params,
+    d: &Derived,
+    states: Vec<sim::ThreadState>,
+    memory: MemoryEstimate,
+    max_delay: u32,
+    ring_slots: usize,
+    [build_s, connect_s, warmup_s, sim_s]: [f64; 4],
+) -> SimResult {
+    let mut spikes = [0u64; NUM_POPS];
+    let mut cv_sum = [0.0f64; NUM_POPS];
+    let mut cv_n = [0u64; NUM_POPS];
+    let mut counts = Counts {
+        synapses: d.total_synapses(),
+        neurons: d.total_neurons() as u64,
+        steps: d.sim_steps,
+        ..Counts::default()
+    };
+    let mut times = PhaseTimes {
+        build_s,
+        connect_s,
+        warmup_s,
+        sim_s,
+        ..PhaseTimes::default()
+    };
+    let threads = states.len() as f64;
+    let mut recorded = Vec::new();
+    for st in &states {
+        counts.neuron_updates += st.counts.updates;
+        counts.recurrent_events += st.counts.recurrent_events;
+        counts.external_events += st.counts.external_events;
+        times.update_s += st.counts.update_s / threads;
+        times.deliver_s += st.counts.deliver_s / threads;
+        times.wait_s += st.counts.wait_s / threads;
+        for x in 0..st.len() {
+            let pop = d.pop_of(st.syn.lo + x as u64);
+            let c = st.spike_count[x] as u64;
+            spikes[pop] += c;
+            if c > 2 {
+                let n = (c - 1) as u128;
+                let (s1, s2) = (st.isi_sum[x] as u128, st.isi_sum2[x] as u128);
+                // std/mean of the ISIs with the population SD, in exact integers up to one sqrt.
+                let var_n2 = n * s2 - s1 * s1;
+                cv_sum[pop] += (var_n2 as f64).sqrt() / s1 as f64;
+                cv_n[pop] += 1;
+            }
+        }
+        if p.record_spikes {
+            recorded.extend_from_slice(&st.recorded);
+        }
+    }
+    let t_sim_s = p.t_sim_ms * 1e-3;
+    let populations = (0..NUM_POPS)
+        .map(|i| PopulationStats {
+            name: POPULATIONS[i].to_string(),
+            neurons: d.num_neurons[i],
+            spikes: spikes[i],
+            rate_hz: spikes[i] as f64 / (d.num_neurons[i] as f64 * t_sim_s),
+            mean_isi_cv: if cv_n[i] > 0 {
+                cv_sum[i] / cv_n[i] as f64
+            } else {
+                f64::NAN
+            },
+            cv_neurons: cv_n[i],
+        })
+        .collect();
+    counts.spikes = spikes.iter().sum();
+    recorded.sort_unstable_by_key(|&(id, s)| (s, id));
+    SimResult {
+        params: p.clone(),
+        populations,
+        counts,
+        times,
+        real_time_factor: sim_s / t_sim_s,
+        max_delay_steps: max_delay,
+        ring_slots,
+        bytes_per_synapse: BYTES_PER_SYNAPSE,
+        bytes_per_event: BYTES_PER_EVENT,
+        memory,
+        spikes: p.record_spikes.then_some(recorded),
+    }
+}
