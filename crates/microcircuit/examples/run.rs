@@ -86,6 +86,18 @@ fn main() {
         "times [s]: connect {:.3} build {:.3} warmup {:.3} sim {:.3} (update {:.3} deliver {:.3} wait {:.3})",
         t.connect_s, t.build_s, t.warmup_s, t.sim_s, t.update_s, t.deliver_s, t.wait_s
     );
+    for (i, x) in r.thread_times.iter().enumerate() {
+        println!(
+            "  thread {i}: neurons {} synapses {} events {} update {:.3} deliver {:.3} wait {:.3} ({:.2} ns/event)",
+            x.neurons,
+            x.synapses,
+            x.recurrent_events,
+            x.update_s,
+            x.deliver_s,
+            x.wait_s,
+            x.deliver_s * 1e9 / x.recurrent_events.max(1) as f64
+        );
+    }
     println!("RTF {:.3} (timed wall / biological time)", r.real_time_factor);
     if let (Some(path), Some(spikes)) = (spikes_file, &r.spikes) {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("spike file"));

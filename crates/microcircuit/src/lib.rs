@@ -12,7 +12,7 @@
 //! incoming synapses grouped by source. A synapse is **8 bytes**: a `u32` holding `(local target << 8) |
 //! delay in steps` and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`]). Weights are f32 where NEST holds
 //! f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed in f64. Per thread and
-//! source there is one `u64` offset (8·N·threads bytes). Ring buffers are `[slot][neuron][ex, in]` f64,
+//! source there is one `u64` offset (8·N·threads bytes). Ring buffers are `[ex, in][slot][neuron]` f64,
 //! with a power-of-two number of slots above the largest delay: the update reads and clears one contiguous
 //! row per step, and a spike's writes into a row ascend in address because rows are sorted by target.
 //!
@@ -106,6 +106,23 @@ pub struct PhaseTimes {
     pub wait_s: f64,
 }
 
+/// One thread's split of the timed simulation, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadTimes {
+    /// Neuron update.
+    pub update_s: f64,
+    /// Spike delivery.
+    pub deliver_s: f64,
+    /// Barrier wait (load imbalance, and descheduling when cores are shared).
+    pub wait_s: f64,
+    /// Neurons owned.
+    pub neurons: u64,
+    /// Synapses stored (incoming to its neurons).
+    pub synapses: u64,
+    /// Recurrent events it delivered.
+    pub recurrent_events: u64,
+}
+
 /// What [`simulate`] returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimResult {
@@ -117,6 +134,8 @@ pub struct SimResult {
     pub counts: Counts,
     /// Wall times.
     pub times: PhaseTimes,
+    /// Per thread, in thread order.
+    pub thread_times: Vec<ThreadTimes>,
     /// Timed wall time over timed biological time.
     pub real_time_factor: f64,
     /// Largest synaptic delay in steps.
@@ -219,6 +238,7 @@ fn collect(
     };
     let threads = states.len() as f64;
     let mut recorded = Vec::new();
+    let mut thread_times = Vec::with_capacity(states.len());
     for st in &states {
         counts.neuron_updates += st.counts.updates;
         counts.recurrent_events += st.counts.recurrent_events;
@@ -226,6 +246,14 @@ fn collect(
         times.update_s += st.counts.update_s / threads;
         times.deliver_s += st.counts.deliver_s / threads;
         times.wait_s += st.counts.wait_s / threads;
+        thread_times.push(ThreadTimes {
+            update_s: st.counts.update_s,
+            deliver_s: st.counts.deliver_s,
+            wait_s: st.counts.wait_s,
+            neurons: st.len() as u64,
+            synapses: st.syn.packed.len() as u64,
+            recurrent_events: st.counts.recurrent_events,
+        });
         for x in 0..st.len() {
             let pop = d.pop_of(st.syn.lo + x as u64);
             let c = st.spike_count[x] as u64;
@@ -265,6 +293,7 @@ fn collect(
         populations,
         counts,
         times,
+        thread_times,
         real_time_factor: sim_s / t_sim_s,
         max_delay_steps: max_delay,
         ring_slots,

@@ -86,7 +86,8 @@ pub struct ThreadState {
     pub i_in: Vec<f64>,
     /// Refractory steps left.
     pub r_ref: Vec<u32>,
-    /// Ring buffer `[slot][local neuron][ex, in]`, `slots` a power of two above the largest delay.
+    /// Ring buffer `[ex, in][slot][local neuron]`, `slots` a power of two above the largest delay. Separate
+    /// planes keep the excitatory events (~80 %) within half the bytes.
     pub ring: Vec<f64>,
     /// Ring slots − 1.
     pub mask: u64,
@@ -217,17 +218,19 @@ impl ThreadState {
     /// Update all owned neurons for step `s`, pushing the global ids of those that spike into `out`.
     pub fn update(&mut self, sh: &Shared, s: u64, timed: bool, out: &mut Vec<u32>) {
         let n = self.len();
-        let row = &mut self.ring[((s & self.mask) as usize) * n * 2..][..n * 2];
+        let slots = (self.mask + 1) as usize;
+        let slot = (s & self.mask) as usize;
+        let (ex_plane, in_plane) = self.ring.split_at_mut(slots * n);
+        let row_ex = &mut ex_plane[slot * n..][..n];
+        let row_in = &mut in_plane[slot * n..][..n];
         let poisson = sh.poisson_exp_neg_lambda.filter(|_| s >= sh.first_poisson_step);
         let lo = self.syn.lo as u32;
         for (bk, &(pop, a, z)) in self.blocks.iter().enumerate() {
             let i_e = sh.i_e[pop];
             let rng = &mut self.poisson_rng[bk];
             for x in a..z {
-                let mut in_ex = row[2 * x];
-                let in_in = row[2 * x + 1];
-                row[2 * x] = 0.0;
-                row[2 * x + 1] = 0.0;
+                let mut in_ex = std::mem::take(&mut row_ex[x]);
+                let in_in = std::mem::take(&mut row_in[x]);
                 if let Some(l) = poisson {
                     let k = poisson_knuth(rng, l[pop]);
                     if k > 0 {
@@ -273,10 +276,11 @@ impl ThreadState {
     #[inline]
     pub fn deliver(&mut self, sh: &Shared, s: u64, spikes: &[u32]) {
         let n = self.len();
-        let ring = &mut self.ring;
+        let slots = (self.mask + 1) as usize;
         let mut events = 0u64;
         for &src in spikes {
-            let ch = sh.inhibitory(src as u64) as usize;
+            let plane = if sh.inhibitory(src as u64) { slots * n } else { 0 };
+            let ring = &mut self.ring[plane..plane + slots * n];
             let (a, z) = (
                 self.syn.offsets[src as usize] as usize,
                 self.syn.offsets[src as usize + 1] as usize,
@@ -284,14 +288,36 @@ impl ThreadState {
             events += (z - a) as u64;
             let packed = &self.syn.packed[a..z];
             let weights = &self.syn.weights[a..z];
-            for (&word, &w) in packed.iter().zip(weights) {
+            for (k, (&word, &w)) in packed.iter().zip(weights).enumerate() {
+                // The writes are cache misses at scale; announcing one a few synapses ahead overlaps them.
+                if let Some(&ahead) = packed.get(k + PREFETCH_AHEAD) {
+                    let (t, d) = unpack(ahead);
+                    prefetch_write(ring, ((s + d as u64) & self.mask) as usize * n + t as usize);
+                }
                 let (t, d) = unpack(word);
                 let slot = ((s + d as u64) & self.mask) as usize;
-                ring[(slot * n + t as usize) * 2 + ch] += w as f64;
+                ring[slot * n + t as usize] += w as f64;
             }
         }
         self.counts.recurrent_events += events;
     }
+}
+
+/// How many synapses ahead delivery prefetches its ring-buffer cell.
+const PREFETCH_AHEAD: usize = 16;
+
+/// Hint that `ring[idx]` will be written soon (no effect off x86-64; never faults).
+#[inline(always)]
+fn prefetch_write(ring: &[f64], idx: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if idx < ring.len() {
+        // SAFETY: prefetch is a hint; the pointer is in bounds of `ring`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ring.as_ptr().add(idx) as *const i8)
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ring, idx);
 }
 
 /// Run steps `from..to` on all threads of `pool`. `lists` holds 2 spike lists per thread.
