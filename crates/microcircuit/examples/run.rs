@@ -70,7 +70,7 @@ fn main() {
     }
     let c = &r.counts;
     println!(
-        "neurons {} synapses {} ({} B/synapse) steps {} updates {} spikes {} recurrent events {} external events {}",
+        "neurons {} synapses {} ({} B/synapse) steps {} updates {} spikes {} recurrent events {} (delivered in window {}) external events {}",
         c.neurons,
         c.synapses,
         r.bytes_per_synapse,
@@ -78,9 +78,10 @@ fn main() {
         c.neuron_updates,
         c.spikes,
         c.recurrent_events,
+        c.delivered_events,
         c.external_events
     );
-    println!("max delay {} steps, ring slots {}", r.max_delay_steps, r.ring_slots);
+    println!("max delay {} steps", r.max_delay_steps);
     let t = &r.times;
     println!(
         "times [s]: connect {:.3} build {:.3} warmup {:.3} sim {:.3} (update {:.3} deliver {:.3} wait {:.3})",

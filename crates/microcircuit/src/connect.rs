@@ -116,20 +116,36 @@ pub struct ThreadSynapses {
     pub hi: u64,
     /// Block range (into `blocks()`).
     pub blocks: Range<usize>,
-    /// `offsets[src]..offsets[src + 1]` indexes source `src`'s synapses in `packed`/`weights`.
+    /// `offsets[src]..offsets[src + 1]` indexes source `src`'s synapses in `synapses`.
     pub offsets: Vec<u64>,
-    /// `(local target << 8) | delay steps`, rows sorted ascending (by target, then delay).
-    pub packed: Vec<u32>,
-    /// Weights in pA, as f32 (NEST holds f64; see the crate docs).
-    pub weights: Vec<f32>,
+    /// One word per synapse: `(local target << 8 | delay steps) << 32 | f32 weight bits` (see [`pack`]);
+    /// each row ascending by delay, then target.
+    pub synapses: Vec<u64>,
+    /// `delay_starts[src * delay_stride + d]`: where the delay-`d` group of source `src`'s row starts,
+    /// relative to `offsets[src]`, for `d` in `0..delay_stride` (the last entry is the row length).
+    pub delay_starts: Vec<u32>,
+    /// `max_delay + 2`.
+    pub delay_stride: usize,
     /// Largest delay in steps.
     pub max_delay: u32,
 }
 
-/// Unpack a synapse word into (local target, delay steps).
+/// Pack a synapse: local target (24 bits), delay in steps (8 bits), weight in pA as f32 (NEST holds f64;
+/// see the crate docs).
 #[inline(always)]
-pub fn unpack(word: u32) -> (u32, u32) {
-    (word >> DELAY_BITS, word & ((1 << DELAY_BITS) - 1))
+pub fn pack(target: u32, delay: u32, weight: f32) -> u64 {
+    (((target << DELAY_BITS) | delay) as u64) << 32 | weight.to_bits() as u64
+}
+
+/// Unpack a synapse word into (local target, delay steps, weight).
+#[inline(always)]
+pub fn unpack(word: u64) -> (u32, u32, f32) {
+    let hi = (word >> 32) as u32;
+    (
+        hi >> DELAY_BITS,
+        hi & ((1 << DELAY_BITS) - 1),
+        f32::from_bits(word as u32),
+    )
 }
 
 /// Draw one thread's synapses. Per synapse, in this order: source (uniform), target (uniform in the block),
@@ -158,14 +174,18 @@ pub fn build_thread(
         })
         .sum();
     let mut src = Vec::with_capacity(n_syn as usize);
-    let mut packed_tmp = Vec::with_capacity(n_syn as usize);
-    let mut w_tmp = Vec::with_capacity(n_syn as usize);
+    let mut words = Vec::with_capacity(n_syn as usize);
     let mut max_delay = 0u32;
     // Redraw bound: h − h/2 (network.py), the smallest delay that rounds to one step.
     let delay_min = RESOLUTION_MS - 0.5 * RESOLUTION_MS;
+    let (mut block_src, mut block_words, mut block_tgt) = (Vec::new(), Vec::new(), Vec::new());
     for bi in range.clone() {
         let b = blocks[bi];
         let i = b.pop;
+        let local0 = (b.start - lo) as u32;
+        block_src.clear();
+        block_words.clear();
+        block_tgt.clear();
         for (j, per_block) in counts[i].iter().enumerate() {
             let k = per_block[b.index_in_pop];
             if k == 0 {
@@ -181,11 +201,10 @@ pub fn build_thread(
             };
             let d_mean = delay_mean(j);
             let d_normal = Normal::new(d_mean, d_mean * DELAY_REL_STD).expect("finite SD");
-            let (pre_start, pre_n) = (d.pop_start[j], d.num_neurons[j]);
-            let local0 = (b.start - lo) as u32;
+            let (pre_start, pre_n) = (d.pop_start[j] as u32, d.num_neurons[j] as u32);
             for _ in 0..k {
                 let s = pre_start + rng.random_range(0..pre_n);
-                let t = local0 + rng.random_range(0..b.len as u32);
+                let t = rng.random_range(0..b.len as u32);
                 let w = normal_redraw(&mut rng, &w_normal, w_min, w_max);
                 let delay_ms = normal_redraw(&mut rng, &d_normal, delay_min, f64::INFINITY);
                 let steps = delay_ms_to_steps(delay_ms);
@@ -194,13 +213,34 @@ pub fn build_thread(
                 }
                 let steps = steps as u32;
                 max_delay = max_delay.max(steps);
-                src.push(s as u32);
-                packed_tmp.push((t << DELAY_BITS) | steps);
-                w_tmp.push(w as f32);
+                block_src.push(s);
+                block_tgt.push(t);
+                block_words.push(pack(local0 + t, steps, w as f32));
             }
         }
+        // Stable counting sort of the block's synapses by target (cache-resident: one block), so that the
+        // stable sort by source below leaves every row ascending by target.
+        let mut start = vec![0usize; b.len as usize + 1];
+        for &t in &block_tgt {
+            start[t as usize + 1] += 1;
+        }
+        for x in 1..start.len() {
+            start[x] += start[x - 1];
+        }
+        let base = src.len();
+        src.resize(base + block_src.len(), 0);
+        words.resize(base + block_src.len(), 0);
+        for ((&s, &w), &t) in block_src.iter().zip(&block_words).zip(&block_tgt) {
+            let c = &mut start[t as usize];
+            src[base + *c] = s;
+            words[base + *c] = w;
+            *c += 1;
+        }
     }
-    // Counting sort by source keeps generation order within a source, which is partition-independent.
+    // Stable counting sort by source, then within each row a stable counting sort by delay. Rows are then
+    // ordered by (delay, target) (the block pass above sorted by target), and synapses to one target with
+    // one delay keep their generation order, which depends only on the seed: the order in which they add
+    // into an input cell cannot depend on the partition.
     let mut offsets = vec![0u64; n_total + 1];
     for &s in &src {
         offsets[s as usize + 1] += 1;
@@ -208,40 +248,49 @@ pub fn build_thread(
     for x in 1..=n_total {
         offsets[x] += offsets[x - 1];
     }
+    if offsets[n_total] > 0 && (0..n_total).any(|x| offsets[x + 1] - offsets[x] > u32::MAX as u64) {
+        return Err(Error::TooLarge {
+            what: "a source has more than 2^32 synapses in one thread".into(),
+        });
+    }
     let mut cursor = offsets.clone();
-    let mut packed = vec![0u32; src.len()];
-    let mut weights = vec![0f32; src.len()];
-    for (idx, &s) in src.iter().enumerate() {
+    let mut synapses = vec![0u64; src.len()];
+    for (&s, &w) in src.iter().zip(&words) {
         let c = &mut cursor[s as usize];
-        packed[*c as usize] = packed_tmp[idx];
-        weights[*c as usize] = w_tmp[idx];
+        synapses[*c as usize] = w;
         *c += 1;
     }
-    drop((src, packed_tmp, w_tmp, cursor));
-    // Sorting rows by (target, delay) makes a spike's writes into each ring-buffer row ascend in address.
-    // The sort is stable, so synapses with equal words (same target and delay, whose weights add into the
-    // same cell) keep their partition-independent order.
-    let mut scratch: Vec<(u32, f32)> = Vec::new();
+    drop((src, words, cursor));
+    let delay_stride = max_delay as usize + 2;
+    let mut delay_starts = vec![0u32; n_total * delay_stride];
+    let mut scratch = Vec::new();
     for s in 0..n_total {
-        let (a, z) = (offsets[s] as usize, offsets[s + 1] as usize);
-        if z - a < 2 {
-            continue;
+        let row = &mut synapses[offsets[s] as usize..offsets[s + 1] as usize];
+        let starts = &mut delay_starts[s * delay_stride..(s + 1) * delay_stride];
+        for &w in row.iter() {
+            starts[unpack(w).1 as usize + 1] += 1;
+        }
+        for d in 1..delay_stride {
+            starts[d] += starts[d - 1];
         }
         scratch.clear();
-        scratch.extend(packed[a..z].iter().copied().zip(weights[a..z].iter().copied()));
-        scratch.sort_by_key(|&(p, _)| p);
-        for (x, &(p, w)) in scratch.iter().enumerate() {
-            packed[a + x] = p;
-            weights[a + x] = w;
+        scratch.resize(row.len(), 0u64);
+        let mut pos: Vec<u32> = starts.to_vec();
+        for &w in row.iter() {
+            let c = &mut pos[unpack(w).1 as usize];
+            scratch[*c as usize] = w;
+            *c += 1;
         }
+        row.copy_from_slice(&scratch);
     }
     Ok(ThreadSynapses {
         lo,
         hi,
         blocks: range,
         offsets,
-        packed,
-        weights,
+        synapses,
+        delay_starts,
+        delay_stride,
         max_delay,
     })
 }

@@ -9,18 +9,25 @@
 //!
 //! # Data layout
 //! Each thread owns a contiguous range of target neurons (whole 128-neuron blocks) and, for them, a CSR of
-//! incoming synapses grouped by source. A synapse is **8 bytes**: a `u32` holding `(local target << 8) |
-//! delay in steps` and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`]). Weights are f32 where NEST holds
-//! f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed in f64. Per thread and
-//! source there is one `u64` offset (8·N·threads bytes). Ring buffers are `[ex, in][slot][neuron]` f64,
-//! with a power-of-two number of slots above the largest delay: the update reads and clears one contiguous
-//! row per step, and a spike's writes into a row ascend in address because rows are sorted by target.
+//! incoming synapses grouped by source. A synapse is **8 bytes**, one `u64` word: 24 bits of local target,
+//! 8 bits of delay in steps and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`], [`connect::pack`]). Weights
+//! are f32 where NEST holds f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed
+//! in f64, where sums of a few f32 values are exact. Each source's row is sorted by (delay, target), with a
+//! per-source index of where each delay starts: one `u64` offset and `max_delay + 2` `u32`s per source and
+//! thread (at full scale, 2 threads: 0.13 bytes per synapse; it grows with the thread count).
+//!
+//! Delays are held in a ring of spike lists (the last `max_delay` steps, [`sim::SpikeRing`]). At step `s`
+//! each thread pulls, for each delay `d`, the delay-`d` synapses of the spikes of step `s − d` into one
+//! f64 input row per channel (excitatory, inhibitory): NEST's ring-buffer slot for step `s`. All writes
+//! of a step thus fall in one row of 8 bytes per owned neuron (300 KB per thread at full scale, 2
+//! threads), which stays in L2, instead of a `delay × neuron` ring buffer (~80 MB at full scale) that no
+//! cache holds and where nearly every event would be a miss.
 //!
 //! # Determinism
 //! For a given [`Params`] (seed included) the spike trains are bit-identical whatever `threads` is. Every
 //! random stream is indexed by network units (population pair, 128-neuron block), never by thread; spikes
-//! are delivered in ascending source order and, within a source, in a fixed order, so each ring-buffer
-//! cell receives its additions in the same order whatever the partition.
+//! are pulled by delay, then ascending source, then in a seed-determined order within a source's
+//! delay group, so each input cell receives its additions in the same order whatever the partition.
 //!
 //! # What is counted
 //! In the timed phase (after the warm-up): neuron updates, spikes per population, recurrent synaptic events
@@ -35,7 +42,7 @@ pub mod params;
 pub mod rng;
 pub mod sim;
 
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -43,11 +50,12 @@ use serde::{Deserialize, Serialize};
 pub use error::Error;
 pub use params::{memory_estimate, BgInput, Derived, MemoryEstimate, Params, V0Type, NUM_POPS, POPULATIONS};
 
-/// Bytes per stored synapse: u32 packed target and delay + f32 weight.
+/// Bytes per stored synapse: 24-bit target, 8-bit delay and f32 weight in one u64.
 pub const BYTES_PER_SYNAPSE: usize = 8;
 
-/// Bytes one delivered event touches: the 8-byte synapse read, and a read-modify-write of the 8-byte f64
-/// ring-buffer cell (8 read + 8 written). The two 8-byte offsets read per spike and thread are not included.
+/// Bytes one delivered event touches: the 8-byte synapse word read (streamed), and a read-modify-write of
+/// the 8-byte f64 input cell (8 read + 8 written, L2-resident). Not included: per spike, thread and delay
+/// group, the 8-byte row offset and two 4-byte delay-index entries.
 pub const BYTES_PER_EVENT: usize = 24;
 
 /// One population's activity in the timed phase.
@@ -75,8 +83,11 @@ pub struct Counts {
     pub neuron_updates: u64,
     /// All spikes.
     pub spikes: u64,
-    /// Recurrent synaptic events delivered.
+    /// Recurrent synaptic events: Σ over the timed phase's spikes of the source's out-degree.
     pub recurrent_events: u64,
+    /// Recurrent events added into inputs during the timed phase (differs from `recurrent_events` only by
+    /// the spikes of the last `max_delay` steps before and within the phase).
+    pub delivered_events: u64,
     /// External (Poisson background) input spikes; 0 in DC mode.
     pub external_events: u64,
     /// Synapses in the network.
@@ -140,8 +151,6 @@ pub struct SimResult {
     pub real_time_factor: f64,
     /// Largest synaptic delay in steps.
     pub max_delay_steps: u32,
-    /// Ring-buffer slots.
-    pub ring_slots: usize,
     /// [`BYTES_PER_SYNAPSE`].
     pub bytes_per_synapse: usize,
     /// [`BYTES_PER_EVENT`].
@@ -168,27 +177,26 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
     let syns = connect::build_all(&d, &blocks, &parts, p.seed, &pool)?;
     let connect_s = t_connect.elapsed().as_secs_f64();
     let max_delay = syns.iter().map(|s| s.max_delay).max().unwrap_or(1);
-    let ring_slots = (max_delay as usize + 1).next_power_of_two();
 
     let t_build = Instant::now();
     let sh = sim::Shared::new(p, &d);
     let states: Vec<Mutex<sim::ThreadState>> = pool.install(|| {
         use rayon::prelude::*;
         syns.into_par_iter()
-            .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks, ring_slots)))
+            .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks)))
             .collect()
     });
-    let lists: Vec<RwLock<Vec<u32>>> = (0..2 * p.threads).map(|_| RwLock::new(Vec::new())).collect();
+    let ring = sim::SpikeRing::new(p.threads, max_delay);
     let build_s = t_build.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
-    sim::run_steps(&pool, &states, &lists, &sh, 0, d.presim_steps, false);
+    sim::run_steps(&pool, &states, &ring, &sh, 0, d.presim_steps, false);
     let warmup_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     sim::run_steps(
         &pool,
         &states,
-        &lists,
+        &ring,
         &sh,
         d.presim_steps,
         d.presim_steps + d.sim_steps,
@@ -206,7 +214,6 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
         states,
         memory,
         max_delay,
-        ring_slots,
         [build_s, connect_s, warmup_s, sim_s],
     ))
 }
@@ -217,7 +224,6 @@ fn collect(
     states: Vec<sim::ThreadState>,
     memory: MemoryEstimate,
     max_delay: u32,
-    ring_slots: usize,
     [build_s, connect_s, warmup_s, sim_s]: [f64; 4],
 ) -> SimResult {
     let mut spikes = [0u64; NUM_POPS];
@@ -242,6 +248,7 @@ fn collect(
     for st in &states {
         counts.neuron_updates += st.counts.updates;
         counts.recurrent_events += st.counts.recurrent_events;
+        counts.delivered_events += st.counts.delivered_events;
         counts.external_events += st.counts.external_events;
         times.update_s += st.counts.update_s / threads;
         times.deliver_s += st.counts.deliver_s / threads;
@@ -251,7 +258,7 @@ fn collect(
             deliver_s: st.counts.deliver_s,
             wait_s: st.counts.wait_s,
             neurons: st.len() as u64,
-            synapses: st.syn.packed.len() as u64,
+            synapses: st.syn.synapses.len() as u64,
             recurrent_events: st.counts.recurrent_events,
         });
         for x in 0..st.len() {
@@ -296,7 +303,6 @@ fn collect(
         thread_times,
         real_time_factor: sim_s / t_sim_s,
         max_delay_steps: max_delay,
-        ring_slots,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         bytes_per_event: BYTES_PER_EVENT,
         memory,

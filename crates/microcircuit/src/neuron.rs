@@ -77,7 +77,7 @@ pub fn default_propagators() -> Propagators {
     Propagators::new(RESOLUTION_MS)
 }
 
-/// One step of `iaf_psc_exp::update` for one neuron; `in_ex`/`in_in` are this step's ring-buffer values
+/// One step of `iaf_psc_exp::update` for one neuron; `in_ex`/`in_in` are this step's input (NEST's ring-buffer slot)
 /// (weighted spikes arriving now). Returns whether it spiked. `i_0`/`i_1` (current-generator input) are 0.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]

@@ -95,7 +95,13 @@ pub fn steps_per_ms() -> f64 {
 
 /// NEST's `Time::delay_ms_to_steps` (`nest_time.h`): `ld_round(ms * STEPS_PER_MS)`, `ld_round(x) = floor(x + 0.5)`.
 pub fn delay_ms_to_steps(ms: f64) -> i64 {
-    (ms * steps_per_ms() + 0.5).floor() as i64
+    let x = ms * steps_per_ms() + 0.5;
+    // Truncation is floor for x >= 0 and, unlike `floor` on baseline x86-64, needs no libm call.
+    if x >= 0.0 {
+        x as i64
+    } else {
+        x.floor() as i64
+    }
 }
 
 /// `helpers.py`: `num_synapses_from_conn_probs`, K = ln(1 − C) / ln((N_pre·N_post − 1) / (N_pre·N_post)).
@@ -397,11 +403,12 @@ pub struct MemoryEstimate {
     pub synapses: u64,
     /// Per-thread CSR offsets (one u64 per source per thread).
     pub offsets: u64,
-    /// Ring buffers (assuming the 64-slot ring that delays up to 6.3 ms need).
-    pub ring_buffers: u64,
+    /// Per-source delay index (assuming delays up to 62 steps, 64 `u32`s per source and thread).
+    pub delay_index: u64,
     /// Neuron state and per-neuron statistics.
     pub neurons: u64,
-    /// Extra transient bytes while connecting (12 per synapse of the largest thread's share).
+    /// Extra transient bytes while connecting: all threads build at once, each holding 12 bytes per
+    /// synapse (u32 source + u64 word) until its counting sort is done.
     pub connect_transient: u64,
     /// Steady state total (without the transient).
     pub total: u64,
@@ -416,15 +423,16 @@ pub fn memory_estimate(p: &Params) -> Result<MemoryEstimate, Error> {
     let syn = d.total_synapses();
     let synapses = syn * crate::BYTES_PER_SYNAPSE as u64;
     let offsets = p.threads as u64 * (n + 1) * 8;
-    let ring_buffers = 64 * n * 16;
-    // V, i_ex, i_in (f64), refractory counter (u32), statistics (count u32, last u32, two u64 sums).
-    let neurons = n * (3 * 8 + 4 + 4 + 4 + 16);
-    let connect_transient = syn.div_ceil(p.threads as u64) * 12;
-    let total = synapses + offsets + ring_buffers + neurons;
+    let delay_index = p.threads as u64 * n * 64 * 4;
+    // V, i_ex, i_in, two input cells (f64), refractory counter (u32), statistics (count u32, last u32,
+    // two u64 sums).
+    let neurons = n * (5 * 8 + 4 + 4 + 4 + 16);
+    let connect_transient = syn * 12;
+    let total = synapses + offsets + delay_index + neurons;
     Ok(MemoryEstimate {
         synapses,
         offsets,
-        ring_buffers,
+        delay_index,
         neurons,
         connect_transient,
         total,

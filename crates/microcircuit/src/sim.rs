@@ -1,10 +1,15 @@
 //! The simulation loop: one long-lived task per thread, one barrier per 0.1 ms step.
 //!
-//! Per step every thread (1) updates its own neurons, reading and clearing this step's ring-buffer row, and
-//! publishes its spikes; (2) waits at the barrier; (3) walks every thread's spike list, in thread order
-//! and so in ascending source id, delivering each spike through its own synapse segment into its own ring
-//! buffer. Spike lists are double-buffered by step parity, so no second barrier is needed: a list is
-//! rewritten two steps later, after every thread has passed the next barrier and so finished reading it.
+//! Delays are held in a ring of spike lists: the lists of the last `max_delay` steps, one per thread and
+//! step, kept until no delay can still reach back to them. At step `s` each thread (1) pulls, for every
+//! delay `d`, the delay-`d` group of each spike of step `s − d` (every thread's list, in thread order and
+//! so in ascending source id) into its own input accumulators, (2) updates its neurons, which read and
+//! clear the accumulators, (3) publishes its spikes of step `s`, and (4) waits at the barrier. A spike of
+//! step `t` thus reaches a target at exactly `t + d`, as NEST's ring buffers place it (`get_rel_delivery_
+//! steps`). Pulling instead of pushing ahead keeps all writes in one accumulator row per thread (L2-sized
+//! at full scale) instead of scattering them over a `delay × neurons` ring of ~80 MB that no cache holds.
+//! A list is rewritten `max_delay + 1` steps after it was written, when no thread can still read it: every
+//! thread has passed the barrier of the step in which it was read last.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -62,8 +67,11 @@ impl SpinBarrier {
 pub struct ThreadCounts {
     /// Neuron updates.
     pub updates: u64,
-    /// Recurrent synaptic events delivered into this thread's ring buffer.
+    /// Σ over this phase's spikes of this thread's share of their out-degree (counted when first pulled,
+    /// plus [`ThreadState::count_tail`] for spikes of the last step).
     pub recurrent_events: u64,
+    /// Recurrent events actually added into the accumulators during the phase.
+    pub delivered_events: u64,
     /// Poisson input spikes received.
     pub external_events: u64,
     /// Seconds updating neurons.
@@ -86,12 +94,11 @@ pub struct ThreadState {
     pub i_in: Vec<f64>,
     /// Refractory steps left.
     pub r_ref: Vec<u32>,
-    /// Ring buffer `[ex, in][slot][local neuron]`, `slots` a power of two above the largest delay. Separate
-    /// planes keep the excitatory events (~80 %) within half the bytes.
-    pub ring: Vec<f64>,
-    /// Ring slots − 1.
-    pub mask: u64,
-    /// Owned blocks (population, local start, local end) and their Poisson streams.
+    /// Excitatory input arriving this step (NEST's ring-buffer slot for the step), cleared when read.
+    pub acc_ex: Vec<f64>,
+    /// Inhibitory input arriving this step.
+    pub acc_in: Vec<f64>,
+    /// Owned blocks (population, local start, local end).
     pub blocks: Vec<(usize, usize, usize)>,
     /// One Poisson stream per owned block.
     pub poisson_rng: Vec<StdRng>,
@@ -107,6 +114,32 @@ pub struct ThreadState {
     pub recorded: Vec<(u32, u32)>,
     /// Counters of the current phase.
     pub counts: ThreadCounts,
+}
+
+/// The ring of spike lists: `lists[thread * depth + step % depth]`.
+pub struct SpikeRing {
+    /// The lists.
+    pub lists: Vec<RwLock<Vec<u32>>>,
+    /// Steps kept: the largest delay + 1.
+    pub depth: usize,
+    /// Threads.
+    pub threads: usize,
+}
+
+impl SpikeRing {
+    /// Empty lists for `threads` threads and delays up to `max_delay`.
+    pub fn new(threads: usize, max_delay: u32) -> SpikeRing {
+        let depth = max_delay as usize + 1;
+        SpikeRing {
+            lists: (0..threads * depth).map(|_| RwLock::new(Vec::new())).collect(),
+            depth,
+            threads,
+        }
+    }
+
+    fn list(&self, thread: usize, step: u64) -> &RwLock<Vec<u32>> {
+        &self.lists[thread * self.depth + (step % self.depth as u64) as usize]
+    }
 }
 
 /// Constants shared by all threads.
@@ -165,7 +198,7 @@ impl Shared {
 
 impl ThreadState {
     /// Allocate state for `syn`'s range; initial potentials from per-block streams.
-    pub fn new(p: &Params, syn: ThreadSynapses, all_blocks: &[Block], ring_slots: usize) -> ThreadState {
+    pub fn new(p: &Params, syn: ThreadSynapses, all_blocks: &[Block]) -> ThreadState {
         let n = (syn.hi - syn.lo) as usize;
         let mut v = vec![0.0; n];
         let mut blocks = Vec::new();
@@ -192,8 +225,8 @@ impl ThreadState {
             i_ex: vec![0.0; n],
             i_in: vec![0.0; n],
             r_ref: vec![0; n],
-            ring: vec![0.0; ring_slots * n * 2],
-            mask: ring_slots as u64 - 1,
+            acc_ex: vec![0.0; n],
+            acc_in: vec![0.0; n],
             blocks,
             poisson_rng,
             spike_count: vec![0; n],
@@ -218,11 +251,7 @@ impl ThreadState {
     /// Update all owned neurons for step `s`, pushing the global ids of those that spike into `out`.
     pub fn update(&mut self, sh: &Shared, s: u64, timed: bool, out: &mut Vec<u32>) {
         let n = self.len();
-        let slots = (self.mask + 1) as usize;
-        let slot = (s & self.mask) as usize;
-        let (ex_plane, in_plane) = self.ring.split_at_mut(slots * n);
-        let row_ex = &mut ex_plane[slot * n..][..n];
-        let row_in = &mut in_plane[slot * n..][..n];
+        let (row_ex, row_in) = (&mut self.acc_ex, &mut self.acc_in);
         let poisson = sh.poisson_exp_neg_lambda.filter(|_| s >= sh.first_poisson_step);
         let lo = self.syn.lo as u32;
         for (bk, &(pop, a, z)) in self.blocks.iter().enumerate() {
@@ -271,60 +300,65 @@ impl ThreadState {
         self.counts.updates += n as u64;
     }
 
-    /// Deliver spikes emitted in step `s` (ascending source ids) into the ring buffer: each lands in the
-    /// row read by the update of step `s + delay`, as NEST's `get_rel_delivery_steps` places it.
-    #[inline]
-    pub fn deliver(&mut self, sh: &Shared, s: u64, spikes: &[u32]) {
-        let n = self.len();
-        let slots = (self.mask + 1) as usize;
-        let mut events = 0u64;
-        for &src in spikes {
-            let plane = if sh.inhibitory(src as u64) { slots * n } else { 0 };
-            let ring = &mut self.ring[plane..plane + slots * n];
-            let (a, z) = (
-                self.syn.offsets[src as usize] as usize,
-                self.syn.offsets[src as usize + 1] as usize,
-            );
-            events += (z - a) as u64;
-            let packed = &self.syn.packed[a..z];
-            let weights = &self.syn.weights[a..z];
-            for (k, (&word, &w)) in packed.iter().zip(weights).enumerate() {
-                // The writes are cache misses at scale; announcing one a few synapses ahead overlaps them.
-                if let Some(&ahead) = packed.get(k + PREFETCH_AHEAD) {
-                    let (t, d) = unpack(ahead);
-                    prefetch_write(ring, ((s + d as u64) & self.mask) as usize * n + t as usize);
+    /// Pull into the accumulators every synapse whose spike, emitted at step `s − d`, arrives at step `s`,
+    /// for each delay `d` this thread's synapses have; `count_from` is the first step whose spikes are
+    /// counted in `recurrent_events`.
+    pub fn pull(&mut self, sh: &Shared, ring: &SpikeRing, s: u64, count_from: u64) {
+        let stride = self.syn.delay_stride;
+        let max_d = (stride - 2) as u64;
+        let (mut delivered, mut counted) = (0u64, 0u64);
+        for d in 1..=max_d.min(s) {
+            let emitted = s - d;
+            for u in 0..ring.threads {
+                let list = ring.list(u, emitted).read().expect("spike list");
+                for &src in list.iter() {
+                    let src = src as usize;
+                    let base = self.syn.offsets[src] as usize;
+                    if d == 1 && emitted >= count_from {
+                        counted += self.syn.offsets[src + 1] - base as u64;
+                    }
+                    let starts = &self.syn.delay_starts[src * stride..];
+                    let (a, z) = (
+                        base + starts[d as usize] as usize,
+                        base + starts[d as usize + 1] as usize,
+                    );
+                    if a == z {
+                        continue;
+                    }
+                    delivered += (z - a) as u64;
+                    let acc = if sh.inhibitory(src as u64) {
+                        &mut self.acc_in
+                    } else {
+                        &mut self.acc_ex
+                    };
+                    for &word in &self.syn.synapses[a..z] {
+                        let (t, _, w) = unpack(word);
+                        acc[t as usize] += w as f64;
+                    }
                 }
-                let (t, d) = unpack(word);
-                let slot = ((s + d as u64) & self.mask) as usize;
-                ring[slot * n + t as usize] += w as f64;
             }
         }
-        self.counts.recurrent_events += events;
+        self.counts.delivered_events += delivered;
+        self.counts.recurrent_events += counted;
+    }
+
+    /// Count the out-degree share of the spikes of step `last`, which no step of the phase pulled with
+    /// delay 1 yet (they are still delivered if the simulation goes on).
+    pub fn count_tail(&mut self, ring: &SpikeRing, last: u64) {
+        for u in 0..ring.threads {
+            let list = ring.list(u, last).read().expect("spike list");
+            for &src in list.iter() {
+                self.counts.recurrent_events += self.syn.offsets[src as usize + 1] - self.syn.offsets[src as usize];
+            }
+        }
     }
 }
 
-/// How many synapses ahead delivery prefetches its ring-buffer cell.
-const PREFETCH_AHEAD: usize = 16;
-
-/// Hint that `ring[idx]` will be written soon (no effect off x86-64; never faults).
-#[inline(always)]
-fn prefetch_write(ring: &[f64], idx: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if idx < ring.len() {
-        // SAFETY: prefetch is a hint; the pointer is in bounds of `ring`.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ring.as_ptr().add(idx) as *const i8)
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (ring, idx);
-}
-
-/// Run steps `from..to` on all threads of `pool`. `lists` holds 2 spike lists per thread.
+/// Run steps `from..to` on all threads of `pool`; spikes from `count_from` on are counted.
 pub fn run_steps(
     pool: &rayon::ThreadPool,
     states: &[Mutex<ThreadState>],
-    lists: &[RwLock<Vec<u32>>],
+    ring: &SpikeRing,
     sh: &Shared,
     from: u64,
     to: u64,
@@ -338,24 +372,23 @@ pub fn run_steps(
         st.counts = ThreadCounts::default();
         let mut c = ThreadCounts::default();
         for s in from..to {
-            let par = (s & 1) as usize;
             let t0 = Instant::now();
+            st.pull(sh, ring, s, from);
+            let t1 = Instant::now();
             {
-                let mut mine = lists[2 * t + par].write().expect("spike list");
+                let mut mine = ring.list(t, s).write().expect("spike list");
                 mine.clear();
                 st.update(sh, s, timed, &mut mine);
             }
-            let t1 = Instant::now();
-            barrier.wait();
             let t2 = Instant::now();
-            for u in 0..threads {
-                let l = lists[2 * u + par].read().expect("spike list");
-                st.deliver(sh, s, &l);
-            }
+            barrier.wait();
             let t3 = Instant::now();
-            c.update_s += (t1 - t0).as_secs_f64();
-            c.wait_s += (t2 - t1).as_secs_f64();
-            c.deliver_s += (t3 - t2).as_secs_f64();
+            c.deliver_s += (t1 - t0).as_secs_f64();
+            c.update_s += (t2 - t1).as_secs_f64();
+            c.wait_s += (t3 - t2).as_secs_f64();
+        }
+        if to > from {
+            st.count_tail(ring, to - 1);
         }
         st.counts.update_s = c.update_s;
         st.counts.wait_s = c.wait_s;
@@ -366,25 +399,30 @@ pub fn run_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::DELAY_BITS;
+    use crate::connect::pack;
 
-    /// A two-neuron thread state: neuron 0 (L23E) projects to neuron 1 with `delay` steps.
-    fn tiny(delay: u32, w: f32) -> (ThreadState, Shared) {
+    /// A two-neuron thread state: neuron 0 projects to neuron 1 with `delay` steps; `pop_start` decides
+    /// whether neuron 0 is excitatory.
+    fn tiny(delay: u32, w: f32, pop_start: [u64; NUM_POPS + 1]) -> (ThreadState, Shared, SpikeRing) {
+        let max_delay = 63;
+        let stride = max_delay as usize + 2;
+        let mut delay_starts = vec![0u32; 2 * stride];
+        for x in delay_starts[delay as usize + 1..stride].iter_mut() {
+            *x = 1;
+        }
         let syn = ThreadSynapses {
             lo: 0,
             hi: 2,
             blocks: 0..0,
             offsets: vec![0, 1, 1],
-            packed: vec![(1 << DELAY_BITS) | delay],
-            weights: vec![w],
-            max_delay: delay,
+            synapses: vec![pack(1, delay, w)],
+            delay_starts,
+            delay_stride: stride,
+            max_delay,
         };
-        let p = Params::default();
-        let mut st = ThreadState::new(&p, syn, &[], 64);
+        let mut st = ThreadState::new(&Params::default(), syn, &[]);
         st.blocks = vec![(0, 0, 2)];
         st.poisson_rng = vec![stream(1, TAG_POISSON, 0, 0)];
-        let mut pop_start = [2u64; NUM_POPS + 1];
-        pop_start[0] = 0;
         let sh = Shared {
             prop: Propagators::new(RESOLUTION_MS),
             i_e: [0.0; NUM_POPS],
@@ -394,44 +432,53 @@ mod tests {
             pop_start,
             record: false,
         };
-        (st, sh)
+        (st, sh, SpikeRing::new(1, max_delay))
+    }
+
+    /// Run steps `0..steps`; neuron 0 is made to spike at step `emit` by publishing it by hand.
+    fn run(st: &mut ThreadState, sh: &Shared, ring: &SpikeRing, emit: u64, steps: u64) -> Vec<(f64, f64)> {
+        let mut trace = Vec::new();
+        for s in 0..steps {
+            st.pull(sh, ring, s, 0);
+            let mut mine = ring.list(0, s).write().unwrap();
+            mine.clear();
+            st.update(sh, s, false, &mut mine);
+            if s == emit {
+                mine.push(0);
+            }
+            trace.push((st.i_ex[1], st.i_in[1]));
+        }
+        trace
     }
 
     #[test]
     fn spike_arrives_exactly_after_delay() {
+        let exc = [0, 2, 2, 2, 2, 2, 2, 2, 2];
         for delay in [1u32, 7, 15, 63] {
-            let (mut st, sh) = tiny(delay, 100.0);
+            let (mut st, sh, ring) = tiny(delay, 100.0, exc);
             let emit = 5u64;
-            let mut out = Vec::new();
-            for s in 0..=emit + delay as u64 + 2 {
-                st.update(&sh, s, false, &mut out);
-                if s == emit {
-                    st.deliver(&sh, s, &[0]);
-                }
+            let trace = run(&mut st, &sh, &ring, emit, emit + delay as u64 + 3);
+            for (s, &(ie, ii)) in trace.iter().enumerate() {
+                let s = s as u64;
                 if s < emit + delay as u64 {
-                    assert_eq!(st.i_ex[1], 0.0, "delay {delay}: current before arrival at step {s}");
+                    assert_eq!(ie, 0.0, "delay {delay}: current before arrival at step {s}");
                 } else if s == emit + delay as u64 {
-                    assert_eq!(st.i_ex[1], 100.0, "delay {delay}: arrival at step {s}");
+                    assert_eq!(ie, 100.0, "delay {delay}: arrival at step {s}");
                 }
+                assert_eq!(ii, 0.0);
             }
-            assert_eq!(st.i_ex[0], 0.0);
+            assert_eq!(st.counts.delivered_events, 1);
             assert_eq!(st.counts.recurrent_events, 1);
+            assert_eq!(st.i_ex[0], 0.0);
         }
     }
 
     #[test]
     fn inhibitory_source_uses_inhibitory_channel() {
-        let (mut st, mut sh) = tiny(3, -50.0);
-        sh.pop_start = [0, 1, 2, 2, 2, 2, 2, 2, 2];
-        // Source 0 is in population 0 (excitatory): make it population 1 by shifting the boundary.
-        sh.pop_start[1] = 0;
-        let mut out = Vec::new();
-        st.deliver(&sh, 0, &[0]);
-        for s in 0..=3 {
-            st.update(&sh, s, false, &mut out);
-        }
-        assert_eq!(st.i_in[1], -50.0);
-        assert_eq!(st.i_ex[1], 0.0);
+        // Neuron 0 in population 1 (inhibitory).
+        let (mut st, sh, ring) = tiny(3, -50.0, [0, 0, 2, 2, 2, 2, 2, 2, 2]);
+        let trace = run(&mut st, &sh, &ring, 0, 4);
+        assert_eq!(trace[3], (0.0, -50.0));
     }
 
     #[test]

@@ -30,8 +30,8 @@ fn each_synapse(d: &Derived, syn: &[ThreadSynapses], mut f: impl FnMut(usize, us
         for src in 0..d.total_neurons() {
             let sp = d.pop_of(src as u64);
             for k in t.offsets[src] as usize..t.offsets[src + 1] as usize {
-                let (tgt, delay) = unpack(t.packed[k]);
-                f(sp, d.pop_of(t.lo + tgt as u64), t.weights[k], delay);
+                let (tgt, delay, w) = unpack(t.synapses[k]);
+                f(sp, d.pop_of(t.lo + tgt as u64), w, delay);
             }
         }
     }
