@@ -251,52 +251,60 @@ impl ThreadState {
     /// Update all owned neurons for step `s`, pushing the global ids of those that spike into `out`.
     pub fn update(&mut self, sh: &Shared, s: u64, timed: bool, out: &mut Vec<u32>) {
         let n = self.len();
-        let (row_ex, row_in) = (&mut self.acc_ex, &mut self.acc_in);
+        let prop = sh.prop;
         let poisson = sh.poisson_exp_neg_lambda.filter(|_| s >= sh.first_poisson_step);
         let lo = self.syn.lo as u32;
-        for (bk, &(pop, a, z)) in self.blocks.iter().enumerate() {
+        let first_spike = out.len();
+        let mut external = 0u64;
+        // Borrow each array once, outside the loop, so the compiler keeps the base pointers in registers.
+        let (v, i_ex, i_in, r_ref) = (
+            &mut self.v[..],
+            &mut self.i_ex[..],
+            &mut self.i_in[..],
+            &mut self.r_ref[..],
+        );
+        let (acc_ex, acc_in) = (&mut self.acc_ex[..], &mut self.acc_in[..]);
+        for (&(pop, a, z), rng) in self.blocks.iter().zip(self.poisson_rng.iter_mut()) {
             let i_e = sh.i_e[pop];
-            let rng = &mut self.poisson_rng[bk];
-            for x in a..z {
-                let mut in_ex = std::mem::take(&mut row_ex[x]);
-                let in_in = std::mem::take(&mut row_in[x]);
+            let cells = v[a..z]
+                .iter_mut()
+                .zip(&mut i_ex[a..z])
+                .zip(&mut i_in[a..z])
+                .zip(&mut r_ref[a..z])
+                .zip(acc_ex[a..z].iter_mut().zip(&mut acc_in[a..z]));
+            for (k, ((((v, ie), ii), r), (ax, ai))) in cells.enumerate() {
+                let mut in_ex = std::mem::take(ax);
+                let in_in = std::mem::take(ai);
                 if let Some(l) = poisson {
                     let k = poisson_knuth(rng, l[pop]);
                     if k > 0 {
                         // DSSpikeEvent with multiplicity k: one add of weight·k (iaf_psc_exp::handle).
                         in_ex += sh.w_ext * k as f64;
-                        self.counts.external_events += k as u64;
+                        external += k as u64;
                     }
                 }
-                let spiked = step(
-                    &sh.prop,
-                    &mut self.v[x],
-                    &mut self.i_ex[x],
-                    &mut self.i_in[x],
-                    &mut self.r_ref[x],
-                    i_e,
-                    in_ex,
-                    in_in,
-                );
-                if spiked {
-                    let id = lo + x as u32;
-                    out.push(id);
-                    if timed {
-                        let c = self.spike_count[x];
-                        if c > 0 {
-                            let isi = (s as u32 - self.last_spike[x]) as u64;
-                            self.isi_sum[x] += isi;
-                            self.isi_sum2[x] += isi * isi;
-                        }
-                        self.spike_count[x] = c + 1;
-                        self.last_spike[x] = s as u32;
-                        if sh.record {
-                            self.recorded.push((id, s as u32));
-                        }
-                    }
+                if step(&prop, v, ie, ii, r, i_e, in_ex, in_in) {
+                    out.push(lo + (a + k) as u32);
                 }
             }
         }
+        if timed {
+            for &id in &out[first_spike..] {
+                let x = (id - lo) as usize;
+                let c = self.spike_count[x];
+                if c > 0 {
+                    let isi = (s as u32 - self.last_spike[x]) as u64;
+                    self.isi_sum[x] += isi;
+                    self.isi_sum2[x] += isi * isi;
+                }
+                self.spike_count[x] = c + 1;
+                self.last_spike[x] = s as u32;
+                if sh.record {
+                    self.recorded.push((id, s as u32));
+                }
+            }
+        }
+        self.counts.external_events += external;
         self.counts.updates += n as u64;
     }
 
