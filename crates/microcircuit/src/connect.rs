@@ -23,6 +23,9 @@ use crate::rng::{normal_redraw, stream, TAG_SPLIT, TAG_SYNAPSES};
 /// Neurons per block: the unit of random streams and of thread ownership (a thread owns whole blocks).
 pub const BLOCK: u64 = 128;
 
+/// Consecutive sources per bucket of the connection build (fits the u8 offset stored per synapse).
+const SOURCE_BUCKET: usize = 128;
+
 /// Bits of the packed synapse word that hold the delay in steps.
 pub const DELAY_BITS: u32 = 8;
 
@@ -119,7 +122,7 @@ pub struct ThreadSynapses {
     /// `offsets[src]..offsets[src + 1]` indexes source `src`'s synapses in `synapses`.
     pub offsets: Vec<u64>,
     /// One word per synapse: `(local target << 8 | delay steps) << 32 | f32 weight bits` (see [`pack`]);
-    /// each row ascending by delay, then target.
+    /// each row ascending by delay (see [`build_thread`] for the order within a delay).
     pub synapses: Vec<u64>,
     /// `delay_starts[src * delay_stride + d]`: where the delay-`d` group of source `src`'s row starts,
     /// relative to `offsets[src]`, for `d` in `0..delay_stride` (the last entry is the row length).
@@ -173,19 +176,21 @@ pub fn build_thread(
                 .sum::<u64>()
         })
         .sum();
-    let mut src = Vec::with_capacity(n_syn as usize);
-    let mut words = Vec::with_capacity(n_syn as usize);
+    // Synapses go to buckets of SOURCE_BUCKET consecutive sources as they are drawn: appends to a few
+    // hundred sequential streams instead of a random scatter over the whole synapse array (one cache miss
+    // per synapse at full scale). Each bucket is then sorted by source within its cache-sized range.
+    let n_buckets = n_total.div_ceil(SOURCE_BUCKET);
+    let per_bucket = (n_syn as usize / n_buckets.max(1)) * 9 / 8 + 16;
+    let mut bucket_words: Vec<Vec<u64>> = (0..n_buckets).map(|_| Vec::with_capacity(per_bucket)).collect();
+    let mut bucket_src: Vec<Vec<u8>> = (0..n_buckets).map(|_| Vec::with_capacity(per_bucket)).collect();
+    let mut offsets = vec![0u64; n_total + 1];
     let mut max_delay = 0u32;
     // Redraw bound: h − h/2 (network.py), the smallest delay that rounds to one step.
     let delay_min = RESOLUTION_MS - 0.5 * RESOLUTION_MS;
-    let (mut block_src, mut block_words, mut block_tgt) = (Vec::new(), Vec::new(), Vec::new());
     for bi in range.clone() {
         let b = blocks[bi];
         let i = b.pop;
         let local0 = (b.start - lo) as u32;
-        block_src.clear();
-        block_words.clear();
-        block_tgt.clear();
         for (j, per_block) in counts[i].iter().enumerate() {
             let k = per_block[b.index_in_pop];
             if k == 0 {
@@ -213,75 +218,63 @@ pub fn build_thread(
                 }
                 let steps = steps as u32;
                 max_delay = max_delay.max(steps);
-                block_src.push(s);
-                block_tgt.push(t);
-                block_words.push(pack(local0 + t, steps, w as f32));
+                let s = s as usize;
+                offsets[s + 1] += 1;
+                bucket_words[s / SOURCE_BUCKET].push(pack(local0 + t, steps, w as f32));
+                bucket_src[s / SOURCE_BUCKET].push((s % SOURCE_BUCKET) as u8);
             }
         }
-        // Stable counting sort of the block's synapses by target (cache-resident: one block), so that the
-        // stable sort by source below leaves every row ascending by target.
-        let mut start = vec![0usize; b.len as usize + 1];
-        for &t in &block_tgt {
-            start[t as usize + 1] += 1;
-        }
-        for x in 1..start.len() {
-            start[x] += start[x - 1];
-        }
-        let base = src.len();
-        src.resize(base + block_src.len(), 0);
-        words.resize(base + block_src.len(), 0);
-        for ((&s, &w), &t) in block_src.iter().zip(&block_words).zip(&block_tgt) {
-            let c = &mut start[t as usize];
-            src[base + *c] = s;
-            words[base + *c] = w;
-            *c += 1;
-        }
-    }
-    // Stable counting sort by source, then within each row a stable counting sort by delay. Rows are then
-    // ordered by (delay, target) (the block pass above sorted by target), and synapses to one target with
-    // one delay keep their generation order, which depends only on the seed: the order in which they add
-    // into an input cell cannot depend on the partition.
-    let mut offsets = vec![0u64; n_total + 1];
-    for &s in &src {
-        offsets[s as usize + 1] += 1;
     }
     for x in 1..=n_total {
         offsets[x] += offsets[x - 1];
     }
-    if offsets[n_total] > 0 && (0..n_total).any(|x| offsets[x + 1] - offsets[x] > u32::MAX as u64) {
+    if (0..n_total).any(|x| offsets[x + 1] - offsets[x] > u32::MAX as u64) {
         return Err(Error::TooLarge {
             what: "a source has more than 2^32 synapses in one thread".into(),
         });
     }
-    let mut cursor = offsets.clone();
-    let mut synapses = vec![0u64; src.len()];
-    for (&s, &w) in src.iter().zip(&words) {
-        let c = &mut cursor[s as usize];
-        synapses[*c as usize] = w;
-        *c += 1;
-    }
-    drop((src, words, cursor));
+    // Per bucket: stable counting sort by source into the final array, then, per row, a stable counting
+    // sort by delay. Rows end up ordered by delay, each delay group in generation order (target block,
+    // source population, draw), which depends only on the seed: the order in which synapses add into an
+    // input cell cannot depend on the partition. (Sorting groups by target would not pay: the input row
+    // they write stays in L2.)
     let delay_stride = max_delay as usize + 2;
     let mut delay_starts = vec![0u32; n_total * delay_stride];
+    let mut synapses = vec![0u64; offsets[n_total] as usize];
     let mut scratch = Vec::new();
-    for s in 0..n_total {
-        let row = &mut synapses[offsets[s] as usize..offsets[s + 1] as usize];
-        let starts = &mut delay_starts[s * delay_stride..(s + 1) * delay_stride];
-        for &w in row.iter() {
-            starts[unpack(w).1 as usize + 1] += 1;
-        }
-        for d in 1..delay_stride {
-            starts[d] += starts[d - 1];
-        }
-        scratch.clear();
-        scratch.resize(row.len(), 0u64);
-        let mut pos: Vec<u32> = starts.to_vec();
-        for &w in row.iter() {
-            let c = &mut pos[unpack(w).1 as usize];
-            scratch[*c as usize] = w;
+    let mut pos = vec![0u32; delay_stride];
+    for (bk, (words, srcs)) in bucket_words.iter_mut().zip(bucket_src.iter_mut()).enumerate() {
+        let first = bk * SOURCE_BUCKET;
+        let last = (first + SOURCE_BUCKET).min(n_total);
+        let base = offsets[first];
+        let mut cursor: Vec<u64> = offsets[first..last].iter().map(|o| o - base).collect();
+        let region = &mut synapses[base as usize..offsets[last] as usize];
+        for (&w, &s) in words.iter().zip(srcs.iter()) {
+            let c = &mut cursor[s as usize];
+            region[*c as usize] = w;
             *c += 1;
         }
-        row.copy_from_slice(&scratch);
+        *words = Vec::new();
+        *srcs = Vec::new();
+        for s in first..last {
+            let row = &mut synapses[offsets[s] as usize..offsets[s + 1] as usize];
+            let starts = &mut delay_starts[s * delay_stride..(s + 1) * delay_stride];
+            for &w in row.iter() {
+                starts[unpack(w).1 as usize + 1] += 1;
+            }
+            for d in 1..delay_stride {
+                starts[d] += starts[d - 1];
+            }
+            scratch.clear();
+            scratch.resize(row.len(), 0u64);
+            pos.copy_from_slice(starts);
+            for &w in row.iter() {
+                let c = &mut pos[unpack(w).1 as usize];
+                scratch[*c as usize] = w;
+                *c += 1;
+            }
+            row.copy_from_slice(&scratch);
+        }
     }
     Ok(ThreadSynapses {
         lo,

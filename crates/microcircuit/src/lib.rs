@@ -12,7 +12,7 @@
 //! incoming synapses grouped by source. A synapse is **8 bytes**, one `u64` word: 24 bits of local target,
 //! 8 bits of delay in steps and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`], [`connect::pack`]). Weights
 //! are f32 where NEST holds f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed
-//! in f64, where sums of a few f32 values are exact. Each source's row is sorted by (delay, target), with a
+//! in f64, where sums of a few f32 values are exact. Each source's row is sorted by delay, with a
 //! per-source index of where each delay starts: one `u64` offset and `max_delay + 2` `u32`s per source and
 //! thread (at full scale, 2 threads: 0.13 bytes per synapse; it grows with the thread count).
 //!

@@ -407,8 +407,9 @@ pub struct MemoryEstimate {
     pub delay_index: u64,
     /// Neuron state and per-neuron statistics.
     pub neurons: u64,
-    /// Extra transient bytes while connecting: all threads build at once, each holding 12 bytes per
-    /// synapse (u32 source + u64 word) until its counting sort is done.
+    /// Extra transient bytes while connecting: all threads build at once, each holding its synapses in
+    /// source buckets (8-byte word + 1-byte source offset, 1/8 capacity slack) until they are sorted into
+    /// the final array.
     pub connect_transient: u64,
     /// Steady state total (without the transient).
     pub total: u64,
@@ -427,7 +428,7 @@ pub fn memory_estimate(p: &Params) -> Result<MemoryEstimate, Error> {
     // V, i_ex, i_in, two input cells (f64), refractory counter (u32), statistics (count u32, last u32,
     // two u64 sums).
     let neurons = n * (5 * 8 + 4 + 4 + 4 + 16);
-    let connect_transient = syn * 12;
+    let connect_transient = syn * 9 * 9 / 8;
     let total = synapses + offsets + delay_index + neurons;
     Ok(MemoryEstimate {
         synapses,
