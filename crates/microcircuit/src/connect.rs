@@ -16,8 +16,8 @@ use rand_distr::{Binomial, Distribution, Normal};
 use rayon::prelude::*;
 
 use crate::error::Error;
-use crate::params::DELAY_REL_STD;
 use crate::params::{delay_mean, delay_ms_to_steps, Derived, NUM_POPS, RESOLUTION_MS, WEIGHT_REL_STD};
+use crate::params::{DELAY_REL_STD, DELAY_TH_MEAN, DELAY_TH_REL_STD};
 use crate::rng::{normal_redraw, stream, TAG_SPLIT, TAG_SYNAPSES};
 
 /// Neurons per block: the unit of random streams and of thread ownership (a thread owns whole blocks).
@@ -81,16 +81,33 @@ pub fn partition(blocks: &[Block], threads: usize) -> Vec<Range<usize>> {
     out
 }
 
+/// Index of the thalamus as a source population in [`split_counts`] and the synapse streams.
+pub const THALAMUS: usize = NUM_POPS;
+
+/// Stream index of the (target pop, source pop) pair; the thalamus pairs come after the recurrent ones.
+fn pair_id(i: usize, j: usize) -> u64 {
+    if j == THALAMUS {
+        1000 + i as u64
+    } else {
+        (i * NUM_POPS + j) as u64
+    }
+}
+
 /// `counts[target_pop][source_pop][index_in_pop]`: how many of the pair's synapses land in each target
 /// block, by sequential binomial draws (a multinomial proportional to block size), as NEST splits the total
-/// over virtual processes (`conn_builder.cpp`, `FixedTotalNumberBuilder::connect_`).
+/// over virtual processes (`conn_builder.cpp`, `FixedTotalNumberBuilder::connect_`). Source `THALAMUS` is
+/// the thalamic population.
 pub fn split_counts(d: &Derived, blocks: &[Block], seed: u64) -> Vec<Vec<Vec<u64>>> {
-    let mut counts = vec![vec![Vec::new(); NUM_POPS]; NUM_POPS];
+    let mut counts = vec![vec![Vec::new(); NUM_POPS + 1]; NUM_POPS];
     for (i, row) in counts.iter_mut().enumerate() {
         let pop_blocks: Vec<&Block> = blocks.iter().filter(|b| b.pop == i).collect();
         for (j, c) in row.iter_mut().enumerate() {
-            let mut rng = stream(seed, TAG_SPLIT, (i * NUM_POPS + j) as u64, 0);
-            let mut left = d.num_synapses[i][j];
+            let mut rng = stream(seed, TAG_SPLIT, pair_id(i, j), 0);
+            let mut left = if j == THALAMUS {
+                d.num_th_synapses[i]
+            } else {
+                d.num_synapses[i][j]
+            };
             let mut neurons_left = d.num_neurons[i];
             for b in &pop_blocks {
                 let k = if neurons_left == b.len {
@@ -160,7 +177,8 @@ pub fn build_thread(
     counts: &[Vec<Vec<u64>>],
     seed: u64,
 ) -> Result<ThreadSynapses, Error> {
-    let n_total = d.total_neurons();
+    // Rows exist for every source: neurons, then thalamic neurons.
+    let n_total = d.total_sources();
     let lo = range.clone().next().map_or(0, |b| blocks[b].start);
     let hi = blocks[range.clone()].last().map_or(lo, |b| b.start + b.len);
     if hi - lo >= 1 << (32 - DELAY_BITS) {
@@ -171,7 +189,7 @@ pub fn build_thread(
     let n_syn: u64 = range
         .clone()
         .map(|b| {
-            (0..NUM_POPS)
+            (0..=THALAMUS)
                 .map(|j| counts[blocks[b].pop][j][blocks[b].index_in_pop])
                 .sum::<u64>()
         })
@@ -196,17 +214,32 @@ pub fn build_thread(
             if k == 0 {
                 continue;
             }
-            let mut rng = stream(seed, TAG_SYNAPSES, (i * NUM_POPS + j) as u64, bi as u64);
-            let w_mean = d.weight_mean[i][j];
+            let mut rng = stream(seed, TAG_SYNAPSES, pair_id(i, j), bi as u64);
+            // network.py: __connect_neuronal_populations, or __connect_thalamic_stim_input for the thalamus.
+            let (w_mean, d_mean, d_rel_sd, pre_start, pre_n) = if j == THALAMUS {
+                (
+                    d.weight_th,
+                    DELAY_TH_MEAN,
+                    DELAY_TH_REL_STD,
+                    d.total_neurons() as u32,
+                    d.num_th_neurons as u32,
+                )
+            } else {
+                (
+                    d.weight_mean[i][j],
+                    delay_mean(j),
+                    DELAY_REL_STD,
+                    d.pop_start[j] as u32,
+                    d.num_neurons[j] as u32,
+                )
+            };
             let w_normal = Normal::new(w_mean, (w_mean * WEIGHT_REL_STD).abs()).expect("finite SD");
             let (w_min, w_max) = if w_mean < 0.0 {
                 (f64::NEG_INFINITY, 0.0)
             } else {
                 (0.0, f64::INFINITY)
             };
-            let d_mean = delay_mean(j);
-            let d_normal = Normal::new(d_mean, d_mean * DELAY_REL_STD).expect("finite SD");
-            let (pre_start, pre_n) = (d.pop_start[j] as u32, d.num_neurons[j] as u32);
+            let d_normal = Normal::new(d_mean, d_mean * d_rel_sd).expect("finite SD");
             for _ in 0..k {
                 let s = pre_start + rng.random_range(0..pre_n);
                 let t = rng.random_range(0..b.len as u32);

@@ -90,7 +90,9 @@ pub struct Counts {
     pub delivered_events: u64,
     /// External (Poisson background) input spikes; 0 in DC mode.
     pub external_events: u64,
-    /// Synapses in the network.
+    /// Thalamic synaptic events: Σ over thalamic spikes (with multiplicity) of their out-degree.
+    pub thalamic_events: u64,
+    /// Synapses in the network (recurrent, plus thalamic when on).
     pub synapses: u64,
     /// Neurons in the network.
     pub neurons: u64,
@@ -186,7 +188,10 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
             .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks)))
             .collect()
     });
-    let ring = sim::SpikeRing::new(p.threads, max_delay);
+    let ring = sim::SpikeRing::new(p.threads + p.thalamic_input as usize, max_delay);
+    if p.thalamic_input {
+        states[0].lock().expect("thread state").th_rng = Some(rng::stream(p.seed, rng::TAG_THALAMUS, 0, 0));
+    }
     let build_s = t_build.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
@@ -230,7 +235,7 @@ fn collect(
     let mut cv_sum = [0.0f64; NUM_POPS];
     let mut cv_n = [0u64; NUM_POPS];
     let mut counts = Counts {
-        synapses: d.total_synapses(),
+        synapses: d.total_synapses() + d.total_th_synapses(),
         neurons: d.total_neurons() as u64,
         steps: d.sim_steps,
         ..Counts::default()
@@ -249,6 +254,7 @@ fn collect(
         counts.neuron_updates += st.counts.updates;
         counts.recurrent_events += st.counts.recurrent_events;
         counts.delivered_events += st.counts.delivered_events;
+        counts.thalamic_events += st.counts.thalamic_events;
         counts.external_events += st.counts.external_events;
         times.update_s += st.counts.update_s / threads;
         times.deliver_s += st.counts.deliver_s / threads;

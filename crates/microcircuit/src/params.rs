@@ -82,6 +82,26 @@ pub const T_SIM_MS: f64 = 1000.0;
 /// `sim_params.py`: `sim_dict["rng_seed"]`.
 pub const RNG_SEED: u64 = 55;
 
+/// `stimulus_params.py`: `stim_dict["th_start"]` (ms).
+pub const TH_START_MS: f64 = 700.0;
+/// `stimulus_params.py`: `stim_dict["th_duration"]` (ms).
+pub const TH_DURATION_MS: f64 = 10.0;
+/// `stimulus_params.py`: `stim_dict["th_rate"]` (spikes/s).
+pub const TH_RATE: f64 = 120.0;
+/// `stimulus_params.py`: `stim_dict["num_th_neurons"]` (not scaled by `N_scaling`, `network.py`).
+pub const NUM_TH_NEURONS: u64 = 902;
+/// `stimulus_params.py`: `stim_dict["conn_probs_th"]`, by target population.
+pub const CONN_PROBS_TH: [f64; NUM_POPS] = [0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196];
+/// `stimulus_params.py`: `stim_dict["PSP_th"]` (mV).
+pub const PSP_TH: f64 = 0.15;
+/// `stimulus_params.py`: `stim_dict["delay_th_mean"]` (ms).
+pub const DELAY_TH_MEAN: f64 = 1.5;
+/// `stimulus_params.py`: `stim_dict["delay_th_rel_std"]`.
+pub const DELAY_TH_REL_STD: f64 = 0.5;
+/// NEST's default `static_synapse` delay (ms), which `network.py` leaves on the poisson_generator →
+/// parrot_neuron connections of the thalamus.
+pub const NEST_DEFAULT_DELAY_MS: f64 = 1.0;
+
 /// NEST's tics per millisecond (`nest_time.h`, default `tics_per_ms` = 1000), used to reproduce how NEST
 /// turns milliseconds into steps.
 const TICS_PER_MS: f64 = 1000.0;
@@ -177,7 +197,8 @@ pub struct Params {
     pub bg_input: BgInput,
     /// Initial membrane potentials.
     pub v0_type: V0Type,
-    /// `stimulus_params.py`: `thalamic_input` (not implemented: `Error::Unimplemented`).
+    /// `stimulus_params.py`: `thalamic_input`, 902 parrot neurons relaying a 120 Hz Poisson burst at
+    /// 700–710 ms (times count from the start of the warm-up, as in the reference).
     pub thalamic_input: bool,
     /// `stimulus_params.py`: `dc_transient` (not implemented: `Error::Unimplemented`).
     pub dc_transient: bool,
@@ -258,6 +279,20 @@ pub struct Derived {
     pub presim_steps: u64,
     /// Timed steps.
     pub sim_steps: u64,
+    /// Thalamic synapses per target population (0 without thalamic input): `network.py` rounds
+    /// `num_synapses_from_conn_probs(conn_probs_th, 902, full_num_neurons)`, times `K_scaling` if != 1.
+    pub num_th_synapses: [u64; NUM_POPS],
+    /// Thalamic weight (pA), after K-scaling.
+    pub weight_th: f64,
+    /// Thalamic neurons in the network (0 or 902).
+    pub num_th_neurons: u64,
+    /// The thalamic poisson_generator emits at steps `th_first_step..=th_last_step`
+    /// (`StimulationDevice::is_active`: start < step <= stop).
+    pub th_first_step: u64,
+    /// Last emitting step.
+    pub th_last_step: u64,
+    /// Generator → parrot delay in steps.
+    pub th_parrot_delay_steps: u64,
 }
 
 impl Derived {
@@ -267,11 +302,6 @@ impl Derived {
             if !value.is_finite() || value <= 0.0 {
                 return Err(Error::BadScale { name, value });
             }
-        }
-        if p.thalamic_input {
-            return Err(Error::Unimplemented {
-                feature: "thalamic_input (stimulus_params.py)",
-            });
         }
         if p.dc_transient {
             return Err(Error::Unimplemented {
@@ -365,6 +395,21 @@ impl Derived {
             weight_ext /= sq;
         }
         let poisson_delay_steps = delay_ms_to_steps(DELAY_POISSON) as u64;
+        let mut num_th_synapses = [0u64; NUM_POPS];
+        let mut weight_th = PSP_TH * psc_per_psp;
+        if p.thalamic_input {
+            for i in 0..NUM_POPS {
+                let mut k = num_synapses_from_conn_prob(CONN_PROBS_TH[i], NUM_TH_NEURONS, FULL_NUM_NEURONS[i]);
+                if p.k_scaling != 1.0 {
+                    k *= p.k_scaling;
+                }
+                num_th_synapses[i] = np_round(k) as u64;
+            }
+            if p.k_scaling != 1.0 {
+                weight_th /= p.k_scaling.sqrt();
+            }
+        }
+        let spm = steps_per_ms();
         Ok(Derived {
             num_neurons,
             pop_start,
@@ -377,6 +422,12 @@ impl Derived {
             poisson_delay_steps,
             presim_steps,
             sim_steps,
+            num_th_synapses,
+            weight_th,
+            num_th_neurons: if p.thalamic_input { NUM_TH_NEURONS } else { 0 },
+            th_first_step: (TH_START_MS * spm).round() as u64 + 1,
+            th_last_step: ((TH_START_MS + TH_DURATION_MS) * spm).round() as u64,
+            th_parrot_delay_steps: delay_ms_to_steps(NEST_DEFAULT_DELAY_MS) as u64,
         })
     }
 
@@ -388,6 +439,16 @@ impl Derived {
     /// Total recurrent synapses.
     pub fn total_synapses(&self) -> u64 {
         self.num_synapses.iter().flatten().sum()
+    }
+
+    /// Total thalamic synapses.
+    pub fn total_th_synapses(&self) -> u64 {
+        self.num_th_synapses.iter().sum()
+    }
+
+    /// Sources of the synapse rows: neurons, then the thalamic neurons.
+    pub fn total_sources(&self) -> usize {
+        self.total_neurons() + self.num_th_neurons as usize
     }
 
     /// Population of global neuron `id`.
@@ -421,10 +482,11 @@ pub struct MemoryEstimate {
 pub fn memory_estimate(p: &Params) -> Result<MemoryEstimate, Error> {
     let d = Derived::new(p)?;
     let n = d.total_neurons() as u64;
-    let syn = d.total_synapses();
+    let syn = d.total_synapses() + d.total_th_synapses();
     let synapses = syn * crate::BYTES_PER_SYNAPSE as u64;
-    let offsets = p.threads as u64 * (n + 1) * 8;
-    let delay_index = p.threads as u64 * n * 64 * 4;
+    let sources = d.total_sources() as u64;
+    let offsets = p.threads as u64 * (sources + 1) * 8;
+    let delay_index = p.threads as u64 * sources * 64 * 4;
     // V, i_ex, i_in, two input cells (f64), refractory counter (u32), statistics (count u32, last u32,
     // two u64 sums).
     let neurons = n * (5 * 8 + 4 + 4 + 4 + 16);

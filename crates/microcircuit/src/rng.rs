@@ -16,6 +16,8 @@ pub const TAG_SYNAPSES: u64 = 2;
 pub const TAG_V0: u64 = 3;
 /// Stream purpose: Poisson background of one block.
 pub const TAG_POISSON: u64 = 4;
+/// Stream purpose: the thalamic Poisson trains.
+pub const TAG_THALAMUS: u64 = 5;
 
 /// SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective mix, so distinct inputs give distinct seeds.
 pub fn splitmix64(x: u64) -> u64 {

@@ -20,7 +20,7 @@ use rand_distr::{Distribution, Normal};
 
 use crate::connect::{unpack, Block, ThreadSynapses};
 use crate::neuron::{step, Propagators};
-use crate::params::{BgInput, Derived, Params, V0Type, BG_RATE, E_L, NUM_POPS, RESOLUTION_MS};
+use crate::params::{BgInput, Derived, Params, V0Type, BG_RATE, E_L, NUM_POPS, RESOLUTION_MS, TH_RATE};
 use crate::params::{V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL, V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
 use crate::rng::{poisson_knuth, stream, TAG_POISSON, TAG_V0};
 
@@ -70,8 +70,10 @@ pub struct ThreadCounts {
     /// Σ over this phase's spikes of this thread's share of their out-degree (counted when first pulled,
     /// plus [`ThreadState::count_tail`] for spikes of the last step).
     pub recurrent_events: u64,
-    /// Recurrent events actually added into the accumulators during the phase.
+    /// Recurrent and thalamic events actually added into the accumulators during the phase.
     pub delivered_events: u64,
+    /// Σ over this phase's thalamic spikes of this thread's share of their out-degree.
+    pub thalamic_events: u64,
     /// Poisson input spikes received.
     pub external_events: u64,
     /// Seconds updating neurons.
@@ -116,31 +118,34 @@ pub struct ThreadState {
     pub counts: ThreadCounts,
     /// Scratch: this step's synapse groups (start, end, inhibitory).
     groups: Vec<(usize, usize, bool)>,
+    /// The thalamic Poisson stream; only the thread that publishes thalamic spikes holds it.
+    pub th_rng: Option<StdRng>,
 }
 
-/// The ring of spike lists: `lists[thread * depth + step % depth]`.
+/// The ring of spike lists: `lists[row * depth + step % depth]`, one row per thread, plus one for the
+/// thalamus (after the threads, since thalamic ids follow the neurons').
 pub struct SpikeRing {
     /// The lists.
     pub lists: Vec<RwLock<Vec<u32>>>,
     /// Steps kept: the largest delay + 1.
     pub depth: usize,
-    /// Threads.
-    pub threads: usize,
+    /// Rows: threads, plus 1 with thalamic input.
+    pub rows: usize,
 }
 
 impl SpikeRing {
-    /// Empty lists for `threads` threads and delays up to `max_delay`.
-    pub fn new(threads: usize, max_delay: u32) -> SpikeRing {
+    /// Empty lists for `rows` rows and delays up to `max_delay`.
+    pub fn new(rows: usize, max_delay: u32) -> SpikeRing {
         let depth = max_delay as usize + 1;
         SpikeRing {
-            lists: (0..threads * depth).map(|_| RwLock::new(Vec::new())).collect(),
+            lists: (0..rows * depth).map(|_| RwLock::new(Vec::new())).collect(),
             depth,
-            threads,
+            rows,
         }
     }
 
-    fn list(&self, thread: usize, step: u64) -> &RwLock<Vec<u32>> {
-        &self.lists[thread * self.depth + (step % self.depth as u64) as usize]
+    fn list(&self, row: usize, step: u64) -> &RwLock<Vec<u32>> {
+        &self.lists[row * self.depth + (step % self.depth as u64) as usize]
     }
 }
 
@@ -161,6 +166,24 @@ pub struct Shared {
     pub pop_start: [u64; NUM_POPS + 1],
     /// Record spikes.
     pub record: bool,
+    /// Thalamic input, if on.
+    pub thalamus: Option<Thalamus>,
+}
+
+/// The thalamic population: `num` parrot neurons with ids from `first_id`, each repeating its own Poisson
+/// train (NEST: one poisson_generator sends independent trains to each parrot_neuron).
+#[derive(Debug, Clone, Copy)]
+pub struct Thalamus {
+    /// Id of the first thalamic neuron (the number of cortical neurons).
+    pub first_id: u32,
+    /// Thalamic neurons.
+    pub num: u32,
+    /// First and last step at which the generator emits.
+    pub emit: (u64, u64),
+    /// Generator → parrot delay in steps: a parrot fires `delay` steps after its generator emits.
+    pub parrot_delay: u64,
+    /// e^−λ, λ = th_rate · h.
+    pub exp_neg_lambda: f64,
 }
 
 impl Shared {
@@ -183,6 +206,13 @@ impl Shared {
             first_poisson_step: 1 + d.poisson_delay_steps,
             pop_start: d.pop_start,
             record: p.record_spikes,
+            thalamus: p.thalamic_input.then(|| Thalamus {
+                first_id: d.total_neurons() as u32,
+                num: d.num_th_neurons as u32,
+                emit: (d.th_first_step, d.th_last_step),
+                parrot_delay: d.th_parrot_delay_steps,
+                exp_neg_lambda: (-TH_RATE * h_s).exp(),
+            }),
         }
     }
 
@@ -190,6 +220,10 @@ impl Shared {
     /// the channel by the weight's sign, which the redraw bounds tie to the source's type.
     #[inline(always)]
     fn inhibitory(&self, id: u64) -> bool {
+        // Thalamic sources (ids past the neurons) are excitatory.
+        if id >= self.pop_start[NUM_POPS] {
+            return false;
+        }
         let mut pop = 0;
         while pop + 1 < NUM_POPS && id >= self.pop_start[pop + 1] {
             pop += 1;
@@ -238,6 +272,7 @@ impl ThreadState {
             recorded: Vec::new(),
             counts: ThreadCounts::default(),
             groups: Vec::new(),
+            th_rng: None,
         }
     }
 
@@ -317,7 +352,7 @@ impl ThreadState {
     pub fn pull(&mut self, sh: &Shared, ring: &SpikeRing, s: u64, count_from: u64) {
         let stride = self.syn.delay_stride;
         let max_d = (stride - 2) as u64;
-        let (mut delivered, mut counted) = (0u64, 0u64);
+        let (mut delivered, mut counted, mut counted_th) = (0u64, 0u64, 0u64);
         // First list the step's (synapse range, channel) groups, in delivery order, then walk them while
         // prefetching the start of the group after next: each group (~10–100 synapses) begins at a random
         // place in the synapse array, a DRAM miss that the hardware prefetcher cannot foresee.
@@ -325,13 +360,18 @@ impl ThreadState {
         groups.clear();
         for d in 1..=max_d.min(s) {
             let emitted = s - d;
-            for u in 0..ring.threads {
+            for u in 0..ring.rows {
                 let list = ring.list(u, emitted).read().expect("spike list");
                 for &src in list.iter() {
                     let src = src as usize;
                     let base = self.syn.offsets[src] as usize;
                     if d == 1 && emitted >= count_from {
-                        counted += self.syn.offsets[src + 1] - base as u64;
+                        let out_degree = self.syn.offsets[src + 1] - base as u64;
+                        if (src as u64) < sh.pop_start[NUM_POPS] {
+                            counted += out_degree;
+                        } else {
+                            counted_th += out_degree;
+                        }
                     }
                     let starts = &self.syn.delay_starts[src * stride..];
                     let (a, z) = (
@@ -359,15 +399,44 @@ impl ThreadState {
         self.groups = groups;
         self.counts.delivered_events += delivered;
         self.counts.recurrent_events += counted;
+        self.counts.thalamic_events += counted_th;
     }
 
     /// Count the out-degree share of the spikes of step `last`, which no step of the phase pulled with
     /// delay 1 yet (they are still delivered if the simulation goes on).
-    pub fn count_tail(&mut self, ring: &SpikeRing, last: u64) {
-        for u in 0..ring.threads {
+    pub fn count_tail(&mut self, sh: &Shared, ring: &SpikeRing, last: u64) {
+        for u in 0..ring.rows {
             let list = ring.list(u, last).read().expect("spike list");
             for &src in list.iter() {
-                self.counts.recurrent_events += self.syn.offsets[src as usize + 1] - self.syn.offsets[src as usize];
+                let out_degree = self.syn.offsets[src as usize + 1] - self.syn.offsets[src as usize];
+                if (src as u64) < sh.pop_start[NUM_POPS] {
+                    self.counts.recurrent_events += out_degree;
+                } else {
+                    self.counts.thalamic_events += out_degree;
+                }
+            }
+        }
+    }
+
+    /// Publish the thalamic spikes of step `s` (only on the thread holding `th_rng`): a parrot fires
+    /// `parrot_delay` steps after the generator emits to it, with the multiplicity of the emitted count
+    /// (`parrot_neuron::update`), which the list carries as repeats.
+    pub fn publish_thalamus(&mut self, sh: &Shared, ring: &SpikeRing, s: u64) {
+        let (Some(th), Some(rng)) = (sh.thalamus, self.th_rng.as_mut()) else {
+            return;
+        };
+        let mut list = ring.list(ring.rows - 1, s).write().expect("spike list");
+        list.clear();
+        let Some(e) = s.checked_sub(th.parrot_delay) else {
+            return;
+        };
+        if e < th.emit.0 || e > th.emit.1 {
+            return;
+        }
+        for k in 0..th.num {
+            let n = poisson_knuth(rng, th.exp_neg_lambda);
+            for _ in 0..n {
+                list.push(th.first_id + k);
             }
         }
     }
@@ -416,6 +485,7 @@ pub fn run_steps(
                 mine.clear();
                 st.update(sh, s, timed, &mut mine);
             }
+            st.publish_thalamus(sh, ring, s);
             let t2 = Instant::now();
             barrier.wait();
             let t3 = Instant::now();
@@ -424,7 +494,7 @@ pub fn run_steps(
             c.wait_s += (t3 - t2).as_secs_f64();
         }
         if to > from {
-            st.count_tail(ring, to - 1);
+            st.count_tail(sh, ring, to - 1);
         }
         st.counts.update_s = c.update_s;
         st.counts.wait_s = c.wait_s;
@@ -467,6 +537,7 @@ mod tests {
             first_poisson_step: 16,
             pop_start,
             record: false,
+            thalamus: None,
         };
         (st, sh, SpikeRing::new(1, max_delay))
     }

@@ -317,16 +317,67 @@ fn validation_names_the_bad_parameter() {
     ));
     assert!(matches!(
         bad(Params {
-            thalamic_input: true,
-            ..base.clone()
-        }),
-        Error::Unimplemented { .. }
-    ));
-    assert!(matches!(
-        bad(Params {
             dc_transient: true,
             ..base
         }),
         Error::Unimplemented { .. }
     ));
+}
+
+#[test]
+fn thalamic_pulse_reaches_its_targets_only_during_the_pulse() {
+    let p = Params {
+        thalamic_input: true,
+        t_presim_ms: 600.0,
+        t_sim_ms: 200.0,
+        record_spikes: true,
+        ..small(3)
+    };
+    let (d, syn) = build(&p);
+    // Thalamic synapse counts per target population equal the formula, and only thalamo-recipient
+    // populations receive any.
+    let mut th = [0u64; NUM_POPS];
+    for t in &syn {
+        for src in d.total_neurons()..d.total_sources() {
+            for k in t.offsets[src] as usize..t.offsets[src + 1] as usize {
+                let (tgt, _, w) = unpack(t.synapses[k]);
+                assert!(w > 0.0);
+                th[d.pop_of(t.lo + tgt as u64)] += 1;
+            }
+        }
+    }
+    assert_eq!(th, d.num_th_synapses);
+    assert_eq!(th[0], 0);
+    assert!(th[2] > 0 && th[3] > 0 && th[6] > 0 && th[7] > 0);
+
+    let runs: Vec<_> = [1, 3]
+        .iter()
+        .map(|&threads| simulate(&Params { threads, ..p.clone() }).unwrap())
+        .collect();
+    assert_eq!(
+        runs[0].spikes, runs[1].spikes,
+        "thread count changes the thalamic response"
+    );
+    let r = &runs[0];
+    assert!(r.counts.thalamic_events > 0);
+    // L4E spikes in 10 ms windows: the pulse (700-710 ms, arriving ~1 ms + ~1.5 ms later) must stand out.
+    let l4e = d.pop_start[2]..d.pop_start[3];
+    let count = |from_ms: f64, to_ms: f64| {
+        let spikes = r.spikes.as_ref().unwrap();
+        spikes
+            .iter()
+            .filter(|&&(id, s)| l4e.contains(&(id as u64)) && (s as f64) >= from_ms * 10.0 && (s as f64) < to_ms * 10.0)
+            .count()
+    };
+    let before = count(650.0, 700.0) as f64 / 5.0;
+    let during = count(701.0, 716.0) as f64 / 1.5;
+    eprintln!("L4E spikes per 10 ms: before {before}, during pulse {during}");
+    assert!(during > 3.0 * before + 5.0, "before {before} during {during}");
+    // Without thalamic input the same window has no such burst.
+    let quiet = simulate(&Params {
+        thalamic_input: false,
+        ..p
+    })
+    .unwrap();
+    assert_eq!(quiet.counts.thalamic_events, 0);
 }

@@ -13,6 +13,8 @@ struct Case {
     w: [f64; 64],
     we: f64,
     dc: [f64; 8],
+    th: [u64; 8],
+    wth: f64,
 }
 
 fn cases() -> Vec<Case> {
@@ -107,6 +109,8 @@ fn cases() -> Vec<Case> {
                 1018.5785249388178,
                 737.5913456453509,
             ],
+            th: [0, 0, 2045393, 315791, 0, 0, 682419, 52636],
+            wth: 87.80849352920843,
         },
         Case {
             n: 0.1,
@@ -198,6 +202,8 @@ fn cases() -> Vec<Case> {
                 1018.5785249388178,
                 737.5913456453509,
             ],
+            th: [0, 0, 2045393, 315791, 0, 0, 682419, 52636],
+            wth: 87.80849352920843,
         },
         Case {
             n: 0.02,
@@ -288,6 +294,8 @@ fn cases() -> Vec<Case> {
                 199.10510585427755,
                 297.3167865079951,
             ],
+            th: [0, 0, 40908, 6316, 0, 0, 13648, 1053],
+            wth: 620.8998122027837,
         },
         Case {
             n: 0.1,
@@ -379,6 +387,8 @@ fn cases() -> Vec<Case> {
                 18.781775572728577,
                 65.84141957494461,
             ],
+            th: [0, 0, 1022696, 157896, 0, 0, 341209, 26318],
+            wth: 124.17996244055672,
         },
         Case {
             n: 0.05,
@@ -469,6 +479,8 @@ fn cases() -> Vec<Case> {
                 586.900722481744,
                 505.66588016962,
             ],
+            th: [0, 0, 613618, 94737, 0, 0, 204726, 15791],
+            wth: 160.3156421549796,
         },
         Case {
             n: 0.37,
@@ -560,6 +572,8 @@ fn cases() -> Vec<Case> {
                 -19.483768685159532,
                 -68.30232764379619,
             ],
+            th: [0, 0, 3477168, 536845, 0, 0, 1160112, 89481],
+            wth: 67.34604026033375,
         },
     ]
 }
@@ -571,6 +585,7 @@ fn derived_parameters_match_reference_bit_for_bit() {
             n_scaling: c.n,
             k_scaling: c.k,
             bg_input: c.bg,
+            thalamic_input: true,
             ..Params::default()
         };
         let d = Derived::new(&p).unwrap();
@@ -581,5 +596,7 @@ fn derived_parameters_match_reference_bit_for_bit() {
         assert_eq!(d.weight_mean.concat(), c.w.to_vec(), "{tag}");
         assert_eq!(d.weight_ext, c.we, "{tag}");
         assert_eq!(d.dc_amp, c.dc, "{tag}");
+        assert_eq!(d.num_th_synapses, c.th, "{tag}");
+        assert_eq!(d.weight_th, c.wth, "{tag}");
     }
 }
