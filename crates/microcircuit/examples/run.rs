@@ -1,7 +1,7 @@
 //! Run the microcircuit once and print rates, counts, real-time factor and phase times.
 //!
 //! `cargo run -p braingap-microcircuit --release --example run -- --scale 0.1 --k-scale 1 --t-sim-ms 1000
-//! --threads 2 --seed 55 [--poisson] [--thalamic] [--t-presim-ms 500] [--spikes FILE]`
+//! --threads 2 --seed 55 [--poisson] [--thalamic] [--dc-transient] [--t-presim-ms 500] [--spikes FILE]`
 
 use std::io::Write;
 
@@ -25,6 +25,7 @@ fn main() {
             "--seed" => p.seed = val("--seed").parse().expect("--seed: integer"),
             "--poisson" => p.bg_input = BgInput::Poisson,
             "--thalamic" => p.thalamic_input = true,
+            "--dc-transient" => p.dc_transient = true,
             "--spikes" => {
                 spikes_file = Some(val("--spikes"));
                 p.record_spikes = true;

@@ -28,9 +28,6 @@ pub enum Error {
     /// A drawn delay exceeds the 255 steps the packed 8-bit delay field holds.
     #[error("a drawn delay of {steps} steps exceeds the 255-step limit of the packed synapse")]
     DelayTooLong { steps: u64 },
-    /// A reference feature this crate does not implement yet (never silently ignored).
-    #[error("not implemented: {feature}")]
-    Unimplemented { feature: &'static str },
     /// The rayon thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(String),

@@ -98,6 +98,13 @@ pub const PSP_TH: f64 = 0.15;
 pub const DELAY_TH_MEAN: f64 = 1.5;
 /// `stimulus_params.py`: `stim_dict["delay_th_rel_std"]`.
 pub const DELAY_TH_REL_STD: f64 = 0.5;
+/// `stimulus_params.py`: `stim_dict["dc_transient_start"]` (ms).
+pub const DC_TRANSIENT_START_MS: f64 = 650.0;
+/// `stimulus_params.py`: `stim_dict["dc_transient_dur"]` (ms).
+pub const DC_TRANSIENT_DUR_MS: f64 = 100.0;
+/// `stimulus_params.py`: `stim_dict["dc_transient_amp"]` (pA per unit of the unscaled `K_ext`, `network.py`).
+pub const DC_TRANSIENT_AMP: f64 = 0.3;
+
 /// NEST's default `static_synapse` delay (ms), which `network.py` leaves on the poisson_generator →
 /// parrot_neuron connections of the thalamus.
 pub const NEST_DEFAULT_DELAY_MS: f64 = 1.0;
@@ -200,7 +207,8 @@ pub struct Params {
     /// `stimulus_params.py`: `thalamic_input`, 902 parrot neurons relaying a 120 Hz Poisson burst at
     /// 700–710 ms (times count from the start of the warm-up, as in the reference).
     pub thalamic_input: bool,
-    /// `stimulus_params.py`: `dc_transient` (not implemented: `Error::Unimplemented`).
+    /// `stimulus_params.py`: `dc_transient`, a 0.3·K_ext pA current step at 650–750 ms (times from the
+    /// start of the warm-up), through NEST's dc_generator with its 1 ms default delay.
     pub dc_transient: bool,
     /// Return every spike of the timed simulation.
     pub record_spikes: bool,
@@ -293,6 +301,13 @@ pub struct Derived {
     pub th_last_step: u64,
     /// Generator → parrot delay in steps.
     pub th_parrot_delay_steps: u64,
+    /// Transient DC amplitude per population (pA), 0 when off: `dc_transient_amp · K_ext`.
+    pub dc_transient_amp: [f64; NUM_POPS],
+    /// The dc_generator sends at steps `e` with start < e + 2 <= stop (`StimulationDevice::is_active`
+    /// shifts current generators by 2 steps): these are the first and last `e`.
+    pub dc_transient_emit: (u64, u64),
+    /// dc_generator → neuron delay in steps (NEST's default, 1 ms).
+    pub dc_transient_delay_steps: u64,
 }
 
 impl Derived {
@@ -302,11 +317,6 @@ impl Derived {
             if !value.is_finite() || value <= 0.0 {
                 return Err(Error::BadScale { name, value });
             }
-        }
-        if p.dc_transient {
-            return Err(Error::Unimplemented {
-                feature: "dc_transient (stimulus_params.py)",
-            });
         }
         let presim_steps = time_to_steps("t_presim_ms", p.t_presim_ms, true)?;
         let sim_steps = time_to_steps("t_sim_ms", p.t_sim_ms, false)?;
@@ -428,6 +438,16 @@ impl Derived {
             th_first_step: (TH_START_MS * spm).round() as u64 + 1,
             th_last_step: ((TH_START_MS + TH_DURATION_MS) * spm).round() as u64,
             th_parrot_delay_steps: delay_ms_to_steps(NEST_DEFAULT_DELAY_MS) as u64,
+            dc_transient_amp: if p.dc_transient {
+                K_EXT.map(|k| DC_TRANSIENT_AMP * k as f64)
+            } else {
+                [0.0; NUM_POPS]
+            },
+            dc_transient_emit: (
+                (DC_TRANSIENT_START_MS * spm).round() as u64 - 1,
+                ((DC_TRANSIENT_START_MS + DC_TRANSIENT_DUR_MS) * spm).round() as u64 - 2,
+            ),
+            dc_transient_delay_steps: delay_ms_to_steps(NEST_DEFAULT_DELAY_MS) as u64,
         })
     }
 

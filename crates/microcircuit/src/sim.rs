@@ -168,6 +168,10 @@ pub struct Shared {
     pub record: bool,
     /// Thalamic input, if on.
     pub thalamus: Option<Thalamus>,
+    /// Transient DC: amplitude per population and the update steps `lo..=hi` whose membrane update sees
+    /// it as `i_0`. NEST reads the current event that arrives at step `e + delay` at the end of that
+    /// step's update, so it first acts at step `e + delay + 1`.
+    pub dc_transient: Option<([f64; NUM_POPS], u64, u64)>,
 }
 
 /// The thalamic population: `num` parrot neurons with ids from `first_id`, each repeating its own Poisson
@@ -206,6 +210,11 @@ impl Shared {
             first_poisson_step: 1 + d.poisson_delay_steps,
             pop_start: d.pop_start,
             record: p.record_spikes,
+            dc_transient: p.dc_transient.then(|| {
+                let (e0, e1) = d.dc_transient_emit;
+                let lag = d.dc_transient_delay_steps + 1;
+                (d.dc_transient_amp, e0 + lag, e1 + lag)
+            }),
             thalamus: p.thalamic_input.then(|| Thalamus {
                 first_id: d.total_neurons() as u32,
                 num: d.num_th_neurons as u32,
@@ -303,7 +312,11 @@ impl ThreadState {
         );
         let (acc_ex, acc_in) = (&mut self.acc_ex[..], &mut self.acc_in[..]);
         for (&(pop, a, z), rng) in self.blocks.iter().zip(self.poisson_rng.iter_mut()) {
-            let i_e = sh.i_e[pop];
+            // (I_e + i_0) · P20 as NEST groups it; i_0 is 0 outside the transient, and I_e + 0.0 == I_e.
+            let i_e = match sh.dc_transient {
+                Some((amp, lo, hi)) if (lo..=hi).contains(&s) => sh.i_e[pop] + amp[pop],
+                _ => sh.i_e[pop],
+            };
             let cells = v[a..z]
                 .iter_mut()
                 .zip(&mut i_ex[a..z])
@@ -538,6 +551,7 @@ mod tests {
             pop_start,
             record: false,
             thalamus: None,
+            dc_transient: None,
         };
         (st, sh, SpikeRing::new(1, max_delay))
     }
@@ -586,6 +600,40 @@ mod tests {
         let (mut st, sh, ring) = tiny(3, -50.0, [0, 0, 2, 2, 2, 2, 2, 2, 2]);
         let trace = run(&mut st, &sh, &ring, 0, 4);
         assert_eq!(trace[3], (0.0, -50.0));
+    }
+
+    #[test]
+    fn dc_transient_window_follows_nest() {
+        let p = Params {
+            dc_transient: true,
+            ..Params::default()
+        };
+        let d = Derived::new(&p).unwrap();
+        let sh = Shared::new(&p, &d);
+        let (amp, lo, hi) = sh.dc_transient.unwrap();
+        // Sent at e = 6499..=7498, delivered 10 steps later, read at the end of that step.
+        assert_eq!((lo, hi), (6510, 7509));
+        assert_eq!(amp[0], 480.0);
+        // One neuron without other input: V moves only from step lo on, by exactly P20·(I_e + amp).
+        let (mut st, mut sh2, _) = tiny(1, 0.0, [0, 2, 2, 2, 2, 2, 2, 2, 2]);
+        sh2.dc_transient = sh.dc_transient;
+        st.v = vec![0.0; 2];
+        let mut out = Vec::new();
+        for s in lo - 3..lo {
+            st.update(&sh2, s, false, &mut out);
+            assert_eq!(st.v[0], 0.0);
+        }
+        st.update(&sh2, lo, false, &mut out);
+        assert_eq!(st.v[0], sh2.prop.p20 * 480.0);
+        let mut v = st.v[0];
+        for s in lo + 1..=hi {
+            st.update(&sh2, s, false, &mut out);
+            assert!(st.v[0] > v || st.r_ref[0] > 0 || st.v[0] == sh2.prop.v_reset);
+            v = st.v[0];
+        }
+        let v_end = st.v[0];
+        st.update(&sh2, hi + 1, false, &mut out);
+        assert_eq!(st.v[0], v_end * sh2.prop.p22, "no current after the window");
     }
 
     #[test]

@@ -315,13 +315,6 @@ fn validation_names_the_bad_parameter() {
         }),
         Error::EmptyPopulation { .. }
     ));
-    assert!(matches!(
-        bad(Params {
-            dc_transient: true,
-            ..base
-        }),
-        Error::Unimplemented { .. }
-    ));
 }
 
 #[test]
@@ -380,4 +373,37 @@ fn thalamic_pulse_reaches_its_targets_only_during_the_pulse() {
     })
     .unwrap();
     assert_eq!(quiet.counts.thalamic_events, 0);
+}
+
+#[test]
+fn dc_transient_acts_from_its_first_step_on() {
+    let p = Params {
+        dc_transient: true,
+        t_presim_ms: 600.0,
+        t_sim_ms: 100.0,
+        record_spikes: true,
+        ..small(2)
+    };
+    let d = Derived::new(&p).unwrap();
+    // dc_generator active for start < e + 2 <= stop.
+    assert_eq!(d.dc_transient_emit, (6499, 7498));
+    let r = simulate(&p).unwrap();
+    let base = simulate(&Params {
+        dc_transient: false,
+        ..p.clone()
+    })
+    .unwrap();
+    let split = |r: &braingap_microcircuit::SimResult| {
+        let spikes = r.spikes.as_ref().unwrap();
+        let before: Vec<_> = spikes.iter().filter(|&&(_, s)| s < 6510).copied().collect();
+        (
+            before,
+            spikes.iter().filter(|&&(_, s)| s >= 6510).copied().collect::<Vec<_>>(),
+        )
+    };
+    let ((b1, a1), (b0, a0)) = (split(&r), split(&base));
+    // The current first acts in the membrane update of step 6510 (1 ms delay, read at the end of step
+    // 6509), so spikes before that step are unchanged, and from it on they differ.
+    assert!(b1 == b0, "spikes before step 6510 changed");
+    assert!(a1 != a0, "the transient changed nothing");
 }

@@ -15,6 +15,7 @@ struct Case {
     dc: [f64; 8],
     th: [u64; 8],
     wth: f64,
+    dct: [f64; 8],
 }
 
 fn cases() -> Vec<Case> {
@@ -111,6 +112,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 2045393, 315791, 0, 0, 682419, 52636],
             wth: 87.80849352920843,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
         Case {
             n: 0.1,
@@ -204,6 +206,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 2045393, 315791, 0, 0, 682419, 52636],
             wth: 87.80849352920843,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
         Case {
             n: 0.02,
@@ -296,6 +299,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 40908, 6316, 0, 0, 13648, 1053],
             wth: 620.8998122027837,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
         Case {
             n: 0.1,
@@ -389,6 +393,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 1022696, 157896, 0, 0, 341209, 26318],
             wth: 124.17996244055672,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
         Case {
             n: 0.05,
@@ -481,6 +486,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 613618, 94737, 0, 0, 204726, 15791],
             wth: 160.3156421549796,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
         Case {
             n: 0.37,
@@ -574,6 +580,7 @@ fn cases() -> Vec<Case> {
             ],
             th: [0, 0, 3477168, 536845, 0, 0, 1160112, 89481],
             wth: 67.34604026033375,
+            dct: [480.0, 450.0, 630.0, 570.0, 600.0, 570.0, 870.0, 630.0],
         },
     ]
 }
@@ -586,6 +593,7 @@ fn derived_parameters_match_reference_bit_for_bit() {
             k_scaling: c.k,
             bg_input: c.bg,
             thalamic_input: true,
+            dc_transient: true,
             ..Params::default()
         };
         let d = Derived::new(&p).unwrap();
@@ -598,5 +606,6 @@ fn derived_parameters_match_reference_bit_for_bit() {
         assert_eq!(d.dc_amp, c.dc, "{tag}");
         assert_eq!(d.num_th_synapses, c.th, "{tag}");
         assert_eq!(d.weight_th, c.wth, "{tag}");
+        assert_eq!(d.dc_transient_amp, c.dct, "{tag}");
     }
 }
