@@ -100,6 +100,9 @@ fn main() {
             x.wait_s,
             x.deliver_s * 1e9 / x.recurrent_events.max(1) as f64
         );
+        if let (Some(cpu), Some(rq)) = (x.cpu_s, x.runqueue_s) {
+            println!("    on CPU {cpu:.3} s, waiting for a CPU {rq:.3} s");
+        }
     }
     println!("RTF {:.3} (timed wall / biological time)", r.real_time_factor);
     if let (Some(path), Some(spikes)) = (spikes_file, &r.spikes) {

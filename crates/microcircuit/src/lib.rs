@@ -128,6 +128,10 @@ pub struct ThreadTimes {
     pub deliver_s: f64,
     /// Barrier wait (load imbalance, and descheduling when cores are shared).
     pub wait_s: f64,
+    /// On-CPU seconds in the timed phase (Linux), if available.
+    pub cpu_s: Option<f64>,
+    /// Seconds runnable but not running (cores taken by other processes), if available.
+    pub runqueue_s: Option<f64>,
     /// Neurons owned.
     pub neurons: u64,
     /// Synapses stored (incoming to its neurons).
@@ -263,6 +267,8 @@ fn collect(
             update_s: st.counts.update_s,
             deliver_s: st.counts.deliver_s,
             wait_s: st.counts.wait_s,
+            cpu_s: st.counts.cpu_s,
+            runqueue_s: st.counts.runqueue_s,
             neurons: st.len() as u64,
             synapses: st.syn.synapses.len() as u64,
             recurrent_events: st.counts.recurrent_events,

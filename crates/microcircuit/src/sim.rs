@@ -24,6 +24,9 @@ use crate::params::{BgInput, Derived, Params, V0Type, BG_RATE, E_L, NUM_POPS, RE
 use crate::params::{V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL, V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
 use crate::rng::{poisson_knuth, stream, TAG_POISSON, TAG_V0};
 
+/// Spins (each a `pause`, ~20–40 ns on Zen 3) before a waiting thread starts yielding its core.
+const SPINS_BEFORE_YIELD: u32 = 300;
+
 /// A sense-counting barrier that spins briefly, then yields: steps are ~10–100 µs, too short for a
 /// futex sleep and wake-up per step, but the cores may be shared, so it must not spin forever.
 pub struct SpinBarrier {
@@ -52,7 +55,7 @@ impl SpinBarrier {
         }
         let mut spins = 0u32;
         while self.generation.load(Ordering::Acquire) == generation {
-            if spins < 2000 {
+            if spins < SPINS_BEFORE_YIELD {
                 std::hint::spin_loop();
                 spins += 1;
             } else {
@@ -82,6 +85,18 @@ pub struct ThreadCounts {
     pub deliver_s: f64,
     /// Seconds waiting at the barrier.
     pub wait_s: f64,
+    /// Seconds on a CPU (Linux schedstat), if available.
+    pub cpu_s: Option<f64>,
+    /// Seconds runnable but waiting for a CPU (other processes on the cores), if available.
+    pub runqueue_s: Option<f64>,
+}
+
+/// This thread's (on-CPU, waiting-for-CPU) seconds from `/proc/thread-self/schedstat`: what separates our
+/// cost from time lost to other processes sharing the cores.
+fn schedstat() -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut it = text.split_whitespace().map(|x| x.parse::<f64>().ok());
+    Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
 }
 
 /// Everything one thread owns.
@@ -489,6 +504,7 @@ pub fn run_steps(
         let mut st = states[t].lock().expect("thread state");
         st.counts = ThreadCounts::default();
         let mut c = ThreadCounts::default();
+        let sched0 = schedstat();
         for s in from..to {
             let t0 = Instant::now();
             st.pull(sh, ring, s, from);
@@ -512,6 +528,10 @@ pub fn run_steps(
         st.counts.update_s = c.update_s;
         st.counts.wait_s = c.wait_s;
         st.counts.deliver_s = c.deliver_s;
+        if let (Some(a), Some(b)) = (sched0, schedstat()) {
+            st.counts.cpu_s = Some(b.0 - a.0);
+            st.counts.runqueue_s = Some(b.1 - a.1);
+        }
     });
 }
 
