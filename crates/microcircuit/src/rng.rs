@@ -49,17 +49,56 @@ pub fn normal_redraw<R: Rng + ?Sized>(rng: &mut R, normal: &Normal<f64>, min: f6
     }
 }
 
-/// A Poisson count by Knuth's multiplication method, given `exp_neg_lambda` = e^−λ: exact in distribution and
-/// cheap for the λ ≈ 1.2–2.3 of the background input per 0.1 ms step.
-#[inline]
-pub fn poisson_knuth<R: Rng + ?Sized>(rng: &mut R, exp_neg_lambda: f64) -> u32 {
-    let mut k = 0;
-    let mut p: f64 = rng.random();
-    while p > exp_neg_lambda {
-        k += 1;
-        p *= rng.random::<f64>();
+/// Poisson sampling by inversion: one `u64` per draw against the CDF scaled to 2⁶⁴ (thresholds rounded
+/// to 2⁻⁶⁴; the table stops where the CDF rounds to 1 in f64, i.e. tail mass below ~1e-16). About 2.5× fewer
+/// random numbers than Knuth's multiplication method at the background's λ ≈ 1.2–2.3, and its loop is shorter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoissonTable {
+    /// The first `HEAD` thresholds, padded with `u64::MAX`.
+    head: [u64; HEAD],
+    thresholds: Vec<u64>,
+}
+
+/// Thresholds compared without branches; past them (P ≈ 0.2 % at λ = 2.3) a loop takes over.
+const HEAD: usize = 8;
+
+impl PoissonTable {
+    /// For mean `lambda` (>= 0).
+    pub fn new(lambda: f64) -> PoissonTable {
+        let mut thresholds = Vec::new();
+        let (mut p, mut cdf) = ((-lambda).exp(), 0.0f64);
+        let mut k = 0u32;
+        while cdf < 1.0 && k < 1000 {
+            cdf += p;
+            // 2^64 · cdf, saturating at u64::MAX: values u >= threshold[k] mean "more than k".
+            thresholds.push(if cdf >= 1.0 {
+                u64::MAX
+            } else {
+                (cdf * 18446744073709551616.0) as u64
+            });
+            k += 1;
+            p *= lambda / k as f64;
+        }
+        let mut head = [u64::MAX; HEAD];
+        for (h, &t) in head.iter_mut().zip(&thresholds) {
+            *h = t;
+        }
+        PoissonTable { head, thresholds }
     }
-    k
+
+    /// One draw.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        let u = rng.next_u64();
+        // Counting thresholds at or below u is the inverse CDF; branch-free, as the count is unpredictable.
+        let mut k = self.head.iter().map(|&t| (u >= t) as usize).sum::<usize>();
+        if k == HEAD {
+            while k < self.thresholds.len() && u >= self.thresholds[k] {
+                k += 1;
+            }
+        }
+        k as u32
+    }
 }
 
 #[cfg(test)]
@@ -76,16 +115,25 @@ mod tests {
     }
 
     #[test]
-    fn poisson_mean_and_variance() {
-        let lambda: f64 = 1.7;
-        let l = (-lambda).exp();
-        let mut rng = stream(7, TAG_POISSON, 0, 0);
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| poisson_knuth(&mut rng, l) as f64).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        // SE of the mean is sqrt(1.7/2e5) ≈ 0.003; 5 SE.
-        assert!((mean - lambda).abs() < 0.015, "mean {mean}");
-        assert!((var - lambda).abs() < 0.05, "var {var}");
+    fn poisson_table_matches_the_distribution() {
+        for lambda in [0.012f64, 1.28, 2.32] {
+            let table = PoissonTable::new(lambda);
+            let mut rng = stream(9, TAG_POISSON, 1, 0);
+            let n = 400_000;
+            let mut hist = [0u64; 12];
+            for _ in 0..n {
+                hist[(table.sample(&mut rng) as usize).min(11)] += 1;
+            }
+            let mut p = (-lambda).exp();
+            for (k, &h) in hist.iter().enumerate().take(8) {
+                let expected = n as f64 * p;
+                // 5 SD of a binomial count, plus 3 for tiny cells.
+                assert!(
+                    (h as f64 - expected).abs() < 5.0 * expected.sqrt() + 3.0,
+                    "λ {lambda} k {k}: {h} vs {expected}"
+                );
+                p *= lambda / (k + 1) as f64;
+            }
+        }
     }
 }

@@ -22,7 +22,7 @@ use crate::connect::{unpack, Block, ThreadSynapses};
 use crate::neuron::{step, Propagators};
 use crate::params::{BgInput, Derived, Params, V0Type, BG_RATE, E_L, NUM_POPS, RESOLUTION_MS, TH_RATE};
 use crate::params::{V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL, V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
-use crate::rng::{poisson_knuth, stream, TAG_POISSON, TAG_V0};
+use crate::rng::{stream, PoissonTable, TAG_POISSON, TAG_V0};
 
 /// Spins (each a `pause`, ~20–40 ns on Zen 3) before a waiting thread starts yielding its core.
 const SPINS_BEFORE_YIELD: u32 = 300;
@@ -171,7 +171,7 @@ pub struct Shared {
     /// DC current per population.
     pub i_e: [f64; NUM_POPS],
     /// e^−λ per population for the Poisson background (λ = K_ext·rate·h), if Poisson mode.
-    pub poisson_exp_neg_lambda: Option<[f64; NUM_POPS]>,
+    pub poisson: Option<Vec<PoissonTable>>,
     /// External weight.
     pub w_ext: f64,
     /// First update step that receives Poisson input: the generator emits from step 1 (NEST's
@@ -191,7 +191,7 @@ pub struct Shared {
 
 /// The thalamic population: `num` parrot neurons with ids from `first_id`, each repeating its own Poisson
 /// train (NEST: one poisson_generator sends independent trains to each parrot_neuron).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Thalamus {
     /// Id of the first thalamic neuron (the number of cortical neurons).
     pub first_id: u32,
@@ -202,25 +202,24 @@ pub struct Thalamus {
     /// Generator → parrot delay in steps: a parrot fires `delay` steps after its generator emits.
     pub parrot_delay: u64,
     /// e^−λ, λ = th_rate · h.
-    pub exp_neg_lambda: f64,
+    pub table: PoissonTable,
 }
 
 impl Shared {
     /// From the derived parameters.
     pub fn new(p: &Params, d: &Derived) -> Shared {
         let h_s = RESOLUTION_MS * 1e-3;
-        let poisson_exp_neg_lambda = (p.bg_input == BgInput::Poisson).then(|| {
-            let mut l = [0.0; NUM_POPS];
-            for (i, x) in l.iter_mut().enumerate() {
-                // poisson_generator: rate = bg_rate · ext_indegree (network.py), mean per step rate·h.
-                *x = (-(BG_RATE * d.ext_indegree[i] as f64) * h_s).exp();
-            }
-            l
+        // poisson_generator: rate = bg_rate · ext_indegree (network.py), mean per step rate·h.
+        let poisson = (p.bg_input == BgInput::Poisson).then(|| {
+            d.ext_indegree
+                .iter()
+                .map(|&k| PoissonTable::new(BG_RATE * k as f64 * h_s))
+                .collect()
         });
         Shared {
             prop: Propagators::new(RESOLUTION_MS),
             i_e: d.dc_amp,
-            poisson_exp_neg_lambda,
+            poisson,
             w_ext: d.weight_ext,
             first_poisson_step: 1 + d.poisson_delay_steps,
             pop_start: d.pop_start,
@@ -235,7 +234,7 @@ impl Shared {
                 num: d.num_th_neurons as u32,
                 emit: (d.th_first_step, d.th_last_step),
                 parrot_delay: d.th_parrot_delay_steps,
-                exp_neg_lambda: (-TH_RATE * h_s).exp(),
+                table: PoissonTable::new(TH_RATE * h_s),
             }),
         }
     }
@@ -314,7 +313,7 @@ impl ThreadState {
     pub fn update(&mut self, sh: &Shared, s: u64, timed: bool, out: &mut Vec<u32>) {
         let n = self.len();
         let prop = sh.prop;
-        let poisson = sh.poisson_exp_neg_lambda.filter(|_| s >= sh.first_poisson_step);
+        let poisson = sh.poisson.as_ref().filter(|_| s >= sh.first_poisson_step);
         let lo = self.syn.lo as u32;
         let first_spike = out.len();
         let mut external = 0u64;
@@ -342,7 +341,7 @@ impl ThreadState {
                 let mut in_ex = std::mem::take(ax);
                 let in_in = std::mem::take(ai);
                 if let Some(l) = poisson {
-                    let k = poisson_knuth(rng, l[pop]);
+                    let k = l[pop].sample(rng);
                     if k > 0 {
                         // DSSpikeEvent with multiplicity k: one add of weight·k (iaf_psc_exp::handle).
                         in_ex += sh.w_ext * k as f64;
@@ -450,7 +449,7 @@ impl ThreadState {
     /// `parrot_delay` steps after the generator emits to it, with the multiplicity of the emitted count
     /// (`parrot_neuron::update`), which the list carries as repeats.
     pub fn publish_thalamus(&mut self, sh: &Shared, ring: &SpikeRing, s: u64) {
-        let (Some(th), Some(rng)) = (sh.thalamus, self.th_rng.as_mut()) else {
+        let (Some(th), Some(rng)) = (sh.thalamus.as_ref(), self.th_rng.as_mut()) else {
             return;
         };
         let mut list = ring.list(ring.rows - 1, s).write().expect("spike list");
@@ -462,7 +461,7 @@ impl ThreadState {
             return;
         }
         for k in 0..th.num {
-            let n = poisson_knuth(rng, th.exp_neg_lambda);
+            let n = th.table.sample(rng);
             for _ in 0..n {
                 list.push(th.first_id + k);
             }
@@ -565,7 +564,7 @@ mod tests {
         let sh = Shared {
             prop: Propagators::new(RESOLUTION_MS),
             i_e: [0.0; NUM_POPS],
-            poisson_exp_neg_lambda: None,
+            poisson: None,
             w_ext: 0.0,
             first_poisson_step: 16,
             pop_start,
