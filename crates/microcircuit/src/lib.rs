@@ -2,10 +2,14 @@
 //!
 //! # What it simulates
 //! 77,169 `iaf_psc_exp` neurons in 8 populations (L2/3, L4, L5, L6, each excitatory and inhibitory) at full
-//! scale, connected by NEST's `fixed_total_number` rule (~3·10⁸ synapses), driven by DC or Poisson
-//! background, at 0.1 ms resolution. The reference is the PyPI package `microcircuit` 1.0 (PyNEST, by the
-//! model's authors): every constant in [`params`] names the file of that package it comes from, and the
-//! neuron follows NEST 3's `iaf_psc_exp` (exact integration, NEST's propagators and update order).
+//! scale, connected by NEST's `fixed_total_number` rule (~3·10⁸ synapses), driven by DC (the reference's
+//! default) or Poisson background, optionally with the reference's thalamic pulse and transient DC, at
+//! 0.1 ms resolution, scaled by `N_scaling` and `K_scaling` as the reference scales them. The reference is
+//! the PyPI package `microcircuit` 1.0 (PyNEST, by the model's authors): every constant in [`params`] names
+//! the file of that package it comes from, the derived parameters match its NumPy code bit for bit
+//! (`tests/reference_derived.rs`), and the neuron follows NEST 3's `iaf_psc_exp` (exact integration, NEST's
+//! propagators and update order, f64 state). Random numbers are not NEST's, so spike trains agree with
+//! NEST's statistically, not spike for spike.
 //!
 //! # Data layout
 //! Each thread owns a contiguous range of target neurons (whole 128-neuron blocks) and, for them, a CSR of
@@ -14,7 +18,7 @@
 //! are f32 where NEST holds f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed
 //! in f64, where sums of a few f32 values are exact. Each source's row is sorted by delay, with a
 //! per-source index of where each delay starts: one `u64` offset and `max_delay + 2` `u32`s per source and
-//! thread (at full scale, 2 threads: 0.13 bytes per synapse; it grows with the thread count).
+//! thread (at full scale, 2 threads: 0.14 bytes per synapse; it grows with the thread count).
 //!
 //! Delays are held in a ring of spike lists (the last `max_delay` steps, [`sim::SpikeRing`]). At step `s`
 //! each thread pulls, for each delay `d`, the delay-`d` synapses of the spikes of step `s − d` into one
@@ -24,16 +28,21 @@
 //! cache holds and where nearly every event would be a miss.
 //!
 //! # Determinism
-//! For a given [`Params`] (seed included) the spike trains are bit-identical whatever `threads` is. Every
-//! random stream is indexed by network units (population pair, 128-neuron block), never by thread; spikes
-//! are pulled by delay, then ascending source, then in a seed-determined order within a source's
-//! delay group, so each input cell receives its additions in the same order whatever the partition.
+//! For a given [`Params`] (seed included) the spike trains are bit-identical whatever `threads` is
+//! (`tests/network.rs` checks 1, 2 and 3 threads). Every random stream is indexed by network units
+//! (population pair, 128-neuron block), never by thread; spikes are pulled by delay, then ascending source,
+//! then in a seed-determined order within a source's delay group, so each input cell receives its
+//! additions in the same order whatever the partition. (NEST adds them in emission order instead; sums of
+//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.)
 //!
 //! # What is counted
-//! In the timed phase (after the warm-up): neuron updates, spikes per population, recurrent synaptic events
-//! (Σ over spikes of the source's out-degree, counted as delivered), external Poisson input spikes, and wall
-//! times of build, connect, warm-up and timed simulation, the last split into neuron update, spike delivery
-//! and barrier wait. [`BYTES_PER_EVENT`] models the bytes a delivered event touches.
+//! In the timed phase (after the warm-up), exactly: neuron updates, spikes per population, recurrent
+//! synaptic events (Σ over spikes of the source's out-degree), the events actually added into inputs within
+//! the window, external Poisson input spikes and thalamic synaptic events; and wall times of connect, build,
+//! warm-up and timed simulation, the last split per thread into spike delivery, neuron update and barrier
+//! wait, with on-CPU and waiting-for-a-CPU seconds where Linux reports them. [`BYTES_PER_EVENT`] models
+//! the bytes a delivered event touches. Rates count spikes of steps `[presim, presim + sim)`, which NEST
+//! stamps `(presim, presim + sim]` ms, over all neurons (the reference's `helpers.firing_rates`).
 
 pub mod connect;
 pub mod error;
