@@ -407,3 +407,37 @@ fn dc_transient_acts_from_its_first_step_on() {
     assert!(b1 == b0, "spikes before step 6510 changed");
     assert!(a1 != a0, "the transient changed nothing");
 }
+
+mod properties {
+    use braingap_microcircuit::connect::{blocks, pack, partition, unpack};
+    use braingap_microcircuit::{Derived, Params};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Thread ranges tile the blocks in order, each thread gets whole blocks, and no thread gets more
+        /// than its share plus one block.
+        #[test]
+        fn partition_tiles_the_network(scale in 0.002f64..0.3, threads in 1usize..40) {
+            let p = Params { n_scaling: scale, threads, ..Params::default() };
+            let Ok(d) = Derived::new(&p) else { return Ok(()) };
+            let b = blocks(&d);
+            let parts = partition(&b, threads);
+            prop_assert_eq!(parts.len(), threads);
+            let mut next = 0;
+            for r in &parts {
+                prop_assert_eq!(r.start, next);
+                next = r.end;
+                let n: u64 = b[r.clone()].iter().map(|x| x.len).sum();
+                prop_assert!(n <= d.total_neurons() as u64 / threads as u64 + 2 * 128);
+            }
+            prop_assert_eq!(next, b.len());
+        }
+
+        #[test]
+        fn pack_round_trips(t in 0u32..(1 << 24), d in 1u32..256, w in -1e4f32..1e4) {
+            prop_assert_eq!(unpack(pack(t, d, w)), (t, d, w));
+        }
+    }
+}
