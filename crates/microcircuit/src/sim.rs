@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
 
 use crate::connect::{unpack, Block, ThreadSynapses};
-use crate::neuron::{step, step_branchless, Propagators};
+use crate::neuron::{step_branchless, Propagators};
 use crate::params::{BgInput, Derived, Params, V0Type, BG_RATE, E_L, NUM_POPS, RESOLUTION_MS, TH_RATE};
 use crate::params::{V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL, V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
 use crate::rng::{stream, PoissonTable, TAG_POISSON, TAG_V0};
@@ -137,6 +137,8 @@ pub struct ThreadState {
     pub th_rng: Option<StdRng>,
     /// Scratch: which neurons spiked in this step's branch-free update.
     flags: Vec<u8>,
+    /// Scratch: this step's Poisson input per neuron (pA).
+    ext: Vec<f64>,
 }
 
 /// The ring of spike lists: `lists[row * depth + step % depth]`, one row per thread, plus one for the
@@ -299,6 +301,7 @@ impl ThreadState {
             groups: Vec::new(),
             th_rng: None,
             flags: vec![0; n],
+            ext: vec![0.0; n],
         }
     }
 
@@ -328,7 +331,7 @@ impl ThreadState {
             &mut self.r_ref[..],
         );
         let (acc_ex, acc_in) = (&mut self.acc_ex[..], &mut self.acc_in[..]);
-        let flags = &mut self.flags[..];
+        let (flags, ext) = (&mut self.flags[..], &mut self.ext[..]);
         for (&(pop, a, z), rng) in self.blocks.iter().zip(self.poisson_rng.iter_mut()) {
             // (I_e + i_0) · P20 as NEST groups it; i_0 is 0 outside the transient, and I_e + 0.0 == I_e.
             let i_e = match sh.dc_transient {
@@ -342,18 +345,17 @@ impl ThreadState {
                 .zip(&mut r_ref[a..z])
                 .zip(acc_ex[a..z].iter_mut().zip(&mut acc_in[a..z]));
             if let Some(l) = poisson {
-                for (k, ((((v, ie), ii), r), (ax, ai))) in cells.enumerate() {
-                    let mut in_ex = std::mem::take(ax);
-                    let in_in = std::mem::take(ai);
+                // Draw first, so the neuron loop below stays branch-free. DSSpikeEvent with multiplicity n
+                // adds weight·n once (iaf_psc_exp::handle); n = 0 adds +0.0, which leaves the sum as it is.
+                for e in ext[a..z].iter_mut() {
                     let n = l[pop].sample(rng);
-                    if n > 0 {
-                        // DSSpikeEvent with multiplicity n: one add of weight·n (iaf_psc_exp::handle).
-                        in_ex += sh.w_ext * n as f64;
-                        external += n as u64;
-                    }
-                    if step(&prop, v, ie, ii, r, i_e, in_ex, in_in) {
-                        out.push(lo + (a + k) as u32);
-                    }
+                    external += n as u64;
+                    *e = sh.w_ext * n as f64;
+                }
+                let cells = cells.zip(flags[a..z].iter_mut().zip(&ext[a..z]));
+                for (((((v, ie), ii), r), (ax, ai)), (f, e)) in cells {
+                    let (in_ex, in_in) = (std::mem::take(ax) + e, std::mem::take(ai));
+                    *f = step_branchless(&prop, v, ie, ii, r, i_e, in_ex, in_in);
                 }
             } else {
                 // No per-neuron randomness: a branch-free loop, spikes collected afterwards.
@@ -362,10 +364,10 @@ impl ThreadState {
                     let (in_ex, in_in) = (std::mem::take(ax), std::mem::take(ai));
                     *f = step_branchless(&prop, v, ie, ii, r, i_e, in_ex, in_in);
                 }
-                for (x, f) in flags[a..z].iter().enumerate() {
-                    if *f != 0 {
-                        out.push(lo + (a + x) as u32);
-                    }
+            }
+            for (x, f) in flags[a..z].iter().enumerate() {
+                if *f != 0 {
+                    out.push(lo + (a + x) as u32);
                 }
             }
         }
