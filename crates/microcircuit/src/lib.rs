@@ -1,0 +1,332 @@
+//! The Potjans & Diesmann (2014) cortical microcircuit, simulated as its reference implementation specifies.
+//!
+//! # What it simulates
+//! 77,169 `iaf_psc_exp` neurons in 8 populations (L2/3, L4, L5, L6, each excitatory and inhibitory) at full
+//! scale, connected by NEST's `fixed_total_number` rule (~3·10⁸ synapses), driven by DC (the reference's
+//! default) or Poisson background, optionally with the reference's thalamic pulse and transient DC, at
+//! 0.1 ms resolution, scaled by `N_scaling` and `K_scaling` as the reference scales them. The reference is
+//! the PyPI package `microcircuit` 1.0 (PyNEST, by the model's authors): every constant in [`params`] names
+//! the file of that package it comes from, the derived parameters match its NumPy code bit for bit
+//! (`tests/reference_derived.rs`), and the neuron follows NEST 3's `iaf_psc_exp` (exact integration, NEST's
+//! propagators and update order, f64 state). Random numbers are not NEST's, so spike trains agree with
+//! NEST's statistically, not spike for spike.
+//!
+//! # Data layout
+//! Each thread owns a contiguous range of target neurons (whole 128-neuron blocks) and, for them, a CSR of
+//! incoming synapses grouped by source. A synapse is **8 bytes**, one `u64` word: 24 bits of local target,
+//! 8 bits of delay in steps and an `f32` weight in pA ([`BYTES_PER_SYNAPSE`], [`connect::pack`]). Weights
+//! are f32 where NEST holds f64 (relative rounding 6·10⁻⁸, far below the 10 % weight SD); they are summed
+//! in f64, where sums of a few f32 values are exact. Each source's row is sorted by delay, with a
+//! per-source index of where each delay starts: one `u64` offset and `max_delay + 2` `u32`s per source and
+//! thread (at full scale, 2 threads: 0.14 bytes per synapse; it grows with the thread count).
+//!
+//! Delays are held in a ring of spike lists (the last `max_delay` steps, [`sim::SpikeRing`]). At step `s`
+//! each thread pulls, for each delay `d`, the delay-`d` synapses of the spikes of step `s − d` into one
+//! f64 input row per channel (excitatory, inhibitory): NEST's ring-buffer slot for step `s`. All writes
+//! of a step thus fall in one row of 8 bytes per owned neuron (300 KB per thread at full scale, 2
+//! threads), which stays in L2, instead of a `delay × neuron` ring buffer (~80 MB at full scale) that no
+//! cache holds and where nearly every event would be a miss.
+//!
+//! # Determinism
+//! For a given [`Params`] (seed included) the spike trains are bit-identical whatever `threads` is
+//! (`tests/network.rs` checks 1, 2 and 3 threads). Every random stream is indexed by network units
+//! (population pair, 128-neuron block), never by thread; spikes are pulled by delay, then ascending source,
+//! then in a seed-determined order within a source's delay group, so each input cell receives its
+//! additions in the same order whatever the partition. (NEST adds them in emission order instead; sums of
+//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.)
+//!
+//! # What is counted
+//! In the timed phase (after the warm-up), exactly: neuron updates, spikes per population, recurrent
+//! synaptic events (Σ over spikes of the source's out-degree), the events actually added into inputs within
+//! the window, external Poisson input spikes and thalamic synaptic events; and wall times of connect, build,
+//! warm-up and timed simulation, the last split per thread into spike delivery, neuron update and barrier
+//! wait, with on-CPU and waiting-for-a-CPU seconds where Linux reports them. [`BYTES_PER_EVENT`] models
+//! the bytes a delivered event touches. Rates count spikes of steps `[presim, presim + sim)`, which NEST
+//! stamps `(presim, presim + sim]` ms, over all neurons (the reference's `helpers.firing_rates`).
+
+pub mod connect;
+pub mod error;
+pub mod neuron;
+pub mod params;
+pub mod rng;
+pub mod sim;
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::Error;
+pub use params::{memory_estimate, BgInput, Derived, MemoryEstimate, Params, V0Type, NUM_POPS, POPULATIONS};
+
+/// Bytes per stored synapse: 24-bit target, 8-bit delay and f32 weight in one u64.
+pub const BYTES_PER_SYNAPSE: usize = 8;
+
+/// Bytes one delivered event touches: the 8-byte synapse word read (streamed), and a read-modify-write of
+/// the 8-byte f64 input cell (8 read + 8 written, L2-resident). Not included: per spike, thread and delay
+/// group, the 8-byte row offset and two 4-byte delay-index entries.
+pub const BYTES_PER_EVENT: usize = 24;
+
+/// One population's activity in the timed phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PopulationStats {
+    /// Population name.
+    pub name: String,
+    /// Neurons.
+    pub neurons: u64,
+    /// Spikes.
+    pub spikes: u64,
+    /// Mean rate over all neurons, zeros included (`helpers.firing_rates`), spikes/s.
+    pub rate_hz: f64,
+    /// Mean ISI CV over neurons with more than 2 spikes (`helpers.single_neuron_isi_cvs`, population SD);
+    /// NaN when no neuron qualifies.
+    pub mean_isi_cv: f64,
+    /// Neurons that entered the CV mean.
+    pub cv_neurons: u64,
+}
+
+/// Exact event counts of the timed phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Counts {
+    /// Neurons × steps.
+    pub neuron_updates: u64,
+    /// All spikes.
+    pub spikes: u64,
+    /// Recurrent synaptic events: Σ over the timed phase's spikes of the source's out-degree.
+    pub recurrent_events: u64,
+    /// Recurrent events added into inputs during the timed phase (differs from `recurrent_events` only by
+    /// the spikes of the last `max_delay` steps before and within the phase).
+    pub delivered_events: u64,
+    /// External (Poisson background) input spikes; 0 in DC mode.
+    pub external_events: u64,
+    /// Thalamic synaptic events: Σ over thalamic spikes (with multiplicity) of their out-degree.
+    pub thalamic_events: u64,
+    /// Synapses in the network (recurrent, plus thalamic when on).
+    pub synapses: u64,
+    /// Neurons in the network.
+    pub neurons: u64,
+    /// Timed steps.
+    pub steps: u64,
+}
+
+/// Wall-clock seconds per phase.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct PhaseTimes {
+    /// Neuron state allocation and initial potentials.
+    pub build_s: f64,
+    /// Connectivity generation.
+    pub connect_s: f64,
+    /// Warm-up (`t_presim_ms`).
+    pub warmup_s: f64,
+    /// Timed simulation (`t_sim_ms`).
+    pub sim_s: f64,
+    /// Within the timed simulation, neuron update, mean over threads.
+    pub update_s: f64,
+    /// Within the timed simulation, spike delivery, mean over threads.
+    pub deliver_s: f64,
+    /// Within the timed simulation, barrier wait, mean over threads.
+    pub wait_s: f64,
+}
+
+/// One thread's split of the timed simulation, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct ThreadTimes {
+    /// Neuron update.
+    pub update_s: f64,
+    /// Spike delivery.
+    pub deliver_s: f64,
+    /// Barrier wait (load imbalance, and descheduling when cores are shared).
+    pub wait_s: f64,
+    /// On-CPU seconds in the timed phase (Linux), if available.
+    pub cpu_s: Option<f64>,
+    /// Seconds runnable but not running (cores taken by other processes), if available.
+    pub runqueue_s: Option<f64>,
+    /// Neurons owned.
+    pub neurons: u64,
+    /// Synapses stored (incoming to its neurons).
+    pub synapses: u64,
+    /// Recurrent events it delivered.
+    pub recurrent_events: u64,
+}
+
+/// What [`simulate`] returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimResult {
+    /// The parameters run.
+    pub params: Params,
+    /// Per population, in [`POPULATIONS`] order.
+    pub populations: Vec<PopulationStats>,
+    /// Exact counts.
+    pub counts: Counts,
+    /// Wall times.
+    pub times: PhaseTimes,
+    /// Per thread, in thread order.
+    pub thread_times: Vec<ThreadTimes>,
+    /// Timed wall time over timed biological time.
+    pub real_time_factor: f64,
+    /// Largest synaptic delay in steps.
+    pub max_delay_steps: u32,
+    /// [`BYTES_PER_SYNAPSE`].
+    pub bytes_per_synapse: usize,
+    /// [`BYTES_PER_EVENT`].
+    pub bytes_per_event: usize,
+    /// Memory estimate of this run.
+    pub memory: MemoryEstimate,
+    /// Every spike of the timed phase as (neuron id, step), sorted by step then id, if `record_spikes`.
+    /// Step `s` counts from the start of the warm-up; NEST would stamp it `(s + 1) · 0.1` ms.
+    pub spikes: Option<Vec<(u32, u32)>>,
+}
+
+/// Build the network for `p`, warm it up, run the timed simulation and count.
+pub fn simulate(p: &Params) -> Result<SimResult, Error> {
+    let d = Derived::new(p)?;
+    let memory = memory_estimate(p)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(p.threads)
+        .build()
+        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+    let blocks = connect::blocks(&d);
+    let parts = connect::partition(&blocks, p.threads);
+
+    let t_connect = Instant::now();
+    let syns = connect::build_all(&d, &blocks, &parts, p.seed, &pool)?;
+    let connect_s = t_connect.elapsed().as_secs_f64();
+    let max_delay = syns.iter().map(|s| s.max_delay).max().unwrap_or(1);
+
+    let t_build = Instant::now();
+    let sh = sim::Shared::new(p, &d);
+    let states: Vec<Mutex<sim::ThreadState>> = pool.install(|| {
+        use rayon::prelude::*;
+        syns.into_par_iter()
+            .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks)))
+            .collect()
+    });
+    let ring = sim::SpikeRing::new(p.threads + p.thalamic_input as usize, max_delay);
+    if p.thalamic_input {
+        states[0].lock().expect("thread state").th_rng = Some(rng::stream(p.seed, rng::TAG_THALAMUS, 0, 0));
+    }
+    let build_s = t_build.elapsed().as_secs_f64();
+
+    let t0 = Instant::now();
+    sim::run_steps(&pool, &states, &ring, &sh, 0, d.presim_steps, false);
+    let warmup_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    sim::run_steps(
+        &pool,
+        &states,
+        &ring,
+        &sh,
+        d.presim_steps,
+        d.presim_steps + d.sim_steps,
+        true,
+    );
+    let sim_s = t1.elapsed().as_secs_f64();
+
+    let states: Vec<sim::ThreadState> = states
+        .into_iter()
+        .map(|m| m.into_inner().expect("thread state"))
+        .collect();
+    Ok(collect(
+        p,
+        &d,
+        states,
+        memory,
+        max_delay,
+        [build_s, connect_s, warmup_s, sim_s],
+    ))
+}
+
+fn collect(
+    p: &Params,
+    d: &Derived,
+    states: Vec<sim::ThreadState>,
+    memory: MemoryEstimate,
+    max_delay: u32,
+    [build_s, connect_s, warmup_s, sim_s]: [f64; 4],
+) -> SimResult {
+    let mut spikes = [0u64; NUM_POPS];
+    let mut cv_sum = [0.0f64; NUM_POPS];
+    let mut cv_n = [0u64; NUM_POPS];
+    let mut counts = Counts {
+        synapses: d.total_synapses() + d.total_th_synapses(),
+        neurons: d.total_neurons() as u64,
+        steps: d.sim_steps,
+        ..Counts::default()
+    };
+    let mut times = PhaseTimes {
+        build_s,
+        connect_s,
+        warmup_s,
+        sim_s,
+        ..PhaseTimes::default()
+    };
+    let threads = states.len() as f64;
+    let mut recorded = Vec::new();
+    let mut thread_times = Vec::with_capacity(states.len());
+    for st in &states {
+        counts.neuron_updates += st.counts.updates;
+        counts.recurrent_events += st.counts.recurrent_events;
+        counts.delivered_events += st.counts.delivered_events;
+        counts.thalamic_events += st.counts.thalamic_events;
+        counts.external_events += st.counts.external_events;
+        times.update_s += st.counts.update_s / threads;
+        times.deliver_s += st.counts.deliver_s / threads;
+        times.wait_s += st.counts.wait_s / threads;
+        thread_times.push(ThreadTimes {
+            update_s: st.counts.update_s,
+            deliver_s: st.counts.deliver_s,
+            wait_s: st.counts.wait_s,
+            cpu_s: st.counts.cpu_s,
+            runqueue_s: st.counts.runqueue_s,
+            neurons: st.len() as u64,
+            synapses: st.syn.synapses.len() as u64,
+            recurrent_events: st.counts.recurrent_events,
+        });
+        for x in 0..st.len() {
+            let pop = d.pop_of(st.syn.lo + x as u64);
+            let c = st.spike_count[x] as u64;
+            spikes[pop] += c;
+            if c > 2 {
+                let n = (c - 1) as u128;
+                let (s1, s2) = (st.isi_sum[x] as u128, st.isi_sum2[x] as u128);
+                // std/mean of the ISIs with the population SD, in exact integers up to one sqrt.
+                let var_n2 = n * s2 - s1 * s1;
+                cv_sum[pop] += (var_n2 as f64).sqrt() / s1 as f64;
+                cv_n[pop] += 1;
+            }
+        }
+        if p.record_spikes {
+            recorded.extend_from_slice(&st.recorded);
+        }
+    }
+    let t_sim_s = p.t_sim_ms * 1e-3;
+    let populations = (0..NUM_POPS)
+        .map(|i| PopulationStats {
+            name: POPULATIONS[i].to_string(),
+            neurons: d.num_neurons[i],
+            spikes: spikes[i],
+            rate_hz: spikes[i] as f64 / (d.num_neurons[i] as f64 * t_sim_s),
+            mean_isi_cv: if cv_n[i] > 0 {
+                cv_sum[i] / cv_n[i] as f64
+            } else {
+                f64::NAN
+            },
+            cv_neurons: cv_n[i],
+        })
+        .collect();
+    counts.spikes = spikes.iter().sum();
+    recorded.sort_unstable_by_key(|&(id, s)| (s, id));
+    SimResult {
+        params: p.clone(),
+        populations,
+        counts,
+        times,
+        thread_times,
+        real_time_factor: sim_s / t_sim_s,
+        max_delay_steps: max_delay,
+        bytes_per_synapse: BYTES_PER_SYNAPSE,
+        bytes_per_event: BYTES_PER_EVENT,
+        memory,
+        spikes: p.record_spikes.then_some(recorded),
+    }
+}
