@@ -50,6 +50,7 @@ pub mod neuron;
 pub mod params;
 pub mod rng;
 pub mod sim;
+pub mod stepper;
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -58,6 +59,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::Error;
 pub use params::{memory_estimate, BgInput, Derived, MemoryEstimate, Params, V0Type, NUM_POPS, POPULATIONS};
+pub use stepper::{Simulation, Window};
 
 /// Bytes per stored synapse: 24-bit target, 8-bit delay and f32 weight in one u64.
 pub const BYTES_PER_SYNAPSE: usize = 8;
@@ -226,10 +228,11 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
         .into_iter()
         .map(|m| m.into_inner().expect("thread state"))
         .collect();
+    let refs: Vec<&sim::ThreadState> = states.iter().collect();
     Ok(collect(
         p,
         &d,
-        states,
+        &refs,
         memory,
         max_delay,
         [build_s, connect_s, warmup_s, sim_s],
@@ -239,7 +242,7 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
 fn collect(
     p: &Params,
     d: &Derived,
-    states: Vec<sim::ThreadState>,
+    states: &[&sim::ThreadState],
     memory: MemoryEstimate,
     max_delay: u32,
     [build_s, connect_s, warmup_s, sim_s]: [f64; 4],
@@ -263,7 +266,7 @@ fn collect(
     let threads = states.len() as f64;
     let mut recorded = Vec::new();
     let mut thread_times = Vec::with_capacity(states.len());
-    for st in &states {
+    for st in states.iter().copied() {
         counts.neuron_updates += st.counts.updates;
         counts.recurrent_events += st.counts.recurrent_events;
         counts.delivered_events += st.counts.delivered_events;
