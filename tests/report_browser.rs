@@ -86,6 +86,7 @@ fn report_opens_in_headless_chromium() {
     );
     make_realistic(&mut run);
     let input = ReportInput {
+        populations: Vec::new(),
         run,
         samples: Vec::new(),
         companions: Vec::new(),

@@ -10,6 +10,7 @@ use report_util::*;
 
 fn input(run: RunInfo, references: braingap::report::history::References) -> ReportInput {
     ReportInput {
+        populations: Vec::new(),
         run,
         samples: Vec::new(),
         companions: Vec::new(),

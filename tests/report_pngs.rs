@@ -31,6 +31,7 @@ fn render_review_pngs() {
         r.gflops_per_joule = r.gflops_per_joule.map(|g| g * 1.4);
     }
     let input = ReportInput {
+        populations: Vec::new(),
         run,
         samples: Vec::new(),
         companions: vec![other],

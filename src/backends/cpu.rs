@@ -106,6 +106,14 @@ impl Backend for CpuBackend {
             Kernel::Model(m) => {
                 crate::models::cpu_mlp::supports(m).map_err(|reason| self.unsupported(spec, &reason))?;
             }
+            Kernel::Microcircuit(_) if spec.dtype != Dtype::F64 => {
+                return Err(self.unsupported(spec, "the microcircuit's state is f64, as NEST's"));
+            }
+            Kernel::Microcircuit(k) => {
+                k.sim_params(self.threads)
+                    .and_then(|p| braingap_microcircuit::Derived::new(&p).map_err(|e| e.to_string()))
+                    .map_err(|reason| self.unsupported(spec, &reason))?;
+            }
             _ => {}
         }
         Ok(())
@@ -113,6 +121,10 @@ impl Backend for CpuBackend {
 
     fn prepare<'a>(&'a self, spec: &BenchSpec) -> Result<Box<dyn Prepared + 'a>, BackendError> {
         self.supports(spec)?;
+        if let Kernel::Microcircuit(k) = &spec.kernel {
+            // The simulator runs its own pool of `threads` workers.
+            return Ok(Box::new(super::microcircuit::MicrocircuitRun::new(k, self.threads, &spec.name())?));
+        }
         let ctx = Ctx {
             pool: &self.pool,
             threads: self.threads,
@@ -454,6 +466,7 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             crate::models::Architecture::Spiking { .. } => crate::models::cpu_snn::prepare::<T>(ctx.pool, m),
             _ => crate::models::cpu_mlp::prepare::<T>(ctx.pool, m),
         },
+        Kernel::Microcircuit(_) => unreachable!("prepared before the typed dispatch"),
     }
 }
 

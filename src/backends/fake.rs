@@ -117,10 +117,17 @@ impl Backend for FakeBackend {
         let events_per_call = match &spec.kernel {
             Kernel::SpmvSynapses(k) => (k.nnz() as f64 * k.spike_fraction).round() as u64,
             Kernel::LifStep(k) => k.neurons / 50,
+            // 4 spikes/s per neuron over the in-degree: events of 1 ms.
+            Kernel::Microcircuit(k) => k
+                .sim_params(1)
+                .ok()
+                .and_then(|p| braingap_microcircuit::Derived::new(&p).ok())
+                .map_or(0, |d| (d.total_synapses() as f64 * 4e-3) as u64),
             _ => 0,
         };
         Ok(Box::new(FakePrepared {
-            call_time: FakeBackend::modelled_call_time(spec),
+            // The microcircuit's work is its events (1e8 per modelled second), not FLOPs.
+            call_time: FakeBackend::modelled_call_time(spec) + events_per_call as f64 * 1e-8,
             seed: splitmix64(fnv1a(&name)),
             batches: 0,
             events_per_call,

@@ -9,6 +9,7 @@
 pub mod cpu;
 pub mod fake;
 pub mod indirect_conv;
+pub mod microcircuit;
 pub mod packed_gemm;
 #[cfg(feature = "torch")]
 pub mod torch;

@@ -119,6 +119,26 @@ pub struct RunArgs {
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub report_dir: PathBuf,
 
+    /// Microcircuit benchmarks (`--profile microcircuit`, and the one in quick and above): run
+    /// this N_scaling (neurons × SCALE, in (0, 1]) instead of the profile's scales.
+    #[arg(long, value_name = "SCALE", allow_negative_numbers = true)]
+    pub scale: Option<f64>,
+
+    /// Microcircuit benchmarks: K_scaling (in-degrees × K, in (0, 1]; weights ÷ √K, DC
+    /// compensated, as the reference scales them) [default: 1 with --scale].
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub k_scale: Option<f64>,
+
+    /// Microcircuit benchmarks: background input, dc (the reference's default) or poisson
+    /// (8 Hz per external synapse).
+    #[arg(long, value_name = "KIND", value_parser = parse_input)]
+    pub input: Option<crate::kernels::microcircuit::Input>,
+
+    /// Microcircuit benchmarks: seed of connectivity, initial potentials and input
+    /// [default: 55, the reference's].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
     /// List the benchmarks the run would contain, then exit without running.
     #[arg(long)]
     pub list: bool,
@@ -131,6 +151,62 @@ pub enum Metric {
     Time,
     /// Instructions per call under callgrind.
     Instructions,
+}
+
+fn parse_input(s: &str) -> Result<crate::kernels::microcircuit::Input, String> {
+    s.parse()
+}
+
+/// Applies `--scale`, `--k-scale`, `--input` and `--seed` to the microcircuit benchmarks; an
+/// error names the option when the profile has none or a value is out of range.
+fn apply_microcircuit_options(args: &RunArgs, specs: &mut [BenchSpec]) -> Result<(), Error> {
+    let given: Vec<&str> = [
+        ("--scale", args.scale.is_some()),
+        ("--k-scale", args.k_scale.is_some()),
+        ("--input", args.input.is_some()),
+        ("--seed", args.seed.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    for (name, value) in [("--scale", args.scale), ("--k-scale", args.k_scale)] {
+        if let Some(v) = value {
+            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+                return Err(Error::InvalidArgument {
+                    arg: format!("{name} {v}"),
+                    reason: "must be a number in (0, 1] (1 is the full model)".into(),
+                });
+            }
+        }
+    }
+    let mut any = false;
+    for spec in specs.iter_mut() {
+        if let crate::kernels::Kernel::Microcircuit(m) = &mut spec.kernel {
+            any = true;
+            if let Some(scale) = args.scale {
+                m.scale = scale;
+                m.k_scale = args.k_scale.unwrap_or(1.0);
+            } else if let Some(k) = args.k_scale {
+                m.k_scale = k;
+            }
+            if let Some(input) = args.input {
+                m.input = input;
+            }
+            if let Some(seed) = args.seed {
+                m.seed = seed;
+            }
+        }
+    }
+    if !any {
+        return Err(Error::InvalidArgument {
+            arg: given.join(", "),
+            reason: "this run has no microcircuit benchmark (use --profile microcircuit, or quick and above)".into(),
+        });
+    }
+    Ok(())
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -279,7 +355,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         last_level_cache_bytes: machine.last_level_cache_bytes.value,
         simd: machine.simd_level,
     };
-    let specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
+    let mut specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
+    apply_microcircuit_options(args, &mut specs)?;
+    // --scale picks one scale: the profile's others collapse into it.
+    let mut seen = std::collections::HashSet::new();
+    specs.retain(|s| seen.insert(s.name()));
     if args.list {
         for spec in &specs {
             writeln!(out, "{}", spec.name())?;
@@ -316,6 +396,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let config = match profile {
         Profile::Quick | Profile::Small => RunConfig::quick(),
+        Profile::Microcircuit => RunConfig::microcircuit(),
         _ => RunConfig::standard(),
     };
     let start = RunStart {

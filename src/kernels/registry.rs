@@ -8,8 +8,8 @@
 //! runs code about 50× slower).
 
 use super::{
-    Activation, ActivationOp, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, Layout, LifStep, PeakFma,
-    SpmvSynapses, Stream, StreamOp,
+    Activation, ActivationOp, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, Layout, LifStep, Microcircuit,
+    PeakFma, SpmvSynapses, Stream, StreamOp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,20 +43,23 @@ pub enum Profile {
     /// weak scaling, compute and gradient all-reduce timed apart); needs the `mpi` feature.
     #[serde(rename = "dataparallel")]
     DataParallel,
+    /// The Potjans-Diesmann cortical microcircuit at scale 0.1 (N_scaling 0.1, K_scaling 1: the
+    /// scale compared with NEST) and at full scale (77,169 neurons, ~3×10⁸ synapses; about 3 GiB).
+    Microcircuit,
 }
 
 impl std::str::FromStr for Profile {
     type Err = String;
     fn from_str(s: &str) -> Result<Profile, String> {
         Profile::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
-            format!("unknown profile {s:?} (expected one of: quick, standard, full, peers, small, models, collectives, dataparallel)")
+            format!("unknown profile {s:?} (expected one of: quick, standard, full, peers, small, models, collectives, dataparallel, microcircuit)")
         })
     }
 }
 
 impl Profile {
     /// Every profile.
-    pub const ALL: [Profile; 8] = [
+    pub const ALL: [Profile; 9] = [
         Profile::Quick,
         Profile::Standard,
         Profile::Full,
@@ -65,6 +68,7 @@ impl Profile {
         Profile::Models,
         Profile::Collectives,
         Profile::DataParallel,
+        Profile::Microcircuit,
     ];
 
     /// Lowercase name.
@@ -78,6 +82,7 @@ impl Profile {
             Profile::Models => "models",
             Profile::Collectives => "collectives",
             Profile::DataParallel => "dataparallel",
+            Profile::Microcircuit => "microcircuit",
         }
     }
 }
@@ -283,6 +288,12 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
         // Run by `crate::collectives` over MPI, not by the kernel runner.
         return Vec::new();
     }
+    if profile == Profile::Microcircuit {
+        return [(0.1, 1.0), (1.0, 1.0)]
+            .into_iter()
+            .map(|(scale, k_scale)| BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(scale, k_scale)), F64))
+            .collect();
+    }
     if profile == Profile::Models {
         return crate::models::registry()
             .into_iter()
@@ -337,6 +348,12 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     for op in [ActivationOp::Relu, ActivationOp::Gelu] {
         specs.push(BenchSpec::new(Kernel::Activation(Activation { op, n: 1 << 22 }), F32));
     }
+    // The cortical microcircuit at 5 % of its neurons with full in-degrees (3,858 neurons,
+    // ~7.5×10⁶ synapses; K_scaling 1 keeps each neuron's input, and the activity, as in the full
+    // model, where K_scaling 0.1 leaves the downscaled network nearly silent): seconds to build,
+    // so the main job shows this machine on the brain-simulation yardstick too; `--profile
+    // microcircuit` runs the scales that compare with NEST and the literature.
+    specs.push(BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(0.05, 1.0)), F64));
     if profile == Profile::Quick {
         return specs;
     }

@@ -46,6 +46,20 @@ impl RunConfig {
         }
     }
 
+    /// Settings for the `microcircuit` profile: samples of at least a second of wall time (a
+    /// call is 1 ms of biological time), so the timed windows add up to seconds of biological
+    /// time as the model's benchmarking recipe asks.
+    pub fn microcircuit() -> RunConfig {
+        RunConfig {
+            warmup: Seconds(1.0),
+            min_sample_time: Seconds(1.0),
+            samples: 10,
+            max_sampling_time: Seconds(60.0),
+            min_samples: 5,
+            ..RunConfig::quick()
+        }
+    }
+
     /// Settings for the `standard`, `full` and `peers` profiles.
     pub fn standard() -> RunConfig {
         RunConfig {

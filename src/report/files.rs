@@ -83,7 +83,9 @@ pub fn load_input(
             ..Default::default()
         },
     };
+    let populations = read_populations(&info.dir)?;
     Ok(ReportInput {
+        populations,
         run: info,
         samples,
         companions,
@@ -91,6 +93,56 @@ pub fn load_input(
         references,
         compare: CompareOptions::default(),
     })
+}
+
+/// Reads a run's `populations.csv` (absent for runs without a microcircuit: empty). A value
+/// that is not a finite, non-negative number is an error naming the file and line.
+pub fn read_populations(dir: &Path) -> Result<Vec<super::cortex::PopulationRow>, ReportError> {
+    let path = dir.join("populations.csv");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let bad = |line: u64, reason: String| ReportError::Csv {
+        path: path.clone(),
+        line,
+        reason,
+    };
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(0, e.to_string()))?;
+    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| bad(1, format!("no column {name}")))
+    };
+    let (benchmark, population, rate, reference) = (
+        column("benchmark")?,
+        column("population")?,
+        column("rate_hz")?,
+        column("reference_rate_hz")?,
+    );
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| bad(line, e.to_string()))?;
+        let number = |index: usize, name: &str| -> Result<Option<f64>, ReportError> {
+            let text = record.get(index).unwrap_or("").trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+                _ => Err(bad(line, format!("column {name}: {text:?} is not a non-negative number"))),
+            }
+        };
+        rows.push(super::cortex::PopulationRow {
+            benchmark: record.get(benchmark).unwrap_or("").to_string(),
+            population: record.get(population).unwrap_or("").to_string(),
+            rate_hz: number(rate, "rate_hz")?.ok_or_else(|| bad(line, "column rate_hz: empty".into()))?,
+            reference_rate_hz: number(reference, "reference_rate_hz")?,
+        });
+    }
+    Ok(rows)
 }
 
 /// Writes `out/index.html` and `out/figures/<id>.{png,svg}`; returns the page's path.

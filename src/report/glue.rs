@@ -550,6 +550,37 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
         note(&mut refs, "hardware energy references", e);
     }
 
+    let result = (|| -> Result<(), GlueError> {
+        let table = load_bundled("microcircuit_benchmarks", data_dir)?;
+        let (ids, simulators, platforms, systems) = (
+            table.text("id")?,
+            table.text("simulator")?,
+            table.text("platform")?,
+            table.text("system")?,
+        );
+        let (years, rtfs, joules) = (
+            table.numbers("year")?,
+            table.numbers("real_time_factor")?,
+            table.numbers("J_per_synaptic_event")?,
+        );
+        for r in 0..table.len() {
+            let (Some(year), Some(rtf)) = (years[r], rtfs[r]) else { continue };
+            refs.published_simulations.push(super::cortex::PublishedSimulation {
+                id: ids[r].clone().unwrap_or_default(),
+                simulator: simulators[r].clone().unwrap_or_default(),
+                platform: platforms[r].clone().unwrap_or_default(),
+                system: systems[r].clone().unwrap_or_default(),
+                year,
+                real_time_factor: rtf,
+                joules_per_synaptic_event: joules[r],
+            });
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        note(&mut refs, "published microcircuit simulations", e);
+    }
+
     match check_claims(data_dir) {
         Ok(claims) => {
             refs.claims = claims

@@ -173,6 +173,8 @@ pub struct References {
     pub energy: Vec<EnergyReference>,
     /// "this CPU delivers x % of a brain's FLOP/s at y times its power", when known.
     pub machine_sentence: Option<String>,
+    /// Published simulations of the cortical microcircuit.
+    pub published_simulations: Vec<super::cortex::PublishedSimulation>,
     /// What could not be loaded or fitted, and why.
     pub notes: Vec<String>,
     /// Where the reference data came from.

@@ -8,6 +8,7 @@
 //!
 //! - [`figures`]: chart values and their SVG/PNG renderers;
 //! - [`measured`]: roofline, backends, size sweeps and energy from `summary.csv` rows;
+//! - [`cortex`]: the microcircuit against the published simulators and the brain;
 //! - [`distributed`]: collective bandwidth and data-parallel scaling of MPI runs;
 //! - [`history`]: history panels, projections, claims and fits as plain data, and
 //!   `history::from_analysis` which fills them from `crate::analysis`;
@@ -15,6 +16,7 @@
 //!   (`templates/report.html`, HTML auto-escaped).
 
 pub mod context;
+pub mod cortex;
 pub mod distributed;
 pub mod figures;
 pub mod files;

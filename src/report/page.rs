@@ -62,6 +62,8 @@ pub struct ReportInput {
     pub references: References,
     /// Regression-check settings.
     pub compare: CompareOptions,
+    /// The run's `populations.csv` (microcircuit benchmarks; empty for other runs).
+    pub populations: Vec<super::cortex::PopulationRow>,
 }
 
 /// A rendered report, not yet written.
@@ -185,6 +187,70 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             figure: Figure::Bars(energy),
         });
     }
+    let simulations = super::cortex::measured(run);
+    if simulations.is_empty() {
+        notes_by_section.push((
+            "cortex",
+            "no microcircuit benchmark in this run (`braingap run --profile microcircuit`; quick and above run a small one)"
+                .into(),
+        ));
+    } else {
+        let without_energy: Vec<&str> = simulations
+            .iter()
+            .filter(|s| s.joules_per_event.is_none())
+            .map(|s| s.benchmark.as_str())
+            .collect();
+        if !without_energy.is_empty() {
+            notes_by_section.push((
+                "cortex",
+                format!(
+                    "no energy figure for {} (energy unavailable on this machine): not placed on the chart",
+                    without_energy.join(", ")
+                ),
+            ));
+        }
+        for sim in &simulations {
+            notes_by_section.push((
+                "cortex",
+                format!(
+                    "{}: real-time factor {:.3} (MEASURED), {} synaptic events/s{}",
+                    sim.benchmark,
+                    sim.real_time_factor,
+                    sim.events_per_s.map_or("unknown".into(), |e| format!("{e:.3e}")),
+                    sim.joules_per_event.as_ref().map_or(String::new(), |(j, source)| format!(
+                        ", {j:.2e} J per synaptic event ({})",
+                        if source == "modeled" { "MODELED" } else { "measured" }
+                    )),
+                ),
+            ));
+        }
+        planned.push(Planned {
+            section: "cortex",
+            figure: Figure::Xy(super::cortex::yardstick(
+                &input.references.published_simulations,
+                &simulations,
+                &machine.cpu_model.clone().unwrap_or_else(|| run.meta.device.clone()),
+            )),
+        });
+        // Rates of the largest microcircuit of the run.
+        if let Some(largest) = simulations
+            .iter()
+            .max_by(|a, b| (a.scale * a.k_scale).total_cmp(&(b.scale * b.k_scale)))
+        {
+            let rows: Vec<(String, f64, Option<f64>)> = input
+                .populations
+                .iter()
+                .filter(|p| p.benchmark == largest.benchmark)
+                .map(|p| (p.population.clone(), p.rate_hz, p.reference_rate_hz))
+                .collect();
+            if !rows.is_empty() {
+                planned.push(Planned {
+                    section: "cortex",
+                    figure: Figure::Bars(super::cortex::rates(&rows, &largest.benchmark)),
+                });
+            }
+        }
+    }
     for panel in &input.references.panels {
         planned.push(Planned {
             section: "history",
@@ -228,12 +294,13 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         )
     });
 
-    const SECTIONS: [(&str, &str, &str); 7] = [
+    const SECTIONS: [(&str, &str, &str); 8] = [
         ("distributed", "Collectives and data-parallel scaling", "MPI collectives across ranks (bus bandwidth and time per call against message size) and the data-parallel training step's scaling efficiency against ideal."),
         ("roofline", "Roofline", "Where each kernel sits against this machine's measured compute and bandwidth ceilings."),
         ("backends", "Backends side by side", "Throughput of every benchmark per backend, with the bootstrap CI of the median."),
         ("sweeps", "Size sweeps", "Throughput against problem size; the cache knees are where bandwidth steps down."),
         ("energy", "Energy", "Work per joule, with the source of every figure marked, against the brain and the hardware record."),
+        ("cortex", "Simulating cortex", "The Potjans-Diesmann cortical microcircuit (77,169 neurons, ~3×10⁸ synapses at full scale) simulated on this machine: its real-time factor and energy per synaptic event beside the published simulators and the brain."),
         ("history", "History", "Neural networks and hardware over time, with fitted trends, their CIs, the brain's figures and this machine."),
         ("projections", "Projections", "When each fitted trend reaches its brain figure."),
     ];
