@@ -35,6 +35,11 @@
 //! additions in the same order whatever the partition. (NEST adds them in emission order instead; sums of
 //! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.)
 //!
+//! # Verification
+//! [`reference::spikes`] simulates the same network the naive NEST way (outgoing adjacency lists, ring
+//! buffers indexed by arrival step, one neuron after the other); `tests/reference.rs` checks that
+//! [`Simulation::record`] gives exactly its spikes, and a benchmark harness should do the same before timing.
+//!
 //! # What is counted
 //! In the timed phase (after the warm-up), exactly: neuron updates, spikes per population, recurrent
 //! synaptic events (Σ over spikes of the source's out-degree), the events actually added into inputs within
@@ -48,6 +53,7 @@ pub mod connect;
 pub mod error;
 pub mod neuron;
 pub mod params;
+pub mod reference;
 pub mod rng;
 pub mod sim;
 pub mod stepper;
