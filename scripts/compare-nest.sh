@@ -19,7 +19,8 @@
 #                      --input I --out DIR (plus --t-presim-ms P when given here; its
 #                      default must be 500 ms like NEST's), writing spikes.csv,
 #                      timing.json and populations.csv to DIR
-#                      (default: target/release/braingap microcircuit-dump). If its program is
+#                      (default: target/release/examples/dump, the braingap-microcircuit crate's
+#                      example, built here first with cargo when it is the default). If its program is
 #                      not there, or with --nest-only, only NEST-NEST runs and says so.
 #   --out DIR          default results/nest-compare/<timestamp>; runs already complete in DIR
 #                      (timing.json present) are reused, so an interrupted run resumes
@@ -37,7 +38,7 @@ t_presim=500
 threads=$(nproc)
 seeds="1 2 3"
 input=dc
-braingap_cmd="target/release/braingap microcircuit-dump"
+braingap_cmd="target/release/examples/dump"
 nest_only=0
 presim_given=0
 out=
@@ -81,6 +82,10 @@ export PYNEST_QUIET=1
 out=${out:-results/nest-compare/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out/nest"
 
+if [ "$braingap_cmd" = "target/release/examples/dump" ] && [ "$nest_only" != 1 ]; then
+  echo "compare-nest: building braingap's simulator (cargo build --release -p braingap-microcircuit --example dump)" >&2
+  cargo build --quiet --release -p braingap-microcircuit --example dump
+fi
 read -r -a bg <<<"$braingap_cmd"
 run_braingap=1
 if [ "$nest_only" = 1 ]; then

@@ -13,10 +13,10 @@ bash scripts/setup-browser.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
-echo "== cargo test"
-cargo test --all-targets
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test --workspace (braingap and crates/microcircuit)"
+cargo test --workspace --all-targets
 echo "== smoke: braingap run --profile quick (dev profile: shares the test build)"
 smoke=$(mktemp -d)
 trap 'rm -rf "$smoke"' EXIT
@@ -40,6 +40,11 @@ fi
 echo "planted slowdown caught: $(grep -m1 'activation_gelu.*regressed' "$smoke/gate-plant.log" | tr -s ' ')"
 echo "== notebooks: executed headless against a fake-backend fixture (the dev binary exists now)"
 bash scripts/test-notebooks.sh
+echo "== microcircuit statistics: NEST 3.10 venv (scripts/setup-nest.sh), the KS/rate/CV/correlation tests"
+nest_start=$(date +%s)
+bash scripts/setup-nest.sh
+.venv-nest/bin/python scripts/microcircuit/test_stats.py
+echo "microcircuit statistics step took $(( $(date +%s) - nest_start )) s"
 echo "== MPI: Open MPI from Debian (scripts/setup-mpi.sh), then the mpi feature's lint and tests under mpirun"
 mpi_start=$(date +%s)
 bash scripts/setup-mpi.sh

@@ -82,6 +82,7 @@ fn structure_of_a_standard_fake_run() {
             "sweep_stream",
             "sweep_compute",
             "energy",
+            "cortex-yardstick",
             "history_neurons",
             "history_connections",
             "history_training",

@@ -123,7 +123,11 @@ impl Backend for CpuBackend {
         self.supports(spec)?;
         if let Kernel::Microcircuit(k) = &spec.kernel {
             // The simulator runs its own pool of `threads` workers.
-            return Ok(Box::new(super::microcircuit::MicrocircuitRun::new(k, self.threads, &spec.name())?));
+            return Ok(Box::new(super::microcircuit::MicrocircuitRun::new(
+                k,
+                self.threads,
+                &spec.name(),
+            )?));
         }
         let ctx = Ctx {
             pool: &self.pool,

@@ -8,7 +8,7 @@
 //! exactly. After the last batch the per-population activity and the phase times become the
 //! run's `populations.csv` and `microcircuit.csv`.
 
-use super::{Batch, BackendError, Observation, Prepared};
+use super::{BackendError, Batch, Observation, Prepared};
 use crate::kernels::microcircuit::{Microcircuit, MS_PER_CALL};
 use crate::kernels::Verification;
 use crate::units::Seconds;

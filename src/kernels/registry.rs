@@ -353,7 +353,10 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     // model, where K_scaling 0.1 leaves the downscaled network nearly silent): seconds to build,
     // so the main job shows this machine on the brain-simulation yardstick too; `--profile
     // microcircuit` runs the scales that compare with NEST and the literature.
-    specs.push(BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(0.05, 1.0)), F64));
+    specs.push(BenchSpec::new(
+        Kernel::Microcircuit(Microcircuit::at_scale(0.05, 1.0)),
+        F64,
+    ));
     if profile == Profile::Quick {
         return specs;
     }

@@ -128,19 +128,16 @@ pub fn yardstick(published: &[PublishedSimulation], run: &[MeasuredSimulation], 
     }
     let (low, high) = brain_joules_per_event();
     chart.series.push(Series::line(
-        "brain: real time, 20 W ÷ synaptic events/s (estimate)",
+        "brain (estimate, real time)",
         5,
         LineKind::Solid,
         vec![Point::new(low, 1.0), Point::new(high, 1.0)],
     ));
     for sim in run {
         if let Some((joules, source)) = &sim.joules_per_event {
-            let how = if source == "modeled" { "MODELED energy" } else { "measured energy" };
+            let how = if source == "modeled" { "MODELED J" } else { "measured" };
             let mut series = Series::points(
-                format!(
-                    "this machine ({machine}), scale {} K {} ({how})",
-                    sim.scale, sim.k_scale
-                ),
+                format!("this machine, scale {} ({how})", sim.scale),
                 6,
                 Marker::Star,
                 vec![Point::new(*joules, sim.real_time_factor)],
@@ -153,8 +150,9 @@ pub fn yardstick(published: &[PublishedSimulation], run: &[MeasuredSimulation], 
         "Published full-scale simulations of the Potjans-Diesmann microcircuit (Senk et al. 2026 table, \
          data/microcircuit_benchmarks.csv), by platform; the brain as a line at real time from {low:.1e} to \
          {high:.1e} J per synaptic event (20 W over 1.5e14 synapses firing at 0.16-10 Hz, an estimate); stars: \
-         this run's microcircuit benchmarks with an energy figure (hollow: MODELED energy). Points of runs at a \
-         reduced scale are not the full model: their real-time factor is lower than a full-scale run's would be."
+         this run's microcircuit benchmarks on {machine} with an energy figure (hollow: MODELED energy), labelled \
+         with their N_scaling. Points of runs at a reduced scale are not the full model: their real-time factor is \
+         lower than a full-scale run's would be."
     );
     chart
 }
@@ -166,7 +164,13 @@ pub fn rates(populations: &[(String, f64, Option<f64>)], benchmark: &str) -> Bar
     let mut chart = BarChart::new(
         "cortex-rates",
         "Microcircuit: firing rate per population",
-        Axis::linear("spikes per second"),
+        Axis::linear("spikes per second").with_range(
+            0.0,
+            1.1 * populations
+                .iter()
+                .map(|(_, rate, reference)| rate.max(reference.unwrap_or(0.0)))
+                .fold(1.0, f64::max),
+        ),
         BarStyle::Bars,
     );
     chart.width = 1000;

@@ -132,7 +132,10 @@ pub fn read_populations(dir: &Path) -> Result<Vec<super::cortex::PopulationRow>,
             }
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                _ => Err(bad(line, format!("column {name}: {text:?} is not a non-negative number"))),
+                _ => Err(bad(
+                    line,
+                    format!("column {name}: {text:?} is not a non-negative number"),
+                )),
             }
         };
         rows.push(super::cortex::PopulationRow {

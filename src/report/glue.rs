@@ -564,7 +564,9 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             table.numbers("J_per_synaptic_event")?,
         );
         for r in 0..table.len() {
-            let (Some(year), Some(rtf)) = (years[r], rtfs[r]) else { continue };
+            let (Some(year), Some(rtf)) = (years[r], rtfs[r]) else {
+                continue;
+            };
             refs.published_simulations.push(super::cortex::PublishedSimulation {
                 id: ids[r].clone().unwrap_or_default(),
                 simulator: simulators[r].clone().unwrap_or_default(),

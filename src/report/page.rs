@@ -217,10 +217,12 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
                     sim.benchmark,
                     sim.real_time_factor,
                     sim.events_per_s.map_or("unknown".into(), |e| format!("{e:.3e}")),
-                    sim.joules_per_event.as_ref().map_or(String::new(), |(j, source)| format!(
-                        ", {j:.2e} J per synaptic event ({})",
-                        if source == "modeled" { "MODELED" } else { "measured" }
-                    )),
+                    sim.joules_per_event
+                        .as_ref()
+                        .map_or(String::new(), |(j, source)| format!(
+                            ", {j:.2e} J per synaptic event ({})",
+                            if source == "modeled" { "MODELED" } else { "measured" }
+                        )),
                 ),
             ));
         }

@@ -388,6 +388,15 @@ pub fn sample_references(hostile: bool) -> References {
         caption: "Efficiency (hardware.csv).".into(),
     };
     References {
+        published_simulations: vec![braingap::report::cortex::PublishedSimulation {
+            id: evil("Gol+23b"),
+            simulator: "GeNN".into(),
+            platform: "GPU".into(),
+            system: "RTX 4090".into(),
+            year: 2023.0,
+            real_time_factor: 0.272,
+            joules_per_synaptic_event: Some(7.4e-8),
+        }],
         panels: vec![neurons, connections, training, hardware, efficiency],
         projections: vec![
             ProjectionRow {
