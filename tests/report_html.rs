@@ -338,3 +338,66 @@ fn a_gpu_run_is_drawn_against_the_gpu_not_the_host_cpu() {
     assert_eq!(rows.len(), 5, "name and four peaks");
     assert!(braingap::report::context::gpu_rows(&serde_json::Value::Null).is_empty());
 }
+
+/// The answer panel on a run with known figures: the best network kernel's FLOP/s and FLOP/J
+/// against the brain's, the microcircuit's real-time factor and J per event, each with its
+/// source; a fake-backend run says it is simulated.
+#[test]
+fn the_answer_panel_states_the_gap_with_its_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-ans1",
+        Some("answer"),
+        &quick_specs(),
+        "fp-answer",
+    );
+    let simulated = report::render(&input(run.clone(), sample_references(false))).unwrap();
+    assert!(
+        simulated.html.contains("SIMULATED: the fake backend"),
+        "a fake run says so"
+    );
+
+    run.meta.backend = "cpu".into();
+    for row in &mut run.summary {
+        row.backend = "cpu".into();
+        row.gflops_per_s = row.gflops_per_s.map(|g| g.min(50.0));
+        match row.kernel.as_str() {
+            // The best network kernel: 2.27e11 FLOP/s, 1e10 FLOP/J modeled.
+            "gemm" if row.benchmark == "gemm/f32/m=512,n=512,k=512" => {
+                row.gflops_per_s = Some(227.0);
+                row.gflops_per_joule = Some(10.0);
+                row.energy_source = "modeled".into();
+            }
+            // peak_fma beats it but is not a network kernel: never the answer.
+            "peak_fma" => row.gflops_per_s = Some(5000.0),
+            // 1 ms of biology in 2.5 ms: real-time factor 2.5; 4e-8 J per event, measured.
+            "microcircuit" => {
+                row.median_s = Some(2.5e-3);
+                row.joules_per_synaptic_event = Some(4e-8);
+                row.energy_source = "rapl".into();
+            }
+            _ => {}
+        }
+    }
+    let html = report::render(&input(run, sample_references(false))).unwrap().html;
+    let panel = html[html.find("id=\"answer\"").unwrap()..html.find("id=\"roofline\"").unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'");
+    for expected in [
+        "2.3e11 FLOP/s",
+        "≈ 4400× short of 1.0e15 FLOP/s (44×–4.4e5×",
+        "gemm/f32/m=512,n=512,k=512",
+        "1.0e10 FLOP/J",
+        "MODELED",
+        "≈ 5000× short of 5.0e13 FLOP/J",
+        "real-time factor 2.5",
+        "2.5× slower than real time",
+        "4.0e-8 J",
+        "measured (rapl)",
+    ] {
+        assert!(panel.contains(expected), "the panel lacks {expected:?}:\n{panel}");
+    }
+    assert!(!panel.contains("SIMULATED"));
+    assert!(!panel.contains("5.0e12 FLOP/s"), "peak_fma is not the answer");
+}

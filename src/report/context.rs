@@ -39,6 +39,8 @@ pub struct PageContext {
     pub comparison: Option<ComparisonContext>,
     /// "this CPU delivers ..." sentence.
     pub machine_sentence: Option<String>,
+    /// The answer panel that opens the page.
+    pub answer: super::answer::AnswerContext,
     /// What could not be drawn, and why.
     pub notes: Vec<String>,
     /// Where reference data came from.

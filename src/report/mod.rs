@@ -6,6 +6,7 @@
 //! runs and writes reports; [`render_run_report`] chains the two for `braingap run` and
 //! `braingap report`.
 //!
+//! - [`answer`]: the panel that opens the page: this machine against the brain in figures;
 //! - [`figures`]: chart values and their SVG/PNG renderers;
 //! - [`measured`]: roofline, backends, size sweeps and energy from `summary.csv` rows;
 //! - [`cortex`]: the microcircuit against the published simulators and the brain;
@@ -15,6 +16,7 @@
 //! - [`context`] and [`html`]: the serializable page context and the minijinja template
 //!   (`templates/report.html`, HTML auto-escaped).
 
+pub mod answer;
 pub mod context;
 pub mod cortex;
 pub mod distributed;

@@ -363,6 +363,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         fits: input.references.fits.iter().map(FitContext::from_row).collect(),
         comparison: comparison.as_ref().map(ComparisonContext::from_comparison),
         machine_sentence: input.references.machine_sentence.clone(),
+        answer: super::answer::answer(run),
         notes: input.references.notes.clone(),
         data_dir: input.references.data_dir.clone(),
     };

@@ -1,0 +1,249 @@
+//! The answer panel: how far this machine is from a brain, in three figures a person reads in
+//! ten seconds, each beside the brain's with the gap as a factor and marked measured, MODELED
+//! or estimated right where it stands.
+//!
+//! Throughput is the best neural-network kernel of the run (GEMM, convolution, attention or an
+//! end-to-end model; never `peak_fma`, which no network reaches); energy is that same row's
+//! FLOP per joule; the microcircuit, when the run has one, is its real-time factor and joules
+//! per synaptic event against the brain's real time and its range of J per event.
+
+use super::cortex;
+use crate::store::{RunInfo, SummaryRow};
+use serde::Serialize;
+
+/// Brain-equivalent compute, FLOP/s: Carlsmith 2020's central estimate and mechanistic range
+/// (`data/brain_compute.csv`).
+pub const BRAIN_FLOPS: (f64, f64, f64) = (1e13, 1e15, 1e17);
+
+/// One figure of the panel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerFigure {
+    /// What is measured, e.g. `neural-network throughput`.
+    pub what: String,
+    /// This machine's figure with its unit.
+    pub value: String,
+    /// `measured`, `MODELED`, `simulated`.
+    pub source: String,
+    /// Which benchmark gave it.
+    pub from: String,
+    /// The brain's figure.
+    pub brain: String,
+    /// The gap as a factor, with its range.
+    pub gap: String,
+}
+
+/// The panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct AnswerContext {
+    /// The fake backend's timings are modelled: everything here describes a test double.
+    pub simulated: bool,
+    /// One-line answer.
+    pub headline: String,
+    /// The figures.
+    pub figures: Vec<AnswerFigure>,
+    /// What could not be answered, and why.
+    pub missing: Vec<String>,
+}
+
+fn is_network_kernel(kernel: &str) -> bool {
+    kernel == "gemm"
+        || kernel.starts_with("conv2d")
+        || kernel == "attention"
+        || kernel.starts_with("mlp")
+        || kernel.starts_with("lenet")
+        || kernel.starts_with("alexnet")
+        || kernel.starts_with("lstm")
+        || kernel.starts_with("transformer")
+}
+
+/// A number to two significant figures, in engineering notation for large and small values.
+pub fn two_sig(value: f64) -> String {
+    if !value.is_finite() {
+        return "unknown".into();
+    }
+    let magnitude = value.abs();
+    if (0.01..10_000.0).contains(&magnitude) {
+        let exponent = magnitude.log10().floor() as i32;
+        let unit = 10f64.powi(exponent - 1);
+        let rounded = (value / unit).round() * unit;
+        let decimals = (1 - exponent).max(0) as usize;
+        format!("{rounded:.decimals$}")
+    } else {
+        format!("{value:.1e}")
+    }
+}
+
+/// "≈ 440× short of 1e15 FLOP/s (4.4×–44,000× over 1e13–1e17)", or "exceeds ..." when above.
+fn gap_text(value: f64, (low, central, high): (f64, f64, f64), unit: &str) -> String {
+    let factor = |target: f64| target / value;
+    let central_factor = factor(central);
+    if central_factor <= 1.0 {
+        return format!(
+            "exceeds the central estimate {} {unit} (×{})",
+            two_sig(central),
+            two_sig(1.0 / central_factor)
+        );
+    }
+    format!(
+        "≈ {}× short of {} {unit} ({}×–{}× over the estimates' range {}–{})",
+        two_sig(central_factor),
+        two_sig(central),
+        two_sig(factor(low).max(0.0)),
+        two_sig(factor(high)),
+        two_sig(low),
+        two_sig(high)
+    )
+}
+
+fn source_of(row: &SummaryRow, simulated: bool) -> String {
+    if simulated {
+        "simulated (fake backend)".into()
+    } else if row.energy_source == "modeled" {
+        "MODELED".into()
+    } else {
+        format!("measured ({})", row.energy_source)
+    }
+}
+
+/// The panel of `run`.
+pub fn answer(run: &RunInfo) -> AnswerContext {
+    let simulated = run.meta.backend == "fake";
+    let timing = if simulated {
+        "simulated (fake backend)"
+    } else {
+        "measured"
+    };
+    let mut panel = AnswerContext {
+        simulated,
+        ..AnswerContext::default()
+    };
+    let best = run
+        .summary
+        .iter()
+        .filter(|r| r.status == "ok" && is_network_kernel(&r.kernel))
+        .filter_map(|r| Some((r.gflops_per_s?, r)))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let brain_per_joule = (
+        BRAIN_FLOPS.0 / cortex::BRAIN_WATTS,
+        BRAIN_FLOPS.1 / cortex::BRAIN_WATTS,
+        BRAIN_FLOPS.2 / cortex::BRAIN_WATTS,
+    );
+    match best {
+        Some((gflops, row)) => {
+            let flops = gflops * 1e9;
+            panel.figures.push(AnswerFigure {
+                what: "neural-network throughput".into(),
+                value: format!("{} FLOP/s", two_sig(flops)),
+                source: timing.into(),
+                from: row.benchmark.clone(),
+                brain: format!(
+                    "{} FLOP/s (estimate; {}–{})",
+                    two_sig(BRAIN_FLOPS.1),
+                    two_sig(BRAIN_FLOPS.0),
+                    two_sig(BRAIN_FLOPS.2)
+                ),
+                gap: gap_text(flops, BRAIN_FLOPS, "FLOP/s"),
+            });
+            match row.gflops_per_joule.filter(|_| row.energy_source != "unavailable") {
+                Some(per_joule) => panel.figures.push(AnswerFigure {
+                    what: "energy efficiency".into(),
+                    value: format!("{} FLOP/J", two_sig(per_joule * 1e9)),
+                    source: source_of(row, simulated),
+                    from: row.benchmark.clone(),
+                    brain: format!("{} FLOP/J (estimate: 1e15 FLOP/s ÷ 20 W)", two_sig(brain_per_joule.1)),
+                    gap: gap_text(per_joule * 1e9, brain_per_joule, "FLOP/J"),
+                }),
+                None => panel
+                    .missing
+                    .push(format!("energy: unavailable for {} on this machine", row.benchmark)),
+            }
+        }
+        None => panel
+            .missing
+            .push("throughput: no verified GEMM, convolution, attention or model benchmark in this run".into()),
+    }
+    let sims = cortex::measured(run);
+    if let Some(sim) = sims
+        .iter()
+        .max_by(|a, b| (a.scale * a.k_scale).total_cmp(&(b.scale * b.k_scale)))
+    {
+        let scale_note = if sim.scale == 1.0 && sim.k_scale == 1.0 {
+            "full scale".to_string()
+        } else {
+            format!("at scale {} (K {}), not the full model", sim.scale, sim.k_scale)
+        };
+        panel.figures.push(AnswerFigure {
+            what: "cortex simulation speed".into(),
+            value: format!("real-time factor {}", two_sig(sim.real_time_factor)),
+            source: timing.into(),
+            from: format!("{} ({scale_note})", sim.benchmark),
+            brain: "real time (factor 1)".into(),
+            gap: if sim.real_time_factor <= 1.0 {
+                format!("faster than real time (×{})", two_sig(1.0 / sim.real_time_factor))
+            } else {
+                format!("{}× slower than real time", two_sig(sim.real_time_factor))
+            },
+        });
+        let (low, high) = cortex::brain_joules_per_event();
+        match &sim.joules_per_event {
+            Some((joules, source)) => panel.figures.push(AnswerFigure {
+                what: "energy per synaptic event".into(),
+                value: format!("{} J", two_sig(*joules)),
+                source: if simulated {
+                    "simulated (fake backend)".into()
+                } else if source == "modeled" {
+                    "MODELED".into()
+                } else {
+                    format!("measured ({source})")
+                },
+                from: sim.benchmark.clone(),
+                brain: format!("{}–{} J (estimate)", two_sig(low), two_sig(high)),
+                gap: format!("≈ {}×–{}× the brain's", two_sig(joules / high), two_sig(joules / low)),
+            }),
+            None => panel
+                .missing
+                .push(format!("energy per synaptic event: unavailable for {}", sim.benchmark)),
+        }
+    } else {
+        panel
+            .missing
+            .push("cortex simulation: no microcircuit in this run (`braingap run --profile microcircuit`)".into());
+    }
+    panel.headline = match panel.figures.first() {
+        Some(first) if simulated => format!(
+            "SIMULATED: the fake backend's modelled timings, not this machine's. {}: {}, {}.",
+            first.what, first.value, first.gap
+        ),
+        Some(first) => format!(
+            "This machine: {} {} ({}), {}.",
+            first.what, first.value, first.source, first.gap
+        ),
+        None => "No figure of this run can be set against the brain (see below).".into(),
+    };
+    panel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_significant_figures() {
+        assert_eq!(two_sig(4412.3), "4400");
+        assert_eq!(two_sig(44.123), "44");
+        assert_eq!(two_sig(4.4123), "4.4");
+        assert_eq!(two_sig(0.44123), "0.44");
+        assert_eq!(two_sig(2.27e11), "2.3e11");
+        assert_eq!(two_sig(5.5e-8), "5.5e-8");
+        assert_eq!(two_sig(f64::NAN), "unknown");
+    }
+
+    #[test]
+    fn gaps_are_factors_over_the_range() {
+        // 2.27e11 FLOP/s against 1e15: 4405× short; over 1e13..1e17: 44×..440,529×.
+        let text = gap_text(2.27e11, BRAIN_FLOPS, "FLOP/s");
+        assert!(text.starts_with("≈ 4400× short of 1.0e15 FLOP/s"), "{text}");
+        assert!(text.contains("44×–4.4e5×"), "{text}");
+        assert!(gap_text(2e15, BRAIN_FLOPS, "FLOP/s").starts_with("exceeds the central estimate"));
+    }
+}
