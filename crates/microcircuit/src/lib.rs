@@ -58,9 +58,6 @@ pub mod rng;
 pub mod sim;
 pub mod stepper;
 
-use std::sync::Mutex;
-use std::time::Instant;
-
 use serde::{Deserialize, Serialize};
 
 pub use error::Error;
@@ -185,64 +182,14 @@ pub struct SimResult {
     pub spikes: Option<Vec<(u32, u32)>>,
 }
 
-/// Build the network for `p`, warm it up, run the timed simulation and count.
+/// Build the network for `p`, warm it up, run the timed simulation and count: [`Simulation`]
+/// in one go (one untimed window of `t_presim_ms`, one timed window of `t_sim_ms`).
 pub fn simulate(p: &Params) -> Result<SimResult, Error> {
-    let d = Derived::new(p)?;
-    let memory = memory_estimate(p)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(p.threads)
-        .build()
-        .map_err(|e| Error::ThreadPool(e.to_string()))?;
-    let blocks = connect::blocks(&d);
-    let parts = connect::partition(&blocks, p.threads);
-
-    let t_connect = Instant::now();
-    let syns = connect::build_all(&d, &blocks, &parts, p.seed, &pool)?;
-    let connect_s = t_connect.elapsed().as_secs_f64();
-    let max_delay = syns.iter().map(|s| s.max_delay).max().unwrap_or(1);
-
-    let t_build = Instant::now();
-    let sh = sim::Shared::new(p, &d);
-    let states: Vec<Mutex<sim::ThreadState>> = pool.install(|| {
-        use rayon::prelude::*;
-        syns.into_par_iter()
-            .map(|s| Mutex::new(sim::ThreadState::new(p, s, &blocks)))
-            .collect()
-    });
-    let ring = sim::SpikeRing::new(p.threads + p.thalamic_input as usize, max_delay);
-    if p.thalamic_input {
-        states[0].lock().expect("thread state").th_rng = Some(rng::stream(p.seed, rng::TAG_THALAMUS, 0, 0));
-    }
-    let build_s = t_build.elapsed().as_secs_f64();
-
-    let t0 = Instant::now();
-    sim::run_steps(&pool, &states, &ring, &sh, 0, d.presim_steps, false);
-    let warmup_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    sim::run_steps(
-        &pool,
-        &states,
-        &ring,
-        &sh,
-        d.presim_steps,
-        d.presim_steps + d.sim_steps,
-        true,
-    );
-    let sim_s = t1.elapsed().as_secs_f64();
-
-    let states: Vec<sim::ThreadState> = states
-        .into_iter()
-        .map(|m| m.into_inner().expect("thread state"))
-        .collect();
-    let refs: Vec<&sim::ThreadState> = states.iter().collect();
-    Ok(collect(
-        p,
-        &d,
-        &refs,
-        memory,
-        max_delay,
-        [build_s, connect_s, warmup_s, sim_s],
-    ))
+    let mut sim = Simulation::new(p)?;
+    let (presim, timed) = (sim.derived().presim_steps, sim.derived().sim_steps);
+    sim.warm_up(presim);
+    sim.advance(timed);
+    Ok(sim.result())
 }
 
 fn collect(
