@@ -28,7 +28,9 @@ pub struct RunArgs {
     /// backend), collectives (MPI all-reduce, all-gather, reduce-scatter, broadcast and
     /// all-to-all from 8 B to 1 GiB across the ranks of `mpirun -np N`; needs a build with
     /// --features mpi; or through NCCL on GPUs with --backend nccl, --features nccl), dataparallel (an SGD training step on 1, 2, 4, ... of the ranks,
-    /// strong and weak scaling, compute and gradient all-reduce timed apart; --features mpi)
+    /// strong and weak scaling, compute and gradient all-reduce timed apart; --features mpi),
+    /// microcircuit (the Potjans-Diesmann cortical microcircuit at scale 0.1 and full scale,
+    /// about 3 GiB; quick and above run it at scale 0.05; see --scale)
     /// [default: quick; small with --metric instructions]. `--suite` is another name for it.
     #[arg(long, visible_alias = "suite", value_parser = parse_profile)]
     pub profile: Option<Profile>,
