@@ -161,7 +161,7 @@ fn parse_input(s: &str) -> Result<crate::kernels::microcircuit::Input, String> {
 
 /// Applies `--scale`, `--k-scale`, `--input` and `--seed` to the microcircuit benchmarks; an
 /// error names the option when the profile has none or a value is out of range.
-fn apply_microcircuit_options(args: &RunArgs, specs: &mut [BenchSpec]) -> Result<(), Error> {
+fn apply_microcircuit_options(args: &RunArgs, specs: &mut Vec<BenchSpec>) -> Result<(), Error> {
     let given: Vec<&str> = [
         ("--scale", args.scale.is_some()),
         ("--k-scale", args.k_scale.is_some()),
@@ -176,7 +176,7 @@ fn apply_microcircuit_options(args: &RunArgs, specs: &mut [BenchSpec]) -> Result
     }
     for (name, value) in [("--scale", args.scale), ("--k-scale", args.k_scale)] {
         if let Some(v) = value {
-            if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+            if !crate::kernels::microcircuit::valid_scale(v) {
                 return Err(Error::InvalidArgument {
                     arg: format!("{name} {v}"),
                     reason: "must be a number in (0, 1] (1 is the full model)".into(),
@@ -208,6 +208,9 @@ fn apply_microcircuit_options(args: &RunArgs, specs: &mut [BenchSpec]) -> Result
             reason: "this run has no microcircuit benchmark (use --profile microcircuit, or quick and above)".into(),
         });
     }
+    // --scale picks one scale: the profile's others collapse into it.
+    let mut seen = std::collections::HashSet::new();
+    specs.retain(|s| seen.insert(s.name()));
     Ok(())
 }
 
@@ -359,9 +362,6 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let mut specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
     apply_microcircuit_options(args, &mut specs)?;
-    // --scale picks one scale: the profile's others collapse into it.
-    let mut seen = std::collections::HashSet::new();
-    specs.retain(|s| seen.insert(s.name()));
     if args.list {
         for spec in &specs {
             writeln!(out, "{}", spec.name())?;

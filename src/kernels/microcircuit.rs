@@ -19,6 +19,11 @@ use crate::units::{Bytes, Flops};
 /// Biological time of one call.
 pub const MS_PER_CALL: f64 = 1.0;
 
+/// Whether `value` is a usable N_scaling or K_scaling: a number in (0, 1] (1 is the full model).
+pub fn valid_scale(value: f64) -> bool {
+    value.is_finite() && value > 0.0 && value <= 1.0
+}
+
 /// Background input of the microcircuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Input {
@@ -109,10 +114,10 @@ impl Microcircuit {
     /// The simulator's parameters for this benchmark on `threads` threads (no timed
     /// biological time: the runner decides how many calls it times).
     pub fn sim_params(&self, threads: usize) -> Result<braingap_microcircuit::Params, String> {
-        if !(self.scale.is_finite() && self.scale > 0.0 && self.scale <= 1.0) {
+        if !valid_scale(self.scale) {
             return Err(format!("scale {} must lie in (0, 1]", self.scale));
         }
-        if !(self.k_scale.is_finite() && self.k_scale > 0.0 && self.k_scale <= 1.0) {
+        if !valid_scale(self.k_scale) {
             return Err(format!("k_scale {} must lie in (0, 1]", self.k_scale));
         }
         let mut p = braingap_microcircuit::Params {

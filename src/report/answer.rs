@@ -123,11 +123,9 @@ pub fn answer(run: &RunInfo) -> AnswerContext {
         .filter(|r| r.status == "ok" && is_network_kernel(&r.kernel))
         .filter_map(|r| Some((r.gflops_per_s?, r)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    let brain_per_joule = (
-        BRAIN_FLOPS.0 / cortex::BRAIN_WATTS,
-        BRAIN_FLOPS.1 / cortex::BRAIN_WATTS,
-        BRAIN_FLOPS.2 / cortex::BRAIN_WATTS,
-    );
+    let brain = super::measured::brain_energy_reference();
+    let (per_joule_low, per_joule_high) = brain.range.unwrap_or((brain.flops_per_joule, brain.flops_per_joule));
+    let brain_per_joule = (per_joule_low, brain.flops_per_joule, per_joule_high);
     match best {
         Some((gflops, row)) => {
             let flops = gflops * 1e9;
@@ -163,10 +161,7 @@ pub fn answer(run: &RunInfo) -> AnswerContext {
             .push("throughput: no verified GEMM, convolution, attention or model benchmark in this run".into()),
     }
     let sims = cortex::measured(run);
-    if let Some(sim) = sims
-        .iter()
-        .max_by(|a, b| (a.scale * a.k_scale).total_cmp(&(b.scale * b.k_scale)))
-    {
+    if let Some(sim) = cortex::largest(&sims) {
         let scale_note = if sim.scale == 1.0 && sim.k_scale == 1.0 {
             "full scale".to_string()
         } else {

@@ -4,7 +4,8 @@
 //! each population's rate beside the model authors' reference rates.
 
 use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, Series, XyChart};
-use crate::store::{RunInfo, SummaryRow};
+use super::measured::param;
+use crate::store::RunInfo;
 use serde::Serialize;
 
 /// One published simulation of the full-scale microcircuit.
@@ -73,11 +74,6 @@ pub struct MeasuredSimulation {
     pub events_per_s: Option<f64>,
 }
 
-fn param(row: &SummaryRow, name: &str) -> Option<f64> {
-    let params: serde_json::Value = serde_json::from_str(&row.params).ok()?;
-    params[name].as_f64()
-}
-
 /// The run's verified microcircuit rows.
 pub fn measured(run: &RunInfo) -> Vec<MeasuredSimulation> {
     run.summary
@@ -98,6 +94,12 @@ pub fn measured(run: &RunInfo) -> Vec<MeasuredSimulation> {
             })
         })
         .collect()
+}
+
+/// The largest network among `sims` (by N_scaling × K_scaling): the one the page reports on.
+pub fn largest(sims: &[MeasuredSimulation]) -> Option<&MeasuredSimulation> {
+    sims.iter()
+        .max_by(|a, b| (a.scale * a.k_scale).total_cmp(&(b.scale * b.k_scale)))
 }
 
 /// RTF against J per synaptic event, log-log: the published platforms, this run's points that

@@ -3,13 +3,10 @@
 //! ideal line, with the step split into compute and gradient all-reduce.
 
 use super::figures::{Axis, LineKind, Marker, Point, RefLine, Series, XyChart};
+use super::measured::param;
 use crate::collectives::Collective;
 use crate::dataparallel::ScalingMode;
 use crate::store::{RunInfo, SummaryRow};
-
-fn param(row: &SummaryRow, name: &str) -> Option<f64> {
-    serde_json::from_str::<serde_json::Value>(&row.params).ok()?[name].as_f64()
-}
 
 fn collective_rows(run: &RunInfo, collective: Collective) -> Vec<&SummaryRow> {
     let mut rows: Vec<&SummaryRow> = run

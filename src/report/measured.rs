@@ -88,7 +88,8 @@ fn ok_rows(run: &RunInfo) -> impl Iterator<Item = &SummaryRow> {
     run.summary.iter().filter(|r| r.status == "ok")
 }
 
-fn param(row: &SummaryRow, name: &str) -> Option<f64> {
+/// A numeric parameter of a row (`params` is the kernel's parameters as JSON).
+pub(super) fn param(row: &SummaryRow, name: &str) -> Option<f64> {
     serde_json::from_str::<serde_json::Value>(&row.params).ok()?[name].as_f64()
 }
 

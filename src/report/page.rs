@@ -235,10 +235,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             )),
         });
         // Rates of the largest microcircuit of the run.
-        if let Some(largest) = simulations
-            .iter()
-            .max_by(|a, b| (a.scale * a.k_scale).total_cmp(&(b.scale * b.k_scale)))
-        {
+        if let Some(largest) = super::cortex::largest(&simulations) {
             let rows: Vec<(String, f64, Option<f64>)> = input
                 .populations
                 .iter()

@@ -105,6 +105,12 @@ impl Simulation {
 
     /// Advances `steps` steps, neither timed nor counted (the warm-up).
     pub fn warm_up(&mut self, steps: u64) {
+        self.warmup_s += self.run(steps, false);
+    }
+
+    /// Runs the next `steps` steps on every thread (`counted`: spikes and events go into the
+    /// statistics and counters); returns the wall seconds.
+    fn run(&mut self, steps: u64, counted: bool) -> f64 {
         let t0 = Instant::now();
         sim::run_steps(
             &self.pool,
@@ -113,10 +119,10 @@ impl Simulation {
             &self.shared,
             self.step,
             self.step + steps,
-            false,
+            counted,
         );
         self.step += steps;
-        self.warmup_s += t0.elapsed().as_secs_f64();
+        t0.elapsed().as_secs_f64()
     }
 
     /// Advances `steps` steps and returns every spike of them as (neuron id, step), sorted by step
@@ -128,19 +134,8 @@ impl Simulation {
             .map(|m| Self::statistics(&m.lock().expect("thread state")))
             .collect();
         self.shared.record = true;
-        let t0 = Instant::now();
-        sim::run_steps(
-            &self.pool,
-            &self.states,
-            &self.ring,
-            &self.shared,
-            self.step,
-            self.step + steps,
-            true,
-        );
-        self.warmup_s += t0.elapsed().as_secs_f64();
+        self.warmup_s += self.run(steps, true);
         self.shared.record = self.params.record_spikes;
-        self.step += steps;
         let mut spikes = Vec::new();
         for (m, kept) in self.states.iter().zip(kept) {
             let mut st = m.lock().expect("thread state");
@@ -163,18 +158,7 @@ impl Simulation {
 
     /// Advances `steps` steps, timed and counted.
     pub fn advance(&mut self, steps: u64) -> Window {
-        let t0 = Instant::now();
-        sim::run_steps(
-            &self.pool,
-            &self.states,
-            &self.ring,
-            &self.shared,
-            self.step,
-            self.step + steps,
-            true,
-        );
-        let wall_s = t0.elapsed().as_secs_f64();
-        self.step += steps;
+        let wall_s = self.run(steps, true);
         self.timed_steps += steps;
         self.timed_wall_s += wall_s;
         let mut window = Window {
