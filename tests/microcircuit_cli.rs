@@ -37,10 +37,26 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let runs = run_dirs(&results);
     assert_eq!(runs.len(), 1);
-    let (header, rows) = read_csv(&runs[0].join("summary.csv"));
+    let (header, all_rows) = read_csv(&runs[0].join("summary.csv"));
+    // The profile's limits of spike delivery: three verified scatter-adds.
+    let limits: Vec<_> = all_rows
+        .iter()
+        .filter(|r| cell(&header, r, "kernel") == "scatter_add")
+        .collect();
+    assert_eq!(limits.len(), 3, "{all_rows:?}");
+    for r in &limits {
+        assert_eq!(cell(&header, r, "status"), "ok", "{}", cell(&header, r, "reason"));
+        assert!(cell(&header, r, "verification").contains("identical to the sequential reference"));
+        let events: f64 = cell(&header, r, "events_per_call").parse().unwrap();
+        assert_eq!(events, 2_097_152.0);
+    }
+    let rows: Vec<_> = all_rows
+        .iter()
+        .filter(|r| cell(&header, r, "kernel") == "microcircuit")
+        .collect();
     // --scale picks one scale: the profile's two collapse into one benchmark.
     assert_eq!(rows.len(), 1, "{rows:?}");
-    let row = &rows[0];
+    let row = rows[0];
     assert_eq!(cell(&header, row, "kernel"), "microcircuit");
     assert_eq!(cell(&header, row, "status"), "ok", "{}", cell(&header, row, "reason"));
     assert_eq!(
@@ -86,6 +102,18 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     assert!(recurrent > 0 && rtf > 0.0);
     assert_eq!(cell(&mc_header, &mc[0], "spikes"), spikes.to_string());
 
+    // The raster: 100 ms after the timed phase, every spike with its population.
+    let (sp_header, sp) = read_csv(&runs[0].join("spikes.csv"));
+    assert!(!sp.is_empty(), "the raster window has spikes");
+    let bounds = [0u64, 414, 531, 969, 1079, 1176, 1197, 1485, 1544];
+    for r in &sp {
+        let neuron: u64 = cell(&sp_header, r, "neuron").parse().unwrap();
+        let t: f64 = cell(&sp_header, r, "time_ms").parse().unwrap();
+        assert!(t > 0.0 && t <= 100.0, "{t}");
+        let pop = bounds.iter().rposition(|&b| neuron >= b).unwrap();
+        assert_eq!(cell(&sp_header, r, "population"), names[pop], "neuron {neuron}");
+    }
+
     // Every consumer of a run sees it.
     let id = runs[0].file_name().unwrap().to_str().unwrap().to_string();
     for args in [vec!["runs"], vec!["history"], vec!["export", "--format", "bmf"]] {
@@ -113,7 +141,49 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
     assert!(html.contains("Simulating cortex"));
     assert!(report.join("figures/cortex-rates.svg").is_file());
+    assert!(report.join("figures/cortex-raster.svg").is_file());
+    assert!(report.join("figures/cortex-delivery.svg").is_file());
     assert!(html.contains("real-time factor"), "the section states the measured RTF");
+    assert!(
+        html.contains("human brain: 8.6e10 neurons, 1.5e14 synapses") && html.contains("Projection (MODELED"),
+        "the section projects to a human brain, labelled modeled"
+    );
+
+    // --dry-run sizes the planned networks and projects from this measured run; writes nothing.
+    let out = braingap()
+        .args(["run", "--profile", "microcircuit", "--dry-run", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("77169 neurons, 298880968 synapses (exact)"), "{text}");
+    assert!(text.contains(&format!("From run {id}")), "{text}");
+    assert!(text.contains("human brain: 8.6e10 neurons") && text.contains("MODELED"), "{text}");
+    assert_eq!(run_dirs(&results).len(), 1, "a dry run writes no run");
+}
+
+#[test]
+fn a_dry_run_on_an_empty_store_sizes_the_networks_and_says_why_it_cannot_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let out = braingap()
+        .args(["run", "--profile", "microcircuit", "--dry-run", "--threads", "2", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("7717 neurons, 29888097 synapses (exact)"), "{text}");
+    assert!(text.contains("No projection: no run in"), "{text}");
+    assert!(!results.exists(), "nothing written");
+    let out = braingap()
+        .args(["run", "--profile", "peers", "--dry-run", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dry-run"));
 }
 
 #[test]
@@ -142,7 +212,11 @@ fn the_same_seed_gives_the_same_network_and_spikes_at_any_thread_count() {
         let (header, rows) = read_csv(&run.join("summary.csv"));
         // The first 20 ms are verified spike for spike against the (one-thread) reference
         // either way, so both runs emitted the same spikes there.
-        let verification = cell(&header, &rows[0], "verification").to_string();
+        let row = rows
+            .iter()
+            .find(|r| cell(&header, r, "kernel") == "microcircuit")
+            .expect("a microcircuit row");
+        let verification = cell(&header, row, "verification").to_string();
         assert!(verification.starts_with("all "), "{verification}");
         spikes.push(verification);
     }
@@ -161,7 +235,7 @@ fn bad_microcircuit_options_name_the_option_and_write_nothing() {
         (vec!["--profile", "peers", "--scale", "0.1"], "--scale"),
         (
             vec!["--profile", "microcircuit", "--max-memory-gib", "0.01"],
-            "microcircuit",
+            "GiB of buffers but only 0.010 GiB",
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();

@@ -87,6 +87,7 @@ fn report_opens_in_headless_chromium() {
     make_realistic(&mut run);
     let input = ReportInput {
         populations: Vec::new(),
+        cortex: Default::default(),
         run,
         samples: Vec::new(),
         companions: Vec::new(),

@@ -11,6 +11,7 @@ use report_util::*;
 fn input(run: RunInfo, references: braingap::report::history::References) -> ReportInput {
     ReportInput {
         populations: Vec::new(),
+        cortex: Default::default(),
         run,
         samples: Vec::new(),
         companions: Vec::new(),

@@ -32,6 +32,7 @@ fn render_review_pngs() {
     }
     let input = ReportInput {
         populations: Vec::new(),
+        cortex: Default::default(),
         run,
         samples: Vec::new(),
         companions: vec![other],

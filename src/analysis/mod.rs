@@ -43,6 +43,7 @@
 //! Curation ([`curate`]): `curated_tables(raw_dir) -> Result<Vec<CuratedTable>, AnalysisError>`
 //! derives every `data/*.csv` from `data/raw/`.
 
+pub mod brain_scale;
 pub mod claims;
 pub mod curate;
 pub mod datasets;

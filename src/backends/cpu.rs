@@ -106,6 +106,10 @@ impl Backend for CpuBackend {
             Kernel::Model(m) => {
                 crate::models::cpu_mlp::supports(m).map_err(|reason| self.unsupported(spec, &reason))?;
             }
+            Kernel::ScatterAdd(_) if spec.dtype != Dtype::F64 => {
+                return Err(self.unsupported(spec, "the scatter-add accumulates in f64, as the microcircuit does"));
+            }
+            Kernel::ScatterAdd(k) => k.check().map_err(|reason| self.unsupported(spec, &reason))?,
             Kernel::Microcircuit(_) if spec.dtype != Dtype::F64 => {
                 return Err(self.unsupported(spec, "the microcircuit's state is f64, as NEST's"));
             }
@@ -470,6 +474,10 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             crate::models::Architecture::Spiking { .. } => crate::models::cpu_snn::prepare::<T>(ctx.pool, m),
             _ => crate::models::cpu_mlp::prepare::<T>(ctx.pool, m),
         },
+        Kernel::ScatterAdd(k) => Box::new(ScatterAddRun {
+            ctx,
+            run: crate::kernels::scatter_add::ScatterRun::new(k.clone()),
+        }),
         Kernel::Microcircuit(_) => unreachable!("prepared before the typed dispatch"),
     }
 }
@@ -917,6 +925,22 @@ impl<T: CpuReal> Prepared for SpmvRun<'_, T> {
     fn run_batch(&mut self, iters: u64) -> Batch {
         let ctx = self.ctx;
         ctx.time(iters, || self.call())
+    }
+}
+
+struct ScatterAddRun<'a> {
+    ctx: Ctx<'a>,
+    run: crate::kernels::scatter_add::ScatterRun,
+}
+
+impl Prepared for ScatterAddRun<'_> {
+    fn verify(&mut self) -> Verification {
+        self.ctx.pool.install(|| self.run.verify())
+    }
+
+    fn run_batch(&mut self, iters: u64) -> Batch {
+        let ctx = self.ctx;
+        ctx.time(iters, || self.run.call())
     }
 }
 

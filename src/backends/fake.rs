@@ -117,6 +117,7 @@ impl Backend for FakeBackend {
         let events_per_call = match &spec.kernel {
             Kernel::SpmvSynapses(k) => (k.nnz() as f64 * k.spike_fraction).round() as u64,
             Kernel::LifStep(k) => k.neurons / 50,
+            Kernel::ScatterAdd(k) => k.events(),
             // 4 spikes/s per neuron over the in-degree: events of 1 ms.
             Kernel::Microcircuit(k) => k
                 .sim_params(1)

@@ -6,7 +6,8 @@
 //! network up for the rest of the reference's 500 ms, untimed. Each timed call is 1 ms of
 //! biological time; a batch's events are the recurrent synaptic events it delivered, counted
 //! exactly. After the last batch the per-population activity and the phase times become the
-//! run's `populations.csv` and `microcircuit.csv`.
+//! run's `populations.csv` and `microcircuit.csv`, and the spikes of a further [`RASTER_MS`]
+//! (untimed, uncounted) its `spikes.csv`.
 
 use super::{BackendError, Batch, Observation, Prepared};
 use crate::kernels::microcircuit::{Microcircuit, MS_PER_CALL};
@@ -16,6 +17,10 @@ use braingap_microcircuit::{params::RESOLUTION_MS, reference, Params, Simulation
 
 /// Biological time whose spikes are checked against the reference before anything is timed.
 pub const VERIFY_MS: f64 = 20.0;
+
+/// Biological time recorded after the timed calls for the report's raster (`spikes.csv`),
+/// untimed and left out of every count.
+pub const RASTER_MS: f64 = 100.0;
 
 /// The full-scale reference rates of the model's authors (DC input, spikes/s; the PyPI
 /// package `microcircuit` 1.0), in [`POPULATIONS`] order. Only comparable at N and K scaling 1.
@@ -99,6 +104,27 @@ impl Prepared for MicrocircuitRun {
 
     fn observations(&mut self) -> Vec<Observation> {
         let result = self.sim.result();
+        // The raster: the next RASTER_MS after the timed calls (the counts above are taken first;
+        // `record` leaves them as they are).
+        let start_step = self.sim.step();
+        let derived = self.sim.derived().clone();
+        let raster = Observation {
+            file: "spikes.csv",
+            columns: vec!["population", "neuron", "time_ms"],
+            rows: self
+                .sim
+                .record(steps(RASTER_MS))
+                .into_iter()
+                .map(|(id, step)| {
+                    vec![
+                        POPULATIONS[derived.pop_of(id as u64)].to_string(),
+                        id.to_string(),
+                        // NEST stamps a spike of step s at (s + 1)·h; times from the raster's start.
+                        format!("{:.1}", (step as u64 + 1 - start_step) as f64 * RESOLUTION_MS),
+                    ]
+                })
+                .collect(),
+        };
         let full_scale = self.kernel.scale == 1.0 && self.kernel.k_scale == 1.0;
         let number = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
         let populations = Observation {
@@ -182,6 +208,6 @@ impl Prepared for MicrocircuitRun {
                 result.bytes_per_event.to_string(),
             ]],
         };
-        vec![populations, microcircuit]
+        vec![populations, microcircuit, raster]
     }
 }

@@ -165,6 +165,10 @@ impl Backend for TorchBackend {
                 ))
             }
             Kernel::Model(m) => crate::models::torch::supports(m, spec.dtype).map_err(|r| self.unsupported(spec, &r)),
+            Kernel::ScatterAdd(_) => Err(self.unsupported(
+                spec,
+                "the scatter-add measures the CPU simulator's delivery limit; it runs on the cpu backend",
+            )),
             Kernel::Microcircuit(_) => Err(self.unsupported(
                 spec,
                 "the microcircuit runs on the cpu backend (its own simulator, not tensor operations)",
@@ -300,7 +304,7 @@ fn prepare_typed<'a, T: TorchReal>(ctx: Ctx, spec: &BenchSpec, narrow: Option<Na
         Kernel::Attention(k) => Box::new(AttentionRun::<T>::new(ctx, k.clone())),
         Kernel::Activation(k) => Box::new(ActivationRun::<T>::new(ctx, k.clone())),
         Kernel::Model(m) => crate::models::torch::prepare::<T>(ctx, m),
-        Kernel::PeakFma(_) | Kernel::Microcircuit(_) => unreachable!("checked in supports"),
+        Kernel::PeakFma(_) | Kernel::ScatterAdd(_) | Kernel::Microcircuit(_) => unreachable!("checked in supports"),
     }
 }
 

@@ -6,6 +6,7 @@ mod ab_cmd;
 pub mod analysis_cmds;
 mod calibrate_cmd;
 mod compare_cmd;
+mod dry_run;
 mod export_cmd;
 mod history_cmd;
 mod instructions_cmd;

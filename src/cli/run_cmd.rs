@@ -144,6 +144,14 @@ pub struct RunArgs {
     /// List the benchmarks the run would contain, then exit without running.
     #[arg(long)]
     pub list: bool,
+
+    /// Microcircuit benchmarks: run nothing; print each planned network's neurons, synapses
+    /// and memory (exact counts and the simulator's estimate) against the memory available, and
+    /// what the full microcircuit, the multi-area model and a human brain would take in memory,
+    /// machines like this one and watts, MODELED from the newest run in --results that measured
+    /// a microcircuit.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// What `braingap run` measures.
@@ -372,6 +380,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(gib) => Some((gib * (1u64 << 30) as f64) as u64),
         None => Machine::available_memory_now(),
     };
+    if args.dry_run {
+        return super::dry_run::run(args, &specs, threads, memory, out);
+    }
     match memory {
         Some(bytes) => measure::preflight_memory(&specs, bytes)?,
         None => crate::diag!("warning: available memory unknown (sysinfo); buffer sizes not checked"),

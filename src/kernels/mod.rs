@@ -15,6 +15,7 @@ pub mod microcircuit;
 pub mod peak_fma;
 pub mod plant;
 pub mod registry;
+pub mod scatter_add;
 pub mod spmv_synapses;
 pub mod stream;
 pub mod verify;
@@ -30,6 +31,7 @@ pub use gemm::Gemm;
 pub use lif_step::LifStep;
 pub use microcircuit::Microcircuit;
 pub use peak_fma::PeakFma;
+pub use scatter_add::ScatterAdd;
 pub use spmv_synapses::SpmvSynapses;
 pub use stream::{Stream, StreamOp};
 pub use verify::Verification;
@@ -236,6 +238,8 @@ pub enum Kernel {
     Conv2d(Conv2d),
     /// Spike propagation through sparse synapses.
     SpmvSynapses(SpmvSynapses),
+    /// Spike delivery's random-access limit: grouped scatter-add of packed synapse words.
+    ScatterAdd(ScatterAdd),
     /// Leaky integrate-and-fire update.
     LifStep(LifStep),
     /// One head of scaled dot-product attention.
@@ -271,6 +275,7 @@ impl BenchSpec {
             Kernel::Gemm(_) => "gemm",
             Kernel::Conv2d(c) => c.layout.kernel_name(),
             Kernel::SpmvSynapses(_) => "spmv_synapses",
+            Kernel::ScatterAdd(_) => "scatter_add",
             Kernel::LifStep(_) => "lif_step",
             Kernel::Attention(_) => "attention",
             Kernel::Activation(a) => a.op.kernel_name(),
@@ -287,6 +292,7 @@ impl BenchSpec {
             Kernel::Gemm(k) => k.params(),
             Kernel::Conv2d(k) => k.params(),
             Kernel::SpmvSynapses(k) => k.params(),
+            Kernel::ScatterAdd(k) => k.params(),
             Kernel::LifStep(k) => k.params(),
             Kernel::Attention(k) => k.params(),
             Kernel::Activation(k) => k.params(),
@@ -314,6 +320,7 @@ impl BenchSpec {
             Kernel::Gemm(k) => k.flops(),
             Kernel::Conv2d(k) => k.flops(),
             Kernel::SpmvSynapses(k) => k.flops(),
+            Kernel::ScatterAdd(k) => k.flops(),
             Kernel::LifStep(k) => k.flops(),
             Kernel::Attention(k) => k.flops(),
             Kernel::Activation(k) => k.flops(),
@@ -331,6 +338,7 @@ impl BenchSpec {
             Kernel::Gemm(k) => k.bytes(size),
             Kernel::Conv2d(k) => k.bytes(size),
             Kernel::SpmvSynapses(k) => k.bytes(size),
+            Kernel::ScatterAdd(k) => k.bytes(),
             Kernel::LifStep(k) => k.bytes(size),
             Kernel::Attention(k) => k.bytes(size),
             Kernel::Activation(k) => k.bytes(size),
@@ -348,6 +356,7 @@ impl BenchSpec {
             Kernel::Gemm(k) => k.buffer_bytes(size),
             Kernel::Conv2d(k) => k.buffer_bytes(size),
             Kernel::SpmvSynapses(k) => k.buffer_bytes(size),
+            Kernel::ScatterAdd(k) => k.buffer_bytes(),
             Kernel::LifStep(k) => k.buffer_bytes(size),
             Kernel::Attention(k) => k.buffer_bytes(size),
             Kernel::Activation(k) => k.buffer_bytes(size),
@@ -364,7 +373,9 @@ impl BenchSpec {
     /// The discrete events this kernel counts, if any.
     pub fn event_kind(&self) -> Option<EventKind> {
         match &self.kernel {
-            Kernel::SpmvSynapses(_) | Kernel::Microcircuit(_) => Some(EventKind::SynapticEvents),
+            Kernel::SpmvSynapses(_) | Kernel::ScatterAdd(_) | Kernel::Microcircuit(_) => {
+                Some(EventKind::SynapticEvents)
+            }
             Kernel::LifStep(_) => Some(EventKind::Spikes),
             // Inference only: a training step's spikes are not counted.
             Kernel::Model(m) if !m.train && matches!(m.architecture, crate::models::Architecture::Spiking { .. }) => {

@@ -9,7 +9,7 @@
 
 use super::{
     Activation, ActivationOp, Attention, BenchSpec, Conv2d, Dtype, Gemm, Kernel, Layout, LifStep, Microcircuit,
-    PeakFma, SpmvSynapses, Stream, StreamOp,
+    PeakFma, ScatterAdd, SpmvSynapses, Stream, StreamOp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -264,6 +264,16 @@ fn small(ctx: &RegistryContext) -> Vec<BenchSpec> {
         }),
         F32,
     ));
+    specs.push(BenchSpec::new(
+        Kernel::ScatterAdd(ScatterAdd {
+            targets: 4096,
+            group: 16,
+            groups: 64,
+            parts: 2,
+            table: 1 << 16,
+        }),
+        F64,
+    ));
     specs.push(BenchSpec::new(Kernel::LifStep(LifStep::with_neurons(1 << 14)), F32));
     specs.push(BenchSpec::new(
         Kernel::Attention(Attention {
@@ -278,6 +288,30 @@ fn small(ctx: &RegistryContext) -> Vec<BenchSpec> {
     specs
 }
 
+/// The limits of spike delivery, drawn beside the microcircuit: packed synapse words (the
+/// simulator's layout) scatter-added into per-thread rows of 32,768 f64 cells (about a
+/// full-scale thread's row, in L2), read from a 128 MiB table that no cache holds either as
+/// one streamed run per part (the ceiling: random access only within the row), in groups of 64
+/// words at random places (about a full-scale spike's synapses of one delay on one of 2
+/// threads), or one word at a random place each; 2,097,152 events per call each.
+pub fn delivery_limits() -> Vec<BenchSpec> {
+    [(262_144, 1), (64, 4096), (1, 262_144)]
+        .into_iter()
+        .map(|(group, groups)| {
+            BenchSpec::new(
+                Kernel::ScatterAdd(ScatterAdd {
+                    targets: 32_768,
+                    group,
+                    groups,
+                    parts: 8,
+                    table: 1 << 24,
+                }),
+                Dtype::F64,
+            )
+        })
+        .collect()
+}
+
 /// All benchmarks of a profile, ceilings first.
 pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     use Dtype::{F32, F64};
@@ -289,10 +323,13 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
         return Vec::new();
     }
     if profile == Profile::Microcircuit {
-        return [(0.1, 1.0), (1.0, 1.0)]
-            .into_iter()
-            .map(|(scale, k_scale)| BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(scale, k_scale)), F64))
-            .collect();
+        let mut specs = delivery_limits();
+        specs.extend(
+            [(0.1, 1.0), (1.0, 1.0)]
+                .into_iter()
+                .map(|(scale, k_scale)| BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(scale, k_scale)), F64)),
+        );
+        return specs;
     }
     if profile == Profile::Models {
         return crate::models::registry()
@@ -357,6 +394,7 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
         Kernel::Microcircuit(Microcircuit::at_scale(0.05, 1.0)),
         F64,
     ));
+    specs.extend(delivery_limits());
     if profile == Profile::Quick {
         return specs;
     }
@@ -484,6 +522,7 @@ mod tests {
             "conv2d_nchw",
             "conv2d_nhwc",
             "spmv_synapses",
+            "scatter_add",
             "lif_step",
             "attention",
             "activation_relu",

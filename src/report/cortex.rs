@@ -198,3 +198,263 @@ pub fn rates(populations: &[(String, f64, Option<f64>)], benchmark: &str) -> Bar
     );
     chart
 }
+
+/// A run's `microcircuit.csv` and `spikes.csv`, read back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CortexFiles {
+    /// Phase times and counts per microcircuit benchmark.
+    pub details: Vec<SimulationDetail>,
+    /// The raster window's spikes.
+    pub raster: Vec<RasterSpike>,
+}
+
+/// One row of `microcircuit.csv` (the columns the report uses).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationDetail {
+    /// Benchmark.
+    pub benchmark: String,
+    /// Neurons.
+    pub neurons: f64,
+    /// Synapses.
+    pub synapses: f64,
+    /// Threads.
+    pub threads: f64,
+    /// Bytes per synapse (the simulator's layout).
+    pub bytes_per_synapse: f64,
+    /// The simulator's memory estimate, bytes.
+    pub memory_estimate_bytes: f64,
+    /// Biological seconds timed.
+    pub bio_s: f64,
+    /// Wall seconds of the timed phase.
+    pub wall_s: f64,
+    /// Mean per-thread seconds updating neurons.
+    pub update_s: f64,
+    /// Mean per-thread seconds delivering spikes.
+    pub deliver_s: f64,
+    /// Recurrent synaptic events of the timed phase.
+    pub recurrent_events: f64,
+}
+
+impl SimulationDetail {
+    /// Recurrent events per second of delivery (all threads together).
+    pub fn delivery_events_per_s(&self) -> Option<f64> {
+        (self.deliver_s > 0.0).then(|| self.recurrent_events / self.deliver_s)
+    }
+
+    /// The costs a projection needs.
+    pub fn cost_inputs(&self) -> crate::analysis::brain_scale::CostInputs {
+        crate::analysis::brain_scale::CostInputs {
+            benchmark: self.benchmark.clone(),
+            neurons: self.neurons,
+            synapses: self.synapses,
+            threads: self.threads,
+            bytes_per_synapse: self.bytes_per_synapse,
+            memory_estimate_bytes: self.memory_estimate_bytes,
+            bio_s: self.bio_s,
+            update_s: self.update_s,
+            deliver_s: self.deliver_s,
+            recurrent_events: self.recurrent_events,
+        }
+    }
+}
+
+/// One spike of `spikes.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RasterSpike {
+    /// Benchmark.
+    pub benchmark: String,
+    /// Population, e.g. `L23E`.
+    pub population: String,
+    /// Global neuron id (populations in order L23E … L6I).
+    pub neuron: u64,
+    /// Time from the raster window's start, ms.
+    pub time_ms: f64,
+}
+
+/// A `scatter_add` row: its group size, row cells and events per second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryLimit {
+    /// Benchmark.
+    pub benchmark: String,
+    /// Words per group.
+    pub group: f64,
+    /// Cells per accumulator row.
+    pub targets: f64,
+    /// Events per second at the median.
+    pub events_per_s: f64,
+}
+
+/// The run's verified `scatter_add` rows.
+pub fn delivery_limits(run: &RunInfo) -> Vec<DeliveryLimit> {
+    run.summary
+        .iter()
+        .filter(|r| r.kernel == "scatter_add" && r.status == "ok")
+        .filter_map(|r| {
+            Some(DeliveryLimit {
+                benchmark: r.benchmark.clone(),
+                group: param(r, "group")?,
+                targets: param(r, "targets")?,
+                events_per_s: r.events_per_call? / r.median_s?,
+            })
+        })
+        .collect()
+}
+
+/// Spike delivery against this machine's random-access limit: each microcircuit's events per
+/// second of delivery and per second of the whole simulation, beside the `scatter_add` limits.
+pub fn delivery(limits: &[DeliveryLimit], details: &[SimulationDetail], sims: &[MeasuredSimulation]) -> BarChart {
+    let mut chart = BarChart::new(
+        "cortex-delivery",
+        "Spike delivery against this machine's limits",
+        Axis::linear("million recurrent synaptic events per second (all threads)"),
+        BarStyle::Bars,
+    );
+    let mut limit_values = Vec::new();
+    let mut sim_values = Vec::new();
+    let mut limits: Vec<&DeliveryLimit> = limits.iter().collect();
+    limits.sort_by(|a, b| b.group.total_cmp(&a.group));
+    for l in limits {
+        chart.categories.push(if l.group >= 4096.0 {
+            format!("ceiling: words streamed, {}-cell rows", l.targets)
+        } else if l.group == 1.0 {
+            "every word at a random place".to_string()
+        } else {
+            format!("groups of {} words at random places", l.group)
+        });
+        limit_values.push(Some(Bar::new(l.events_per_s * 1e-6)));
+        sim_values.push(None);
+    }
+    for d in details {
+        let scale = sims
+            .iter()
+            .find(|s| s.benchmark == d.benchmark)
+            .map_or(String::new(), |s| format!(" scale {}", s.scale));
+        if let Some(rate) = d.delivery_events_per_s() {
+            chart.categories.push(format!("microcircuit{scale}: delivery alone"));
+            sim_values.push(Some(Bar::new(rate * 1e-6)));
+            limit_values.push(None);
+        }
+        if d.wall_s > 0.0 {
+            chart.categories.push(format!("microcircuit{scale}: whole simulation"));
+            sim_values.push(Some(Bar::new(d.recurrent_events / d.wall_s * 1e-6)));
+            limit_values.push(None);
+        }
+    }
+    chart.groups.push(BarGroup {
+        label: "scatter_add kernel (measured)".into(),
+        color: 2,
+        values: limit_values,
+    });
+    chart.groups.push(BarGroup {
+        label: "microcircuit (measured)".into(),
+        color: 0,
+        values: sim_values,
+    });
+    chart.caption = "Events per second, all threads together. The scatter_add kernel does what delivery does and \
+                     nothing else: it reads packed synapse words (the simulator's own 8-byte layout) from a 128 MiB \
+                     table and adds each weight into a per-thread row of 32,768 f64 input cells (a full-scale \
+                     thread's row). Streamed, the words cost only the row's random access: delivery's ceiling. In \
+                     groups of 64 at random places (about a full-scale spike's synapses of one delay on one of 2 \
+                     threads), each group also pays a memory miss; one word at a random place is the pure \
+                     random-access limit. The simulator reads a source's delay groups one after another, each \
+                     where the last ended, so its delivery lies between the ceiling and the random groups. Its \
+                     delivery rate is its recurrent events over the threads' mean time pulling spikes; the \
+                     whole-simulation rate also pays for neuron updates and the barrier each 0.1 ms step."
+        .into();
+    chart
+}
+
+/// The most neurons a raster draws: every k-th neuron beyond this, so dots stay distinct.
+pub const RASTER_MAX_NEURONS: u64 = 2000;
+
+/// A 100 ms spike raster of one benchmark: time against neuron, L2/3 at the top, every k-th
+/// neuron where the network has more than [`RASTER_MAX_NEURONS`].
+pub fn raster(spikes: &[RasterSpike], benchmark: &str, neurons: u64) -> XyChart {
+    let step = neurons.div_ceil(RASTER_MAX_NEURONS).max(1);
+    let mut chart = XyChart::new(
+        "cortex-raster",
+        "Microcircuit: 100 ms of spikes",
+        Axis::linear("time from the window's start (ms)").with_range(0.0, 100.0),
+        Axis::linear("neuron (L2/3 at the top, L6 at the bottom)").with_range(0.0, neurons as f64),
+    );
+    chart.height = 900;
+    for (i, pop) in POPULATION_ORDER.iter().enumerate() {
+        let points: Vec<Point> = spikes
+            .iter()
+            .filter(|s| s.benchmark == benchmark && s.population == *pop && s.neuron % step == 0)
+            .map(|s| Point::new(s.time_ms, (neurons - s.neuron) as f64))
+            .collect();
+        if !points.is_empty() {
+            chart
+                .series
+                .push(Series::points(pop.to_string(), if i % 2 == 0 { 0 } else { 3 }, Marker::Dot, points));
+        }
+    }
+    chart.caption = format!(
+        "Every spike of {} of the simulated neurons{} in the 100 ms that followed the timed \
+         simulation of {benchmark} (untimed, from the run's spikes.csv), excitatory populations in one colour and \
+         inhibitory ones in another, layers from L2/3 at the top to L6 at the bottom as in Potjans & Diesmann \
+         (2014), Fig. 6.",
+        if step == 1 { "all" } else { "a sample" },
+        match step {
+            1 => String::new(),
+            _ => format!(" (every {step}th neuron)"),
+        }
+    );
+    chart
+}
+
+/// Populations in id order, as `spikes.csv` names them.
+const POPULATION_ORDER: [&str; 8] = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"];
+
+/// The projection of this run's microcircuit costs to the full microcircuit, the multi-area
+/// model and a human brain, one note each (every figure MODELED).
+pub fn projection_notes(run: &RunInfo, detail: &SimulationDetail) -> Vec<String> {
+    use crate::analysis::brain_scale::{project, range, target_models, MeasuredCosts};
+    let memory = run.meta.machine["memory_total_bytes"]["value"].as_f64();
+    let watts = run
+        .summary
+        .iter()
+        .find(|r| r.benchmark == detail.benchmark)
+        .and_then(|r| Some((r.avg_power_w.filter(|w| *w > 0.0)?, r.energy_source.clone())))
+        .filter(|(_, source)| source != "unavailable");
+    let Some(costs) = MeasuredCosts::new(&detail.cost_inputs(), memory, watts.clone()) else {
+        return vec![format!("{}: no events delivered, no projection", detail.benchmark)];
+    };
+    let power_label = match &watts {
+        Some((w, source)) if source == "modeled" => format!("{w:.0} W each, MODELED"),
+        Some((w, source)) => format!("{w:.0} W each, {source}"),
+        None => "power unknown on this machine".into(),
+    };
+    let mut notes = vec![format!(
+        "Projection (MODELED from {}: {:.2e} core-seconds per synaptic event, {:.2e} per neuron update, {} bytes \
+         per synapse; same costs assumed at every size, communication left out, so machine counts are lower \
+         bounds):",
+        detail.benchmark, costs.core_s_per_event, costs.core_s_per_update, costs.bytes_per_synapse
+    )];
+    for model in target_models() {
+        let p = project(&model, &costs);
+        let machines = range(p.machines);
+        let watts = match (p.watts, p.watts_over_brain) {
+            (Some(w), Some(over)) => format!(", {} W ({} × the brain's 20 W; {power_label})", range(w), range(over)),
+            _ => format!(" ({power_label})"),
+        };
+        notes.push(format!(
+            "{}: {} neurons, {} synapses at {} Hz: {} of memory; on one machine like this one {} × slower than real \
+             time; in real time, {} machines like this one{}",
+            model.name,
+            range((model.neurons, model.neurons)),
+            range((model.synapses, model.synapses)),
+            if model.rate_hz.0 == model.rate_hz.1 {
+                format!("{}", model.rate_hz.0)
+            } else {
+                format!("{}–{}", model.rate_hz.0, model.rate_hz.1)
+            },
+            crate::units::si(p.memory_bytes, "B"),
+            range(p.real_time_factor),
+            machines,
+            watts
+        ));
+    }
+    notes
+}

@@ -84,8 +84,13 @@ pub fn load_input(
         },
     };
     let populations = read_populations(&info.dir)?;
+    let cortex = super::cortex::CortexFiles {
+        details: read_simulation_details(&info.dir)?,
+        raster: read_raster(&info.dir)?,
+    };
     Ok(ReportInput {
         populations,
+        cortex,
         run: info,
         samples,
         companions,
@@ -95,57 +100,155 @@ pub fn load_input(
     })
 }
 
+/// A run's CSV table `file` with the given columns (absent: `None`), as (line, values) rows.
+/// `number(row, i, name)` parses column `i` as a finite, non-negative number (empty: `None`);
+/// anything else is an error naming the file, line and column.
+struct Table {
+    path: std::path::PathBuf,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+impl Table {
+    fn read(dir: &Path, file: &str, columns: &[&str]) -> Result<Option<Table>, ReportError> {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let bad = |line: u64, reason: String| ReportError::Csv {
+            path: path.clone(),
+            line,
+            reason,
+        };
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(0, e.to_string()))?;
+        let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+        let index: Vec<usize> = columns
+            .iter()
+            .map(|name| {
+                headers
+                    .iter()
+                    .position(|h| h == *name)
+                    .ok_or_else(|| bad(1, format!("no column {name}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut rows = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let record = record.map_err(|e| bad(line, e.to_string()))?;
+            rows.push((
+                line,
+                index.iter().map(|&c| record.get(c).unwrap_or("").trim().to_string()).collect(),
+            ));
+        }
+        Ok(Some(Table { path, rows }))
+    }
+
+    fn bad(&self, line: u64, reason: String) -> ReportError {
+        ReportError::Csv {
+            path: self.path.clone(),
+            line,
+            reason,
+        }
+    }
+
+    /// Column `i` of a row as a finite, non-negative number; empty is `None`.
+    fn number(&self, (line, values): &(u64, Vec<String>), i: usize, name: &str) -> Result<Option<f64>, ReportError> {
+        let text = values[i].as_str();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+            _ => Err(self.bad(*line, format!("column {name}: {text:?} is not a non-negative number"))),
+        }
+    }
+
+    /// Like [`Table::number`], but empty is an error too.
+    fn required(&self, row: &(u64, Vec<String>), i: usize, name: &str) -> Result<f64, ReportError> {
+        self.number(row, i, name)?
+            .ok_or_else(|| self.bad(row.0, format!("column {name}: empty")))
+    }
+}
+
 /// Reads a run's `populations.csv` (absent for runs without a microcircuit: empty). A value
 /// that is not a finite, non-negative number is an error naming the file and line.
 pub fn read_populations(dir: &Path) -> Result<Vec<super::cortex::PopulationRow>, ReportError> {
-    let path = dir.join("populations.csv");
-    if !path.is_file() {
+    let columns = ["benchmark", "population", "rate_hz", "reference_rate_hz"];
+    let Some(table) = Table::read(dir, "populations.csv", &columns)? else {
         return Ok(Vec::new());
-    }
-    let bad = |line: u64, reason: String| ReportError::Csv {
-        path: path.clone(),
-        line,
-        reason,
     };
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(0, e.to_string()))?;
-    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(1, format!("no column {name}")))
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            Ok(super::cortex::PopulationRow {
+                benchmark: row.1[0].clone(),
+                population: row.1[1].clone(),
+                rate_hz: table.required(row, 2, "rate_hz")?,
+                reference_rate_hz: table.number(row, 3, "reference_rate_hz")?,
+            })
+        })
+        .collect()
+}
+
+/// Reads a run's `microcircuit.csv` (absent: empty): the phase times and counts of each
+/// microcircuit benchmark.
+pub fn read_simulation_details(dir: &Path) -> Result<Vec<super::cortex::SimulationDetail>, ReportError> {
+    let columns = [
+        "benchmark",
+        "neurons",
+        "synapses",
+        "threads",
+        "bytes_per_synapse",
+        "memory_estimate_bytes",
+        "simulated_bio_s",
+        "simulated_wall_s",
+        "update_s",
+        "deliver_s",
+        "recurrent_events",
+    ];
+    let Some(table) = Table::read(dir, "microcircuit.csv", &columns)? else {
+        return Ok(Vec::new());
     };
-    let (benchmark, population, rate, reference) = (
-        column("benchmark")?,
-        column("population")?,
-        column("rate_hz")?,
-        column("reference_rate_hz")?,
-    );
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let record = record.map_err(|e| bad(line, e.to_string()))?;
-        let number = |index: usize, name: &str| -> Result<Option<f64>, ReportError> {
-            let text = record.get(index).unwrap_or("").trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            match text.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                _ => Err(bad(
-                    line,
-                    format!("column {name}: {text:?} is not a non-negative number"),
-                )),
-            }
-        };
-        rows.push(super::cortex::PopulationRow {
-            benchmark: record.get(benchmark).unwrap_or("").to_string(),
-            population: record.get(population).unwrap_or("").to_string(),
-            rate_hz: number(rate, "rate_hz")?.ok_or_else(|| bad(line, "column rate_hz: empty".into()))?,
-            reference_rate_hz: number(reference, "reference_rate_hz")?,
-        });
-    }
-    Ok(rows)
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            let n = |i: usize| table.required(row, i, columns[i]);
+            Ok(super::cortex::SimulationDetail {
+                benchmark: row.1[0].clone(),
+                neurons: n(1)?,
+                synapses: n(2)?,
+                threads: n(3)?,
+                bytes_per_synapse: n(4)?,
+                memory_estimate_bytes: n(5)?,
+                bio_s: n(6)?,
+                wall_s: n(7)?,
+                update_s: n(8)?,
+                deliver_s: n(9)?,
+                recurrent_events: n(10)?,
+            })
+        })
+        .collect()
+}
+
+/// Reads a run's `spikes.csv` (absent: empty): the raster window of each microcircuit benchmark.
+pub fn read_raster(dir: &Path) -> Result<Vec<super::cortex::RasterSpike>, ReportError> {
+    let columns = ["benchmark", "population", "neuron", "time_ms"];
+    let Some(table) = Table::read(dir, "spikes.csv", &columns)? else {
+        return Ok(Vec::new());
+    };
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            Ok(super::cortex::RasterSpike {
+                benchmark: row.1[0].clone(),
+                population: row.1[1].clone(),
+                neuron: table.required(row, 2, "neuron")? as u64,
+                time_ms: table.required(row, 3, "time_ms")?,
+            })
+        })
+        .collect()
 }
 
 /// Writes `out/index.html` and `out/figures/<id>.{png,svg}`; returns the page's path.

@@ -64,6 +64,8 @@ pub struct ReportInput {
     pub compare: CompareOptions,
     /// The run's `populations.csv` (microcircuit benchmarks; empty for other runs).
     pub populations: Vec<super::cortex::PopulationRow>,
+    /// The run's `microcircuit.csv` and `spikes.csv` (empty for other runs).
+    pub cortex: super::cortex::CortexFiles,
 }
 
 /// A rendered report, not yet written.
@@ -248,6 +250,31 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
                     figure: Figure::Bars(super::cortex::rates(&rows, &largest.benchmark)),
                 });
             }
+            let detail = input.cortex.details.iter().find(|d| d.benchmark == largest.benchmark);
+            if let Some(detail) = detail {
+                if input.cortex.raster.iter().any(|s| s.benchmark == largest.benchmark) {
+                    planned.push(Planned {
+                        section: "cortex",
+                        figure: Figure::Xy(super::cortex::raster(
+                            &input.cortex.raster,
+                            &largest.benchmark,
+                            detail.neurons as u64,
+                        )),
+                    });
+                }
+                notes_by_section.extend(
+                    super::cortex::projection_notes(run, detail)
+                        .into_iter()
+                        .map(|n| ("cortex", n)),
+                );
+            }
+        }
+        let limits = super::cortex::delivery_limits(run);
+        if !input.cortex.details.is_empty() || !limits.is_empty() {
+            planned.push(Planned {
+                section: "cortex",
+                figure: Figure::Bars(super::cortex::delivery(&limits, &input.cortex.details, &simulations)),
+            });
         }
     }
     for panel in &input.references.panels {

@@ -21,6 +21,8 @@ pub enum Marker {
     Diamond,
     /// Large star-like cross, for "this machine".
     Star,
+    /// A 3-pixel dot, for thousands of points (a spike raster).
+    Dot,
 }
 
 /// How points of a series are joined.
@@ -443,6 +445,7 @@ fn draw_marker<DB: DrawingBackend, CT: plotters::coord::CoordTranslate<From = (f
     match marker {
         Marker::None => Ok(()),
         Marker::Circle => area.draw(&Circle::new(at, 6, style)),
+        Marker::Dot => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-1, -1), (1, 1)], c.filled()))),
         Marker::Square => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style))),
         Marker::Triangle => area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 5), (7, 5)], style))),
         Marker::Diamond => {
@@ -523,6 +526,7 @@ fn draw_legend<DB: DrawingBackend>(
             match s.marker {
                 Marker::None => {}
                 Marker::Circle => area.draw(&Circle::new(at, 6, style))?,
+                Marker::Dot => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-3, -3), (3, 3)], c.filled())))?,
                 Marker::Square => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], style)))?,
                 Marker::Triangle => {
                     area.draw(&(EmptyElement::at(at) + Polygon::new(vec![(0, -7), (-7, 5), (7, 5)], style)))?
