@@ -325,8 +325,11 @@ mod with_mpi {
         }
     }
 
-    /// The microcircuit row of a run: its parameters, `microcircuit.csv` and spikes per population.
-    fn microcircuit_row(results: &Path) -> (String, Vec<String>, Vec<Vec<String>>, Vec<(String, u64)>) {
+    /// A run's summary parameters, `microcircuit.csv` (header, rows) and spikes per population.
+    type MicrocircuitRow = (String, Vec<String>, Vec<Vec<String>>, Vec<(String, u64)>);
+
+    /// The microcircuit row of a run.
+    fn microcircuit_row(results: &Path) -> MicrocircuitRow {
         let dirs = run_dirs(results);
         assert_eq!(dirs.len(), 1);
         let (h, rows) = read_csv(&dirs[0].join("summary.csv"));
@@ -391,7 +394,11 @@ mod with_mpi {
         for column in ["simulated_bio_s", "neurons", "synapses", "spikes", "recurrent_events"] {
             assert_eq!(cell(&h1, &m1[0], column), cell(&h2, &m2[0], column), "{column}");
         }
-        assert_eq!(cell(&h1, &m1[0], "simulated_bio_s"), "0.201", "1 warm-up call + 200 samples");
+        assert_eq!(
+            cell(&h1, &m1[0], "simulated_bio_s"),
+            "0.201",
+            "1 warm-up call + 200 samples"
+        );
         let fingerprint = cell(&h1, &m1[0], "spike_fingerprint");
         assert_eq!(fingerprint.len(), 16);
         assert_eq!(fingerprint, cell(&h2, &m2[0], "spike_fingerprint"));
@@ -406,7 +413,16 @@ mod with_mpi {
         let out = mpirun(
             2,
             &[],
-            &["run", "--profile", "microcircuit", "--scale", "0.02", "--threads", "9", "--no-report"],
+            &[
+                "run",
+                "--profile",
+                "microcircuit",
+                "--scale",
+                "0.02",
+                "--threads",
+                "9",
+                "--no-report",
+            ],
             tmp.path(),
         );
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));

@@ -33,7 +33,9 @@
 //! (population pair, 128-neuron block), never by thread; spikes are pulled by delay, then ascending source,
 //! then in a seed-determined order within a source's delay group, so each input cell receives its
 //! additions in the same order whatever the partition. (NEST adds them in emission order instead; sums of
-//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.)
+//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.) The same holds over
+//! processes: [`Simulation::partitioned`] builds one rank's share of the network and exchanges spikes every
+//! step through a [`SpikeExchange`] ([`partition`]; `tests/partition.rs` checks 2 and 3 ranks).
 //!
 //! # Verification
 //! [`reference::spikes`] simulates the same network the naive NEST way (outgoing adjacency lists, ring
