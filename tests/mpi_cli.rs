@@ -324,4 +324,111 @@ mod with_mpi {
             assert!(report.join("figures").join(figure).is_file(), "{figure}");
         }
     }
+
+    /// A run's summary parameters, `microcircuit.csv` (header, rows) and spikes per population.
+    type MicrocircuitRow = (String, Vec<String>, Vec<Vec<String>>, Vec<(String, u64)>);
+
+    /// The microcircuit row of a run.
+    fn microcircuit_row(results: &Path) -> MicrocircuitRow {
+        let dirs = run_dirs(results);
+        assert_eq!(dirs.len(), 1);
+        let (h, rows) = read_csv(&dirs[0].join("summary.csv"));
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(cell(&h, &rows[0], "status"), "ok", "{}", cell(&h, &rows[0], "reason"));
+        let params = cell(&h, &rows[0], "params").to_string();
+        let (mh, mrows) = read_csv(&dirs[0].join("microcircuit.csv"));
+        let (ph, prows) = read_csv(&dirs[0].join("populations.csv"));
+        let pops = prows
+            .iter()
+            .map(|r| {
+                (
+                    cell(&ph, r, "population").to_string(),
+                    cell(&ph, r, "spikes").parse().unwrap(),
+                )
+            })
+            .collect();
+        (params, mh, mrows, pops)
+    }
+
+    /// One process and 2 MPI ranks simulate the same microcircuit (same seed, same calls):
+    /// identical spike fingerprints and spikes per population.
+    #[test]
+    fn microcircuit_over_two_ranks_is_bit_identical_to_one_process() {
+        let tmp = tempfile::tempdir().unwrap();
+        let calls = format!("{}=200", braingap::measure::runner::MICROCIRCUIT_CALLS_ENV);
+        let args = [
+            "run",
+            "--profile",
+            "microcircuit",
+            "--scale",
+            "0.02",
+            "--k-scale",
+            "1",
+            "--seed",
+            "7",
+            "--threads",
+            "1",
+            "--no-report",
+        ];
+        let one_dir = tmp.path().join("one");
+        let (key, value) = calls.split_once('=').unwrap();
+        let one = braingap()
+            .args(args)
+            .arg("--results")
+            .arg(&one_dir)
+            .env(key, value)
+            .output()
+            .unwrap();
+        assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+        let two_dir = tmp.path().join("two");
+        let two = mpirun(2, &[&calls], &args, &two_dir);
+        assert!(two.status.success(), "{}", String::from_utf8_lossy(&two.stderr));
+        assert!(String::from_utf8_lossy(&two.stdout).contains("over 2 MPI ranks"));
+
+        let (p1, h1, m1, pops1) = microcircuit_row(&one_dir);
+        let (p2, h2, m2, pops2) = microcircuit_row(&two_dir);
+        assert!(!p1.contains("ranks"), "{p1}");
+        assert!(p2.contains("\"ranks\":2"), "{p2}");
+        assert_eq!(cell(&h1, &m1[0], "ranks"), "1");
+        assert_eq!(cell(&h2, &m2[0], "ranks"), "2");
+        for column in ["simulated_bio_s", "neurons", "synapses", "spikes", "recurrent_events"] {
+            assert_eq!(cell(&h1, &m1[0], column), cell(&h2, &m2[0], column), "{column}");
+        }
+        assert_eq!(
+            cell(&h1, &m1[0], "simulated_bio_s"),
+            "0.201",
+            "1 warm-up call + 200 samples"
+        );
+        let fingerprint = cell(&h1, &m1[0], "spike_fingerprint");
+        assert_eq!(fingerprint.len(), 16);
+        assert_eq!(fingerprint, cell(&h2, &m2[0], "spike_fingerprint"));
+        assert_eq!(pops1, pops2);
+        assert!(pops1.iter().map(|(_, n)| n).sum::<u64>() > 100, "{pops1:?}");
+    }
+
+    #[test]
+    fn microcircuit_with_more_parts_than_blocks_names_threads_and_exits_2() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Scale 0.02 has 16 blocks of 128 neurons: 2 ranks × 9 threads are too many parts.
+        let out = mpirun(
+            2,
+            &[],
+            &[
+                "run",
+                "--profile",
+                "microcircuit",
+                "--scale",
+                "0.02",
+                "--threads",
+                "9",
+                "--no-report",
+            ],
+            tmp.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--threads 9"), "{stderr}");
+        assert!(stderr.contains("blocks of 128"), "{stderr}");
+        assert!(run_dirs(tmp.path()).is_empty());
+    }
 }

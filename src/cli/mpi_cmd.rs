@@ -1,4 +1,5 @@
-//! `braingap run --suite collectives` under `mpirun` (feature `mpi`), and
+//! `braingap run --suite collectives` under `mpirun` (feature `mpi`), the microcircuit
+//! over MPI ranks (`mpirun -np N braingap run --profile microcircuit`), and
 //! `braingap merge-ranks`.
 //!
 //! Every rank runs this; rank 0 creates the run and tells the others where it is, each rank
@@ -18,6 +19,26 @@ use std::process::ExitCode;
 /// merged as incomplete with the other ranks' data kept.
 #[cfg(any(feature = "mpi", feature = "nccl"))]
 pub const DIE_ENV: &str = "BRAINGAP_MPI_DIE";
+
+/// Whether this process was started by an MPI launcher (`mpirun`'s `OMPI_*`, or PMI/PMIx as
+/// `srun` sets it) in a build with the `mpi` feature: `run --profile microcircuit` then splits
+/// the network over the ranks.
+pub fn under_mpirun() -> bool {
+    cfg!(feature = "mpi")
+        && ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
+}
+
+/// Runs the microcircuit over MPI ranks (needs the `mpi` feature).
+#[cfg(not(feature = "mpi"))]
+pub fn run_microcircuit(_args: &RunArgs, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    Err(Error::InvalidArgument {
+        arg: "--profile microcircuit".into(),
+        reason: "this braingap was built without the `mpi` feature: build with `cargo build --features mpi`".into(),
+    }
+    .into())
+}
 
 /// Parses a message size: bytes, or a number with B, KiB, MiB or GiB.
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -607,6 +628,262 @@ mod with_mpi {
         sweep::finish_run(comm, args, &dir, &run_id, failed, out)
     }
 }
+
+/// The microcircuit over MPI ranks: every rank runs the ordinary benchmark lifecycle
+/// (`measure::run_benchmarks`: verification, warm-up, calibrated timed samples) on its share
+/// of the network ([`MicrocircuitRun::partitioned`](crate::backends::microcircuit::MicrocircuitRun::partitioned)),
+/// in lockstep; rank 0 writes the run as a one-process run is written, with `ranks` among the
+/// row's parameters.
+#[cfg(feature = "mpi")]
+mod microcircuit_ranks {
+    use super::*;
+    use crate::backends::microcircuit::MicrocircuitRun;
+    use crate::backends::{Backend, BackendError, Prepared};
+    use crate::comm::mpi::{initialize, MpiComm};
+    use crate::comm::{Communicator, LaunchInfo};
+    use crate::kernels::registry::RegistryContext;
+    use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
+    use crate::machine::Machine;
+    use crate::measure::{self, BenchRecord, RecordSink, RunConfig, Status};
+    use crate::meters::MeterSet;
+    use crate::store::{RunMeta, RunStart, RunWriter, Store};
+    use anyhow::Context;
+    use std::num::NonZeroUsize;
+
+    /// The cpu backend's microcircuit, split over the ranks of `comm`.
+    struct RanksBackend<'c> {
+        comm: &'c dyn Communicator,
+        threads: usize,
+    }
+
+    impl Backend for RanksBackend<'_> {
+        fn name(&self) -> &str {
+            "cpu"
+        }
+        fn device(&self) -> String {
+            "cpu".into()
+        }
+        fn threads(&self) -> u64 {
+            self.threads as u64
+        }
+        fn supports(&self, spec: &BenchSpec) -> Result<(), BackendError> {
+            match &spec.kernel {
+                Kernel::Microcircuit(_) if spec.dtype == Dtype::F64 => Ok(()),
+                _ => Err(BackendError::Unsupported {
+                    backend: "cpu".into(),
+                    benchmark: spec.name(),
+                    reason: "over MPI ranks, only the microcircuit (f64) runs".into(),
+                }),
+            }
+        }
+        fn prepare<'a>(&'a self, spec: &BenchSpec) -> Result<Box<dyn Prepared + 'a>, BackendError> {
+            self.supports(spec)?;
+            let Kernel::Microcircuit(k) = &spec.kernel else {
+                unreachable!("supports() let only the microcircuit through");
+            };
+            // A communicator of the run's own (collective: every rank prepares in lockstep).
+            let comm = self
+                .comm
+                .first_ranks(self.comm.size())
+                .expect("every rank is among all ranks");
+            Ok(Box::new(MicrocircuitRun::partitioned(
+                k,
+                self.threads,
+                &spec.name(),
+                comm,
+            )?))
+        }
+    }
+
+    /// Rank 0 writes to the store, with `ranks` among each row's parameters; the others
+    /// write nothing.
+    struct RankZeroSink {
+        writer: Option<RunWriter>,
+        ranks: usize,
+    }
+
+    impl RecordSink for RankZeroSink {
+        fn record(&mut self, record: &BenchRecord) -> Result<(), Error> {
+            let Some(writer) = self.writer.as_mut() else {
+                return Ok(());
+            };
+            let mut record = record.clone();
+            record.params.push(("ranks", ParamValue::Int(self.ranks as u64)));
+            writer.record(&record)
+        }
+    }
+
+    /// `ranks × threads` parts must each own at least one 128-neuron block.
+    fn check_parts(specs: &[BenchSpec], ranks: usize, threads: usize) -> Result<(), Error> {
+        for spec in specs {
+            let Kernel::Microcircuit(k) = &spec.kernel else {
+                continue;
+            };
+            let Ok(d) = k
+                .sim_params(threads)
+                .and_then(|p| braingap_microcircuit::Derived::new(&p).map_err(|e| e.to_string()))
+            else {
+                continue; // the backend reports why
+            };
+            let blocks = braingap_microcircuit::connect::blocks(&d).len();
+            if ranks * threads > blocks {
+                return Err(Error::InvalidArgument {
+                    arg: format!("--threads {threads}"),
+                    reason: format!(
+                        "{ranks} MPI ranks × {threads} threads = {} parts, more than the {blocks} blocks of 128 \
+                         neurons of {} (each part owns whole blocks): use fewer --threads per rank, fewer ranks \
+                         (mpirun -np), or a larger --scale",
+                        ranks * threads,
+                        spec.name()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `braingap run --profile microcircuit` on this rank of an MPI job.
+    pub fn run_microcircuit(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let profile = Profile::Microcircuit;
+        if args.backend != "cpu" {
+            return Err(Error::InvalidArgument {
+                arg: format!("--backend {}", args.backend),
+                reason: "the microcircuit over MPI ranks runs on the cpu backend".into(),
+            }
+            .into());
+        }
+        let universe = initialize().map_err(|reason| Error::InvalidArgument {
+            arg: "--profile microcircuit".into(),
+            reason,
+        })?;
+        let world = MpiComm::world(&universe);
+        let comm: &dyn Communicator = &world;
+        let (rank, ranks) = (comm.rank(), comm.size());
+        let launch = LaunchInfo::from_process();
+        // By default the node's cores are shared among the ranks on it.
+        let threads = args.threads.map(NonZeroUsize::get).unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+            (cores / launch.local_size.unwrap_or(ranks as u64).max(1) as usize).max(1)
+        });
+        let machine = Machine::detect(crate::clock::probe_ghz());
+        let ctx = RegistryContext {
+            threads: threads as u64,
+            last_level_cache_bytes: machine.last_level_cache_bytes.value,
+            simd: machine.simd_level,
+        };
+        let mut specs = super::super::run_cmd::select(profile, args.filter.as_deref(), &ctx, false)?;
+        super::super::run_cmd::apply_microcircuit_options(args, &mut specs)?;
+        if args.list {
+            if rank == 0 {
+                for spec in &specs {
+                    writeln!(out, "{}", spec.name())?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        check_parts(&specs, ranks, threads)?;
+        let config = RunConfig::microcircuit();
+        let library = comm.library();
+        // Rank 0 creates the run; the others learn whether it could.
+        let mut created = Vec::new();
+        let mut writer = None;
+        let mut failure = None;
+        if rank == 0 {
+            let start = RunStart {
+                label: args.label.clone(),
+                profile: profile.as_str().into(),
+                filter: args.filter.clone(),
+                backend: "cpu".into(),
+                device: "cpu".into(),
+                threads: threads as u64,
+                benchmarks_planned: specs.len(),
+            };
+            let settings = serde_json::json!({
+                "warmup_s": config.warmup.0,
+                "min_sample_time_s": config.min_sample_time.0,
+                "samples": config.samples,
+                "max_sampling_time_s": config.max_sampling_time.0,
+                "min_samples": config.min_samples,
+                "bootstrap_resamples": config.bootstrap_resamples,
+                "bootstrap_seed": config.seed,
+                "metric": "time",
+                "ranks": ranks,
+                "threads_per_rank": threads,
+                "mpi_library": library,
+                "time_across_ranks": "the slowest rank's time per batch",
+            });
+            let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
+            let meta = RunMeta::starting(start, &machine, settings, meters)?;
+            match Store::new(&args.results).create_run(meta, false) {
+                Ok(w) => {
+                    created = vec![1];
+                    writer = Some(w);
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        comm.broadcast_bytes(&mut created, 0);
+        if let Some(e) = failure {
+            return Err(anyhow::Error::new(e).context(format!("cannot write results under {}", args.results.display())));
+        }
+        if created.is_empty() {
+            anyhow::bail!("rank 0 could not create the run under {}", args.results.display());
+        }
+        if let Some(w) = &writer {
+            crate::diag!(
+                "braingap run {} ({} benchmarks, profile {}, {ranks} MPI ranks × {threads} threads, {library}) -> {}",
+                w.run_id(),
+                specs.len(),
+                profile.as_str(),
+                w.dir().display()
+            );
+        }
+        let backend = RanksBackend { comm, threads };
+        let mut sink = RankZeroSink { writer, ranks };
+        let mut progress = super::super::progress::ProgressObserver::new();
+        let mut quiet = ();
+        let observer: &mut dyn measure::Observer = if rank == 0 { &mut progress } else { &mut quiet };
+        let peak = |dtype: Dtype| machine.theoretical_peak(dtype);
+        let records = measure::run_benchmarks(
+            &backend,
+            &specs,
+            &config,
+            &mut MeterSet::none(),
+            &peak,
+            observer,
+            &mut sink,
+        )?;
+        let Some(writer) = sink.writer else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let info = writer.finish().context("cannot finish the run")?;
+        write!(out, "{}", super::super::run_cmd::summary_table(&records))?;
+        if !args.no_report {
+            match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
+                Ok(path) => writeln!(out, "Report: {}", path.display())?,
+                Err(e) => crate::diag!("warning: report not written: {e:#}"),
+            }
+        }
+        let failed = records.iter().filter(|r| r.status == Status::Failed).count();
+        writeln!(
+            out,
+            "\n{} benchmarks over {ranks} MPI ranks: {} ok, {} failed, {} skipped. Results: {}",
+            records.len(),
+            records.iter().filter(|r| r.status == Status::Ok).count(),
+            failed,
+            records.iter().filter(|r| r.status == Status::Skipped).count(),
+            info.dir.display()
+        )?;
+        Ok(if failed > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}
+
+#[cfg(feature = "mpi")]
+pub use microcircuit_ranks::run_microcircuit;
 
 #[cfg(test)]
 mod tests {

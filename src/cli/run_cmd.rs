@@ -169,7 +169,7 @@ fn parse_input(s: &str) -> Result<crate::kernels::microcircuit::Input, String> {
 
 /// Applies `--scale`, `--k-scale`, `--input` and `--seed` to the microcircuit benchmarks; an
 /// error names the option when the profile has none or a value is out of range.
-fn apply_microcircuit_options(args: &RunArgs, specs: &mut Vec<BenchSpec>) -> Result<(), Error> {
+pub(super) fn apply_microcircuit_options(args: &RunArgs, specs: &mut Vec<BenchSpec>) -> Result<(), Error> {
     let given: Vec<&str> = [
         ("--scale", args.scale.is_some()),
         ("--k-scale", args.k_scale.is_some()),
@@ -330,6 +330,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             }
             .into()),
         };
+    }
+    if profile == Profile::Microcircuit && super::mpi_cmd::under_mpirun() {
+        return super::mpi_cmd::run_microcircuit(args, out);
     }
     if args.backend == "nccl" {
         return Err(Error::InvalidArgument {

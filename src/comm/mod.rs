@@ -52,6 +52,9 @@ pub trait Communicator {
     fn all_reduce_f64(&self, send: &[f64], recv: &mut [f64], op: ReduceOp);
     /// Every rank's `bytes` become `root`'s (lengths may differ before the call).
     fn broadcast_bytes(&self, bytes: &mut Vec<u8>, root: usize);
+    /// All-gather of `u32`s with per-rank lengths (MPI_Allgatherv): `recv[r]` becomes rank
+    /// `r`'s `send`, this rank's included; `recv.len() == size`.
+    fn all_gather_varcount_u32(&self, send: &[u32], recv: &mut [Vec<u32>]);
     /// The ranks `0..ranks` as a new communicator (ranks keep their order); `None` on the
     /// ranks left out. Collective: every rank calls it.
     fn first_ranks(&self, ranks: usize) -> Option<Box<dyn Communicator>>;
@@ -97,6 +100,10 @@ impl Communicator for SelfComm {
         recv.copy_from_slice(send);
     }
     fn broadcast_bytes(&self, _bytes: &mut Vec<u8>, _root: usize) {}
+    fn all_gather_varcount_u32(&self, send: &[u32], recv: &mut [Vec<u32>]) {
+        recv[0].clear();
+        recv[0].extend_from_slice(send);
+    }
     fn first_ranks(&self, ranks: usize) -> Option<Box<dyn Communicator>> {
         (ranks >= 1).then(|| Box::new(SelfComm) as Box<dyn Communicator>)
     }

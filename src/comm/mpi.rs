@@ -4,6 +4,7 @@
 
 use super::{Communicator, ReduceOp};
 use mpi::collective::SystemOperation;
+use mpi::datatype::PartitionMut;
 use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
 // rsmpi's trait of the same name as ours (the glob import loses to the explicit one).
@@ -76,6 +77,28 @@ impl Communicator for MpiComm {
         process.broadcast_into(&mut len);
         bytes.resize(len as usize, 0);
         process.broadcast_into(&mut bytes[..]);
+    }
+    fn all_gather_varcount_u32(&self, send: &[u32], recv: &mut [Vec<u32>]) {
+        let mut counts = vec![0 as mpi::Count; recv.len()];
+        self.comm.all_gather_into(&(send.len() as mpi::Count), &mut counts[..]);
+        let displs: Vec<mpi::Count> = counts
+            .iter()
+            .scan(0, |at, &c| {
+                let d = *at;
+                *at += c;
+                Some(d)
+            })
+            .collect();
+        let total = counts.iter().map(|&c| c as usize).sum();
+        let mut flat = vec![0u32; total];
+        {
+            let mut partition = PartitionMut::new(&mut flat[..], &counts[..], &displs[..]);
+            self.comm.all_gather_varcount_into(send, &mut partition);
+        }
+        for ((r, &c), &d) in recv.iter_mut().zip(&counts).zip(&displs) {
+            r.clear();
+            r.extend_from_slice(&flat[d as usize..(d + c) as usize]);
+        }
     }
     fn first_ranks(&self, ranks: usize) -> Option<Box<dyn Communicator>> {
         let color = if self.rank() < ranks {

@@ -19,6 +19,18 @@ pub enum Error {
     /// `threads` is 0 or exceeds the number of neurons.
     #[error("parameter `threads` = {threads} must be between 1 and the number of neurons ({neurons})")]
     BadThreads { threads: usize, neurons: usize },
+    /// A partitioned run splits the network into more parts (`ranks × threads`) than it has 128-neuron
+    /// blocks, the unit a part owns.
+    #[error(
+        "{ranks} ranks × {threads} threads = {} parts, more than the network's {blocks} blocks of 128 neurons: \
+         use fewer threads per rank (`threads`) or fewer ranks, or a larger scale",
+        ranks * threads
+    )]
+    TooManyParts {
+        ranks: usize,
+        threads: usize,
+        blocks: usize,
+    },
     /// A population rounds to zero neurons at this `n_scaling`.
     #[error("population {population} has 0 neurons at n_scaling = {n_scaling}")]
     EmptyPopulation { population: &'static str, n_scaling: f64 },

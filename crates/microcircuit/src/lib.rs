@@ -33,7 +33,9 @@
 //! (population pair, 128-neuron block), never by thread; spikes are pulled by delay, then ascending source,
 //! then in a seed-determined order within a source's delay group, so each input cell receives its
 //! additions in the same order whatever the partition. (NEST adds them in emission order instead; sums of
-//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.)
+//! a few dozen f32 weights in f64 are exact, so the order rarely matters at all.) The same holds over
+//! processes: [`Simulation::partitioned`] builds one rank's share of the network and exchanges spikes every
+//! step through a [`SpikeExchange`] ([`partition`]; `tests/partition.rs` checks 2 and 3 ranks).
 //!
 //! # Verification
 //! [`reference::spikes`] simulates the same network the naive NEST way (outgoing adjacency lists, ring
@@ -53,6 +55,7 @@ pub mod connect;
 pub mod error;
 pub mod neuron;
 pub mod params;
+pub mod partition;
 pub mod reference;
 pub mod rng;
 pub mod sim;
@@ -62,7 +65,10 @@ use serde::{Deserialize, Serialize};
 
 pub use error::Error;
 pub use params::{memory_estimate, BgInput, Derived, MemoryEstimate, Params, V0Type, NUM_POPS, POPULATIONS};
+pub use partition::{spike_fingerprint, LocalExchange, Partition, SpikeExchange, Tally};
 pub use stepper::{Simulation, Window};
+
+pub(crate) use partition::{fnv1a, FNV_OFFSET};
 
 /// Bytes per stored synapse: 24-bit target, 8-bit delay and f32 weight in one u64.
 pub const BYTES_PER_SYNAPSE: usize = 8;
@@ -129,8 +135,13 @@ pub struct PhaseTimes {
     pub update_s: f64,
     /// Within the timed simulation, spike delivery, mean over threads.
     pub deliver_s: f64,
-    /// Within the timed simulation, barrier wait, mean over threads.
+    /// Within the timed simulation, barrier wait, mean over threads (in a partitioned run: everything
+    /// but delivery and update, the spike exchange included).
     pub wait_s: f64,
+    /// Within the timed simulation, the spike exchange between ranks of a partitioned run (the slowest
+    /// rank's); 0 in one process.
+    #[serde(default)]
+    pub exchange_s: f64,
 }
 
 /// One thread's split of the timed simulation, seconds.
@@ -180,6 +191,17 @@ pub struct SimResult {
     /// Every spike of the timed phase as (neuron id, step), sorted by step then id, if `record_spikes`.
     /// Step `s` counts from the start of the warm-up; NEST would stamp it `(s + 1) · 0.1` ms.
     pub spikes: Option<Vec<(u32, u32)>>,
+    /// Fingerprint of the timed phase's spike trains ([`spike_fingerprint`] of every timed spike): equal
+    /// for bit-identical spike trains, whatever the threads and ranks.
+    #[serde(default)]
+    pub spike_fingerprint: u64,
+    /// Processes the network was split over (1: one process). A rank's own result counts its neurons only.
+    #[serde(default = "one")]
+    pub ranks: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Build the network for `p`, warm it up, run the timed simulation and count: [`Simulation`]
@@ -192,43 +214,33 @@ pub fn simulate(p: &Params) -> Result<SimResult, Error> {
     Ok(sim.result())
 }
 
-fn collect(
-    p: &Params,
+/// This process's tally of its threads' states.
+fn tally(
     d: &Derived,
     states: &[&sim::ThreadState],
-    memory: MemoryEstimate,
+    record: bool,
     max_delay: u32,
-    [build_s, connect_s, warmup_s, sim_s]: [f64; 4],
-) -> SimResult {
-    let mut spikes = [0u64; NUM_POPS];
-    let mut cv_sum = [0.0f64; NUM_POPS];
-    let mut cv_n = [0u64; NUM_POPS];
-    let mut counts = Counts {
-        synapses: d.total_synapses() + d.total_th_synapses(),
-        neurons: d.total_neurons() as u64,
-        steps: d.sim_steps,
-        ..Counts::default()
+    phase_s: [f64; 4],
+    exchange_s: f64,
+) -> Tally {
+    let mut t = Tally {
+        isi_cvs: vec![Vec::new(); NUM_POPS],
+        max_delay,
+        phase_s,
+        exchange_s,
+        ..Tally::default()
     };
-    let mut times = PhaseTimes {
-        build_s,
-        connect_s,
-        warmup_s,
-        sim_s,
-        ..PhaseTimes::default()
-    };
-    let threads = states.len() as f64;
-    let mut recorded = Vec::new();
-    let mut thread_times = Vec::with_capacity(states.len());
+    t.counts.steps = d.sim_steps;
     for st in states.iter().copied() {
-        counts.neuron_updates += st.counts.updates;
-        counts.recurrent_events += st.counts.recurrent_events;
-        counts.delivered_events += st.counts.delivered_events;
-        counts.thalamic_events += st.counts.thalamic_events;
-        counts.external_events += st.counts.external_events;
-        times.update_s += st.counts.update_s / threads;
-        times.deliver_s += st.counts.deliver_s / threads;
-        times.wait_s += st.counts.wait_s / threads;
-        thread_times.push(ThreadTimes {
+        let c = &mut t.counts;
+        c.neuron_updates += st.counts.updates;
+        c.recurrent_events += st.counts.recurrent_events;
+        c.delivered_events += st.counts.delivered_events;
+        c.thalamic_events += st.counts.thalamic_events;
+        c.external_events += st.counts.external_events;
+        c.neurons += st.len() as u64;
+        c.synapses += st.syn.synapses.len() as u64;
+        t.thread_times.push(ThreadTimes {
             update_s: st.counts.update_s,
             deliver_s: st.counts.deliver_s,
             wait_s: st.counts.wait_s,
@@ -239,50 +251,82 @@ fn collect(
             recurrent_events: st.counts.recurrent_events,
         });
         for x in 0..st.len() {
-            let pop = d.pop_of(st.syn.lo + x as u64);
+            let id = st.syn.lo + x as u64;
+            let pop = d.pop_of(id);
             let c = st.spike_count[x] as u64;
-            spikes[pop] += c;
+            t.neurons[pop] += 1;
+            t.spikes[pop] += c;
+            if c > 0 {
+                t.fingerprint = t
+                    .fingerprint
+                    .wrapping_add(partition::fingerprint_term(id as u32, st.spike_hash[x]));
+            }
             if c > 2 {
                 let n = (c - 1) as u128;
                 let (s1, s2) = (st.isi_sum[x] as u128, st.isi_sum2[x] as u128);
                 // std/mean of the ISIs with the population SD, in exact integers up to one sqrt.
                 let var_n2 = n * s2 - s1 * s1;
-                cv_sum[pop] += (var_n2 as f64).sqrt() / s1 as f64;
-                cv_n[pop] += 1;
+                t.isi_cvs[pop].push((var_n2 as f64).sqrt() / s1 as f64);
             }
         }
-        if p.record_spikes {
-            recorded.extend_from_slice(&st.recorded);
+        if record {
+            t.recorded.extend_from_slice(&st.recorded);
         }
+    }
+    t.recorded.sort_unstable_by_key(|&(id, s)| (s, id));
+    t
+}
+
+/// The result of a tally (one process's, or the merge of a partitioned run's), `ranks` processes.
+fn finish(p: &Params, t: Tally, memory: MemoryEstimate, ranks: usize) -> SimResult {
+    let [build_s, connect_s, warmup_s, sim_s] = t.phase_s;
+    let threads = t.thread_times.len().max(1) as f64;
+    let mut times = PhaseTimes {
+        build_s,
+        connect_s,
+        warmup_s,
+        sim_s,
+        exchange_s: t.exchange_s,
+        ..PhaseTimes::default()
+    };
+    for tt in &t.thread_times {
+        times.update_s += tt.update_s / threads;
+        times.deliver_s += tt.deliver_s / threads;
+        times.wait_s += tt.wait_s / threads;
     }
     let t_sim_s = p.t_sim_ms * 1e-3;
     let populations = (0..NUM_POPS)
-        .map(|i| PopulationStats {
-            name: POPULATIONS[i].to_string(),
-            neurons: d.num_neurons[i],
-            spikes: spikes[i],
-            rate_hz: spikes[i] as f64 / (d.num_neurons[i] as f64 * t_sim_s),
-            mean_isi_cv: if cv_n[i] > 0 {
-                cv_sum[i] / cv_n[i] as f64
-            } else {
-                f64::NAN
-            },
-            cv_neurons: cv_n[i],
+        .map(|i| {
+            let cvs = &t.isi_cvs[i];
+            PopulationStats {
+                name: POPULATIONS[i].to_string(),
+                neurons: t.neurons[i],
+                spikes: t.spikes[i],
+                rate_hz: t.spikes[i] as f64 / (t.neurons[i] as f64 * t_sim_s),
+                mean_isi_cv: if cvs.is_empty() {
+                    f64::NAN
+                } else {
+                    cvs.iter().fold(0.0, |a, &x| a + x) / cvs.len() as f64
+                },
+                cv_neurons: cvs.len() as u64,
+            }
         })
         .collect();
-    counts.spikes = spikes.iter().sum();
-    recorded.sort_unstable_by_key(|&(id, s)| (s, id));
+    let mut counts = t.counts;
+    counts.spikes = t.spikes.iter().sum();
     SimResult {
         params: p.clone(),
         populations,
         counts,
         times,
-        thread_times,
+        thread_times: t.thread_times,
         real_time_factor: sim_s / t_sim_s,
-        max_delay_steps: max_delay,
+        max_delay_steps: t.max_delay,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         bytes_per_event: BYTES_PER_EVENT,
         memory,
-        spikes: p.record_spikes.then_some(recorded),
+        spikes: p.record_spikes.then_some(t.recorded),
+        spike_fingerprint: t.fingerprint,
+        ranks,
     }
 }

@@ -129,6 +129,9 @@ pub struct ThreadState {
     pub isi_sum2: Vec<u64>,
     /// Recorded spikes (global id, step), if asked for.
     pub recorded: Vec<(u32, u32)>,
+    /// Per neuron, FNV-1a 64 over its timed spikes' steps (u32, little-endian, in time order); see
+    /// [`crate::spike_fingerprint`].
+    pub spike_hash: Vec<u64>,
     /// Counters of the current phase.
     pub counts: ThreadCounts,
     /// Scratch: this step's synapse groups (start, end, inhibitory).
@@ -142,7 +145,10 @@ pub struct ThreadState {
 }
 
 /// The ring of spike lists: `lists[row * depth + step % depth]`, one row per thread, plus one for the
-/// thalamus (after the threads, since thalamic ids follow the neurons').
+/// thalamus (after the threads, since thalamic ids follow the neurons'). In a partitioned run (see
+/// [`crate::SpikeExchange`]) rank `r` has one row per other rank and one per own thread, in ascending
+/// source id: the rows of ranks `0..r`, its threads' rows `r..r + threads`, the rows of ranks `r + 1..`,
+/// then the thalamus.
 pub struct SpikeRing {
     /// The lists.
     pub lists: Vec<RwLock<Vec<u32>>>,
@@ -163,7 +169,8 @@ impl SpikeRing {
         }
     }
 
-    fn list(&self, row: usize, step: u64) -> &RwLock<Vec<u32>> {
+    /// The list of `row` for `step`.
+    pub fn list(&self, row: usize, step: u64) -> &RwLock<Vec<u32>> {
         &self.lists[row * self.depth + (step % self.depth as u64) as usize]
     }
 }
@@ -297,6 +304,7 @@ impl ThreadState {
             isi_sum: vec![0; n],
             isi_sum2: vec![0; n],
             recorded: Vec::new(),
+            spike_hash: vec![crate::FNV_OFFSET; n],
             counts: ThreadCounts::default(),
             groups: Vec::new(),
             th_rng: None,
@@ -382,6 +390,7 @@ impl ThreadState {
                 }
                 self.spike_count[x] = c + 1;
                 self.last_spike[x] = s as u32;
+                self.spike_hash[x] = crate::fnv1a(self.spike_hash[x], &(s as u32).to_le_bytes());
                 if sh.record {
                     self.recorded.push((id, s as u32));
                 }
@@ -515,7 +524,9 @@ fn prefetch(words: &[u64]) {
     let _ = words;
 }
 
-/// Run steps `from..to` on all threads of `pool`; spikes from `count_from` on are counted.
+/// Run steps `from..to` on all threads of `pool`; spikes from `count_from` on are counted. Thread `t`
+/// publishes its spikes in ring row `row0 + t`.
+#[allow(clippy::too_many_arguments)]
 pub fn run_steps(
     pool: &rayon::ThreadPool,
     states: &[Mutex<ThreadState>],
@@ -524,6 +535,7 @@ pub fn run_steps(
     from: u64,
     to: u64,
     timed: bool,
+    row0: usize,
 ) {
     let threads = states.len();
     let barrier = SpinBarrier::new(threads);
@@ -538,7 +550,7 @@ pub fn run_steps(
             st.pull(sh, ring, s, from);
             let t1 = Instant::now();
             {
-                let mut mine = ring.list(t, s).write().expect("spike list");
+                let mut mine = ring.list(row0 + t, s).write().expect("spike list");
                 mine.clear();
                 st.update(sh, s, timed, &mut mine);
             }
@@ -561,6 +573,115 @@ pub fn run_steps(
             st.counts.runqueue_s = Some(b.1 - a.1);
         }
     });
+}
+
+/// Where a partitioned run's rows lie in its [`SpikeRing`]: see there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RingLayout {
+    /// This process's rank.
+    pub rank: usize,
+    /// Ranks.
+    pub ranks: usize,
+    /// Threads per rank.
+    pub threads: usize,
+}
+
+impl RingLayout {
+    /// Rows without the thalamus: one per other rank, one per own thread.
+    pub fn rows(&self) -> usize {
+        self.ranks - 1 + self.threads
+    }
+
+    /// The row of this rank's thread 0 (its threads follow).
+    pub fn first_own_row(&self) -> usize {
+        self.rank
+    }
+
+    /// The row that holds the spikes of another rank `q`.
+    pub fn remote_row(&self, q: usize) -> usize {
+        if q < self.rank {
+            q
+        } else {
+            q + self.threads - 1
+        }
+    }
+}
+
+/// Run steps `from..to` of a partitioned run: each step is one `broadcast` on `pool` (pull, update,
+/// publish), then, on the calling thread, this rank's spikes of the step (its threads' rows, in ascending
+/// id) go to every rank through `exchange` and the other ranks' spikes fill their rows, before the next
+/// step pulls them (the minimum delay is one step). MPI without thread support is thus only ever called
+/// from the thread that drives the simulation. Returns the seconds spent in the exchange.
+#[allow(clippy::too_many_arguments)]
+pub fn run_steps_partitioned(
+    pool: &rayon::ThreadPool,
+    states: &[Mutex<ThreadState>],
+    ring: &SpikeRing,
+    sh: &Shared,
+    from: u64,
+    to: u64,
+    timed: bool,
+    layout: RingLayout,
+    exchange: &mut dyn crate::SpikeExchange,
+) -> f64 {
+    let row0 = layout.first_own_row();
+    let t_start = Instant::now();
+    let mut exchange_s = 0.0;
+    let sched0: Vec<Mutex<Option<(f64, f64)>>> = (0..states.len()).map(|_| Mutex::new(None)).collect();
+    let mut mine = Vec::new();
+    let mut all: Vec<Vec<u32>> = vec![Vec::new(); layout.ranks];
+    for s in from..to {
+        pool.broadcast(|ctx| {
+            let t = ctx.index();
+            let mut st = states[t].lock().expect("thread state");
+            if s == from {
+                st.counts = ThreadCounts::default();
+                *sched0[t].lock().expect("schedstat") = schedstat();
+            }
+            let t0 = Instant::now();
+            st.pull(sh, ring, s, from);
+            let t1 = Instant::now();
+            {
+                let mut out = ring.list(row0 + t, s).write().expect("spike list");
+                out.clear();
+                st.update(sh, s, timed, &mut out);
+            }
+            st.publish_thalamus(sh, ring, s);
+            let t2 = Instant::now();
+            st.counts.deliver_s += (t1 - t0).as_secs_f64();
+            st.counts.update_s += (t2 - t1).as_secs_f64();
+        });
+        let t0 = Instant::now();
+        mine.clear();
+        for t in 0..states.len() {
+            mine.extend_from_slice(&ring.list(row0 + t, s).read().expect("spike list"));
+        }
+        exchange.all_gather(&mine, &mut all);
+        for (q, spikes) in all.iter_mut().enumerate() {
+            if q != layout.rank {
+                let mut row = ring.list(layout.remote_row(q), s).write().expect("spike list");
+                std::mem::swap(&mut *row, spikes);
+            }
+        }
+        exchange_s += t0.elapsed().as_secs_f64();
+    }
+    let wall = t_start.elapsed().as_secs_f64();
+    pool.broadcast(|ctx| {
+        let t = ctx.index();
+        let mut st = states[t].lock().expect("thread state");
+        if to > from {
+            st.count_tail(sh, ring, to - 1);
+        } else {
+            st.counts = ThreadCounts::default();
+        }
+        // Everything but delivery and update: the per-step fork and join, and the exchange.
+        st.counts.wait_s = (wall - st.counts.deliver_s - st.counts.update_s).max(0.0);
+        if let (Some(a), Some(b)) = (*sched0[t].lock().expect("schedstat"), schedstat()) {
+            st.counts.cpu_s = Some(b.0 - a.0);
+            st.counts.runqueue_s = Some(b.1 - a.1);
+        }
+    });
+    exchange_s
 }
 
 #[cfg(test)]
