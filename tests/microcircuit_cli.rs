@@ -33,7 +33,8 @@ fn run_small(results: &Path, extra: &[&str]) -> std::process::Output {
 fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
-    let out = run_small(&results, &["--seed", "7"]);
+    // --bio-time keeps the profile's scatter-adds to 49 one-call samples (seconds, not a minute).
+    let out = run_small(&results, &["--seed", "7", "--bio-time", "50"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let runs = run_dirs(&results);
     assert_eq!(runs.len(), 1);
@@ -95,6 +96,7 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
 
     let (mc_header, mc) = read_csv(&runs[0].join("microcircuit.csv"));
     assert_eq!(mc.len(), 1);
+    assert_eq!(cell(&mc_header, &mc[0], "simulated_bio_s"), "0.05", "--bio-time 50");
     assert_eq!(cell(&mc_header, &mc[0], "neurons"), "1544");
     assert_eq!(cell(&mc_header, &mc[0], "bytes_per_synapse"), "8");
     let recurrent: u64 = cell(&mc_header, &mc[0], "recurrent_events").parse().unwrap();
@@ -159,7 +161,10 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("77169 neurons, 298880968 synapses (exact)"), "{text}");
     assert!(text.contains(&format!("From run {id}")), "{text}");
-    assert!(text.contains("human brain: 8.6e10 neurons") && text.contains("MODELED"), "{text}");
+    assert!(
+        text.contains("human brain: 8.6e10 neurons") && text.contains("MODELED"),
+        "{text}"
+    );
     assert_eq!(run_dirs(&results).len(), 1, "a dry run writes no run");
 }
 
@@ -168,7 +173,15 @@ fn a_dry_run_on_an_empty_store_sizes_the_networks_and_says_why_it_cannot_project
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
     let out = braingap()
-        .args(["run", "--profile", "microcircuit", "--dry-run", "--threads", "2", "--results"])
+        .args([
+            "run",
+            "--profile",
+            "microcircuit",
+            "--dry-run",
+            "--threads",
+            "2",
+            "--results",
+        ])
         .arg(&results)
         .output()
         .unwrap();
@@ -201,6 +214,10 @@ fn the_same_seed_gives_the_same_network_and_spikes_at_any_thread_count() {
                 "0.02",
                 "--threads",
                 threads,
+                "--filter",
+                "microcircuit",
+                "--bio-time",
+                "30",
                 "--no-report",
             ])
             .arg("--results")
@@ -233,6 +250,17 @@ fn bad_microcircuit_options_name_the_option_and_write_nothing() {
         (vec!["--profile", "microcircuit", "--k-scale", "0"], "--k-scale 0"),
         (vec!["--profile", "microcircuit", "--input", "thalamus"], "--input"),
         (vec!["--profile", "peers", "--scale", "0.1"], "--scale"),
+        (vec!["--profile", "microcircuit", "--bio-time", "0"], "--bio-time 0"),
+        (vec!["--profile", "microcircuit", "--bio-time", "-5"], "--bio-time -5"),
+        (
+            vec!["--profile", "microcircuit", "--bio-time", "10.5"],
+            "--bio-time 10.5",
+        ),
+        (vec!["--profile", "quick", "--bio-time", "10"], "--bio-time"),
+        (
+            vec!["--profile", "microcircuit", "--scale", "0.0005", "--threads", "64"],
+            "--threads 64",
+        ),
         (
             vec!["--profile", "microcircuit", "--max-memory-gib", "0.01"],
             "GiB of buffers but only 0.010 GiB",

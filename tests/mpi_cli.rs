@@ -355,11 +355,14 @@ mod with_mpi {
     #[test]
     fn microcircuit_over_two_ranks_is_bit_identical_to_one_process() {
         let tmp = tempfile::tempdir().unwrap();
-        let calls = format!("{}=200", braingap::measure::runner::MICROCIRCUIT_CALLS_ENV);
         let args = [
             "run",
             "--profile",
             "microcircuit",
+            "--filter",
+            "microcircuit",
+            "--bio-time",
+            "201",
             "--scale",
             "0.02",
             "--k-scale",
@@ -371,17 +374,10 @@ mod with_mpi {
             "--no-report",
         ];
         let one_dir = tmp.path().join("one");
-        let (key, value) = calls.split_once('=').unwrap();
-        let one = braingap()
-            .args(args)
-            .arg("--results")
-            .arg(&one_dir)
-            .env(key, value)
-            .output()
-            .unwrap();
+        let one = braingap().args(args).arg("--results").arg(&one_dir).output().unwrap();
         assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
         let two_dir = tmp.path().join("two");
-        let two = mpirun(2, &[&calls], &args, &two_dir);
+        let two = mpirun(2, &[], &args, &two_dir);
         assert!(two.status.success(), "{}", String::from_utf8_lossy(&two.stderr));
         assert!(String::from_utf8_lossy(&two.stdout).contains("over 2 MPI ranks"));
 

@@ -112,7 +112,11 @@ pub struct CostInputs {
 
 impl MeasuredCosts {
     /// Costs from `inputs`; `None` when the benchmark timed nothing or delivered no event.
-    pub fn new(inputs: &CostInputs, machine_memory_bytes: Option<f64>, watts: Option<(f64, String)>) -> Option<MeasuredCosts> {
+    pub fn new(
+        inputs: &CostInputs,
+        machine_memory_bytes: Option<f64>,
+        watts: Option<(f64, String)>,
+    ) -> Option<MeasuredCosts> {
         let updates = inputs.neurons * inputs.bio_s * STEPS_PER_S;
         if inputs.recurrent_events <= 0.0 || updates <= 0.0 || inputs.threads <= 0.0 {
             return None;

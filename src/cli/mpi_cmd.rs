@@ -772,6 +772,8 @@ mod microcircuit_ranks {
             simd: machine.simd_level,
         };
         let mut specs = super::super::run_cmd::select(profile, args.filter.as_deref(), &ctx, false)?;
+        // The profile's single-machine limits of spike delivery (scatter_add) are not distributed.
+        specs.retain(|s| matches!(s.kernel, crate::kernels::Kernel::Microcircuit(_)));
         super::super::run_cmd::apply_microcircuit_options(args, &mut specs)?;
         if args.list {
             if rank == 0 {
@@ -782,7 +784,7 @@ mod microcircuit_ranks {
             return Ok(ExitCode::SUCCESS);
         }
         check_parts(&specs, ranks, threads)?;
-        let config = RunConfig::microcircuit();
+        let config = super::super::run_cmd::microcircuit_config(args)?;
         let library = comm.library();
         // Rank 0 creates the run; the others learn whether it could.
         let mut created = Vec::new();

@@ -141,6 +141,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
+    /// With --profile microcircuit: simulate exactly MS milliseconds of biological time in each
+    /// benchmark's timed phase (a whole number ≥ 2: one untimed-by-the-statistics warm-up call
+    /// and MS − 1 samples of one 1-ms call each), instead of samples of at least a second of wall
+    /// time each. Runs with the same --bio-time, scale and seed simulate the same network for
+    /// the same time: their spike fingerprints (microcircuit.csv) can be compared.
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    pub bio_time: Option<f64>,
+
     /// List the benchmarks the run would contain, then exit without running.
     #[arg(long)]
     pub list: bool,
@@ -180,7 +188,7 @@ pub(super) fn apply_microcircuit_options(args: &RunArgs, specs: &mut Vec<BenchSp
     .filter_map(|(name, on)| on.then_some(name))
     .collect();
     if given.is_empty() {
-        return Ok(());
+        return check_microcircuit_threads(args, specs);
     }
     for (name, value) in [("--scale", args.scale), ("--k-scale", args.k_scale)] {
         if let Some(v) = value {
@@ -219,7 +227,51 @@ pub(super) fn apply_microcircuit_options(args: &RunArgs, specs: &mut Vec<BenchSp
     // --scale picks one scale: the profile's others collapse into it.
     let mut seen = std::collections::HashSet::new();
     specs.retain(|s| seen.insert(s.name()));
+    check_microcircuit_threads(args, specs)
+}
+
+/// More threads than a microcircuit has neurons is an error naming `--threads`.
+fn check_microcircuit_threads(args: &RunArgs, specs: &[BenchSpec]) -> Result<(), Error> {
+    let Some(threads) = args.threads.map(NonZeroUsize::get) else {
+        return Ok(());
+    };
+    for spec in specs {
+        if let crate::kernels::Kernel::Microcircuit(m) = &spec.kernel {
+            let neurons = m
+                .sim_params(1)
+                .ok()
+                .and_then(|p| braingap_microcircuit::Derived::new(&p).ok())
+                .map(|d| d.total_neurons());
+            if let Some(n) = neurons.filter(|&n| threads > n) {
+                return Err(Error::InvalidArgument {
+                    arg: format!("--threads {threads}"),
+                    reason: format!("more threads than the {n} neurons of {}", spec.name()),
+                });
+            }
+        }
+    }
     Ok(())
+}
+
+/// The microcircuit profile's sampling: `--bio-time` fixes the calls, else samples of at least
+/// a second of wall time ([`RunConfig::microcircuit`]). An error names `--bio-time` when it is
+/// not a whole number of milliseconds ≥ 2 (a call is 1 ms).
+pub(super) fn microcircuit_config(args: &RunArgs) -> Result<RunConfig, Error> {
+    let Some(ms) = args.bio_time else {
+        return Ok(RunConfig::microcircuit());
+    };
+    let call_ms = crate::kernels::microcircuit::MS_PER_CALL;
+    if !ms.is_finite() || ms < 2.0 * call_ms || ms.fract() != 0.0 || ms > 1e7 {
+        return Err(Error::InvalidArgument {
+            arg: format!("--bio-time {ms}"),
+            reason: format!(
+                "must be a whole number of milliseconds from 2 to 1e7 (the timed phase is 1-ms calls of {} steps \
+                 of 0.1 ms: one warm-up call, then one call per sample)",
+                (call_ms / braingap_microcircuit::params::RESOLUTION_MS).round()
+            ),
+        });
+    }
+    Ok(RunConfig::fixed_calls((ms / call_ms) as usize - 1))
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -373,6 +425,19 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let mut specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
     apply_microcircuit_options(args, &mut specs)?;
+    if args.bio_time.is_some() {
+        if profile != Profile::Microcircuit {
+            return Err(Error::InvalidArgument {
+                arg: "--bio-time".into(),
+                reason: format!(
+                    "fixes the timed biological time of --profile microcircuit only (not --profile {})",
+                    profile.as_str()
+                ),
+            }
+            .into());
+        }
+        microcircuit_config(args)?;
+    }
     if args.list {
         for spec in &specs {
             writeln!(out, "{}", spec.name())?;
@@ -412,7 +477,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     let config = match profile {
         Profile::Quick | Profile::Small => RunConfig::quick(),
-        Profile::Microcircuit => RunConfig::microcircuit(),
+        Profile::Microcircuit => microcircuit_config(args)?,
         _ => RunConfig::standard(),
     };
     let start = RunStart {

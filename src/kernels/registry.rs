@@ -325,9 +325,9 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     if profile == Profile::Microcircuit {
         let mut specs = delivery_limits();
         specs.extend(
-            [(0.1, 1.0), (1.0, 1.0)]
-                .into_iter()
-                .map(|(scale, k_scale)| BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(scale, k_scale)), F64)),
+            [(0.1, 1.0), (1.0, 1.0)].into_iter().map(|(scale, k_scale)| {
+                BenchSpec::new(Kernel::Microcircuit(Microcircuit::at_scale(scale, k_scale)), F64)
+            }),
         );
         return specs;
     }

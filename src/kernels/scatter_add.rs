@@ -318,8 +318,18 @@ mod tests {
         let data = k.build();
         assert!(data.table.iter().all(|&w| (unpack(w).0 as u64) < k.targets));
         assert!(data.starts.iter().flatten().all(|&s| s as u64 + k.group <= k.table));
-        assert!(ScatterAdd { targets: 1 << 25, ..k.clone() }.check().is_err());
-        assert!(ScatterAdd { group: 6000, ..k.clone() }.check().is_err());
+        assert!(ScatterAdd {
+            targets: 1 << 25,
+            ..k.clone()
+        }
+        .check()
+        .is_err());
+        assert!(ScatterAdd {
+            group: 6000,
+            ..k.clone()
+        }
+        .check()
+        .is_err());
         assert!(k.check().is_ok());
     }
 }

@@ -13,9 +13,6 @@ use crate::meters::{EnergyRecord, MeterSet, WorkDone};
 use crate::units::{Bytes, Flops, Seconds};
 use std::time::Instant;
 
-/// Test hook: fixes the microcircuit profile's calls ([`RunConfig::microcircuit`]).
-pub const MICROCIRCUIT_CALLS_ENV: &str = "BRAINGAP_MICROCIRCUIT_CALLS";
-
 /// How hard the runner samples.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -52,32 +49,27 @@ impl RunConfig {
     /// Settings for the `microcircuit` profile: samples of at least a second of wall time (a
     /// call is 1 ms of biological time), so the timed windows add up to seconds of biological
     /// time as the model's benchmarking recipe asks.
-    ///
-    /// With [`MICROCIRCUIT_CALLS_ENV`]`=N` set, exactly one warm-up call and `N` one-call
-    /// samples instead, whatever the machine's speed: two runs then simulate the same
-    /// biological time, so their spike counts and fingerprints can be compared (one process
-    /// against MPI ranks).
     pub fn microcircuit() -> RunConfig {
-        if let Some(n) = std::env::var(MICROCIRCUIT_CALLS_ENV)
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-        {
-            return RunConfig {
-                warmup: Seconds(0.0),
-                min_sample_time: Seconds(0.0),
-                samples: n,
-                max_sampling_time: Seconds(f64::INFINITY),
-                min_samples: n,
-                ..RunConfig::quick()
-            };
-        }
         RunConfig {
             warmup: Seconds(1.0),
             min_sample_time: Seconds(1.0),
             samples: 10,
             max_sampling_time: Seconds(60.0),
             min_samples: 5,
+            ..RunConfig::quick()
+        }
+    }
+
+    /// Exactly one warm-up call and `calls` one-call samples, whatever the machine's speed:
+    /// runs with the same `calls` simulate the same biological time (`--bio-time`), so their
+    /// spike counts and fingerprints can be compared (one process against MPI ranks).
+    pub fn fixed_calls(calls: usize) -> RunConfig {
+        RunConfig {
+            warmup: Seconds(0.0),
+            min_sample_time: Seconds(0.0),
+            samples: calls,
+            max_sampling_time: Seconds(f64::INFINITY),
+            min_samples: calls,
             ..RunConfig::quick()
         }
     }

@@ -385,9 +385,12 @@ pub fn raster(spikes: &[RasterSpike], benchmark: &str, neurons: u64) -> XyChart 
             .map(|s| Point::new(s.time_ms, (neurons - s.neuron) as f64))
             .collect();
         if !points.is_empty() {
-            chart
-                .series
-                .push(Series::points(pop.to_string(), if i % 2 == 0 { 0 } else { 3 }, Marker::Dot, points));
+            chart.series.push(Series::points(
+                pop.to_string(),
+                if i % 2 == 0 { 0 } else { 3 },
+                Marker::Dot,
+                points,
+            ));
         }
     }
     chart.caption = format!(

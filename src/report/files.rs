@@ -136,7 +136,10 @@ impl Table {
             let record = record.map_err(|e| bad(line, e.to_string()))?;
             rows.push((
                 line,
-                index.iter().map(|&c| record.get(c).unwrap_or("").trim().to_string()).collect(),
+                index
+                    .iter()
+                    .map(|&c| record.get(c).unwrap_or("").trim().to_string())
+                    .collect(),
             ));
         }
         Ok(Some(Table { path, rows }))
