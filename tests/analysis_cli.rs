@@ -318,7 +318,7 @@ fn claims_lists_every_claim_with_a_verdict() {
         .clone();
     let claims = json_of(&output);
     let claims = claims.as_array().expect("array of claims");
-    assert_eq!(claims.len(), 10);
+    assert_eq!(claims.len(), 11);
     for claim in claims {
         let verdict = claim["verdict"].as_str().unwrap();
         assert!(

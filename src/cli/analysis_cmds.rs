@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::analysis::claims::{check_claims, compact, render_claims_table};
+use crate::analysis::claims::{compact, render_claims_table};
 use crate::analysis::datasets::{bundled_datasets, default_data_dir, ColumnKind};
 use crate::analysis::fits::BootstrapOptions;
 use crate::analysis::trend::{run_fit_request, FitDetails, FitReport, FitRequest, Model};
@@ -84,6 +84,12 @@ pub struct ClaimsArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Results store whose newest measured microcircuit (`braingap run --profile
+    /// microcircuit`) the bottom-up simulation claim sets against a human brain; without one,
+    /// that claim uses the published table alone and says so.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results: PathBuf,
 }
 
 fn data_dir() -> PathBuf {
@@ -243,7 +249,17 @@ pub fn run_datasets(args: &DatasetsArgs, out: &mut dyn Write) -> anyhow::Result<
 
 /// Runs `braingap claims`.
 pub fn run_claims(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let claims = check_claims(&data_dir())?;
+    let machine = crate::report::cortex::newest_measured(&args.results).and_then(|(run, detail)| {
+        let costs = crate::report::cortex::measured_costs(&run, &detail)?;
+        let human = crate::analysis::brain_scale::target_models()
+            .into_iter()
+            .find(|m| m.name == "human brain")?;
+        Some(crate::analysis::claims::MachineProjection {
+            label: format!("run {}, {}", run.meta.run_id, detail.benchmark),
+            human: crate::analysis::brain_scale::project(&human, &costs),
+        })
+    });
+    let claims = crate::analysis::claims::check_claims_with(&data_dir(), machine.as_ref())?;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &claims).context("writing JSON")?;
         writeln!(out)?;

@@ -4,7 +4,6 @@
 use super::run_cmd::RunArgs;
 use crate::error::Error;
 use crate::kernels::{BenchSpec, Kernel};
-use crate::store::Store;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -65,18 +64,11 @@ pub fn run(
         )?;
     }
     writeln!(out)?;
-    let store = Store::new(&args.results);
-    let (runs, _) = store.list();
     // The newest run with a measured microcircuit; within it, the largest network.
-    let measured = runs.iter().rev().find_map(|run| {
-        let details = crate::report::files::read_simulation_details(&run.dir).ok()?;
-        let detail = details.into_iter().max_by(|a, b| a.neurons.total_cmp(&b.neurons))?;
-        Some((run, detail))
-    });
-    match measured {
+    match crate::report::cortex::newest_measured(&args.results) {
         Some((run, detail)) => {
             writeln!(out, "From run {} ({}):", run.meta.run_id, run.dir.display())?;
-            for note in crate::report::cortex::projection_notes(run, &detail) {
+            for note in crate::report::cortex::projection_notes(&run, &detail) {
                 writeln!(out, "  {note}")?;
             }
         }

@@ -365,7 +365,7 @@ pub fn delivery(limits: &[DeliveryLimit], details: &[SimulationDetail], sims: &[
 }
 
 /// The most neurons a raster draws: every k-th neuron beyond this, so dots stay distinct.
-pub const RASTER_MAX_NEURONS: u64 = 2000;
+pub const RASTER_MAX_NEURONS: u64 = 8000;
 
 /// A 100 ms spike raster of one benchmark: time against neuron, L2/3 at the top, every k-th
 /// neuron where the network has more than [`RASTER_MAX_NEURONS`].
@@ -375,22 +375,21 @@ pub fn raster(spikes: &[RasterSpike], benchmark: &str, neurons: u64) -> XyChart 
         "cortex-raster",
         "Microcircuit: 100 ms of spikes",
         Axis::linear("time from the window's start (ms)").with_range(0.0, 100.0),
-        Axis::linear("neuron (L2/3 at the top, L6 at the bottom)").with_range(0.0, neurons as f64),
+        Axis::linear("neurons, counted up from L6I at the bottom to L2/3E at the top").with_range(0.0, neurons as f64),
     );
     chart.height = 900;
-    for (i, pop) in POPULATION_ORDER.iter().enumerate() {
+    for (inhibitory, label, color) in [
+        (false, "excitatory (L2/3E, L4E, L5E, L6E)", 0),
+        (true, "inhibitory (L2/3I, L4I, L5I, L6I)", 3),
+    ] {
         let points: Vec<Point> = spikes
             .iter()
-            .filter(|s| s.benchmark == benchmark && s.population == *pop && s.neuron % step == 0)
+            .filter(|s| s.benchmark == benchmark && s.neuron % step == 0)
+            .filter(|s| s.population.ends_with('I') == inhibitory)
             .map(|s| Point::new(s.time_ms, (neurons - s.neuron) as f64))
             .collect();
         if !points.is_empty() {
-            chart.series.push(Series::points(
-                pop.to_string(),
-                if i % 2 == 0 { 0 } else { 3 },
-                Marker::Dot,
-                points,
-            ));
+            chart.series.push(Series::points(label, color, Marker::Dot, points));
         }
     }
     chart.caption = format!(
@@ -405,59 +404,4 @@ pub fn raster(spikes: &[RasterSpike], benchmark: &str, neurons: u64) -> XyChart 
         }
     );
     chart
-}
-
-/// Populations in id order, as `spikes.csv` names them.
-const POPULATION_ORDER: [&str; 8] = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"];
-
-/// The projection of this run's microcircuit costs to the full microcircuit, the multi-area
-/// model and a human brain, one note each (every figure MODELED).
-pub fn projection_notes(run: &RunInfo, detail: &SimulationDetail) -> Vec<String> {
-    use crate::analysis::brain_scale::{project, range, target_models, MeasuredCosts};
-    let memory = run.meta.machine["memory_total_bytes"]["value"].as_f64();
-    let watts = run
-        .summary
-        .iter()
-        .find(|r| r.benchmark == detail.benchmark)
-        .and_then(|r| Some((r.avg_power_w.filter(|w| *w > 0.0)?, r.energy_source.clone())))
-        .filter(|(_, source)| source != "unavailable");
-    let Some(costs) = MeasuredCosts::new(&detail.cost_inputs(), memory, watts.clone()) else {
-        return vec![format!("{}: no events delivered, no projection", detail.benchmark)];
-    };
-    let power_label = match &watts {
-        Some((w, source)) if source == "modeled" => format!("{w:.0} W each, MODELED"),
-        Some((w, source)) => format!("{w:.0} W each, {source}"),
-        None => "power unknown on this machine".into(),
-    };
-    let mut notes = vec![format!(
-        "Projection (MODELED from {}: {:.2e} core-seconds per synaptic event, {:.2e} per neuron update, {} bytes \
-         per synapse; same costs assumed at every size, communication left out, so machine counts are lower \
-         bounds):",
-        detail.benchmark, costs.core_s_per_event, costs.core_s_per_update, costs.bytes_per_synapse
-    )];
-    for model in target_models() {
-        let p = project(&model, &costs);
-        let machines = range(p.machines);
-        let watts = match (p.watts, p.watts_over_brain) {
-            (Some(w), Some(over)) => format!(", {} W ({} × the brain's 20 W; {power_label})", range(w), range(over)),
-            _ => format!(" ({power_label})"),
-        };
-        notes.push(format!(
-            "{}: {} neurons, {} synapses at {} Hz: {} of memory; on one machine like this one {} × slower than real \
-             time; in real time, {} machines like this one{}",
-            model.name,
-            range((model.neurons, model.neurons)),
-            range((model.synapses, model.synapses)),
-            if model.rate_hz.0 == model.rate_hz.1 {
-                format!("{}", model.rate_hz.0)
-            } else {
-                format!("{}–{}", model.rate_hz.0, model.rate_hz.1)
-            },
-            crate::units::si(p.memory_bytes, "B"),
-            range(p.real_time_factor),
-            machines,
-            watts
-        ));
-    }
-    notes
 }
