@@ -106,7 +106,7 @@ fn source_of(row: &SummaryRow, simulated: bool) -> String {
 }
 
 /// The panel of `run`.
-pub fn answer(run: &RunInfo) -> AnswerContext {
+pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerContext {
     let simulated = run.meta.backend == "fake";
     let timing = if simulated {
         "simulated (fake backend)"
@@ -198,6 +198,35 @@ pub fn answer(run: &RunInfo) -> AnswerContext {
             None => panel
                 .missing
                 .push(format!("energy per synaptic event: unavailable for {}", sim.benchmark)),
+        }
+        // A whole human brain at this level of detail, in real time, on machines like this one.
+        let projection = details
+            .iter()
+            .find(|d| d.benchmark == sim.benchmark)
+            .and_then(|d| cortex::measured_costs(run, d))
+            .and_then(|costs| {
+                let human = crate::analysis::brain_scale::target_models()
+                    .into_iter()
+                    .find(|m| m.name == "human brain")?;
+                Some(crate::analysis::brain_scale::project(&human, &costs))
+            });
+        if let Some(p) = projection {
+            use crate::analysis::brain_scale::range;
+            panel.figures.push(AnswerFigure {
+                what: "a human brain in real time, at this detail".into(),
+                value: format!("{} machines like this one", range(p.machines)),
+                source: if simulated {
+                    "simulated (fake backend)".into()
+                } else {
+                    "MODELED (from the measured costs)".into()
+                },
+                from: format!("{}: synapses × 0.16–10 Hz, communication left out", sim.benchmark),
+                brain: "one brain, 20 W".into(),
+                gap: match p.watts {
+                    Some(w) => format!("{} W (MODELED), {}× the brain's", range(w), range((w.0 / 20.0, w.1 / 20.0))),
+                    None => "power unknown on this machine".into(),
+                },
+            });
         }
     } else {
         panel

@@ -387,7 +387,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         fits: input.references.fits.iter().map(FitContext::from_row).collect(),
         comparison: comparison.as_ref().map(ComparisonContext::from_comparison),
         machine_sentence: input.references.machine_sentence.clone(),
-        answer: super::answer::answer(run),
+        answer: super::answer::answer(run, &input.cortex.details),
         notes: input.references.notes.clone(),
         data_dir: input.references.data_dir.clone(),
     };
