@@ -84,6 +84,7 @@ fn structure_of_a_standard_fake_run() {
             "sweep_compute",
             "energy",
             "cortex-yardstick",
+            "cortex-delivery",
             "history_neurons",
             "history_connections",
             "history_training",

@@ -627,11 +627,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
 /// The seed's thesis: simulating the brain from the bottom up, compute sets the ceiling. What
 /// a real-time human brain at the microcircuit's level of detail needs (synapses × 0.16–10 Hz
 /// events per second), against the fastest published microcircuit simulation and this machine.
-fn bottom_up_claim(
-    sims: &Table,
-    species: &Table,
-    machine: Option<&MachineProjection>,
-) -> Result<Claim, AnalysisError> {
+fn bottom_up_claim(sims: &Table, species: &Table, machine: Option<&MachineProjection>) -> Result<Claim, AnalysisError> {
     use super::brain_scale::{range, sig2, MICROCIRCUIT_MEAN_RATE_HZ};
     let synapses = lookup(species, "id", "human", "synapses_count")?;
     let (low_hz, high_hz) = (0.16, 10.0);
@@ -650,8 +646,18 @@ fn bottom_up_claim(
     let source = "microcircuit_benchmarks (Senk et al. 2026 table); species (human synapses); rates 0.16-10 Hz";
     let mut items = vec![
         evidence("human synapses", synapses, "synapses", "species, human"),
-        evidence("events/s a real-time human brain needs, at 0.16 Hz", needed.0, "events/s", source),
-        evidence("events/s a real-time human brain needs, at 10 Hz", needed.1, "events/s", source),
+        evidence(
+            "events/s a real-time human brain needs, at 0.16 Hz",
+            needed.0,
+            "events/s",
+            source,
+        ),
+        evidence(
+            "events/s a real-time human brain needs, at 10 Hz",
+            needed.1,
+            "events/s",
+            source,
+        ),
     ];
     let mut finding = String::new();
     if let Some((rtf, j, r)) = fastest {
@@ -663,7 +669,12 @@ fn bottom_up_claim(
         let rate = microcircuit_events / rtf;
         let systems_needed = (needed.0 / rate, needed.1 / rate);
         let watts = (needed.0 * j, needed.1 * j);
-        items.push(evidence(format!("fastest published microcircuit, {name}: events/s"), rate, "events/s", source));
+        items.push(evidence(
+            format!("fastest published microcircuit, {name}: events/s"),
+            rate,
+            "events/s",
+            source,
+        ));
         items.push(evidence(format!("{name}: J per synaptic event"), j, "J/event", source));
         finding.push_str(&format!(
             "A real-time human brain at the microcircuit's level of detail needs {} synaptic events/s. The fastest \
@@ -680,13 +691,19 @@ fn bottom_up_claim(
     match machine {
         Some(m) => {
             items.push(evidence(
-                format!("machines like this one for a real-time human brain, at 0.16 Hz ({})", m.label),
+                format!(
+                    "machines like this one for a real-time human brain, at 0.16 Hz ({})",
+                    m.label
+                ),
                 m.human.machines.0,
                 "machines",
                 "brain_scale projection (MODELED)",
             ));
             items.push(evidence(
-                format!("machines like this one for a real-time human brain, at 10 Hz ({})", m.label),
+                format!(
+                    "machines like this one for a real-time human brain, at 10 Hz ({})",
+                    m.label
+                ),
                 m.human.machines.1,
                 "machines",
                 "brain_scale projection (MODELED)",
@@ -695,9 +712,7 @@ fn bottom_up_claim(
                 " This machine (MODELED from {}): {} machines like it{}.",
                 m.label,
                 range(m.human.machines),
-                m.human
-                    .watts
-                    .map_or(String::new(), |w| format!(", {} W", range(w)))
+                m.human.watts.map_or(String::new(), |w| format!(", {} W", range(w)))
             ));
         }
         None => finding.push_str(
@@ -798,7 +813,11 @@ mod tests {
         assert!((bottom_up.evidence[2].value / 1.5e15 - 1.0).abs() < 1e-9);
         // Kauth et al. 2023, RTF 0.05: 2.99e8 × 3.24 / 0.05 events/s.
         assert!((bottom_up.evidence[3].value / (2.99e8 * 3.24 / 0.05) - 1.0).abs() < 1e-9);
-        assert!(bottom_up.finding.contains("no measured microcircuit"), "{}", bottom_up.finding);
+        assert!(
+            bottom_up.finding.contains("no measured microcircuit"),
+            "{}",
+            bottom_up.finding
+        );
         let compute = by_id("compute_300000x_2012_2018");
         assert_eq!(compute.revisions.len(), 1);
         // 3.41e23 / 4.7e17 and 6.49e20 / 4.7e17.

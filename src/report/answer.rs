@@ -218,12 +218,19 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 source: if simulated {
                     "simulated (fake backend)".into()
                 } else {
-                    "MODELED (from the measured costs)".into()
+                    "MODELED".into()
                 },
-                from: format!("{}: synapses × 0.16–10 Hz, communication left out", sim.benchmark),
+                from: format!(
+                    "from the measured costs of {}: synapses × 0.16–10 Hz, communication left out",
+                    sim.benchmark
+                ),
                 brain: "one brain, 20 W".into(),
                 gap: match p.watts {
-                    Some(w) => format!("{} W (MODELED), {}× the brain's", range(w), range((w.0 / 20.0, w.1 / 20.0))),
+                    Some(w) => format!(
+                        "{} W (MODELED), {}× the brain's",
+                        range(w),
+                        range((w.0 / 20.0, w.1 / 20.0))
+                    ),
                     None => "power unknown on this machine".into(),
                 },
             });

@@ -405,3 +405,72 @@ pub fn raster(spikes: &[RasterSpike], benchmark: &str, neurons: u64) -> XyChart 
     );
     chart
 }
+
+/// The projection of this run's microcircuit costs to the full microcircuit, the multi-area
+/// model and a human brain, one note each (every figure MODELED).
+pub fn projection_notes(run: &RunInfo, detail: &SimulationDetail) -> Vec<String> {
+    use crate::analysis::brain_scale::{project, range, target_models};
+    let Some(costs) = measured_costs(run, detail) else {
+        return vec![format!("{}: no events delivered, no projection", detail.benchmark)];
+    };
+    let watts = costs.watts.clone();
+    let power_label = match &watts {
+        Some((w, source)) if source == "modeled" => format!("{w:.0} W each, MODELED"),
+        Some((w, source)) => format!("{w:.0} W each, {source}"),
+        None => "power unknown on this machine".into(),
+    };
+    let mut notes = vec![format!(
+        "Projection (MODELED from {}: {:.2e} core-seconds per synaptic event, {:.2e} per neuron update, {} bytes \
+         per synapse; same costs assumed at every size, communication left out, so machine counts are lower \
+         bounds):",
+        detail.benchmark, costs.core_s_per_event, costs.core_s_per_update, costs.bytes_per_synapse
+    )];
+    for model in target_models() {
+        let p = project(&model, &costs);
+        let machines = range(p.machines);
+        let watts = match (p.watts, p.watts_over_brain) {
+            (Some(w), Some(over)) => format!(", {} W ({} × the brain's 20 W; {power_label})", range(w), range(over)),
+            _ => format!(" ({power_label})"),
+        };
+        notes.push(format!(
+            "{}: {} neurons, {} synapses at {} Hz: {} of memory; on one machine like this one {} × slower than real \
+             time; in real time, {} machines like this one{}",
+            model.name,
+            range((model.neurons, model.neurons)),
+            range((model.synapses, model.synapses)),
+            if model.rate_hz.0 == model.rate_hz.1 {
+                format!("{}", model.rate_hz.0)
+            } else {
+                format!("{}–{}", model.rate_hz.0, model.rate_hz.1)
+            },
+            crate::units::si(p.memory_bytes, "B"),
+            range(p.real_time_factor),
+            machines,
+            watts
+        ));
+    }
+    notes
+}
+
+/// This machine's costs from `detail`, with the run's memory and the row's power.
+pub fn measured_costs(run: &RunInfo, detail: &SimulationDetail) -> Option<crate::analysis::brain_scale::MeasuredCosts> {
+    let memory = run.meta.machine["memory_total_bytes"]["value"].as_f64();
+    let watts = run
+        .summary
+        .iter()
+        .find(|r| r.benchmark == detail.benchmark)
+        .and_then(|r| Some((r.avg_power_w.filter(|w| *w > 0.0)?, r.energy_source.clone())))
+        .filter(|(_, source)| source != "unavailable");
+    crate::analysis::brain_scale::MeasuredCosts::new(&detail.cost_inputs(), memory, watts)
+}
+
+/// The newest run in the store at `results` that measured a microcircuit, with its largest
+/// network's `microcircuit.csv` row.
+pub fn newest_measured(results: &std::path::Path) -> Option<(RunInfo, SimulationDetail)> {
+    let (runs, _) = crate::store::Store::new(results).list();
+    runs.into_iter().rev().find_map(|run| {
+        let details = super::files::read_simulation_details(&run.dir).ok()?;
+        let detail = details.into_iter().max_by(|a, b| a.neurons.total_cmp(&b.neurons))?;
+        Some((run, detail))
+    })
+}
