@@ -97,6 +97,14 @@ fn a_small_microcircuit_is_a_verified_row_with_its_populations() {
     let (mc_header, mc) = read_csv(&runs[0].join("microcircuit.csv"));
     assert_eq!(mc.len(), 1);
     assert_eq!(cell(&mc_header, &mc[0], "simulated_bio_s"), "0.05", "--bio-time 50");
+    // Peak RSS: at least the simulator's own estimate of what it keeps after connecting.
+    let rss: f64 = cell(&mc_header, &mc[0], "peak_rss_bytes").parse().unwrap();
+    let estimate: f64 = cell(&mc_header, &mc[0], "memory_estimate_bytes").parse().unwrap();
+    assert!(
+        rss >= 0.5 * estimate && rss < 50.0 * estimate + 1e9,
+        "{rss} vs {estimate}"
+    );
+    assert!(cell(&mc_header, &mc[0], "peak_rss_scope").contains("VmHWM"));
     assert_eq!(cell(&mc_header, &mc[0], "neurons"), "1544");
     assert_eq!(cell(&mc_header, &mc[0], "bytes_per_synapse"), "8");
     let recurrent: u64 = cell(&mc_header, &mc[0], "recurrent_events").parse().unwrap();

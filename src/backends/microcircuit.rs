@@ -71,6 +71,9 @@ pub struct MicrocircuitRun {
     sim: Simulation,
     /// The ranks of a partitioned run.
     comm: Option<RunComm>,
+    /// Whether the process's peak RSS was reset before the network was built (else the peak
+    /// counts from the process's start).
+    rss_reset: bool,
 }
 
 fn steps(ms: f64) -> u64 {
@@ -107,6 +110,7 @@ impl MicrocircuitRun {
             reason,
         };
         let params = kernel.sim_params(threads).map_err(setup)?;
+        let rss_reset = crate::models::reset_peak_rss();
         let sim = match &comm {
             None => Simulation::new(&params),
             Some(c) => Simulation::partitioned(&params, Box::new(CommSpikes(c.clone()))),
@@ -117,6 +121,7 @@ impl MicrocircuitRun {
             params,
             sim,
             comm,
+            rss_reset,
         })
     }
 
@@ -314,6 +319,8 @@ impl MicrocircuitRun {
                 "ranks",
                 "exchange_s",
                 "spike_fingerprint",
+                "peak_rss_bytes",
+                "peak_rss_scope",
             ],
             rows: vec![vec![
                 c.neurons.to_string(),
@@ -338,6 +345,14 @@ impl MicrocircuitRun {
                 result.ranks.to_string(),
                 number(t.exchange_s),
                 format!("{:016x}", result.spike_fingerprint),
+                crate::models::peak_rss_bytes().map_or(String::new(), |b| b.to_string()),
+                match (self.comm.is_some(), self.rss_reset) {
+                    (true, true) => "rank 0's process, VmHWM since its network was built",
+                    (true, false) => "rank 0's process, VmHWM since it started",
+                    (false, true) => "process VmHWM since the network was built",
+                    (false, false) => "process VmHWM since it started (could not reset)",
+                }
+                .to_string(),
             ]],
         };
         if self.comm.is_some() {
