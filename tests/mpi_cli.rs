@@ -361,6 +361,7 @@ mod with_mpi {
             "microcircuit",
             "--filter",
             "microcircuit",
+            "--no-ceilings",
             "--bio-time",
             "201",
             "--scale",

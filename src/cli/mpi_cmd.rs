@@ -644,7 +644,7 @@ mod microcircuit_ranks {
     use crate::kernels::registry::RegistryContext;
     use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
     use crate::machine::Machine;
-    use crate::measure::{self, BenchRecord, RecordSink, RunConfig, Status};
+    use crate::measure::{self, BenchRecord, RecordSink, Status};
     use crate::meters::MeterSet;
     use crate::store::{RunMeta, RunStart, RunWriter, Store};
     use anyhow::Context;
