@@ -181,6 +181,8 @@ fn other_machines_are_incomparable_not_compared() {
     compare(&results, &base, &current, &[])
         .code(0)
         .stdout(predicate::str::contains("2 incomparable"))
+        .stdout(predicate::str::contains("Nothing compared: no verdict, not a pass"))
+        .stdout(predicate::str::contains("Passed").not())
         .stdout(predicate::str::contains("different machines (fingerprint"))
         .stderr(predicate::str::contains("warning: no benchmark could be compared"));
     // Analytic counts do not depend on the machine.
@@ -536,6 +538,14 @@ fn history_finds_a_planted_step_and_filters_by_branch() {
     braingap()
         .args(["history", "--results"])
         .arg(tmp.path().join("empty"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--results").and(predicate::str::contains("no such results directory")));
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    braingap()
+        .args(["history", "--results"])
+        .arg(&empty)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no runs in"));

@@ -94,7 +94,7 @@ pub struct CompareArgs {
 
     /// Change, in percent, that a difference must exceed to count (5 = 5 %). Ignored for
     /// flops and bytes, where any difference counts.
-    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    #[arg(long, default_value_t = 5.0, value_name = "PCT", allow_negative_numbers = true)]
     pub threshold: f64,
 
     /// What to compare.
@@ -335,10 +335,17 @@ fn text(c: &Comparison, policy: FailOn) -> String {
             out.push_str(&format!("\n{label} ({}): {}\n", names.len(), names.join(", ")));
         }
     }
+    let nothing_compared = !c.rows.is_empty() && c.count(Verdict::Incomparable) == c.rows.len();
     out.push_str(&format!(
         "\n{}. {} (--fail-on {}).\n",
         render::counts(c),
-        if c.fails(policy) { "FAILED" } else { "Passed" },
+        if c.fails(policy) {
+            "FAILED"
+        } else if nothing_compared {
+            "Nothing compared: no verdict, not a pass"
+        } else {
+            "Passed"
+        },
         policy.as_str()
     ));
     out

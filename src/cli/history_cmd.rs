@@ -88,6 +88,7 @@ pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         None => None,
     };
     let metric = Metric::from(args.metric);
+    super::require_store(&args.results)?;
     let store = Store::new(&args.results);
     let (mut runs, errors) = store.list();
     for e in &errors {

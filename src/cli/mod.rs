@@ -138,3 +138,14 @@ impl std::io::Write for ClosableStdout {
         self.quietly(result, 0).map(|_| ())
     }
 }
+
+/// The store rule of every reading command: `--results DIR` must exist (exit 2 naming it).
+pub(crate) fn require_store(results: &std::path::Path) -> Result<(), crate::error::Error> {
+    if results.is_dir() {
+        return Ok(());
+    }
+    Err(crate::error::Error::InvalidArgument {
+        arg: format!("--results {}", results.display()),
+        reason: "no such results directory (`braingap run --results DIR` creates one)".into(),
+    })
+}

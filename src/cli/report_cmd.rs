@@ -22,8 +22,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub baseline: Option<String>,
 
-    /// Relative change a significant difference must exceed to count as a regression.
-    #[arg(long, default_value_t = crate::compare::DEFAULT_THRESHOLD, value_name = "FRACTION")]
+    /// With --baseline: percent change a significant difference must exceed to count as a
+    /// regression, in [0, 100) (the same convention as `compare --threshold`).
+    #[arg(long, default_value_t = 100.0 * crate::compare::DEFAULT_THRESHOLD, value_name = "PCT", allow_negative_numbers = true)]
     pub threshold: f64,
 
     /// Output directory: index.html and figures/*.png, figures/*.svg.
@@ -43,6 +44,13 @@ pub struct ReportArgs {
 /// Runs `braingap report`; prints the page's path. Exits 0, or 1 when `--baseline` finds a
 /// regression.
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if !args.threshold.is_finite() || !(0.0..100.0).contains(&args.threshold) {
+        return Err(crate::error::Error::InvalidArgument {
+            arg: format!("--threshold {}", args.threshold),
+            reason: "is not a percentage in [0, 100)".into(),
+        }
+        .into());
+    }
     let data_dir = if args.no_history {
         None
     } else {
@@ -50,7 +58,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let mut input = report::load_input(&args.results, &args.run, args.baseline.as_deref(), data_dir.as_deref())?;
     input.compare = CompareOptions {
-        threshold: args.threshold,
+        threshold: args.threshold / 100.0,
         ..CompareOptions::default()
     };
     let rendered = report::render(&input)?;

@@ -87,11 +87,11 @@ pub struct RunArgs {
     pub device: String,
 
     /// Worker threads [default: all logical CPUs].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub threads: Option<NonZeroUsize>,
 
-    /// Free-text label stored with the run.
-    #[arg(long)]
+    /// Free-text label stored with the run (one line, no control characters).
+    #[arg(long, value_parser = parse_label)]
     pub label: Option<String>,
 
     /// Results directory.
@@ -274,6 +274,66 @@ pub(super) fn microcircuit_config(args: &RunArgs) -> Result<RunConfig, Error> {
     Ok(RunConfig::fixed_calls((ms / call_ms) as usize - 1))
 }
 
+fn parse_label(s: &str) -> Result<String, String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "contains the control character {c:?} (a label is one line of text)"
+        )),
+        None => Ok(s.to_string()),
+    }
+}
+
+/// Threads per logical CPU beyond which `--threads` is refused: oversubscribing more only
+/// measures the scheduler.
+pub const MAX_THREADS_PER_CPU: usize = 8;
+
+/// `--threads`, `--max-memory-gib` and `--report-dir` checked before anything runs: too many
+/// threads is an error naming `--threads` (more than the logical CPUs a warning), a memory
+/// limit beyond this machine's memory (which would turn the guard off) an error, and a report
+/// directory that cannot be written an error naming `--report-dir`.
+fn check_run_limits(args: &RunArgs, threads: usize) -> Result<(), Error> {
+    let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    if threads > MAX_THREADS_PER_CPU * cpus {
+        return Err(Error::InvalidArgument {
+            arg: format!("--threads {threads}"),
+            reason: format!(
+                "more than {MAX_THREADS_PER_CPU} × the {cpus} logical CPUs of this machine ({})",
+                MAX_THREADS_PER_CPU * cpus
+            ),
+        });
+    }
+    if threads > cpus {
+        crate::diag!(
+            "warning: --threads {threads} is more than the {cpus} logical CPUs: threads will share cores, and \
+             timings measure that"
+        );
+    }
+    if let (Some(gib), Some(total)) = (args.max_memory_gib, Machine::total_memory()) {
+        let total_gib = total as f64 / (1u64 << 30) as f64;
+        if gib > total_gib {
+            return Err(Error::InvalidArgument {
+                arg: format!("--max-memory-gib {gib}"),
+                reason: format!(
+                    "exceeds this machine's {total_gib:.1} GiB of memory, which would turn the memory guard off"
+                ),
+            });
+        }
+    }
+    if !args.no_report && !args.list && !args.dry_run {
+        let probe = args.report_dir.join(".braingap-write-probe");
+        let writable = std::fs::create_dir_all(&args.report_dir)
+            .and_then(|()| std::fs::write(&probe, b""))
+            .and_then(|()| std::fs::remove_file(&probe));
+        if let Err(e) = writable {
+            return Err(Error::InvalidArgument {
+                arg: format!("--report-dir {}", args.report_dir.display()),
+                reason: format!("cannot be written: {e} (checked before the run)"),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn parse_profile(s: &str) -> Result<Profile, String> {
     s.parse()
 }
@@ -415,6 +475,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .threads
         .map(NonZeroUsize::get)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
+    check_run_limits(args, threads)?;
     let backend = make_backend(&args.backend, &args.device, threads)?;
     let ghz = backend.clock_ghz();
     let machine = Machine::detect(crate::clock::probe_ghz());

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 /// Arguments of `braingap runs`.
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
-    /// Results directory.
+    /// Results directory. One rule for every command that reads a store: a directory that
+    /// does not exist is an error (exit 2); an existing one without runs lists nothing.
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub results: PathBuf,
 }
@@ -17,6 +18,7 @@ pub struct RunsArgs {
 /// Runs `braingap runs`: every readable run, oldest first; unreadable ones reported on
 /// stderr by file and line.
 pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    super::require_store(&args.results)?;
     let store = Store::new(&args.results);
     let (infos, errors) = store.list();
     for e in &errors {

@@ -558,6 +558,13 @@ impl Machine {
         sys.refresh_memory();
         Some(sys.available_memory()).filter(|&m| m > 0)
     }
+
+    /// This machine's total memory; `None` when sysinfo cannot tell.
+    pub fn total_memory() -> Option<u64> {
+        let mut sys = sysinfo::System::new().ok()?;
+        sys.refresh_memory();
+        Some(sys.total_memory()).filter(|&m| m > 0)
+    }
 }
 
 /// A fact (`git_branch`, `transparent_hugepages`) of a machine recorded before it existed.
