@@ -218,8 +218,8 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     require_values(&current, "CURRENT", metric)?;
     let (base_samples, current_samples) = if metric == Metric::Time {
         (
-            crate::report::files::read_samples(&base.dir).with_context(|| format!("BASE run {}", base.meta.run_id))?,
-            crate::report::files::read_samples(&current.dir)
+            crate::report::files::read_run_samples(&base).with_context(|| format!("BASE run {}", base.meta.run_id))?,
+            crate::report::files::read_run_samples(&current)
                 .with_context(|| format!("CURRENT run {}", current.meta.run_id))?,
         )
     } else {

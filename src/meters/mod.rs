@@ -575,9 +575,11 @@ impl MeterSet {
                 },
                 Err(model::CalibrationError::Io { ref source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => set
-                    .notes
-                    .push(format!("calibration ignored: {error}; using published defaults")),
+                Err(error) => {
+                    let note = format!("calibration ignored: {error}; using published defaults");
+                    crate::diag!("warning: {note}");
+                    set.notes.push(note);
+                }
             }
         }
         set

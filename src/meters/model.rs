@@ -506,6 +506,14 @@ pub enum CalibrationError {
         /// Version found.
         found: u32,
     },
+    /// A coefficient outside physical bounds.
+    #[error("{}: {reason}", path.display())]
+    OutOfBounds {
+        /// The file.
+        path: PathBuf,
+        /// Which coefficient and why.
+        reason: String,
+    },
     /// Points measured by the model itself.
     #[error("calibration needs measured energy, got {0:?}")]
     NotMeasured(EnergySource),
@@ -513,6 +521,11 @@ pub enum CalibrationError {
     #[error(transparent)]
     Fit(#[from] FitError),
 }
+
+/// Largest idle power a calibration may carry: a whole multi-socket node.
+pub const MAX_IDLE_POWER_W: f64 = 5000.0;
+/// Largest energy per FLOP or per byte a calibration may carry (a millionfold above any chip).
+pub const MAX_JOULES_PER_UNIT: f64 = 1e-6;
 
 impl Calibration {
     /// Fits `points` measured by `measured_by` on `machine`.
@@ -566,6 +579,19 @@ impl Calibration {
                 path: path.to_path_buf(),
                 found: calibration.schema_version,
             });
+        }
+        let c = &calibration.coefficients;
+        for (name, value, max, unit) in [
+            ("idle_power", c.idle_power.get(), MAX_IDLE_POWER_W, "W"),
+            ("joules_per_flop", c.joules_per_flop.0, MAX_JOULES_PER_UNIT, "J"),
+            ("joules_per_byte", c.joules_per_byte.0, MAX_JOULES_PER_UNIT, "J"),
+        ] {
+            if !value.is_finite() || value < 0.0 || value > max {
+                return Err(CalibrationError::OutOfBounds {
+                    path: path.to_path_buf(),
+                    reason: format!("coefficient {name} = {value} {unit} is outside [0, {max:e}] {unit}"),
+                });
+            }
         }
         Ok(calibration)
     }
@@ -712,6 +738,26 @@ mod tests {
         std::fs::write(&path, "{\n  \"schema_version\": 1,\n  oops\n}").unwrap();
         let error = Calibration::load(&path).unwrap_err();
         assert!(matches!(error, CalibrationError::Parse { line: 3, .. }), "{error}");
+
+        // A negative idle power (or any coefficient outside physical bounds) is refused, naming
+        // the file and the coefficient.
+        let mut negative = calibration.clone();
+        negative.coefficients.idle_power = Watts(-499.7);
+        negative.save(&path).unwrap();
+        let error = Calibration::load(&path).unwrap_err();
+        assert!(matches!(error, CalibrationError::OutOfBounds { .. }), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains(CALIBRATION_FILE) && text.contains("idle_power = -499.7"),
+            "{text}"
+        );
+        let mut huge = calibration.clone();
+        huge.coefficients.joules_per_byte = JoulesPerByte(1.0);
+        huge.save(&path).unwrap();
+        assert!(matches!(
+            Calibration::load(&path),
+            Err(CalibrationError::OutOfBounds { .. })
+        ));
 
         assert!(matches!(
             Calibration::fit("m", EnergySource::Modeled, vec![]),

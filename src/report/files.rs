@@ -8,10 +8,70 @@ use crate::store::{write_atomic, RunInfo, SampleRow, Store};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Refuses `path` when it exists but is not a regular file (a FIFO would block the reader, a
+/// device would feed it without end).
+pub fn require_regular(path: &Path) -> Result<bool, ReportError> {
+    match fs::metadata(path) {
+        Err(_) => Ok(false),
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(m) => Err(ReportError::Csv {
+            path: path.to_path_buf(),
+            line: 0,
+            reason: format!(
+                "not a regular file ({}); refused",
+                if m.is_dir() {
+                    "a directory"
+                } else {
+                    "a FIFO, socket or device"
+                }
+            ),
+        }),
+    }
+}
+
+/// Reads a run's `samples.csv` (empty when the file is absent), and checks it against the
+/// run's `summary.csv`: each benchmark's median time per call recomputed from its samples must
+/// equal the stored median (within the rounding of the text form), so that a verdict drawn
+/// from the samples and a value printed from the summary describe the same measurement.
+pub fn read_run_samples(run: &RunInfo) -> Result<Vec<SampleRow>, ReportError> {
+    let samples = read_samples(&run.dir)?;
+    if run.meta.distributed.is_some() {
+        // Rank-merged samples are per-sample aggregates over ranks; their summary is checked
+        // when the ranks are merged.
+        return Ok(samples);
+    }
+    let mut by_benchmark: std::collections::BTreeMap<&str, (u64, Vec<f64>)> = Default::default();
+    for (i, s) in samples.iter().enumerate() {
+        let entry = by_benchmark
+            .entry(s.benchmark.as_str())
+            .or_insert((i as u64 + 2, Vec::new()));
+        entry.1.push(s.time_per_call_s);
+    }
+    for row in &run.summary {
+        let (Some(median), Some((line, times))) = (row.median_s, by_benchmark.get(row.benchmark.as_str())) else {
+            continue;
+        };
+        let recomputed = crate::measure::stats::median(times);
+        if (recomputed - median).abs() > 1e-9 * median.abs().max(1e-12) {
+            return Err(ReportError::Csv {
+                path: run.dir.join("samples.csv"),
+                line: *line,
+                reason: format!(
+                    "the {} samples of {} have median {recomputed} s per call, but summary.csv records median_s \
+                     {median}: the two files disagree",
+                    times.len(),
+                    row.benchmark
+                ),
+            });
+        }
+    }
+    Ok(samples)
+}
+
 /// Reads a run's `samples.csv` (empty when the file is absent).
 pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRow>, ReportError> {
     let path = run_dir.join("samples.csv");
-    if !path.exists() {
+    if !require_regular(&path)? {
         return Ok(Vec::new());
     }
     let mut reader = csv::Reader::from_path(&path).map_err(|e| ReportError::Csv {
@@ -66,12 +126,12 @@ pub fn load_input(
 ) -> Result<ReportInput, ReportError> {
     let store = Store::new(results);
     let info = store.load(run)?;
-    let samples = read_samples(&info.dir)?;
+    let samples = read_run_samples(&info)?;
     let companions = companions(&store, &info);
     let baseline = match baseline {
         Some(id) => {
             let base = store.load(id)?;
-            let base_samples = read_samples(&base.dir)?;
+            let base_samples = read_run_samples(&base)?;
             Some((base, base_samples))
         }
         None => None,

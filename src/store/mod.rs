@@ -278,6 +278,7 @@ impl Store {
 /// Reads one run directory.
 pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
     let meta_path = dir.join("meta.json");
+    refuse_special(&meta_path)?;
     let text = fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
     let meta: RunMeta = serde_json::from_str(&text).map_err(|e| Error::Corrupt {
         path: meta_path.clone(),
@@ -295,6 +296,7 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
         });
     }
     let summary_path = dir.join("summary.csv");
+    refuse_special(&summary_path)?;
     let summary = if summary_path.exists() {
         rows::read_summary(&summary_path)?
     } else {
@@ -305,6 +307,19 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
         summary,
         dir: dir.to_path_buf(),
     })
+}
+
+/// Refuses a store file that exists but is not a regular file: a FIFO would block the
+/// reader, a device feed it without end.
+fn refuse_special(path: &Path) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            line: 0,
+            reason: "not a regular file (a FIFO, socket, device or directory); refused".into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Writes one run: metadata at start and end, both CSVs after every benchmark.
