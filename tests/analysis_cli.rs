@@ -328,3 +328,47 @@ fn claims_lists_every_claim_with_a_verdict() {
         assert!(!claim["evidence"].as_array().unwrap().is_empty());
     }
 }
+
+#[test]
+fn targets_no_trend_can_reach_exit_2_naming_the_target() {
+    for target in ["0", "-5", "NaN", "inf"] {
+        braingap()
+            .args(["fit", "--data", "koomey", "--x", "year", "--y", "computations_per_kWh"])
+            .arg(format!("--target={target}"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("--target {target}")).and(predicate::str::contains("positive")));
+    }
+}
+
+#[test]
+fn a_falling_trend_reports_a_halving_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("falling.csv");
+    // y halves every 2 years, with a little noise so the bootstrap has spread.
+    let mut csv = String::from("year,price\n");
+    for (i, wiggle) in [1.0, 1.03, 0.98, 1.02, 0.99, 1.01, 0.97, 1.0, 1.02, 0.99]
+        .iter()
+        .enumerate()
+    {
+        let year = 2000 + 2 * i;
+        csv.push_str(&format!("{year},{}\n", 1e6 * 0.5f64.powi(i as i32) * wiggle));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let out = braingap()
+        .args(["fit", "--x", "year", "--y", "price", "--data"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("halving time        1.99") || text.contains("halving time        2.00"),
+        "{text}"
+    );
+    assert!(text.contains("(a falling trend)"), "{text}");
+    assert!(!text.contains("doubling time"), "{text}");
+    assert!(text.contains("Theil-Sen halving"), "{text}");
+}

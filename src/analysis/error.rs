@@ -159,6 +159,12 @@ pub enum AnalysisError {
         available: String,
     },
     /// A `--filter` expression did not parse or named a missing column.
+    /// A target no trend of positive quantities can reach.
+    #[error("--target {value}: must be a positive, finite y value (the fitted trends are of positive quantities)")]
+    BadTarget {
+        /// The target given.
+        value: f64,
+    },
     #[error("bad filter `{expression}`: {reason}")]
     BadFilter {
         /// The expression as given.

@@ -186,6 +186,9 @@ fn fit_error(series: &Series, error: FitError) -> AnalysisError {
 
 /// Runs a fit request against `data_dir` (for bundled names). See [`FitReport`].
 pub fn run_fit_request(request: &FitRequest, data_dir: &Path) -> Result<FitReport, AnalysisError> {
+    if let Some(value) = request.target.filter(|t| !(t.is_finite() && *t > 0.0)) {
+        return Err(AnalysisError::BadTarget { value });
+    }
     let (path, spec) = resolve_dataset(&request.data, data_dir)?;
     let table = load_table(&path, spec)?;
     let filter = request.filter.as_deref().map(Filter::parse).transpose()?;

@@ -62,8 +62,9 @@ pub struct FitArgs {
     /// and `top K` for the K largest y per year, e.g. "frontier_model == true && top 3".
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Project the trend to this y value (e.g. 8.6e10 for human neurons).
-    #[arg(long, value_name = "Y")]
+    /// Project the trend to this y value (e.g. 8.6e10 for human neurons); positive and
+    /// finite.
+    #[arg(long, value_name = "Y", allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
@@ -121,13 +122,25 @@ fn render_fit(report: &FitReport) -> String {
                 report.slope_log10_per_unit,
                 interval_text(report.slope_ci95, 1.0, 4)
             ));
-            if let Some(d) = report.doubling_time_years {
-                out.push_str(&format!(
+            match report.doubling_time_years {
+                // A falling trend halves: its time is the negated doubling time, the CI's ends
+                // negated and swapped.
+                Some(d) if d < 0.0 => {
+                    let [low, high] = report.doubling_time_ci95;
+                    out.push_str(&format!(
+                        "  halving time        {:.3} years ({:.1} months)  95% CI {} years (a falling trend)\n",
+                        -d,
+                        -12.0 * d,
+                        interval_text([high.map(|v| -v), low.map(|v| -v)], 1.0, 3)
+                    ));
+                }
+                Some(d) => out.push_str(&format!(
                     "  doubling time       {:.3} years ({:.1} months)  95% CI {} years\n",
                     d,
                     12.0 * d,
                     interval_text(report.doubling_time_ci95, 1.0, 3)
-                ));
+                )),
+                None => {}
             }
             if let Some(g) = report.growth_factor_per_year {
                 out.push_str(&format!(
@@ -138,8 +151,10 @@ fn render_fit(report: &FitReport) -> String {
         }
     }
     out.push_str(&format!("  R²                  {:.4}\n", report.r2));
-    if let Some(t) = report.theil_sen_doubling_time_years {
-        out.push_str(&format!("  Theil-Sen doubling  {t:.3} years (robust check)\n"));
+    match report.theil_sen_doubling_time_years {
+        Some(t) if t < 0.0 => out.push_str(&format!("  Theil-Sen halving   {:.3} years (robust check)\n", -t)),
+        Some(t) => out.push_str(&format!("  Theil-Sen doubling  {t:.3} years (robust check)\n")),
+        None => {}
     }
     if let FitDetails::Piecewise { segmentation, .. } = &report.details {
         for (i, s) in segmentation.segments.iter().enumerate() {
