@@ -85,7 +85,8 @@ pub struct MeasuredCosts {
     pub watts: Option<(f64, String)>,
 }
 
-/// What one microcircuit benchmark recorded, as `MeasuredCosts::new` needs it.
+/// What one microcircuit benchmark recorded (a row of its run's `microcircuit.csv`), as
+/// `MeasuredCosts::new` and the report need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostInputs {
     /// Benchmark name.
@@ -102,12 +103,29 @@ pub struct CostInputs {
     pub memory_estimate_bytes: f64,
     /// Biological seconds timed.
     pub bio_s: f64,
+    /// Wall seconds of the timed phase.
+    pub wall_s: f64,
     /// Mean per-thread seconds updating neurons.
     pub update_s: f64,
     /// Mean per-thread seconds delivering spikes.
     pub deliver_s: f64,
     /// Recurrent synaptic events in the timed phase.
     pub recurrent_events: f64,
+}
+
+impl CostInputs {
+    /// Recurrent events per second of delivery (all threads together).
+    pub fn delivery_events_per_s(&self) -> Option<f64> {
+        (self.deliver_s > 0.0).then(|| self.recurrent_events / self.deliver_s)
+    }
+}
+
+/// The human brain among [`target_models`].
+pub fn human_brain() -> TargetModel {
+    target_models()
+        .into_iter()
+        .find(|m| m.name == "human brain")
+        .expect("target_models has the human brain")
 }
 
 impl MeasuredCosts {
@@ -229,6 +247,7 @@ mod tests {
                 bytes_per_synapse: 8.0,
                 memory_estimate_bytes: 8e8 + 1e4 * 100.0,
                 bio_s: 1.0,
+                wall_s: 2.5,
                 update_s: 0.5,
                 deliver_s: 2.0,
                 recurrent_events: 1e9,
@@ -278,6 +297,7 @@ mod tests {
             bytes_per_synapse: 8.0,
             memory_estimate_bytes: 1e9,
             bio_s: 1.0,
+            wall_s: 2.5,
             update_s: 0.5,
             deliver_s: 2.0,
             recurrent_events: 0.0,

@@ -828,7 +828,7 @@ mod tests {
 
     #[test]
     fn a_measured_machine_enters_the_bottom_up_claim() {
-        use crate::analysis::brain_scale::{project, target_models, CostInputs, MeasuredCosts};
+        use crate::analysis::brain_scale::{human_brain, project, CostInputs, MeasuredCosts};
         let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
         let costs = MeasuredCosts::new(
             &CostInputs {
@@ -839,6 +839,7 @@ mod tests {
                 bytes_per_synapse: 8.0,
                 memory_estimate_bytes: 2.5e9,
                 bio_s: 1.0,
+                wall_s: 3.0,
                 update_s: 1.0,
                 deliver_s: 2.0,
                 recurrent_events: 1e9,
@@ -847,7 +848,7 @@ mod tests {
             Some((100.0, "modeled".into())),
         )
         .unwrap();
-        let human = target_models().into_iter().find(|m| m.name == "human brain").unwrap();
+        let human = human_brain();
         let machine = MachineProjection {
             label: "run X".into(),
             human: project(&human, &costs),

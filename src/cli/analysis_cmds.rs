@@ -266,12 +266,9 @@ pub fn run_datasets(args: &DatasetsArgs, out: &mut dyn Write) -> anyhow::Result<
 pub fn run_claims(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let machine = crate::report::cortex::newest_measured(&args.results).and_then(|(run, detail)| {
         let costs = crate::report::cortex::measured_costs(&run, &detail)?;
-        let human = crate::analysis::brain_scale::target_models()
-            .into_iter()
-            .find(|m| m.name == "human brain")?;
         Some(crate::analysis::claims::MachineProjection {
             label: format!("run {}, {}", run.meta.run_id, detail.benchmark),
-            human: crate::analysis::brain_scale::project(&human, &costs),
+            human: crate::analysis::brain_scale::project(&crate::analysis::brain_scale::human_brain(), &costs),
         })
     });
     let claims = crate::analysis::claims::check_claims_with(&data_dir(), machine.as_ref())?;

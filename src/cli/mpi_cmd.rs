@@ -644,7 +644,7 @@ mod microcircuit_ranks {
     use crate::kernels::registry::RegistryContext;
     use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
     use crate::machine::Machine;
-    use crate::measure::{self, BenchRecord, RecordSink, Status};
+    use crate::measure::{self, BenchRecord, RecordSink};
     use crate::meters::MeterSet;
     use crate::store::{RunMeta, RunStart, RunWriter, Store};
     use anyhow::Context;
@@ -859,28 +859,7 @@ mod microcircuit_ranks {
             return Ok(ExitCode::SUCCESS);
         };
         let info = writer.finish().context("cannot finish the run")?;
-        write!(out, "{}", super::super::run_cmd::summary_table(&records))?;
-        if !args.no_report {
-            match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
-                Ok(path) => writeln!(out, "Report: {}", path.display())?,
-                Err(e) => crate::diag!("warning: report not written: {e:#}"),
-            }
-        }
-        let failed = records.iter().filter(|r| r.status == Status::Failed).count();
-        writeln!(
-            out,
-            "\n{} benchmarks over {ranks} MPI ranks: {} ok, {} failed, {} skipped. Results: {}",
-            records.len(),
-            records.iter().filter(|r| r.status == Status::Ok).count(),
-            failed,
-            records.iter().filter(|r| r.status == Status::Skipped).count(),
-            info.dir.display()
-        )?;
-        Ok(if failed > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        })
+        super::super::run_cmd::finish_output(args, &info, &records, &format!(" over {ranks} MPI ranks"), out)
     }
 }
 

@@ -600,21 +600,34 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         &mut writer,
     )?;
     let info = writer.finish()?;
-    write!(out, "{}", summary_table(&records))?;
+    finish_output(args, &info, &records, "", out)
+}
+
+/// The end of a finished run on the terminal: the summary table, the report (unless
+/// `--no-report`), the tally (`how` after "N benchmarks", e.g. " over 2 MPI ranks"); exit 1
+/// when a benchmark failed.
+pub(super) fn finish_output(
+    args: &RunArgs,
+    info: &crate::store::RunInfo,
+    records: &[BenchRecord],
+    how: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    write!(out, "{}", summary_table(records))?;
     if !args.no_report {
         match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
             Ok(path) => writeln!(out, "Report: {}", path.display())?,
             Err(e) => crate::diag!("warning: report not written: {e:#}"),
         }
     }
-    let failed = records.iter().filter(|r| r.status == Status::Failed).count();
+    let count = |status: Status| records.iter().filter(|r| r.status == status).count();
+    let failed = count(Status::Failed);
     writeln!(
         out,
-        "\n{} benchmarks: {} ok, {} failed, {} skipped. Results: {}",
+        "\n{} benchmarks{how}: {} ok, {failed} failed, {} skipped. Results: {}",
         records.len(),
-        records.iter().filter(|r| r.status == Status::Ok).count(),
-        failed,
-        records.iter().filter(|r| r.status == Status::Skipped).count(),
+        count(Status::Ok),
+        count(Status::Skipped),
         info.dir.display()
     )?;
     Ok(if failed > 0 {

@@ -25,29 +25,13 @@ use super::verify::Verification;
 use super::{ParamValue, Params};
 use crate::units::{Bytes, Flops};
 use braingap_microcircuit::connect::{pack, unpack};
+use braingap_microcircuit::sim::{prefetch, PREFETCH_GROUPS_AHEAD, PREFETCH_WORDS};
 use rayon::prelude::*;
 
 /// Seed of the table's targets and weights.
 pub const SEED_TABLE: u64 = 41;
 /// Seed of the group starts.
 pub const SEED_STARTS: u64 = 42;
-
-/// Groups ahead whose first words are prefetched (the simulator's setting).
-pub const PREFETCH_GROUPS_AHEAD: usize = 2;
-/// Words prefetched per group: 4 cache lines (the simulator's setting).
-pub const PREFETCH_WORDS: usize = 32;
-
-/// Hint that `words` will be read soon, one prefetch per cache line (no effect off x86-64).
-#[inline(always)]
-fn prefetch(words: &[u64]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in words.chunks(8) {
-        // SAFETY: a prefetch is a hint that cannot fault; the pointer is in bounds of `words`.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr() as *const i8) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = words;
-}
 
 /// Parameters of the scatter-add.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,9 +128,9 @@ impl ScatterAdd {
         ScatterData { table, starts }
     }
 
-    /// Adds one part's groups into `acc`; returns the events. Like the simulator, it prefetches
-    /// the first cache lines of the group [`PREFETCH_GROUPS_AHEAD`] ahead: a group's start is a
-    /// miss the hardware prefetcher cannot foresee.
+    /// Adds one part's groups into `acc`; returns the events. With the simulator's own prefetch,
+    /// it prefetches the first cache lines of the group [`PREFETCH_GROUPS_AHEAD`] ahead: a group's
+    /// start is a miss the hardware prefetcher cannot foresee.
     #[inline(always)]
     pub fn part(&self, data: &ScatterData, part: usize, acc: &mut [f64]) -> u64 {
         let group = self.group as usize;

@@ -204,12 +204,7 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
             .iter()
             .find(|d| d.benchmark == sim.benchmark)
             .and_then(|d| cortex::measured_costs(run, d))
-            .and_then(|costs| {
-                let human = crate::analysis::brain_scale::target_models()
-                    .into_iter()
-                    .find(|m| m.name == "human brain")?;
-                Some(crate::analysis::brain_scale::project(&human, &costs))
-            });
+            .map(|costs| crate::analysis::brain_scale::project(&crate::analysis::brain_scale::human_brain(), &costs));
         if let Some(p) = projection {
             use crate::analysis::brain_scale::range;
             panel.figures.push(AnswerFigure {

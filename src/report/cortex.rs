@@ -208,55 +208,9 @@ pub struct CortexFiles {
     pub raster: Vec<RasterSpike>,
 }
 
-/// One row of `microcircuit.csv` (the columns the report uses).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimulationDetail {
-    /// Benchmark.
-    pub benchmark: String,
-    /// Neurons.
-    pub neurons: f64,
-    /// Synapses.
-    pub synapses: f64,
-    /// Threads.
-    pub threads: f64,
-    /// Bytes per synapse (the simulator's layout).
-    pub bytes_per_synapse: f64,
-    /// The simulator's memory estimate, bytes.
-    pub memory_estimate_bytes: f64,
-    /// Biological seconds timed.
-    pub bio_s: f64,
-    /// Wall seconds of the timed phase.
-    pub wall_s: f64,
-    /// Mean per-thread seconds updating neurons.
-    pub update_s: f64,
-    /// Mean per-thread seconds delivering spikes.
-    pub deliver_s: f64,
-    /// Recurrent synaptic events of the timed phase.
-    pub recurrent_events: f64,
-}
-
-impl SimulationDetail {
-    /// Recurrent events per second of delivery (all threads together).
-    pub fn delivery_events_per_s(&self) -> Option<f64> {
-        (self.deliver_s > 0.0).then(|| self.recurrent_events / self.deliver_s)
-    }
-
-    /// The costs a projection needs.
-    pub fn cost_inputs(&self) -> crate::analysis::brain_scale::CostInputs {
-        crate::analysis::brain_scale::CostInputs {
-            benchmark: self.benchmark.clone(),
-            neurons: self.neurons,
-            synapses: self.synapses,
-            threads: self.threads,
-            bytes_per_synapse: self.bytes_per_synapse,
-            memory_estimate_bytes: self.memory_estimate_bytes,
-            bio_s: self.bio_s,
-            update_s: self.update_s,
-            deliver_s: self.deliver_s,
-            recurrent_events: self.recurrent_events,
-        }
-    }
-}
+/// One row of `microcircuit.csv` (the columns the report uses): what the projections need,
+/// and the timed phase's wall time.
+pub type SimulationDetail = crate::analysis::brain_scale::CostInputs;
 
 /// One spike of `spikes.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -461,7 +415,7 @@ pub fn measured_costs(run: &RunInfo, detail: &SimulationDetail) -> Option<crate:
         .find(|r| r.benchmark == detail.benchmark)
         .and_then(|r| Some((r.avg_power_w.filter(|w| *w > 0.0)?, r.energy_source.clone())))
         .filter(|(_, source)| source != "unavailable");
-    crate::analysis::brain_scale::MeasuredCosts::new(&detail.cost_inputs(), memory, watts)
+    crate::analysis::brain_scale::MeasuredCosts::new(detail, memory, watts)
 }
 
 /// The newest run in the store at `results` that measured a microcircuit, with its largest

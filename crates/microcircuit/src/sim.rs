@@ -483,6 +483,32 @@ impl ThreadState {
         }
     }
 
+    /// One step `s` on this thread: pull the spikes arriving now, update the neurons into ring row `row`,
+    /// publish the thalamic spikes; returns the (delivery, update) seconds. Spikes from step `count_from` on
+    /// are counted.
+    #[inline]
+    pub fn step(
+        &mut self,
+        sh: &Shared,
+        ring: &SpikeRing,
+        s: u64,
+        count_from: u64,
+        timed: bool,
+        row: usize,
+    ) -> (f64, f64) {
+        let t0 = Instant::now();
+        self.pull(sh, ring, s, count_from);
+        let t1 = Instant::now();
+        {
+            let mut out = ring.list(row, s).write().expect("spike list");
+            out.clear();
+            self.update(sh, s, timed, &mut out);
+        }
+        self.publish_thalamus(sh, ring, s);
+        let t2 = Instant::now();
+        ((t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64())
+    }
+
     /// Publish the thalamic spikes of step `s` (only on the thread holding `th_rng`): a parrot fires
     /// `parrot_delay` steps after the generator emits to it, with the multiplicity of the emitted count
     /// (`parrot_neuron::update`), which the list carries as repeats.
@@ -508,13 +534,13 @@ impl ThreadState {
 }
 
 /// Groups ahead whose first synapses delivery prefetches.
-const PREFETCH_GROUPS_AHEAD: usize = 2;
+pub const PREFETCH_GROUPS_AHEAD: usize = 2;
 /// Synapse words prefetched per group (4 cache lines).
-const PREFETCH_WORDS: usize = 32;
+pub const PREFETCH_WORDS: usize = 32;
 
 /// Hint that `words` will be read soon, one prefetch per cache line (no effect off x86-64).
 #[inline(always)]
-fn prefetch(words: &[u64]) {
+pub fn prefetch(words: &[u64]) {
     #[cfg(target_arch = "x86_64")]
     for line in words.chunks(8) {
         // SAFETY: prefetching is a hint that cannot fault; the pointer is in bounds of `words`.
@@ -546,21 +572,12 @@ pub fn run_steps(
         let mut c = ThreadCounts::default();
         let sched0 = schedstat();
         for s in from..to {
-            let t0 = Instant::now();
-            st.pull(sh, ring, s, from);
-            let t1 = Instant::now();
-            {
-                let mut mine = ring.list(row0 + t, s).write().expect("spike list");
-                mine.clear();
-                st.update(sh, s, timed, &mut mine);
-            }
-            st.publish_thalamus(sh, ring, s);
+            let (deliver_s, update_s) = st.step(sh, ring, s, from, timed, row0 + t);
             let t2 = Instant::now();
             barrier.wait();
-            let t3 = Instant::now();
-            c.deliver_s += (t1 - t0).as_secs_f64();
-            c.update_s += (t2 - t1).as_secs_f64();
-            c.wait_s += (t3 - t2).as_secs_f64();
+            c.deliver_s += deliver_s;
+            c.update_s += update_s;
+            c.wait_s += t2.elapsed().as_secs_f64();
         }
         if to > from {
             st.count_tail(sh, ring, to - 1);
@@ -638,18 +655,9 @@ pub fn run_steps_partitioned(
                 st.counts = ThreadCounts::default();
                 *sched0[t].lock().expect("schedstat") = schedstat();
             }
-            let t0 = Instant::now();
-            st.pull(sh, ring, s, from);
-            let t1 = Instant::now();
-            {
-                let mut out = ring.list(row0 + t, s).write().expect("spike list");
-                out.clear();
-                st.update(sh, s, timed, &mut out);
-            }
-            st.publish_thalamus(sh, ring, s);
-            let t2 = Instant::now();
-            st.counts.deliver_s += (t1 - t0).as_secs_f64();
-            st.counts.update_s += (t2 - t1).as_secs_f64();
+            let (deliver_s, update_s) = st.step(sh, ring, s, from, timed, row0 + t);
+            st.counts.deliver_s += deliver_s;
+            st.counts.update_s += update_s;
         });
         let t0 = Instant::now();
         mine.clear();
