@@ -27,6 +27,20 @@ fn bad_run_arguments_name_the_option_and_write_nothing() {
         (vec!["--max-memory-gib", "1e30"], "--max-memory-gib"),
         (vec!["--label", "two\nlines"], "--label"),
         (vec!["--report-dir", under_a_file], "--report-dir"),
+        // options of another suite are refused, never silently ignored
+        (vec!["--min-message", "1KiB"], "--min-message 1024"),
+        (
+            vec!["--min-message", "2KiB", "--max-message", "1KiB"],
+            "--min-message 2048",
+        ),
+        (vec!["--max-message", "1KiB"], "--max-message 1024"),
+        (vec!["--metric", "instructions", "--samples", "5"], "--samples 5"),
+        (
+            vec!["--profile", "microcircuit", "--bio-time", "10", "--samples", "5"],
+            "--samples 5",
+        ),
+        // a timeline without a meter would be a header-only file
+        (vec!["--power-timeline"], "--power-timeline"),
     ] {
         let mut full = vec!["run", "--backend", "fake", "--results", results];
         full.extend(&args);
@@ -75,4 +89,60 @@ fn a_missing_store_is_an_error_for_every_reading_command() {
     let out = braingap().args(["runs", "--results"]).arg(&empty).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("no runs"));
+}
+
+#[test]
+fn samples_are_applied_to_a_kernel_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let out = braingap()
+        .args([
+            "run",
+            "--backend",
+            "fake",
+            "--no-report",
+            "--samples",
+            "3",
+            "--filter",
+            "^activation_relu",
+        ])
+        .arg("--results")
+        .arg(&results)
+        .env("BRAINGAP_FAKE_SLEEP_MS", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let runs = run_dirs(&results);
+    assert_eq!(runs.len(), 1);
+    let summary = std::fs::read_to_string(runs[0].join("summary.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(summary.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = headers.iter().position(|h| h == "samples").unwrap();
+    let kernel = headers.iter().position(|h| h == "kernel").unwrap();
+    let mut checked = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        if row[kernel].starts_with("activation") {
+            assert_eq!(&row[column], "3", "{row:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no activation row in {summary}");
+}
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, b"").unwrap();
+    let (code, stderr) = fails(&[
+        "run",
+        "--backend",
+        "fake",
+        "--no-report",
+        "--results",
+        a_file.join("results").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.matches("os error 20").count(), 1, "{stderr}");
 }

@@ -146,7 +146,7 @@ fn latest_is_the_newest_run_or_an_error() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("meta.json") && stderr.contains("schema version 2"),
+            stderr.contains("meta.json:2: field schema_version: version 2"),
             "{args:?}: {stderr}"
         );
     }

@@ -213,7 +213,7 @@ fn baseline_table_lists_regressions_first() {
         .benchmark
         .clone();
     let samples_path = current.dir.join("samples.csv");
-    let mut samples = report::files::read_samples(&current.dir).unwrap();
+    let mut samples = braingap::store::rows::read_samples(&samples_path).unwrap();
     for s in samples.iter_mut().filter(|s| s.benchmark == slowed) {
         s.time_per_call_s *= 1.3;
         s.batch_time_s *= 1.3;

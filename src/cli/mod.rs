@@ -101,6 +101,24 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// An error and its causes on one line, `outer: inner: …`, each cause printed once: a
+/// typed error that already shows its source (`path: Not a directory (os error 20)`) is
+/// not followed by the same text again, as `{:#}` would print it.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Standard output that a closed pipe cannot fail: once the reader went away (`braingap runs
 /// | head -1`), further output is dropped and the command carries on to its own exit status
 /// (a regression found by `compare` still exits 1), as cargo and ripgrep do.

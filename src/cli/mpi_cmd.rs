@@ -438,7 +438,7 @@ pub(super) mod sweep {
         if !args.no_report {
             match crate::report::render_run_report(&args.results, run_id, &args.report_dir) {
                 Ok(path) => writeln!(out, "Report: {}", path.display())?,
-                Err(e) => crate::diag!("warning: report not written: {e:#}"),
+                Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
             }
         }
         Ok(if any_failed || outcome.status != "complete" {
@@ -527,7 +527,7 @@ mod with_mpi {
         let config = CollectiveConfig {
             node_memory_bytes: node_memory.is_finite().then_some(node_memory as u64),
             ranks_per_node,
-            samples: args.samples as usize,
+            samples: args.samples.unwrap_or(super::super::run_cmd::DEFAULT_SUITE_SAMPLES) as usize,
             ..CollectiveConfig::default()
         };
         if rank == 0 && config.node_memory_bytes.is_none() {
@@ -562,7 +562,7 @@ mod with_mpi {
         use crate::dataparallel::{self, ScalingConfig, TrainableModel};
         let rank = comm.rank();
         let config = ScalingConfig {
-            samples: args.samples as usize,
+            samples: args.samples.unwrap_or(super::super::run_cmd::DEFAULT_SUITE_SAMPLES) as usize,
             ..ScalingConfig::default()
         };
         let max_batch = config.global_batch.max(config.per_rank_batch * comm.size());
@@ -784,7 +784,7 @@ mod microcircuit_ranks {
             return Ok(ExitCode::SUCCESS);
         }
         check_parts(&specs, ranks, threads)?;
-        let config = super::super::run_cmd::microcircuit_config(args)?;
+        let config = super::super::run_cmd::run_config(args, Profile::Microcircuit)?;
         let library = comm.library();
         // Rank 0 creates the run; the others learn whether it could.
         let mut created = Vec::new();

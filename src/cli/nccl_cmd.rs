@@ -79,7 +79,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         node_memory_bytes: Some(device_memory),
         ranks_per_node: 1,
         memory_domain: "GPU".into(),
-        samples: args.samples as usize,
+        samples: args.samples.unwrap_or(super::run_cmd::DEFAULT_SUITE_SAMPLES) as usize,
         ..CollectiveConfig::default()
     };
     let identity = RunIdentity {

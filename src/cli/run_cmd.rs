@@ -47,11 +47,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE", value_parser = super::mpi_cmd::parse_size)]
     pub max_message: Option<u64>,
 
-    /// With --suite collectives: timed samples per message size (each of
-    /// clamp(64 MiB / size, 1, 1000) calls, after one untimed sample of warm-up); with
-    /// --suite dataparallel: timed samples per configuration (each of 5 steps).
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub samples: u64,
+    /// Timed samples per benchmark. Kernels and models: exactly N samples (default 10 with
+    /// quick and small, 20 with standard, a time limit may cut them to 5 or 7); not with
+    /// --bio-time, which fixes them, nor --metric instructions, which times nothing. With
+    /// --suite collectives: samples per message size (each of clamp(64 MiB / size, 1, 1000)
+    /// calls, after one untimed sample of warm-up) [default: 10]; with --suite dataparallel:
+    /// samples per configuration (each of 5 steps) [default: 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub samples: Option<u64>,
 
     /// What to measure: time (wall-clock samples, with FLOP/s, bytes/s, energy) or
     /// instructions (instructions per call counted by `valgrind --tool=callgrind`, one
@@ -256,6 +259,58 @@ fn check_microcircuit_threads(args: &RunArgs, specs: &[BenchSpec]) -> Result<(),
 /// The microcircuit profile's sampling: `--bio-time` fixes the calls, else samples of at least
 /// a second of wall time ([`RunConfig::microcircuit`]). An error names `--bio-time` when it is
 /// not a whole number of milliseconds ≥ 2 (a call is 1 ms).
+/// Default `--samples` of the collective and data-parallel suites.
+#[cfg(any(feature = "mpi", feature = "nccl"))]
+pub const DEFAULT_SUITE_SAMPLES: u64 = 10;
+
+/// The sampling of a timed run of `profile`: the profile's settings, with `--samples N`
+/// applied as exactly N samples (the time limit no longer cuts them). An error names
+/// `--samples` with `--bio-time`, which fixes the samples itself.
+pub(super) fn run_config(args: &RunArgs, profile: Profile) -> Result<RunConfig, Error> {
+    let mut config = match profile {
+        Profile::Quick | Profile::Small => RunConfig::quick(),
+        Profile::Microcircuit => microcircuit_config(args)?,
+        _ => RunConfig::standard(),
+    };
+    if let Some(n) = args.samples {
+        if args.bio_time.is_some() {
+            return Err(Error::InvalidArgument {
+                arg: format!("--samples {n}"),
+                reason: "--bio-time fixes the samples (one per millisecond after the first); give one or the other"
+                    .into(),
+            });
+        }
+        config.samples = n as usize;
+        config.min_samples = n as usize;
+    }
+    Ok(config)
+}
+
+/// Options of one suite given to another are refused, never silently ignored.
+fn refuse_unused_options(args: &RunArgs, profile: Profile) -> Result<(), Error> {
+    let unused = |arg: String, for_what: &str| Error::InvalidArgument {
+        arg,
+        reason: format!("applies to {for_what} only, not to --profile {}", profile.as_str()),
+    };
+    if profile != Profile::Collectives {
+        if let Some(min) = args.min_message {
+            return Err(unused(format!("--min-message {min}"), "--suite collectives"));
+        }
+        if let Some(max) = args.max_message {
+            return Err(unused(format!("--max-message {max}"), "--suite collectives"));
+        }
+    }
+    if args.metric == Metric::Instructions {
+        if let Some(n) = args.samples {
+            return Err(unused(
+                format!("--samples {n}"),
+                "timed runs (--metric time); --metric instructions counts one call",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn microcircuit_config(args: &RunArgs) -> Result<RunConfig, Error> {
     let Some(ms) = args.bio_time else {
         return Ok(RunConfig::microcircuit());
@@ -419,10 +474,14 @@ pub fn select(
 
 /// Runs `braingap run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let profile = args.profile.unwrap_or(match args.metric {
+        Metric::Instructions => Profile::Small,
+        Metric::Time => Profile::Quick,
+    });
+    refuse_unused_options(args, profile)?;
     if args.metric == Metric::Instructions {
-        return super::instructions_cmd::run(args, args.profile.unwrap_or(Profile::Small), out);
+        return super::instructions_cmd::run(args, profile, out);
     }
-    let profile = args.profile.unwrap_or(Profile::Quick);
     if matches!(profile, Profile::Collectives | Profile::DataParallel) {
         return match args.backend.as_str() {
             "nccl" if profile == Profile::Collectives => super::nccl_cmd::run(args, profile, out),
@@ -527,6 +586,26 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             ..MeterConfig::default()
         })
     };
+    if args.power_timeline && !meters.energy_source().is_measured() {
+        let reasons: Vec<String> = meters
+            .unavailable()
+            .iter()
+            .filter(|u| u.meter == "rapl" || u.meter == "nvml")
+            .map(|u| format!("{}: {}", u.meter, u.reason))
+            .collect();
+        return Err(Error::InvalidArgument {
+            arg: "--power-timeline".into(),
+            reason: format!(
+                "needs a power meter (RAPL or NVML), and none measures here ({}); the timeline would be empty",
+                if reasons.is_empty() {
+                    format!("backend {} attaches no meter", args.backend)
+                } else {
+                    reasons.join("; ")
+                }
+            ),
+        }
+        .into());
+    }
     // On a GPU, peaks (and model FLOPs utilisation) are the GPU's, from NVML; never the CPU's.
     let gpu = backend
         .device()
@@ -536,11 +615,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if let Some(Err(why)) = &gpu {
         crate::diag!("warning: GPU peak FLOP/s unknown, utilisation left empty: {why}");
     }
-    let config = match profile {
-        Profile::Quick | Profile::Small => RunConfig::quick(),
-        Profile::Microcircuit => microcircuit_config(args)?,
-        _ => RunConfig::standard(),
-    };
+    let config = run_config(args, profile)?;
     let start = RunStart {
         label: args.label.clone(),
         profile: profile.as_str().into(),
@@ -617,7 +692,7 @@ pub(super) fn finish_output(
     if !args.no_report {
         match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
             Ok(path) => writeln!(out, "Report: {}", path.display())?,
-            Err(e) => crate::diag!("warning: report not written: {e:#}"),
+            Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
         }
     }
     let count = |status: Status| records.iter().filter(|r| r.status == status).count();

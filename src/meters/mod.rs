@@ -723,7 +723,7 @@ impl MeterSet {
                 let meter = source.as_str();
                 match failures.iter().find(|(name, _)| *name == meter) {
                     Some((_, why)) => (None, Some(format!("{meter}: {why}"))),
-                    None => total_of(&reading.domains, source),
+                    None => total_of(&reading.domains, source, work.elapsed),
                 }
             }
             EnergySource::Modeled => {
@@ -756,17 +756,31 @@ impl MeterSet {
     }
 }
 
+/// Shortest region over which a counter that reads zero is taken as stopped rather than not
+/// yet updated (RAPL updates about every millisecond, NVML's energy counter every 20–100 ms).
+pub const STOPPED_METER_MIN_REGION: Seconds = Seconds(0.2);
+
 /// Sums the counted domains of `source`; any counted domain without a value
-/// empties the total (a partial sum would understate the energy).
-fn total_of(domains: &[DomainEnergy], source: EnergySource) -> (Option<Joules>, Option<String>) {
+/// empties the total (a partial sum would understate the energy). A domain that did not
+/// advance over a region of at least [`STOPPED_METER_MIN_REGION`] in which work ran has
+/// stopped (a frozen or virtualised counter): it is no measurement, and empties the total
+/// with that reason rather than recording 0 J.
+fn total_of(domains: &[DomainEnergy], source: EnergySource, elapsed: Seconds) -> (Option<Joules>, Option<String>) {
     let counted: Vec<&DomainEnergy> = domains.iter().filter(|d| d.source == source && d.counted).collect();
     if counted.is_empty() {
         return (None, Some(format!("{}: no domain to count", source.as_str())));
     }
+    let stopped = |d: &DomainEnergy| d.energy.is_some_and(|e| e.0 <= 0.0) && elapsed.0 >= STOPPED_METER_MIN_REGION.0;
     let broken: Vec<String> = counted
         .iter()
-        .filter(|d| d.energy.is_none())
-        .map(|d| format!("{}/{}: {}", d.unit, d.domain, d.reason.as_deref().unwrap_or("no value")))
+        .filter(|d| d.energy.is_none() || stopped(d))
+        .map(|d| match d.energy {
+            Some(_) => format!(
+                "{}/{}: the counter did not advance over {:.2} s of work (stopped or frozen); not a measurement",
+                d.unit, d.domain, elapsed.0
+            ),
+            None => format!("{}/{}: {}", d.unit, d.domain, d.reason.as_deref().unwrap_or("no value")),
+        })
         .collect();
     if !broken.is_empty() {
         return (None, Some(format!("{}: {}", source.as_str(), broken.join("; "))));

@@ -257,7 +257,7 @@ fn permission_error_on_one_domain_empties_the_total() {
     let record = meters.stop(&WORK);
     assert_eq!(record.energy, None);
     assert_eq!(record.source, EnergySource::Unavailable);
-    let reason = record.reason.unwrap();
+    let reason = record.reason.clone().unwrap();
     assert!(
         reason.starts_with("rapl: package-0/dram: permission denied"),
         "{reason}"
@@ -331,7 +331,7 @@ fn malformed_file_mid_run_then_recovery() {
     fixture.write("intel-rapl:0", "energy_uj", "not a number\n");
     let record = meters.stop(&WORK);
     assert_eq!(record.energy, None);
-    let reason = record.reason.unwrap();
+    let reason = record.reason.clone().unwrap();
     assert!(reason.contains("malformed"), "{reason}");
     assert!(reason.contains("\"not a number\""), "{reason}");
 
@@ -565,4 +565,41 @@ fn none_set_reports_no_energy() {
     assert_eq!(record.source, EnergySource::Unavailable);
     assert_eq!(record.reason.as_deref(), Some("no energy meter attached"));
     assert_eq!(record.energy, None);
+}
+
+#[test]
+fn a_counter_that_does_not_advance_is_no_measurement() {
+    let fixture = Fixture::new();
+    fixture.zone("intel-rapl:0", "package-0", 5_000_000, Some(262_143_328_850));
+    let mut meters = fixture.meters();
+    meters.start();
+    // two seconds of work, and the counter stands still
+    let record = meters.stop(&WORK);
+    assert_eq!(
+        record.energy, None,
+        "0 J over 2 s of work is a stopped meter, not a measurement"
+    );
+    assert_eq!(record.source, EnergySource::Unavailable);
+    let reason = record.reason.clone().unwrap();
+    assert!(
+        reason.contains("package-0") && reason.contains("did not advance over 2.00 s"),
+        "{reason}"
+    );
+    assert!(record.calibration_point(&WORK).is_none(), "never a calibration point");
+}
+
+#[test]
+fn a_counter_that_does_not_advance_over_a_blink_is_still_read() {
+    // shorter than the counters' update period, zero is a reading, not a stop
+    let fixture = Fixture::new();
+    fixture.zone("intel-rapl:0", "package-0", 5_000_000, Some(262_143_328_850));
+    let mut meters = fixture.meters();
+    meters.start();
+    let blink = WorkDone {
+        elapsed: Seconds(0.01),
+        ..WORK
+    };
+    let record = meters.stop(&blink);
+    assert_eq!(record.source, EnergySource::Rapl);
+    assert_eq!(joules(&record), 0.0);
 }

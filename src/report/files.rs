@@ -29,65 +29,10 @@ pub fn require_regular(path: &Path) -> Result<bool, ReportError> {
     }
 }
 
-/// Reads a run's `samples.csv` (empty when the file is absent), and checks it against the
-/// run's `summary.csv`: each benchmark's median time per call recomputed from its samples must
-/// equal the stored median (within the rounding of the text form), so that a verdict drawn
-/// from the samples and a value printed from the summary describe the same measurement.
+/// Reads a run's `samples.csv` (empty when the file is absent), checked against the run's
+/// `summary.csv` by the store ([`RunInfo::samples`]).
 pub fn read_run_samples(run: &RunInfo) -> Result<Vec<SampleRow>, ReportError> {
-    let samples = read_samples(&run.dir)?;
-    if run.meta.distributed.is_some() {
-        // Rank-merged samples are per-sample aggregates over ranks; their summary is checked
-        // when the ranks are merged.
-        return Ok(samples);
-    }
-    let mut by_benchmark: std::collections::BTreeMap<&str, (u64, Vec<f64>)> = Default::default();
-    for (i, s) in samples.iter().enumerate() {
-        let entry = by_benchmark
-            .entry(s.benchmark.as_str())
-            .or_insert((i as u64 + 2, Vec::new()));
-        entry.1.push(s.time_per_call_s);
-    }
-    for row in &run.summary {
-        let (Some(median), Some((line, times))) = (row.median_s, by_benchmark.get(row.benchmark.as_str())) else {
-            continue;
-        };
-        let recomputed = crate::measure::stats::median(times);
-        if (recomputed - median).abs() > 1e-9 * median.abs().max(1e-12) {
-            return Err(ReportError::Csv {
-                path: run.dir.join("samples.csv"),
-                line: *line,
-                reason: format!(
-                    "the {} samples of {} have median {recomputed} s per call, but summary.csv records median_s \
-                     {median}: the two files disagree",
-                    times.len(),
-                    row.benchmark
-                ),
-            });
-        }
-    }
-    Ok(samples)
-}
-
-/// Reads a run's `samples.csv` (empty when the file is absent).
-pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRow>, ReportError> {
-    let path = run_dir.join("samples.csv");
-    if !require_regular(&path)? {
-        return Ok(Vec::new());
-    }
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| ReportError::Csv {
-        path: path.clone(),
-        line: 0,
-        reason: e.to_string(),
-    })?;
-    let mut rows = Vec::new();
-    for (i, row) in reader.deserialize::<SampleRow>().enumerate() {
-        rows.push(row.map_err(|e| ReportError::Csv {
-            path: path.clone(),
-            line: e.position().map_or(i as u64 + 2, |p| p.line()),
-            reason: e.to_string(),
-        })?);
-    }
-    Ok(rows)
+    Ok(run.samples()?)
 }
 
 /// The latest complete run of every other backend with the same machine fingerprint.

@@ -154,6 +154,81 @@ impl RunInfo {
     pub fn is_complete(&self) -> bool {
         self.meta.status == "complete" && self.meta.finished_at.is_some()
     }
+
+    /// Reads the run's `samples.csv` (empty when absent) and checks it against the run's
+    /// `summary.csv`: every sample belongs to this run and to a benchmark of the summary;
+    /// each measured benchmark has as many samples as its row says; and the median time per
+    /// call recomputed from its samples equals the stored median (within the rounding of the
+    /// text form), so that a verdict drawn from the samples and a value printed from the
+    /// summary describe the same measurement. A distributed run's samples are per-sample
+    /// aggregates over ranks, checked when the ranks are merged; only their values are
+    /// checked here.
+    pub fn samples(&self) -> Result<Vec<SampleRow>> {
+        let path = self.dir.join("samples.csv");
+        refuse_special(&path)?;
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let samples = rows::read_samples(&path)?;
+        if self.meta.distributed.is_some() {
+            return Ok(samples);
+        }
+        let corrupt = |line: u64, reason: String| Error::Corrupt {
+            path: path.clone(),
+            line,
+            reason,
+        };
+        let mut by_benchmark: std::collections::BTreeMap<&str, (u64, Vec<f64>)> = Default::default();
+        for (i, s) in samples.iter().enumerate() {
+            let line = i as u64 + 2;
+            if s.run_id != self.meta.run_id {
+                return Err(corrupt(
+                    line,
+                    format!("column run_id: {:?} is not this run ({})", s.run_id, self.meta.run_id),
+                ));
+            }
+            if !self.summary.iter().any(|r| r.benchmark == s.benchmark) {
+                return Err(corrupt(
+                    line,
+                    format!("column benchmark: {:?} has no row in summary.csv", s.benchmark),
+                ));
+            }
+            by_benchmark
+                .entry(s.benchmark.as_str())
+                .or_insert((line, Vec::new()))
+                .1
+                .push(s.time_per_call_s);
+        }
+        for row in &self.summary {
+            let found = by_benchmark.get(row.benchmark.as_str());
+            let count = found.map_or(0, |(_, times)| times.len() as u64);
+            if row.status == "ok" && row.median_s.is_some() && count != row.samples {
+                return Err(corrupt(
+                    found.map_or(0, |(line, _)| *line),
+                    format!(
+                        "{} has {count} samples here, but summary.csv records {} (samples)",
+                        row.benchmark, row.samples
+                    ),
+                ));
+            }
+            let (Some(median), Some((line, times))) = (row.median_s, found) else {
+                continue;
+            };
+            let recomputed = crate::measure::stats::median(times);
+            if (recomputed - median).abs() > 1e-9 * median.abs().max(1e-12) {
+                return Err(corrupt(
+                    *line,
+                    format!(
+                        "the {} samples of {} have median {recomputed} s per call, but summary.csv records \
+                         median_s {median}: the two files disagree",
+                        times.len(),
+                        row.benchmark
+                    ),
+                ));
+            }
+        }
+        Ok(samples)
+    }
 }
 
 /// A results directory.
@@ -285,15 +360,50 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
         line: e.line() as u64,
         reason: e.to_string(),
     })?;
+    let field_error = |key: &str, reason: String| Error::Corrupt {
+        path: meta_path.clone(),
+        line: line_of_key(&text, key),
+        reason: format!("field {key}: {reason}"),
+    };
     if meta.schema_version != SCHEMA_VERSION {
-        return Err(Error::Corrupt {
-            path: meta_path,
-            line: 0,
-            reason: format!(
-                "schema version {} (this braingap reads {SCHEMA_VERSION})",
-                meta.schema_version
+        return Err(field_error(
+            "schema_version",
+            format!("version {} (this braingap reads {SCHEMA_VERSION})", meta.schema_version),
+        ));
+    }
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if meta.run_id != dir_name {
+        return Err(field_error(
+            "run_id",
+            format!(
+                "{:?} differs from its directory name {dir_name:?} (a copied or renamed run; \
+                 rename the directory to its run id)",
+                meta.run_id
             ),
-        });
+        ));
+    }
+    if chrono::DateTime::parse_from_rfc3339(&meta.started_at).is_err() {
+        return Err(field_error(
+            "started_at",
+            format!("{:?} is not an RFC 3339 time", meta.started_at),
+        ));
+    }
+    if let Some(finished) = &meta.finished_at {
+        if chrono::DateTime::parse_from_rfc3339(finished).is_err() {
+            return Err(field_error(
+                "finished_at",
+                format!("{finished:?} is not an RFC 3339 time"),
+            ));
+        }
+    }
+    if !meta.timer_overhead_s.is_finite() || meta.timer_overhead_s < 0.0 {
+        return Err(field_error(
+            "timer_overhead_s",
+            format!("{} is not a non-negative finite time", meta.timer_overhead_s),
+        ));
     }
     let summary_path = dir.join("summary.csv");
     refuse_special(&summary_path)?;
@@ -302,11 +412,41 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
     } else {
         Vec::new()
     };
+    if let Some((i, row)) = summary.iter().enumerate().find(|(_, r)| r.run_id != meta.run_id) {
+        return Err(Error::Corrupt {
+            path: summary_path,
+            line: i as u64 + 2,
+            reason: format!("column run_id: {:?} is not this run ({})", row.run_id, meta.run_id),
+        });
+    }
+    // A finished run holds a row for every planned benchmark: a summary.csv cut at a row
+    // boundary still parses, and must not list as complete. (A distributed run's rows are
+    // merged from its ranks and checked there.)
+    if meta.status == "complete" && meta.distributed.is_none() && summary.len() != meta.benchmarks_planned {
+        return Err(Error::Corrupt {
+            path: summary_path,
+            line: summary.len() as u64 + 2,
+            reason: format!(
+                "{} benchmark rows, but meta.json plans {} for this complete run",
+                summary.len(),
+                meta.benchmarks_planned
+            ),
+        });
+    }
     Ok(RunInfo {
         meta,
         summary,
         dir: dir.to_path_buf(),
     })
+}
+
+/// The 1-based line of `"key":` in a JSON text (0 when it is absent), so that an error about
+/// a field points at it.
+fn line_of_key(text: &str, key: &str) -> u64 {
+    let needle = format!("\"{key}\"");
+    text.lines()
+        .position(|l| l.contains(&needle))
+        .map_or(0, |i| i as u64 + 1)
 }
 
 /// Refuses a store file that exists but is not a regular file: a FIFO would block the

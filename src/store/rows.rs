@@ -460,6 +460,61 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
     Ok(rows)
 }
 
+/// Reads a `samples.csv`, checking each row's numbers: a sample is one or more calls
+/// (`iterations` ≥ 1) whose times are finite and positive. Errors name the file, line and
+/// column.
+pub fn read_samples(path: &Path) -> Result<Vec<SampleRow>> {
+    let corrupt = |line: u64, reason: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| corrupt(0, e.to_string()))?;
+    let headers = reader.headers().map_err(|e| corrupt(1, e.to_string()))?.clone();
+    let missing: Vec<&str> = SAMPLE_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == *c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(corrupt(
+            1,
+            format!("not a braingap samples file: missing column(s) {}", missing.join(", ")),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, result) in reader.deserialize::<SampleRow>().enumerate() {
+        let line = i as u64 + 2;
+        let row: SampleRow = result.map_err(|e| {
+            let line = e.position().map_or(line, |p| p.line());
+            let reason = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+                    Some(f) => format!("column {}: {}", headers.get(f as usize).unwrap_or("?"), err.kind()),
+                    None => err.to_string(),
+                },
+                _ => e.to_string(),
+            };
+            corrupt(line, reason)
+        })?;
+        for (column, value) in [
+            ("batch_time_s", row.batch_time_s),
+            ("time_per_call_s", row.time_per_call_s),
+        ] {
+            if !value.is_finite() || value <= 0.0 {
+                return Err(corrupt(
+                    line,
+                    format!("column {column}: {value} is not a positive finite time"),
+                ));
+            }
+        }
+        if row.iterations == 0 {
+            return Err(corrupt(line, "column iterations: 0 calls in a sample".into()));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 /// Every number a row stores must be finite and carry the sign its meaning requires: times,
 /// work, rates, energies and powers are never negative. A row that breaks this is corrupt;
 /// `compare` would otherwise print `NaN s, +0.0 %, unchanged`.
