@@ -7,9 +7,9 @@
 //! `inf`, quotes, separators, non-UTF-8 bytes) inserted. The property: the reader never
 //! panics, and a rejection names the file it rejects.
 //!
-//! A test run does `PROPTEST_CASES` executions per target (512 when unset); the figures in
-//! docs/regression-gate.md come from
-//! `PROPTEST_CASES=1000000 cargo test --release --test fuzz_readers -- --test-threads 1`.
+//! A test run does `PROPTEST_CASES` executions per target (512 when unset); the million-case
+//! figures in docs/store-checks.md come from
+//! `PROPTEST_CASES=1000000 cargo test --test fuzz_readers -- --exact TARGET --test-threads 1`.
 
 use braingap::analysis::datasets;
 use braingap::collectives::{Collective, RankRecord, RankSink};

@@ -224,11 +224,32 @@ pub fn read_rank_file(path: &Path) -> Result<Option<RankFile>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    serde_json::from_str(&text).map(Some).map_err(|e| Error::Corrupt {
+    let file: RankFile = serde_json::from_str(&text).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         line: e.line() as u64,
         reason: e.to_string(),
-    })
+    })?;
+    // Every time a rank recorded is finite and positive; a rank's NaN would otherwise pass
+    // into the merged means.
+    let times = file
+        .collectives
+        .iter()
+        .flat_map(|r| r.samples_s.iter().map(move |t| (r.benchmark.as_str(), "samples_s", *t)))
+        .chain(file.scaling.iter().flat_map(|r| {
+            [("step_s", &r.step_s), ("compute_s", &r.compute_s), ("allreduce_s", &r.allreduce_s)]
+                .into_iter()
+                .flat_map(move |(field, values)| values.iter().map(move |t| (r.benchmark.as_str(), field, *t)))
+        }));
+    for (benchmark, field, t) in times {
+        if !t.is_finite() || t < 0.0 {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                line: 0,
+                reason: format!("field {field} of {benchmark}: {t} is not a non-negative finite time"),
+            });
+        }
+    }
+    Ok(Some(file))
 }
 
 /// One row of `collectives.csv`.
