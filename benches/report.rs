@@ -78,7 +78,9 @@ fn make_results(root: &Path, runs: usize) {
         let dir = store.runs_dir().join(&id);
         std::fs::create_dir_all(&dir).unwrap();
         for file in ["summary.csv", "samples.csv"] {
-            std::fs::copy(first.dir.join(file), dir.join(file)).unwrap();
+            // each copy is its own run: its rows carry its id
+            let text = std::fs::read_to_string(first.dir.join(file)).unwrap();
+            std::fs::write(dir.join(file), text.replace(&first.meta.run_id, &id)).unwrap();
         }
         std::fs::write(dir.join("meta.json"), meta_text.replace(&first.meta.run_id, &id)).unwrap();
     }

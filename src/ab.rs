@@ -222,31 +222,9 @@ pub struct Floor {
     pub source: FloorSource,
 }
 
-/// Outcome for one benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Significantly slower, by more than the floor.
-    Regressed,
-    /// Significantly faster, by more than the floor.
-    Improved,
-    /// Not significant, or within the floor.
-    Unchanged,
-    /// Missing on a side, or too few rounds.
-    Incomparable,
-}
-
-impl Verdict {
-    /// Name shown in tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Incomparable => "incomparable",
-        }
-    }
-}
+/// Outcome for one benchmark: the same verdicts as `compare` (A/B timing never reports
+/// `changed`, which is about exact counts).
+pub use crate::compare::Verdict;
 
 /// One benchmark's A/B result.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -152,3 +152,40 @@ fn bad_input_names_the_argument() {
         .code(2)
         .stderr(predicate::str::contains("not other-machine"));
 }
+
+#[test]
+fn a_corrupt_calibration_is_ignored_aloud() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let calibration = results.join("energy-calibration.json");
+    std::fs::write(&calibration, "{ not json").unwrap();
+    let out = braingap()
+        .args([
+            "run",
+            "--backend",
+            "cpu",
+            "--threads",
+            "1",
+            "--no-report",
+            "--no-ceilings",
+            "--filter",
+            "^activation_relu",
+            "--results",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: calibration ignored") && stderr.contains("energy-calibration.json"),
+        "{stderr}"
+    );
+    let runs = run_dirs(&results);
+    let meta = std::fs::read_to_string(runs[0].join("meta.json")).unwrap();
+    assert!(
+        meta.contains("calibration ignored"),
+        "the note is kept in meta.json too"
+    );
+}

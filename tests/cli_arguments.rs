@@ -146,3 +146,53 @@ fn an_os_error_is_printed_once() {
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.matches("os error 20").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_label_that_is_not_utf8_is_refused_naming_label() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let out = braingap()
+        .args(["run", "--backend", "fake", "--no-report", "--label"])
+        .arg(std::ffi::OsStr::from_bytes(b"caf\xe9"))
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--label") && stderr.contains("not UTF-8"), "{stderr}");
+    assert!(run_dirs(&results).is_empty());
+}
+
+#[test]
+fn more_threads_than_cpus_warns_and_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = (cpus + 1).to_string();
+    let out = braingap()
+        .args([
+            "run",
+            "--backend",
+            "fake",
+            "--no-report",
+            "--filter",
+            "^activation_relu",
+            "--threads",
+            &threads,
+        ])
+        .arg("--results")
+        .arg(&results)
+        .env("BRAINGAP_FAKE_SLEEP_MS", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: --threads {threads} is more than the {cpus} logical CPUs"
+        )),
+        "{stderr}"
+    );
+}

@@ -305,7 +305,11 @@ fn corrupt_and_foreign_summaries_are_reported_and_other_runs_still_list() {
     // A run whose summary has a non-numeric median on its first data row.
     let corrupt = tmp.path().join("runs/20200101T000000.000Z-dead");
     std::fs::create_dir_all(&corrupt).unwrap();
-    std::fs::copy(good.join("meta.json"), corrupt.join("meta.json")).unwrap();
+    // the copies keep the good run's meta.json, under their own directory's run id
+    let good_id = good.file_name().unwrap().to_str().unwrap().to_string();
+    let meta = std::fs::read_to_string(good.join("meta.json")).unwrap();
+    let meta_for = |dir: &std::path::Path| meta.replace(&good_id, dir.file_name().unwrap().to_str().unwrap());
+    std::fs::write(corrupt.join("meta.json"), meta_for(&corrupt)).unwrap();
     let text = std::fs::read_to_string(good.join("summary.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let header: Vec<&str> = lines[0].split(',').collect();
@@ -331,7 +335,7 @@ fn corrupt_and_foreign_summaries_are_reported_and_other_runs_still_list() {
     // A foreign CSV.
     let foreign = tmp.path().join("runs/20200102T000000.000Z-beef");
     std::fs::create_dir_all(&foreign).unwrap();
-    std::fs::copy(good.join("meta.json"), foreign.join("meta.json")).unwrap();
+    std::fs::write(foreign.join("meta.json"), meta_for(&foreign)).unwrap();
     std::fs::write(foreign.join("summary.csv"), "name,value\na,1\n").unwrap();
 
     braingap()

@@ -341,7 +341,9 @@ fn bad_input_exits_2_naming_the_culprit() {
     compare(&results, &base, &current, &[])
         .code(2)
         .stderr(predicate::str::contains("cannot read CURRENT run"))
-        .stderr(predicate::str::contains("schema version 2 (this braingap reads 1)"));
+        .stderr(predicate::str::contains(
+            "field schema_version: version 2 (this braingap reads 1)",
+        ));
     edit_meta(&current, |m| {
         m.as_object_mut().unwrap().remove("schema_version");
     });

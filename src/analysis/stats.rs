@@ -4,27 +4,17 @@
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-/// The `p`-quantile of an ascending-sorted sample, by linear interpolation between
-/// order statistics (Hyndman & Fan 1996, definition 7; R's and NumPy's default):
-/// `h = (n − 1)·p`, `Q = x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])`.
-///
-/// Returns `None` for an empty sample. `p` is clamped to `[0, 1]`.
+/// The `p`-quantile of an ascending-sorted sample, type 7 (Hyndman & Fan 1996; R's and
+/// NumPy's default), as [`crate::measure::stats::quantile_sorted`] computes it; `None` for an
+/// empty sample. `p` is clamped to `[0, 1]`.
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let p = p.clamp(0.0, 1.0);
-    let h = (sorted.len() - 1) as f64 * p;
-    let lower = h.floor() as usize;
-    let upper = (lower + 1).min(sorted.len() - 1);
-    Some(sorted[lower] + (h - lower as f64) * (sorted[upper] - sorted[lower]))
+    (!sorted.is_empty()).then(|| crate::measure::stats::quantile_sorted(sorted, p))
 }
 
-/// The median of a sample (copied and sorted; NaNs sort last via `total_cmp`).
+/// The median of a sample, as [`crate::measure::stats::median`] computes it; `None` for an
+/// empty sample.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    quantile_sorted(&sorted, 0.5)
+    (!values.is_empty()).then(|| crate::measure::stats::median(values))
 }
 
 /// `ln Γ(x)` for `x > 0`, Lanczos approximation (g = 7, n = 9; |error| < 1e-14 over

@@ -27,6 +27,7 @@ pub struct CpuBackend {
     pool: rayon::ThreadPool,
     threads: usize,
     simd: SimdLevel,
+    plant: Option<crate::kernels::plant::Plant>,
 }
 
 impl CpuBackend {
@@ -44,7 +45,14 @@ impl CpuBackend {
             pool,
             threads,
             simd: SimdLevel::detect(),
+            plant: None,
         })
+    }
+
+    /// The backend with a planted slowdown (the regression gate's self-check), or none.
+    pub fn with_plant(mut self, plant: Option<crate::kernels::plant::Plant>) -> CpuBackend {
+        self.plant = plant;
+        self
     }
 
     /// The SIMD level the backend dispatches to.
@@ -137,6 +145,7 @@ impl Backend for CpuBackend {
             pool: &self.pool,
             threads: self.threads,
             simd: self.simd,
+            plant: self.plant.as_ref(),
         };
         let prepared = self.pool.install(|| match spec.dtype {
             Dtype::F32 => prepare_typed::<f32>(ctx, spec),
@@ -152,6 +161,7 @@ struct Ctx<'a> {
     pool: &'a rayon::ThreadPool,
     threads: usize,
     simd: SimdLevel,
+    plant: Option<&'a crate::kernels::plant::Plant>,
 }
 
 impl Ctx<'_> {
@@ -465,7 +475,7 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             Box::new(ActivationRun {
                 ctx,
                 y: inputs::zeroed_vec(x.len()),
-                planted_extra: crate::kernels::plant::extra_elements(spec.kernel_name(), x.len()),
+                planted_extra: crate::kernels::plant::extra_elements(ctx.plant, spec.kernel_name(), x.len()),
                 x,
                 kernel: k.clone(),
             })

@@ -39,25 +39,6 @@ impl FakeBackend {
         }
     }
 
-    /// A fake configured from `BRAINGAP_FAKE_SLEEP_MS` and `BRAINGAP_FAKE_FAIL`.
-    pub fn from_env(threads: u64) -> Result<FakeBackend, BackendError> {
-        let setup = |reason: String| BackendError::Setup {
-            backend: "fake".into(),
-            reason,
-        };
-        let sleep_ms = match std::env::var("BRAINGAP_FAKE_SLEEP_MS") {
-            Ok(v) => v
-                .parse()
-                .map_err(|_| setup(format!("BRAINGAP_FAKE_SLEEP_MS={v:?} is not a whole number")))?,
-            Err(_) => 0,
-        };
-        let fail = match std::env::var("BRAINGAP_FAKE_FAIL") {
-            Ok(v) => Some(regex::Regex::new(&v).map_err(|e| setup(format!("BRAINGAP_FAKE_FAIL: {e}")))?),
-            Err(_) => None,
-        };
-        Ok(FakeBackend::new(threads, sleep_ms, fail))
-    }
-
     /// Modelled time of one call.
     pub fn modelled_call_time(spec: &BenchSpec) -> f64 {
         (spec.flops().0 / FAKE_FLOPS_PER_S).max(spec.bytes().0 / FAKE_BYTES_PER_S) + 1e-6

@@ -10,7 +10,7 @@
 //! than the median). The fit is non-negative least squares (`meters::model`).
 
 use crate::meters::model::{Calibration, CalibrationPoint, CALIBRATION_FILE};
-use crate::meters::{EnergySource, MeterConfig, MeterSet};
+use crate::meters::{EnergySource, MeterSet};
 use crate::store::Store;
 use crate::units::{Bytes, Flops, Joules, Seconds};
 use anyhow::{bail, Context};
@@ -104,7 +104,7 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
     }
     // One meter per calibration: the one with the most points.
     let Some((source_name, points)) = by_source.into_iter().max_by_key(|(_, p)| p.len()) else {
-        let meters = MeterSet::detect(&MeterConfig::default());
+        let meters = MeterSet::detect(&super::env::meter_config());
         let reasons: Vec<String> = meters
             .unavailable()
             .iter()

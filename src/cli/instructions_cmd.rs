@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::kernels::plant;
 use crate::kernels::registry::{Profile, RegistryContext};
 use crate::kernels::BenchSpec;
-use crate::machine::Machine;
 use crate::measure::instructions::{self, Callgrind, ChildListing};
 use crate::measure::Status;
 use crate::meters::MeterSet;
@@ -60,7 +59,7 @@ fn single_thread_context(simd: crate::kernels::registry::SimdLevel, llc: Option<
 
 /// Runs the child: what it prints on stdout is read by [`Callgrind`].
 pub fn run_child(args: &ChildArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let backend = CpuBackend::new(1)?;
+    let backend = CpuBackend::new(1)?.with_plant(super::env::plant()?);
     let ctx = single_thread_context(backend.simd(), args.llc_bytes);
     let specs = run_cmd::select(args.profile, args.filter.as_deref(), &ctx, false)?;
     if args.list {
@@ -111,8 +110,8 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     if args.calls == 0 {
         return Err(invalid("--calls 0", "at least one call must be counted").into());
     }
-    let planted = plant::from_env().map_err(|reason| invalid(plant::ENV, &reason))?;
-    let machine = Machine::detect(crate::clock::probe_ghz());
+    let planted = super::env::plant()?;
+    let machine = super::env::machine(crate::clock::probe_ghz());
     let llc = machine.last_level_cache_bytes.value;
     // Validate the filter against this machine's listing first, so a bad regex or an empty
     // selection is the usual one-line error, before valgrind starts.
@@ -120,7 +119,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     run_cmd::select(profile, args.filter.as_deref(), &host_ctx, false)?;
 
     let exe = std::env::current_exe().context("cannot locate the braingap executable to run under valgrind")?;
-    let callgrind = Callgrind::locate(exe)?;
+    let callgrind = Callgrind::locate(exe, super::env::valgrind())?;
     let mut child_args: Vec<OsString> = vec![CHILD_SUBCOMMAND.into(), "--profile".into(), profile.as_str().into()];
     if let Some(bytes) = llc {
         child_args.extend(["--llc-bytes".into(), bytes.to_string().into()]);
@@ -168,6 +167,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         device: "cpu".into(),
         threads: 1,
         benchmarks_planned: specs.len(),
+        command_line: super::env::command_line(),
     };
     let config = serde_json::json!({
         "metric": "instructions",

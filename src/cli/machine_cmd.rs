@@ -1,7 +1,7 @@
 //! `braingap machine`.
 
-use crate::machine::{Fact, Machine};
-use crate::meters::{MeterConfig, MeterSet};
+use crate::machine::Fact;
+use crate::meters::MeterSet;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,8 +22,8 @@ fn show<T: std::fmt::Display>(fact: &Fact<T>) -> String {
 
 /// Runs `braingap machine`.
 pub fn run(args: &MachineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let machine = Machine::detect(crate::clock::probe_ghz());
-    let meters = MeterSet::detect(&MeterConfig::default());
+    let machine = super::env::machine(crate::clock::probe_ghz());
+    let meters = MeterSet::detect(&super::env::meter_config());
     if args.json {
         let value = serde_json::json!({
             "machine": machine,

@@ -7,6 +7,7 @@ pub mod analysis_cmds;
 mod calibrate_cmd;
 mod compare_cmd;
 mod dry_run;
+pub mod env;
 mod export_cmd;
 mod history_cmd;
 mod instructions_cmd;

@@ -211,7 +211,6 @@ pub(super) mod sweep {
     use super::*;
     use crate::collectives::{self, CollectiveConfig, CollectiveEngine, Layout, RankRecord, RankSink};
     use crate::comm::{Communicator, LaunchInfo};
-    use crate::machine::Machine;
     use crate::measure::Status;
     use crate::store::ranks::{DistributedMeta, RankWriter};
     use crate::store::{RunMeta, RunStart, Store};
@@ -285,7 +284,7 @@ pub(super) mod sweep {
         let mut shared = Vec::new();
         let mut failure = None;
         if comm.rank() == 0 {
-            let machine = Machine::detect(crate::clock::probe_ghz());
+            let machine = super::super::env::machine(crate::clock::probe_ghz());
             let start = RunStart {
                 label: args.label.clone(),
                 profile: profile.as_str().into(),
@@ -294,6 +293,7 @@ pub(super) mod sweep {
                 device: identity.library.clone(),
                 threads: identity.world_size as u64,
                 benchmarks_planned: planned,
+                command_line: super::super::env::command_line(),
             };
             let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
             let mut meta = RunMeta::starting(start, &machine, config, meters)?;
@@ -643,7 +643,6 @@ mod microcircuit_ranks {
     use crate::comm::{Communicator, LaunchInfo};
     use crate::kernels::registry::RegistryContext;
     use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
-    use crate::machine::Machine;
     use crate::measure::{self, BenchRecord, RecordSink};
     use crate::meters::MeterSet;
     use crate::store::{RunMeta, RunStart, RunWriter, Store};
@@ -765,7 +764,7 @@ mod microcircuit_ranks {
             let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
             (cores / launch.local_size.unwrap_or(ranks as u64).max(1) as usize).max(1)
         });
-        let machine = Machine::detect(crate::clock::probe_ghz());
+        let machine = super::super::env::machine(crate::clock::probe_ghz());
         let ctx = RegistryContext {
             threads: threads as u64,
             last_level_cache_bytes: machine.last_level_cache_bytes.value,
@@ -799,6 +798,7 @@ mod microcircuit_ranks {
                 device: "cpu".into(),
                 threads: threads as u64,
                 benchmarks_planned: specs.len(),
+                command_line: super::super::env::command_line(),
             };
             let settings = serde_json::json!({
                 "warmup_s": config.warmup.0,

@@ -3,7 +3,6 @@
 use super::progress::ProgressObserver;
 use super::table;
 use crate::backends::cpu::CpuBackend;
-use crate::backends::fake::FakeBackend;
 use crate::backends::{Backend, BACKENDS};
 use crate::error::Error;
 use crate::kernels::registry::{self, Profile, RegistryContext};
@@ -94,7 +93,7 @@ pub struct RunArgs {
     pub threads: Option<NonZeroUsize>,
 
     /// Free-text label stored with the run (one line, no control characters).
-    #[arg(long, value_parser = parse_label)]
+    #[arg(long, value_parser = LabelParser)]
     pub label: Option<String>,
 
     /// Results directory.
@@ -329,6 +328,34 @@ pub(super) fn microcircuit_config(args: &RunArgs) -> Result<RunConfig, Error> {
     Ok(RunConfig::fixed_calls((ms / call_ms) as usize - 1))
 }
 
+/// `--label`: one line of UTF-8 text. A custom parser, so that a label that is not UTF-8 is
+/// refused naming `--label` (clap's own check names no option).
+#[derive(Clone)]
+struct LabelParser;
+
+impl clap::builder::TypedValueParser for LabelParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for --label: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(format!("{value:?} is not UTF-8 text")))?;
+        parse_label(text).map_err(|reason| invalid(format!("{text:?} {reason}")))
+    }
+}
+
 fn parse_label(s: &str) -> Result<String, String> {
     match s.chars().find(|c| c.is_control()) {
         Some(c) => Err(format!(
@@ -409,8 +436,8 @@ fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<
         .into());
     }
     match name {
-        "cpu" => Ok(Box::new(CpuBackend::new(threads)?)),
-        "fake" => Ok(Box::new(FakeBackend::from_env(threads as u64)?)),
+        "cpu" => Ok(Box::new(CpuBackend::new(threads)?.with_plant(super::env::plant()?))),
+        "fake" => Ok(Box::new(super::env::fake_backend(threads as u64)?)),
         #[cfg(feature = "torch")]
         "torch" => Ok(Box::new(crate::backends::torch::TorchBackend::new(device, threads)?)),
         #[cfg(not(feature = "torch"))]
@@ -516,10 +543,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let planted = crate::kernels::plant::from_env().map_err(|reason| Error::InvalidArgument {
-        arg: crate::kernels::plant::ENV.into(),
-        reason,
-    })?;
+    let planted = super::env::plant()?;
     if let Some(p) = &planted {
         crate::diag!(
             "warning: {}={}={}: planted slowdown active, {} does {:.0}% more work per call",
@@ -537,7 +561,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     check_run_limits(args, threads)?;
     let backend = make_backend(&args.backend, &args.device, threads)?;
     let ghz = backend.clock_ghz();
-    let machine = Machine::detect(crate::clock::probe_ghz());
+    let machine = super::env::machine(crate::clock::probe_ghz());
     let ctx = RegistryContext {
         threads: threads as u64,
         last_level_cache_bytes: machine.last_level_cache_bytes.value,
@@ -583,7 +607,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             power_timeline: args.power_timeline,
             calibration: Some(args.results.join(crate::meters::model::CALIBRATION_FILE)),
             machine_id: Some(machine.fingerprint.clone()),
-            ..MeterConfig::default()
+            ..super::env::meter_config()
         })
     };
     if args.power_timeline && !meters.energy_source().is_measured() {
@@ -624,6 +648,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         device: backend.device(),
         threads: threads as u64,
         benchmarks_planned: specs.len(),
+        command_line: super::env::command_line(),
     };
     let settings = serde_json::json!({
         "warmup_s": config.warmup.0,

@@ -76,20 +76,7 @@ impl StepFit {
     }
 }
 
-/// Median of a slice (NaN-free; empty gives NaN).
-pub fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
-    }
-}
+pub use crate::measure::stats::median;
 
 /// Noise scale from the first differences: `1.4826 · median|xᵢ − xᵢ₋₁| / √2` (the MAD of
 /// differences, scaled to a normal σ; differencing doubles the variance, hence `√2`).

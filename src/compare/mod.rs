@@ -41,6 +41,8 @@ mod fixtures;
 pub mod history;
 pub mod render;
 
+use crate::machine::fnv1a;
+use crate::measure::stats::{median, quantile_sorted};
 use crate::store::rows::METRIC_SOURCE_CALLGRIND;
 use crate::store::{SampleRow, SummaryRow};
 use rand::rngs::StdRng;
@@ -277,40 +279,11 @@ impl Comparison {
     }
 }
 
-/// Median of a slice (NaN-free input; empty gives NaN).
-fn median(xs: &mut [f64]) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
-    }
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        0.5 * (xs[n / 2 - 1] + xs[n / 2])
-    }
-}
-
-/// Percentile of sorted values by linear interpolation, `q` in [0, 1].
-fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// FNV-1a of a string, to derive per-benchmark seeds.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Ratio of medians `current / baseline` and its percentile-bootstrap 95 % CI, resampling
 /// each side independently. Both slices must be non-empty and positive. Deterministic for a
 /// given `seed`.
 pub fn ratio_ci(current: &[f64], baseline: &[f64], resamples: usize, seed: u64) -> (f64, f64, f64) {
-    let ratio = median(&mut current.to_vec()) / median(&mut baseline.to_vec());
+    let ratio = median(current) / median(baseline);
     if resamples == 0 {
         return (ratio, ratio, ratio);
     }
@@ -325,14 +298,10 @@ pub fn ratio_ci(current: &[f64], baseline: &[f64], resamples: usize, seed: u64) 
         for slot in b.iter_mut() {
             *slot = baseline[rng.random_range(0..baseline.len())];
         }
-        ratios.push(median(&mut a) / median(&mut b));
+        ratios.push(median(&a) / median(&b));
     }
     ratios.sort_by(f64::total_cmp);
-    (
-        ratio,
-        percentile_sorted(&ratios, 0.025),
-        percentile_sorted(&ratios, 0.975),
-    )
+    (ratio, quantile_sorted(&ratios, 0.025), quantile_sorted(&ratios, 0.975))
 }
 
 /// The verdict for a ratio (current ÷ baseline time) and its CI.

@@ -3,7 +3,10 @@
 //! the first `FRACTION` of its elements after every call, so each call does that much more
 //! work while its output, its name and its analytic FLOP and byte counts stay the same.
 //! Nothing is planted unless the variable is set; a run with a plant says so on stderr and
-//! in its `meta.json` (`config.planted_extra_work`).
+//! in its `meta.json` (`config.planted_extra_work`). The CLI reads the variable (once, in
+//! `cli::env`) and hands the parsed plant to the CPU backend ([`CpuBackend::with_plant`]).
+//!
+//! [`CpuBackend::with_plant`]: crate::backends::cpu::CpuBackend::with_plant
 //!
 //! Only the elementwise activations (`activation_relu`, `activation_gelu`) implement it:
 //! their extra work is the same loop over a prefix, split over the threads as the main
@@ -46,18 +49,10 @@ pub fn parse(value: &str) -> Result<Plant, String> {
     }
 }
 
-/// The plant the environment asks for: `Ok(None)` when the variable is unset or empty.
-pub fn from_env() -> Result<Option<Plant>, String> {
-    match std::env::var(ENV) {
-        Ok(v) if !v.is_empty() => parse(&v).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// Elements of `n` that `kernel` recomputes after each call: 0 without a valid plant for it.
-pub fn extra_elements(kernel: &str, n: usize) -> usize {
-    match from_env() {
-        Ok(Some(plant)) if plant.kernel == kernel => (plant.extra_work * n as f64).round() as usize,
+/// Elements of `n` that `kernel` recomputes after each call: 0 without a plant for it.
+pub fn extra_elements(plant: Option<&Plant>, kernel: &str, n: usize) -> usize {
+    match plant {
+        Some(plant) if plant.kernel == kernel => (plant.extra_work * n as f64).round() as usize,
         _ => 0,
     }
 }

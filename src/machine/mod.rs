@@ -382,6 +382,15 @@ pub fn fnv1a(text: &str) -> u64 {
 }
 
 impl Machine {
+    /// The same facts with the branch named by the caller (the CLI's `$BRAINGAP_GIT_BRANCH`:
+    /// CI checkouts are often a detached HEAD), when one is given.
+    pub fn with_git_branch(mut self, branch: Option<String>) -> Machine {
+        if let Some(branch) = branch {
+            self.git_branch = Fact::known(branch, "$BRAINGAP_GIT_BRANCH");
+        }
+        self
+    }
+
     /// Fingerprints this machine. `measured_ghz` is the clock probe's reading, used for the
     /// theoretical peak when cpufreq gives no maximum clock (as on most VMs).
     pub fn detect(measured_ghz: Option<f64>) -> Machine {
@@ -478,13 +487,10 @@ impl Machine {
         };
         let rustc = env_fact(env!("BRAINGAP_RUSTC_VERSION"), "build script: rustc --version");
         let git_commit = env_fact(env!("BRAINGAP_GIT_COMMIT"), "build script: git rev-parse HEAD");
-        let git_branch = match std::env::var("BRAINGAP_GIT_BRANCH") {
-            Ok(branch) if !branch.trim().is_empty() => Fact::known(branch.trim().to_string(), "$BRAINGAP_GIT_BRANCH"),
-            _ => env_fact(
-                env!("BRAINGAP_BUILD_GIT_BRANCH"),
-                "build script: git symbolic-ref --short HEAD",
-            ),
-        };
+        let git_branch = env_fact(
+            env!("BRAINGAP_BUILD_GIT_BRANCH"),
+            "build script: git symbolic-ref --short HEAD",
+        );
         let memory_total_bytes = Fact::from_option(
             sys.as_ref().map(|s| s.total_memory()).filter(|&m| m > 0),
             "sysinfo",

@@ -273,12 +273,10 @@ pub struct Callgrind {
 }
 
 impl Callgrind {
-    /// Finds valgrind ([`VALGRIND_ENV`], else `valgrind` on `PATH`) by running `--version`;
-    /// `exe` is the braingap executable the children run.
-    pub fn locate(exe: PathBuf) -> Result<Callgrind, InstructionsError> {
-        let valgrind = std::env::var_os(VALGRIND_ENV)
-            .filter(|v| !v.is_empty())
-            .map_or_else(|| PathBuf::from("valgrind"), PathBuf::from);
+    /// Finds valgrind (`valgrind`, the CLI's [`VALGRIND_ENV`], else `valgrind` on `PATH`) by
+    /// running `--version`; `exe` is the braingap executable the children run.
+    pub fn locate(exe: PathBuf, valgrind: Option<PathBuf>) -> Result<Callgrind, InstructionsError> {
+        let valgrind = valgrind.unwrap_or_else(|| PathBuf::from("valgrind"));
         let missing = |reason: String| InstructionsError::ValgrindMissing {
             tried: valgrind.display().to_string(),
             reason,

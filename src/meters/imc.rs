@@ -12,7 +12,7 @@
 //! These counters are system-wide: they count every core's traffic, not only the
 //! benchmark's, and they need `perf_event_paranoid` ≤ 0 or `CAP_PERFMON`. Where no IMC PMU
 //! exists (AMD, most VMs, this project's KVM guest) the meter is unavailable with the
-//! reason. The sysfs root follows `BRAINGAP_SYSFS_ROOT`, so discovery is tested on fixture
+//! reason. The sysfs root follows the meter configuration's (`BRAINGAP_SYSFS_ROOT` for the CLI), so discovery is tested on fixture
 //! trees; opening the counters needs the hardware.
 
 use super::{CounterValue, Meter, MeterError, Reading, Unavailable};

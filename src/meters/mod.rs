@@ -36,12 +36,6 @@ pub use model::{
     ModelCoefficients,
 };
 
-/// Environment variable naming the sysfs root (default `/sys`); tests point it
-/// at fixture trees.
-pub const SYSFS_ROOT_ENV: &str = "BRAINGAP_SYSFS_ROOT";
-/// Environment variable naming the procfs root (default `/proc`), read for
-/// `cpuinfo` and `sys/kernel/perf_event_paranoid`.
-pub const PROC_ROOT_ENV: &str = "BRAINGAP_PROC_ROOT";
 /// Default period of power-timeline samples.
 pub const DEFAULT_TIMELINE_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -381,9 +375,9 @@ pub enum EnergyTarget {
 /// Configuration for meter detection.
 #[derive(Debug, Clone, Default)]
 pub struct MeterConfig {
-    /// Sysfs root; `None` means `$BRAINGAP_SYSFS_ROOT`, else `/sys`.
+    /// Sysfs root; `None` means `/sys` (the CLI passes `$BRAINGAP_SYSFS_ROOT`).
     pub sysfs_root: Option<PathBuf>,
-    /// Procfs root; `None` means `$BRAINGAP_PROC_ROOT`, else `/proc`.
+    /// Procfs root; `None` means `/proc` (the CLI passes `$BRAINGAP_PROC_ROOT`).
     pub proc_root: Option<PathBuf>,
     /// Record a power timeline (`braingap run --power-timeline`).
     pub power_timeline: bool,
@@ -405,18 +399,12 @@ pub struct MeterConfig {
 impl MeterConfig {
     /// The sysfs root in effect.
     pub fn sysfs_root(&self) -> PathBuf {
-        self.sysfs_root
-            .clone()
-            .or_else(|| std::env::var_os(SYSFS_ROOT_ENV).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/sys"))
+        self.sysfs_root.clone().unwrap_or_else(|| PathBuf::from("/sys"))
     }
 
     /// The procfs root in effect.
     pub fn proc_root(&self) -> PathBuf {
-        self.proc_root
-            .clone()
-            .or_else(|| std::env::var_os(PROC_ROOT_ENV).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("/proc"))
+        self.proc_root.clone().unwrap_or_else(|| PathBuf::from("/proc"))
     }
 
     fn timeline_interval(&self) -> Option<Duration> {

@@ -384,17 +384,14 @@ fn empty_powercap_dir_is_no_powercap() {
 }
 
 #[test]
-fn sysfs_root_comes_from_the_environment() {
-    // Only the resolution order is checked; the variable is not set here
-    // (tests share the process environment).
+fn sysfs_root_is_the_configured_one_else_sys() {
     let config = MeterConfig {
         sysfs_root: Some("/fixture".into()),
         ..MeterConfig::default()
     };
     assert_eq!(config.sysfs_root(), std::path::PathBuf::from("/fixture"));
-    if std::env::var_os(SYSFS_ROOT_ENV).is_none() {
-        assert_eq!(MeterConfig::default().sysfs_root(), std::path::PathBuf::from("/sys"));
-    }
+    assert_eq!(MeterConfig::default().sysfs_root(), std::path::PathBuf::from("/sys"));
+    assert_eq!(MeterConfig::default().proc_root(), std::path::PathBuf::from("/proc"));
 }
 
 fn fake_gpu(energy_mj: Option<u64>, power_mw: Option<u32>) -> FakeGpu {

@@ -67,7 +67,7 @@ fn trend_line(fit: &ExponentialFit, label: String, x_from: f64, x_to: f64) -> Tr
         if fit.bootstrap_lines.len() >= 40 {
             let mut ys: Vec<f64> = fit.bootstrap_lines.iter().map(|&(b, a)| a + b * x).collect();
             ys.sort_by(f64::total_cmp);
-            let q = |p: f64| ys[((ys.len() - 1) as f64 * p).round() as usize];
+            let q = |p: f64| crate::measure::stats::quantile_sorted(&ys, p);
             band.push((x, 10f64.powf(q(0.025)), 10f64.powf(q(0.975))));
         } else {
             let p = fit.predict(x);

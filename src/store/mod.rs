@@ -101,11 +101,12 @@ pub struct RunStart {
     pub threads: u64,
     /// Benchmarks planned.
     pub benchmarks_planned: usize,
+    /// The command line that started the run (the CLI's `std::env::args`).
+    pub command_line: Vec<String>,
 }
 
 impl RunMeta {
-    /// The metadata of a run starting now: a fresh run id, status `running`, this process's
-    /// command line, the start time, the build's commit and the timer overhead measured
+    /// The metadata of a run starting now: a fresh run id, status `running`, the start time, the build's commit and the timer overhead measured
     /// now, beside what the command says (`start`, runner `config`, `meters`). Not
     /// distributed; a distributed run sets [`RunMeta::distributed`] after.
     pub fn starting(
@@ -119,7 +120,7 @@ impl RunMeta {
             run_id: Store::new_run_id(),
             status: "running".into(),
             label: start.label,
-            command_line: std::env::args().collect(),
+            command_line: start.command_line,
             profile: start.profile,
             filter: start.filter,
             backend: start.backend,

@@ -236,9 +236,13 @@ pub fn read_rank_file(path: &Path) -> Result<Option<RankFile>> {
         .iter()
         .flat_map(|r| r.samples_s.iter().map(move |t| (r.benchmark.as_str(), "samples_s", *t)))
         .chain(file.scaling.iter().flat_map(|r| {
-            [("step_s", &r.step_s), ("compute_s", &r.compute_s), ("allreduce_s", &r.allreduce_s)]
-                .into_iter()
-                .flat_map(move |(field, values)| values.iter().map(move |t| (r.benchmark.as_str(), field, *t)))
+            [
+                ("step_s", &r.step_s),
+                ("compute_s", &r.compute_s),
+                ("allreduce_s", &r.allreduce_s),
+            ]
+            .into_iter()
+            .flat_map(move |(field, values)| values.iter().map(move |t| (r.benchmark.as_str(), field, *t)))
         }));
     for (benchmark, field, t) in times {
         if !t.is_finite() || t < 0.0 {
