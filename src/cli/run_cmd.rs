@@ -607,6 +607,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             power_timeline: args.power_timeline,
             calibration: Some(args.results.join(crate::meters::model::CALIBRATION_FILE)),
             machine_id: Some(machine.fingerprint.clone()),
+            clock_ghz: ghz,
             ..super::env::meter_config()
         })
     };

@@ -390,6 +390,9 @@ pub struct MeterConfig {
     pub machine_id: Option<String>,
     /// Whose energy the record reports.
     pub target: EnergyTarget,
+    /// The core clock measured for the run, GHz: scales the modeled power (`None`: the
+    /// representative part's base clock).
+    pub clock_ghz: Option<f64>,
     /// Skip NVML (tests; machines where loading it is unwanted).
     pub skip_nvml: bool,
     /// Skip perf counters.
@@ -551,7 +554,7 @@ impl MeterSet {
         }
 
         let cpu = model::CpuDescription::read(&proc_root);
-        set.model = EnergyModel::published_default(&cpu);
+        set.model = EnergyModel::published_default(&cpu, config.clock_ghz);
         if let Some(path) = &config.calibration {
             match Calibration::load(path) {
                 Ok(calibration) => match (&config.machine_id, &calibration.machine) {

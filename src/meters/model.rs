@@ -122,7 +122,7 @@ pub struct EnergyModel {
 
 impl Default for EnergyModel {
     fn default() -> Self {
-        EnergyModel::published_default(&CpuDescription::default())
+        EnergyModel::published_default(&CpuDescription::default(), None)
     }
 }
 
@@ -172,18 +172,35 @@ impl CpuDescription {
     }
 }
 
-/// A generation guess: node, and TDP per hardware thread of a representative part.
+/// A generation guess: a representative server part of the detected generation, with its
+/// vendor figures (TDP, cores, base clock, FP32 FLOP per cycle per core).
 struct Generation {
     node_nm: f64,
-    watts_per_thread: f64,
+    tdp_w: f64,
+    cores: f64,
+    base_ghz: f64,
+    flops_per_cycle_per_core: f64,
     detected_as: String,
 }
 
+impl Generation {
+    /// The part's FP32 peak at base clock, FLOP/s.
+    fn peak_flops(&self) -> f64 {
+        self.cores * self.flops_per_cycle_per_core * self.base_ghz * 1e9
+    }
+}
+
 fn generation(cpu: &CpuDescription) -> Generation {
-    let guess = |node_nm, tdp: f64, threads: f64, part: &str, why: &str| Generation {
+    let guess = |node_nm, tdp_w: f64, cores: f64, base_ghz: f64, fpc: f64, part: &str, why: &str| Generation {
         node_nm,
-        watts_per_thread: tdp / threads,
-        detected_as: format!("{why}: assumed {part} ({node_nm} nm class, {tdp} W TDP / {threads} threads)"),
+        tdp_w,
+        cores,
+        base_ghz,
+        flops_per_cycle_per_core: fpc,
+        detected_as: format!(
+            "{why}: assumed {part} ({node_nm} nm class, {tdp_w} W TDP, {cores} cores, {base_ghz} GHz base, \
+             {fpc} FP32 FLOP/cycle/core)"
+        ),
     };
     let intel = cpu.vendor == "GenuineIntel";
     let amd = cpu.vendor == "AuthenticAMD";
@@ -191,70 +208,97 @@ fn generation(cpu: &CpuDescription) -> Generation {
         guess(
             10.0,
             350.0,
-            112.0,
-            "Xeon Platinum 8480+ (Sapphire Rapids, Intel 7)",
+            56.0,
+            2.0,
+            64.0,
+            "Xeon Platinum 8480+ (Sapphire Rapids, Intel 7; two AVX-512 FMA units)",
             "Intel with AMX",
         )
     } else if intel && cpu.has("avx512_vbmi2") {
         guess(
             10.0,
             270.0,
-            80.0,
-            "Xeon Platinum 8380 (Ice Lake-SP)",
+            40.0,
+            2.3,
+            64.0,
+            "Xeon Platinum 8380 (Ice Lake-SP; two AVX-512 FMA units)",
             "Intel with AVX512_VBMI2, no AMX",
         )
     } else if intel && cpu.has("avx512f") {
         guess(
             14.0,
             205.0,
-            56.0,
-            "Xeon Platinum 8280 (Cascade Lake)",
+            28.0,
+            2.7,
+            64.0,
+            "Xeon Platinum 8280 (Cascade Lake; two AVX-512 FMA units)",
             "Intel with AVX-512F only",
         )
     } else if amd && cpu.has("avx512f") {
-        guess(5.0, 360.0, 192.0, "EPYC 9654 (Zen 4)", "AMD with AVX-512")
+        guess(
+            5.0,
+            360.0,
+            96.0,
+            2.4,
+            32.0,
+            "EPYC 9654 (Zen 4; AVX-512 on two 256-bit FMA pipes)",
+            "AMD with AVX-512",
+        )
     } else if amd {
-        guess(7.0, 280.0, 128.0, "EPYC 7763 (Zen 3)", "AMD without AVX-512")
+        guess(
+            7.0,
+            280.0,
+            64.0,
+            2.45,
+            32.0,
+            "EPYC 7763 (Zen 3; two 256-bit FMA pipes)",
+            "AMD without AVX-512",
+        )
     } else {
+        let fpc = if cpu.has("avx2") && cpu.has("fma") { 32.0 } else { 8.0 };
         Generation {
             node_nm: 14.0,
-            watts_per_thread: 3.0,
+            tdp_w: 6.0,
+            cores: 1.0,
+            base_ghz: 2.5,
+            flops_per_cycle_per_core: fpc,
             detected_as: format!(
-                "unrecognised CPU {:?} ({:?}): assumed 14 nm, 3 W TDP per thread",
+                "unrecognised CPU {:?} ({:?}): assumed 14 nm, 6 W per core, 2.5 GHz base, {fpc} FP32 FLOP/cycle/core",
                 cpu.model_name, cpu.vendor
             ),
         }
     }
 }
 
-/// Horowitz 2014, 45 nm: FP32 add + multiply per 2 FLOP, in joules.
-const FP32_FMA_PER_FLOP_45NM: f64 = (0.9e-12 + 3.7e-12) / 2.0;
-/// Horowitz 2014, 45 nm: instruction overhead per instruction.
-const INSTRUCTION_OVERHEAD_45NM: f64 = 70e-12;
 /// Horowitz 2014: DRAM 1.3–2.6 nJ per 64-bit access, midpoint per byte.
 const DRAM_PER_BYTE: f64 = (1.3e-9 + 2.6e-9) / 2.0 / 8.0;
-/// Share of TDP taken as idle (static, uncore) power under load: an assumption.
-const IDLE_SHARE_OF_TDP: f64 = 0.5;
+/// Share of a core's package power that does not scale with the work done (static, uncore,
+/// clocks): an assumption.
+const STATIC_SHARE: f64 = 0.5;
 
 impl EnergyModel {
-    /// Defaults from published per-operation energies and vendor TDP for `cpu`.
-    pub fn published_default(cpu: &CpuDescription) -> EnergyModel {
+    /// Defaults from the vendor figures of a representative part of `cpu`'s generation, for a
+    /// slice of `cpu.logical_cpus` CPUs running at `clock_ghz` (the probe's reading; `None`:
+    /// the part's base clock).
+    ///
+    /// Each logical CPU of the slice is charged a whole core's share of the package power,
+    /// TDP ÷ cores (a vCPU whose SMT sibling idles gets a whole core's throughput, so a
+    /// thread's share would overstate its FLOP/J), scaled by clock ÷ base clock. Half of it
+    /// is static (`P_idle`); the other half is spent at the part's peak FLOP rate, which
+    /// fixes `e_flop` = ½ TDP ÷ peak. So at any clock, a slice running at its peak comes out
+    /// at exactly the part's peak ÷ TDP, the report's upper bound for that CPU, and below
+    /// it at lower rates. `e_byte` is DRAM energy (off the package).
+    pub fn published_default(cpu: &CpuDescription, clock_ghz: Option<f64>) -> EnergyModel {
         let generation = generation(cpu);
-        let (flops_per_instruction, isa) = if cpu.has("avx512f") {
-            (32.0, "AVX-512 FP32 FMA: 32 FLOP/instruction")
-        } else if cpu.has("avx2") && cpu.has("fma") {
-            (16.0, "AVX2 FP32 FMA: 16 FLOP/instruction")
-        } else {
-            (8.0, "SSE FP32 mul+add: 8 FLOP/instruction (no FMA/AVX detected)")
-        };
-        let node_scale = if generation.node_nm < 45.0 {
-            (generation.node_nm / 45.0) * (0.75f64 / 0.9).powi(2)
-        } else {
-            1.0
-        };
-        let per_flop = (FP32_FMA_PER_FLOP_45NM + INSTRUCTION_OVERHEAD_45NM / flops_per_instruction) * node_scale;
-        let threads = cpu.logical_cpus.max(1) as f64;
-        let idle = IDLE_SHARE_OF_TDP * generation.watts_per_thread * threads;
+        let slice = cpu.logical_cpus.max(1) as f64;
+        let clock_ratio = clock_ghz
+            .filter(|g| g.is_finite() && *g > 0.0)
+            .map_or(1.0, |g| (g / generation.base_ghz).clamp(0.25, 3.0));
+        let core_power = generation.tdp_w / generation.cores;
+        let idle = STATIC_SHARE * core_power * slice * clock_ratio;
+        let per_flop = (1.0 - STATIC_SHARE) * generation.tdp_w / generation.peak_flops();
+        let peak_gflops = generation.peak_flops() / 1e9;
+        let bound = peak_gflops / generation.tdp_w;
         EnergyModel {
             formula: "E = P_idle*t + e_flop*FLOPs + e_byte*bytes".into(),
             coefficients: ModelCoefficients {
@@ -266,15 +310,30 @@ impl EnergyModel {
                 node_nm: generation.node_nm,
                 detected_as: generation.detected_as,
                 sources: vec![
-                    "M. Horowitz, Computing's energy problem (and what we can do about it), ISSCC 2014: 45 nm, 0.9 V; FP32 add 0.9 pJ, mult 3.7 pJ, ~70 pJ instruction overhead, DRAM 1.3-2.6 nJ per 64-bit access".into(),
-                    "vendor TDP of the representative part named in detected_as".into(),
+                    "vendor specifications of the representative part named in detected_as: TDP, cores, base clock; \
+                     FP32 FLOP per cycle per core from its FMA units (Intel and AMD optimisation manuals)"
+                        .into(),
+                    "M. Horowitz, Computing's energy problem (and what we can do about it), ISSCC 2014: DRAM 1.3-2.6 nJ \
+                     per 64-bit access"
+                        .into(),
                 ],
                 assumptions: vec![
-                    format!("e_flop: FP32 FMA energy + instruction overhead / FLOPs per instruction ({isa})"),
-                    format!("node scaling (node/45 nm)*(0.75 V/0.9 V)^2 = {node_scale:.3} (first-order C*V^2; voltage assumed)"),
-                    "e_byte: DRAM midpoint 1.95 nJ per 8 B, not scaled by node; compulsory bytes assumed to reach DRAM".into(),
-                    format!("P_idle: {IDLE_SHARE_OF_TDP} x TDP per thread x {threads} logical CPUs"),
-                    "on-chip data movement beyond instruction overhead omitted: dynamic energy likely understated".into(),
+                    format!(
+                        "each of the {slice} logical CPUs draws a whole core's share of the package, TDP / cores = \
+                         {core_power:.3} W, scaled by clock / base clock = {clock_ratio:.3}"
+                    ),
+                    format!("P_idle: the static share {STATIC_SHARE} of that power"),
+                    format!(
+                        "e_flop: the other {:.1} of the part's TDP spent at its FP32 peak ({:.0} GFLOP/s at base clock): \
+                         a slice at peak comes out at the part's peak / TDP = {bound:.1} GFLOP/J, the upper bound, and \
+                         lower below peak",
+                        1.0 - STATIC_SHARE,
+                        peak_gflops
+                    ),
+                    "e_byte: DRAM midpoint 1.95 nJ per 8 B; compulsory bytes assumed to reach DRAM".into(),
+                    "uncertain by about 2x either way: the static share, the clock's effect on voltage and the \
+                     other tenants of the package are not known"
+                        .into(),
                 ],
             },
         }
@@ -624,13 +683,17 @@ mod tests {
         let cpu = CpuDescription::parse(SPR_CPUINFO);
         assert_eq!(cpu.logical_cpus, 2);
         assert_eq!(cpu.vendor, "GenuineIntel");
-        let model = EnergyModel::published_default(&cpu);
+        let model = EnergyModel::published_default(&cpu, None);
         let c = model.coefficients;
-        // 0.5 · 350 W / 112 · 2
-        assert!((c.idle_power.get() - 3.125).abs() < 1e-9);
-        // (2.3 pJ + 70/32 pJ) · (10/45)·(0.75/0.9)² = 4.4875 pJ · 0.15432
-        assert!((c.joules_per_flop.0 - 0.692_515e-12).abs() < 1e-16);
+        // 0.5 · 350 W / 56 cores · 2 CPUs, at base clock
+        assert!((c.idle_power.get() - 6.25).abs() < 1e-9);
+        // 0.5 · 350 W / (56 · 64 FLOP · 2.0 GHz) = 175 / 7.168e12
+        assert!((c.joules_per_flop.0 - 24.414_062_5e-12).abs() < 1e-20);
         assert!((c.joules_per_byte.0 - 243.75e-12).abs() < 1e-18);
+        // at 3.0 GHz the static share scales with the clock, e_flop does not
+        let fast = EnergyModel::published_default(&cpu, Some(3.0)).coefficients;
+        assert!((fast.idle_power.get() - 6.25 * 1.5).abs() < 1e-9);
+        assert_eq!(fast.joules_per_flop, c.joules_per_flop);
         match &model.basis {
             ModelBasis::Published {
                 node_nm, detected_as, ..
@@ -639,6 +702,63 @@ mod tests {
                 assert!(detected_as.contains("Sapphire Rapids"));
             }
             other => panic!("unexpected basis {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_modeled_slice_never_beats_its_parts_peak_per_watt() {
+        // Peak ÷ TDP of each representative part, GFLOP/J, worked by hand.
+        let cases = [
+            (
+                "GenuineIntel",
+                "fpu avx2 fma avx512f amx_tile",
+                56.0 * 64.0 * 2.0 / 350.0,
+                2.0,
+            ),
+            (
+                "GenuineIntel",
+                "fpu avx2 fma avx512f avx512_vbmi2",
+                40.0 * 64.0 * 2.3 / 270.0,
+                2.3,
+            ),
+            ("GenuineIntel", "fpu avx2 fma avx512f", 28.0 * 64.0 * 2.7 / 205.0, 2.7),
+            ("AuthenticAMD", "fpu avx2 fma avx512f", 96.0 * 32.0 * 2.4 / 360.0, 2.4),
+            ("AuthenticAMD", "fpu avx2 fma", 64.0 * 32.0 * 2.45 / 280.0, 2.45),
+        ];
+        for (vendor, flags, bound, base) in cases {
+            for cpus in [1usize, 2, 16] {
+                let text: String = (0..cpus)
+                    .map(|i| format!("processor\t: {i}\nvendor_id\t: {vendor}\nflags\t\t: {flags}\n\n"))
+                    .collect();
+                let cpu = CpuDescription::parse(&text);
+                let fpc = if flags.contains("avx512f") && vendor == "GenuineIntel" {
+                    64.0
+                } else {
+                    32.0
+                };
+                for ghz in [1.5, base, 3.0, 3.8] {
+                    let model = EnergyModel::published_default(&cpu, Some(ghz));
+                    let peak_rate = cpus as f64 * fpc * ghz * 1e9;
+                    for share in [0.01, 0.3, 0.99, 1.0] {
+                        let work = WorkDone {
+                            elapsed: Seconds(1.0),
+                            flops: Flops(share * peak_rate),
+                            bytes: Bytes(0.0),
+                        };
+                        let gflop_per_j = work.flops.0 / model.energy(&work).get() / 1e9;
+                        assert!(
+                            gflop_per_j <= bound * (1.0 + 1e-12),
+                            "{vendor} {flags} {cpus} CPUs {ghz} GHz at {share} of peak: {gflop_per_j} > {bound}"
+                        );
+                        if share == 1.0 {
+                            assert!(
+                                (gflop_per_j - bound).abs() < 1e-9 * bound,
+                                "at peak: {gflop_per_j} vs {bound}"
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -309,7 +309,7 @@ impl Store {
         let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
         dirs.sort();
         for dir in dirs {
-            match load_run_dir(&dir) {
+            match load_store_run(&dir) {
                 Ok(info) => infos.push(info),
                 Err(e) => errors.push(e),
             }
@@ -333,7 +333,7 @@ impl Store {
                 Err(e) => return Err(Error::io(&runs, e)),
             };
             return match newest {
-                Some(dir) => load_run_dir(&dir),
+                Some(dir) => load_store_run(&dir),
                 None => Err(Error::NoSuchRun {
                     id: id.into(),
                     results: self.root.clone(),
@@ -347,8 +347,34 @@ impl Store {
                 results: self.root.clone(),
             });
         }
-        load_run_dir(&dir)
+        load_store_run(&dir)
     }
+}
+
+/// Reads the run directory `RESULTS/runs/<dir>` of a store: [`load_run_dir`], and its run id
+/// must equal the directory's name, so that a copied or renamed run can neither list twice
+/// nor list under an id that cannot be used. (A run directory named by path, such as a
+/// regression gate's baseline, may have any name.)
+pub fn load_store_run(dir: &Path) -> Result<RunInfo> {
+    let info = load_run_dir(dir)?;
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if info.meta.run_id != dir_name {
+        let meta_path = dir.join("meta.json");
+        let text = fs::read_to_string(&meta_path).unwrap_or_default();
+        return Err(Error::Corrupt {
+            line: line_of_key(&text, "run_id"),
+            path: meta_path,
+            reason: format!(
+                "field run_id: {:?} differs from its directory name {dir_name:?} (a copied or renamed run; \
+                 rename the directory to its run id)",
+                info.meta.run_id
+            ),
+        });
+    }
+    Ok(info)
 }
 
 /// Reads one run directory.
@@ -370,20 +396,6 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
         return Err(field_error(
             "schema_version",
             format!("version {} (this braingap reads {SCHEMA_VERSION})", meta.schema_version),
-        ));
-    }
-    let dir_name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    if meta.run_id != dir_name {
-        return Err(field_error(
-            "run_id",
-            format!(
-                "{:?} differs from its directory name {dir_name:?} (a copied or renamed run; \
-                 rename the directory to its run id)",
-                meta.run_id
-            ),
         ));
     }
     if chrono::DateTime::parse_from_rfc3339(&meta.started_at).is_err() {
