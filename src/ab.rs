@@ -549,7 +549,7 @@ impl RoundRunner for BinaryRunner {
         let medians: BTreeMap<String, f64> = infos
             .iter()
             .flat_map(|info| &info.summary)
-            .filter(|row| row.status == "ok")
+            .filter(|row| row.status == crate::measure::Status::Ok)
             .filter_map(|row| {
                 let figure = match self.statistic {
                     RoundStatistic::Median => row.median_s,

@@ -82,7 +82,7 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
 
     let mut by_source: BTreeMap<String, Vec<CalibrationPoint>> = BTreeMap::new();
     for info in &runs {
-        for row in info.summary.iter().filter(|r| r.status == "ok") {
+        for row in info.summary.iter().filter(|r| r.status == crate::measure::Status::Ok) {
             let (Some(energy), Some(power)) = (row.energy_j, row.avg_power_w) else {
                 continue;
             };

@@ -76,7 +76,11 @@ pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let run = store
         .load(&args.run)
         .with_context(|| format!("cannot read run `{}`", args.run))?;
-    let ok = run.summary.iter().filter(|r| r.status == "ok").count();
+    let ok = run
+        .summary
+        .iter()
+        .filter(|r| r.status == crate::measure::Status::Ok)
+        .count();
     let timed = run.summary.iter().filter(|r| r.median_s.is_some()).count();
     let counted = run.summary.iter().filter(|r| r.instructions.is_some()).count();
     if ok == 0 {

@@ -218,7 +218,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         crate::diag!(
             "{} ({:.1} s under valgrind)",
             row.instructions
-                .map_or_else(|| row.status.clone(), |i| format!("{i:.0} instructions/call")),
+                .map_or_else(|| row.status.to_string(), |i| format!("{i:.0} instructions/call")),
             measurement.wall_seconds
         );
         writer.record_row(row.clone())?;
@@ -226,14 +226,14 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     }
     let info = writer.finish()?;
     write!(out, "{}", instructions_table(&rows))?;
-    let failed = rows.iter().filter(|r| r.status == Status::Failed.as_str()).count();
+    let failed = rows.iter().filter(|r| r.status == Status::Failed).count();
     writeln!(
         out,
         "\n{} benchmarks: {} ok, {} failed, {} skipped (instructions per call, callgrind, code path {}). Results: {}",
         rows.len(),
-        rows.iter().filter(|r| r.status == Status::Ok.as_str()).count(),
+        rows.iter().filter(|r| r.status == Status::Ok).count(),
         failed,
-        rows.iter().filter(|r| r.status == Status::Skipped.as_str()).count(),
+        rows.iter().filter(|r| r.status == Status::Skipped).count(),
         code_path.as_str(),
         info.dir.display()
     )?;
@@ -251,7 +251,7 @@ pub fn instructions_table(rows: &[SummaryRow]) -> String {
         .map(|r| {
             vec![
                 r.benchmark.clone(),
-                r.status.clone(),
+                r.status.to_string(),
                 table::num(r.instructions, 0),
                 table::num(r.instructions.filter(|_| r.flops > 0.0).map(|i| r.flops / i), 3),
                 r.code_path.clone().unwrap_or_default(),

@@ -88,7 +88,7 @@ pub fn scaling_table(rows: &[ranks::ScalingRow]) -> String {
                 r.compute_median_s.map_or("-".into(), |t| format!("{:.3}", t * 1e3)),
                 r.allreduce_median_s.map_or("-".into(), |t| format!("{:.3}", t * 1e3)),
                 table::num(r.efficiency, 2),
-                r.status.clone(),
+                r.status.to_string(),
             ]
         })
         .collect();
@@ -120,7 +120,7 @@ pub fn collectives_table(rows: &[CollectiveRow]) -> String {
                 r.time_median_s.map_or("-".into(), |t| format!("{:.2}", t * 1e6)),
                 table::num(r.algbw_gbytes_per_s, 3),
                 table::num(r.busbw_gbytes_per_s, 3),
-                r.status.clone(),
+                r.status.to_string(),
             ]
         })
         .collect();

@@ -32,7 +32,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|info| {
             let m = &info.meta;
-            let count = |status: &str| info.summary.iter().filter(|r| r.status == status).count();
+            let count = |status: crate::measure::Status| info.summary.iter().filter(|r| r.status == status).count();
             let mut state = if info.is_complete() {
                 "complete".to_string()
             } else {
@@ -69,8 +69,8 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 format!("{}/{}", m.backend, m.device),
                 m.threads.to_string(),
                 state,
-                count("ok").to_string(),
-                count("failed").to_string(),
+                count(crate::measure::Status::Ok).to_string(),
+                count(crate::measure::Status::Failed).to_string(),
                 cpu,
             ]
         })

@@ -94,7 +94,7 @@ pub fn export_name(row: &SummaryRow) -> String {
 fn ok_rows(summary: &[SummaryRow]) -> impl Iterator<Item = &SummaryRow> {
     summary
         .iter()
-        .filter(|r| r.status == "ok" && r.median_s.is_some_and(|m| m.is_finite() && m > 0.0))
+        .filter(|r| r.status == crate::measure::Status::Ok && r.median_s.is_some_and(|m| m.is_finite() && m > 0.0))
 }
 
 /// A rate `work / time` with bounds from the time's CI (a slower bound gives a lower rate).

@@ -1,11 +1,18 @@
 //! Summary rows for the unit tests of this module's submodules.
 
+use crate::measure::Status;
 use crate::store::SummaryRow;
 
 /// A summary row of `benchmark` on backend `cpu`, 2 threads, with the given status, median
 /// time per call (CI ±10 %, dropped unless `ok`) and analytic counts.
 pub fn row(benchmark: &str, status: &str, median: f64, flops: f64, bytes: f64) -> SummaryRow {
-    let ok = status == "ok";
+    let status = match status {
+        "ok" => Status::Ok,
+        "failed" => Status::Failed,
+        "skipped" => Status::Skipped,
+        other => panic!("fixture status {other:?}"),
+    };
+    let ok = status == Status::Ok;
     SummaryRow {
         run_id: "r".into(),
         benchmark: benchmark.into(),
@@ -51,7 +58,7 @@ pub fn row(benchmark: &str, status: &str, median: f64, flops: f64, bytes: f64) -
         metric_source: None,
         code_path: None,
         verification: None,
-        status: status.into(),
+        status,
         reason: None,
     }
 }

@@ -97,7 +97,7 @@ impl Metric {
     /// the analytic count per call for any row (it is a property of the benchmark, known even
     /// when it failed).
     pub fn value(self, row: &SummaryRow) -> Option<f64> {
-        let ok = row.status == "ok";
+        let ok = row.status == crate::measure::Status::Ok;
         match self {
             Metric::Time => row.median_s.filter(|_| ok),
             Metric::Instructions => row.instructions.filter(|_| ok),
@@ -377,7 +377,7 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
             rows.push(row);
             continue;
         }
-        if cur.status != "ok" || base.status != "ok" {
+        if cur.status != crate::measure::Status::Ok || base.status != crate::measure::Status::Ok {
             row.reason = Some(format!("status {} (current) vs {} (baseline)", cur.status, base.status));
             rows.push(row);
             continue;
@@ -534,7 +534,7 @@ pub fn compare_counts(
             _ => {
                 let missing = |value: Option<f64>, row: &SummaryRow, side: &str| match value {
                     Some(_) => None,
-                    None if row.status != "ok" => Some(format!("status {} ({side})", row.status)),
+                    None if row.status != crate::measure::Status::Ok => Some(format!("status {} ({side})", row.status)),
                     None => Some(format!("no {} count ({side})", metric.as_str())),
                 };
                 let reasons: Vec<String> = [
@@ -744,7 +744,7 @@ mod tests {
             metric_source: None,
             code_path: None,
             verification: None,
-            status: "ok".into(),
+            status: crate::measure::Status::Ok,
             reason: None,
         }
     }
@@ -1150,7 +1150,7 @@ mod tests {
         let base = vec![summary("a/f32/n=1", 1.0), summary("b/f32/n=1", 1.0)];
         let mut cur = vec![summary("a/f32/n=1", 2.0), summary("b/f32/n=1", 1.0)];
         cur[1].flops = 1.1e9;
-        cur[1].status = "failed".into();
+        cur[1].status = crate::measure::Status::Failed;
         let cmp = compare_counts(
             &side("m1", &cur, &[]),
             &side("m2", &base, &[]),

@@ -110,6 +110,12 @@ impl Status {
     }
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything measured about one benchmark.
 #[derive(Debug, Clone)]
 pub struct BenchRecord {

@@ -120,7 +120,7 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
     let best = run
         .summary
         .iter()
-        .filter(|r| r.status == "ok" && is_network_kernel(&r.kernel))
+        .filter(|r| r.status == crate::measure::Status::Ok && is_network_kernel(&r.kernel))
         .filter_map(|r| Some((r.gflops_per_s?, r)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let brain = super::measured::brain_energy_reference();

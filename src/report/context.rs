@@ -347,7 +347,7 @@ fn num(value: Option<f64>, digits: usize) -> String {
 impl SummaryContext {
     /// Formats a summary row.
     pub fn from_row(r: &SummaryRow) -> SummaryContext {
-        let ok = r.status == "ok";
+        let ok = r.status == crate::measure::Status::Ok;
         let ghz = match (r.clock_ghz_before, r.clock_ghz_after) {
             (Some(a), Some(b)) => Some(0.5 * (a + b)),
             (a, b) => a.or(b),
@@ -355,7 +355,7 @@ impl SummaryContext {
         SummaryContext {
             benchmark: r.benchmark.clone(),
             backend: r.backend.clone(),
-            status: r.status.clone(),
+            status: r.status.to_string(),
             median: r.median_s.map_or("–".into(), |s| si(s, "s")),
             ci: match (r.median_s, r.ci_low_s, r.ci_high_s) {
                 (Some(m), Some(lo), Some(hi)) if m > 0.0 => format!("±{:.1}%", 50.0 * (hi - lo) / m),
@@ -532,7 +532,7 @@ pub fn gpu_rows(gpu: &serde_json::Value) -> Vec<KeyValue> {
 
 /// Run metadata, formatted.
 pub fn run_context(run: &RunInfo) -> RunContext {
-    let count = |s: &str| run.summary.iter().filter(|r| r.status == s).count();
+    let count = |s: crate::measure::Status| run.summary.iter().filter(|r| r.status == s).count();
     RunContext {
         id: run.meta.run_id.clone(),
         label: run.meta.label.clone(),
@@ -554,9 +554,9 @@ pub fn run_context(run: &RunInfo) -> RunContext {
             "{} of {} planned: {} ok, {} failed, {} skipped",
             run.summary.len(),
             run.meta.benchmarks_planned,
-            count("ok"),
-            count("failed"),
-            count("skipped")
+            count(crate::measure::Status::Ok),
+            count(crate::measure::Status::Failed),
+            count(crate::measure::Status::Skipped)
         ),
     }
 }

@@ -78,7 +78,7 @@ pub struct MeasuredSimulation {
 pub fn measured(run: &RunInfo) -> Vec<MeasuredSimulation> {
     run.summary
         .iter()
-        .filter(|r| r.kernel == "microcircuit" && r.status == "ok")
+        .filter(|r| r.kernel == "microcircuit" && r.status == crate::measure::Status::Ok)
         .filter_map(|r| {
             let median = r.median_s?;
             Some(MeasuredSimulation {
@@ -242,7 +242,7 @@ pub struct DeliveryLimit {
 pub fn delivery_limits(run: &RunInfo) -> Vec<DeliveryLimit> {
     run.summary
         .iter()
-        .filter(|r| r.kernel == "scatter_add" && r.status == "ok")
+        .filter(|r| r.kernel == "scatter_add" && r.status == crate::measure::Status::Ok)
         .filter_map(|r| {
             Some(DeliveryLimit {
                 benchmark: r.benchmark.clone(),

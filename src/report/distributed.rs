@@ -12,7 +12,7 @@ fn collective_rows(run: &RunInfo, collective: Collective) -> Vec<&SummaryRow> {
     let mut rows: Vec<&SummaryRow> = run
         .summary
         .iter()
-        .filter(|r| r.status == "ok" && r.kernel == collective.as_str() && r.median_s.is_some())
+        .filter(|r| r.status == crate::measure::Status::Ok && r.kernel == collective.as_str() && r.median_s.is_some())
         .collect();
     rows.sort_by(|a, b| a.bytes.total_cmp(&b.bytes));
     rows
@@ -105,7 +105,7 @@ fn step_rows<'a>(run: &'a RunInfo, kernel: &str, mode: ScalingMode) -> Vec<&'a S
     let mut rows: Vec<&SummaryRow> = run
         .summary
         .iter()
-        .filter(|r| r.status == "ok" && r.kernel == kernel && param(r, "strong") == Some(strong))
+        .filter(|r| r.status == crate::measure::Status::Ok && r.kernel == kernel && param(r, "strong") == Some(strong))
         .collect();
     rows.sort_by(|a, b| {
         param(a, "ranks")

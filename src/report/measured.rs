@@ -85,7 +85,7 @@ pub struct BandwidthCeiling {
 }
 
 fn ok_rows(run: &RunInfo) -> impl Iterator<Item = &SummaryRow> {
-    run.summary.iter().filter(|r| r.status == "ok")
+    run.summary.iter().filter(|r| r.status == crate::measure::Status::Ok)
 }
 
 /// A numeric parameter of a row (`params` is the kernel's parameters as JSON).

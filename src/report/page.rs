@@ -93,7 +93,7 @@ pub fn decimal_year(rfc3339: &str) -> Option<f64> {
 
 /// What the run measured, for this machine's points on the history charts.
 pub fn machine_measured(run: &RunInfo) -> MachineMeasured {
-    let ok = || run.summary.iter().filter(|r| r.status == "ok");
+    let ok = || run.summary.iter().filter(|r| r.status == crate::measure::Status::Ok);
     let best = |kernel: &str, dtype: &str| {
         ok().filter(|r| r.kernel == kernel && r.dtype == dtype)
             .filter_map(|r| r.gflops_per_s)

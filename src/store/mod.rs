@@ -203,7 +203,7 @@ impl RunInfo {
         for row in &self.summary {
             let found = by_benchmark.get(row.benchmark.as_str());
             let count = found.map_or(0, |(_, times)| times.len() as u64);
-            if row.status == "ok" && row.median_s.is_some() && count != row.samples {
+            if row.status == crate::measure::Status::Ok && row.median_s.is_some() && count != row.samples {
                 return Err(corrupt(
                     found.map_or(0, |(line, _)| *line),
                     format!(

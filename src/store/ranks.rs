@@ -298,7 +298,7 @@ pub struct CollectiveRow {
     /// Rank 0's check (every rank checks its own buffer).
     pub verification: Option<String>,
     /// `ok`, `failed` or `skipped`.
-    pub status: String,
+    pub status: Status,
     /// Why it failed or was skipped.
     pub reason: Option<String>,
 }
@@ -341,7 +341,7 @@ pub struct ScalingRow {
     /// What the check compared.
     pub verification: Option<String>,
     /// `ok`, `failed` or `skipped`.
-    pub status: String,
+    pub status: Status,
     /// Why it failed or was skipped.
     pub reason: Option<String>,
 }
@@ -370,11 +370,11 @@ fn rank_mean(per_rank: &[&[f64]]) -> Vec<f64> {
 }
 
 /// The merged status of a benchmark: failed when a rank that should report did not.
-fn merged_status(statuses: &[Status], reasons: &[Option<String>], missing: &[usize]) -> (String, Option<String>) {
+fn merged_status(statuses: &[Status], reasons: &[Option<String>], missing: &[usize]) -> (Status, Option<String>) {
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(usize::to_string).collect();
         return (
-            "failed".into(),
+            Status::Failed,
             Some(format!(
                 "incomplete: rank(s) {} did not report this benchmark (died?); figures are from the ranks that did",
                 list.join(",")
@@ -388,7 +388,7 @@ fn merged_status(statuses: &[Status], reasons: &[Option<String>], missing: &[usi
     } else {
         Status::Ok
     };
-    (status.as_str().into(), reasons.iter().flatten().next().cloned())
+    (status, reasons.iter().flatten().next().cloned())
 }
 
 struct Merged {
@@ -429,11 +429,11 @@ fn summary_row(
     iters: u64,
     flops: f64,
     bytes: f64,
-    status: &str,
+    status: Status,
     reason: Option<String>,
     verification: Option<String>,
 ) -> SummaryRow {
-    let ok = status == "ok";
+    let ok = status == Status::Ok;
     let s = merged.summary.filter(|_| ok);
     SummaryRow {
         run_id: run_id.into(),
@@ -480,7 +480,7 @@ fn summary_row(
         metric_source: Some(rows::METRIC_SOURCE_WALL_CLOCK.into()),
         code_path: None,
         verification,
-        status: status.into(),
+        status,
         reason,
     }
 }
@@ -601,7 +601,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             slowest_rank_median_s: slowest,
             ranks_reported: per_rank.len(),
             verification: verification.clone(),
-            status: status.clone(),
+            status,
             reason: reason.clone(),
         });
         let params = serde_json::json!({"bytes": first.bytes, "ranks": first.ranks,
@@ -618,7 +618,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             first.iters_per_sample,
             0.0,
             first.bytes as f64,
-            &status,
+            status,
             reason,
             verification,
         ));
@@ -645,7 +645,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
         let statuses: Vec<Status> = per_rank.iter().map(|(_, r)| r.status).collect();
         let reasons: Vec<Option<String>> = per_rank.iter().map(|(_, r)| r.reason.clone()).collect();
         let (status, reason) = merged_status(&statuses, &reasons, &absent);
-        let ok = status == "ok";
+        let ok = status == Status::Ok;
         let step_median = step.summary.map(|s| s.median).filter(|_| ok);
         // The 1-rank configuration of a mode is its baseline: same global batch (strong) or
         // same per-rank batch (weak).
@@ -683,7 +683,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             efficiency,
             ranks_reported: per_rank.len(),
             verification: first.verification.clone(),
-            status: status.clone(),
+            status,
             reason: reason.clone(),
         });
         let params = |part: f64| {
@@ -717,7 +717,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
                 first.steps_per_sample,
                 flops,
                 bytes,
-                &status,
+                status,
                 reason.clone(),
                 first.verification.clone(),
             ));
@@ -924,7 +924,7 @@ pub(crate) mod tests {
         assert_eq!(rows.len(), 2, "both benchmarks kept");
         assert_eq!(rows[0].ranks_reported, 2);
         assert_eq!(rows[1].ranks_reported, 1);
-        assert!(rows.iter().all(|r| r.status == "failed"));
+        assert!(rows.iter().all(|r| r.status == Status::Failed));
         assert!(
             rows[1].reason.as_deref().unwrap().contains("rank(s) 1,2"),
             "{:?}",

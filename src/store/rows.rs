@@ -180,7 +180,7 @@ pub struct SummaryRow {
     /// What the reference check compared.
     pub verification: Option<String>,
     /// `ok`, `failed` or `skipped`.
-    pub status: String,
+    pub status: Status,
     /// Why it failed or was skipped.
     pub reason: Option<String>,
 }
@@ -255,7 +255,7 @@ impl SummaryRow {
             metric_source: Some(METRIC_SOURCE_WALL_CLOCK.into()),
             code_path: None,
             verification: r.verification.as_ref().map(|v| v.detail.clone()),
-            status: r.status.as_str().to_string(),
+            status: r.status,
             reason: r.reason.clone(),
         }
     }
@@ -324,7 +324,7 @@ impl SummaryRow {
             metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
             code_path: Some(m.child.code_path.as_str().to_string()),
             verification: m.child.verification.clone(),
-            status: m.child.status.as_str().to_string(),
+            status: m.child.status,
             reason: m.child.reason.clone(),
         }
     }

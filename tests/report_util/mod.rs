@@ -105,7 +105,11 @@ pub fn quick_specs() -> Vec<BenchSpec> {
 /// plateaus (L1 180, L2 70, L3 35, DRAM 12 GB/s), and a few benchmarks get energy figures
 /// (some measured by RAPL, some modeled). Times, CIs and rates stay consistent.
 pub fn make_realistic(run: &mut RunInfo) {
-    for row in run.summary.iter_mut().filter(|r| r.status == "ok") {
+    for row in run
+        .summary
+        .iter_mut()
+        .filter(|r| r.status == braingap::measure::Status::Ok)
+    {
         let params: serde_json::Value = serde_json::from_str(&row.params).unwrap();
         let target_gbs = if row.kernel.starts_with("stream_") {
             let ws = row.bytes;
