@@ -660,6 +660,7 @@ fn studies_lists_each_published_analysis_with_a_verdict() {
         "openai-2018",
         "koomey-2011",
         "epoch-2024-post-2010",
+        "hobbhahn-besiroglu-2022-ml-gpus",
     ] {
         assert!(names.contains(&name), "{names:?}");
     }
@@ -689,7 +690,11 @@ fn studies_lists_each_published_analysis_with_a_verdict() {
         ))
         .stdout(predicate::str::contains(
             "  verdict             reproduced within CI: the published doubling 3.40 months lies inside braingap's",
-        ));
+        ))
+        .stdout(predicate::str::contains(
+            "  published           doubling 2.07 years  CI [1.54, 3.13] (95 %)",
+        ))
+        .stdout(predicate::str::contains("  braingap to 2021-12-31  doubling"));
 }
 
 #[test]

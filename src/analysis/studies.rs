@@ -106,6 +106,10 @@ pub struct Study {
     pub data_cutoff: Option<f64>,
     /// That cutoff as written.
     pub data_cutoff_text: Option<&'static str>,
+    /// Known differences between the paper's data and the bundled table, named in the
+    /// explanation when the figure differs (they do not change the verdict: the bundled
+    /// data cannot show how far they move it).
+    pub caveat: Option<&'static str>,
 }
 
 const STUDIES: &[Study] = &[
@@ -128,6 +132,7 @@ const STUDIES: &[Study] = &[
         published_n: Some(18),
         data_cutoff: None,
         data_cutoff_text: None,
+        caveat: None,
     },
     Study {
         name: "openai-2018",
@@ -148,6 +153,7 @@ const STUDIES: &[Study] = &[
         published_n: None,
         data_cutoff: None,
         data_cutoff_text: None,
+        caveat: None,
     },
     Study {
         name: "koomey-2011",
@@ -168,6 +174,7 @@ const STUDIES: &[Study] = &[
         published_n: Some(80),
         data_cutoff: None,
         data_cutoff_text: None,
+        caveat: None,
     },
     Study {
         name: "epoch-2024-post-2010",
@@ -188,6 +195,28 @@ const STUDIES: &[Study] = &[
         published_n: Some(428),
         data_cutoff: Some(2024.4644),
         data_cutoff_text: Some("2024-06-19"),
+        caveat: None,
+    },
+    Study {
+        name: "hobbhahn-besiroglu-2022-ml-gpus",
+        source: "Hobbhahn & Besiroglu (2022), \"Trends in GPU price-performance\", Epoch AI: FP32 FLOP/s per dollar of GPUs used in ML research doubles every 2.07 years (95 % CI 1.54-3.13, n = 26)",
+        selection_rule: "GPUs released 2006-2021 with an FP32 peak and a release price; braingap: ml_hardware.csv type == GPU, from 2006, FP32 FLOP/s per release-price dollar (fp32_FLOP_per_s_per_USD)",
+        model: "exponential: log10(FP32 FLOP/s per $) linear in release date",
+        uncertainty: "95 % CI as printed in the paper's Table 1",
+        dataset: "ml_hardware",
+        x: "release_date",
+        y: "fp32_FLOP_per_s_per_USD",
+        filter: Some("type == GPU"),
+        from: Some(2006.0),
+        to: None,
+        figure: Figure::DoublingYears,
+        published: 2.07,
+        published_ci: Some([1.54, 3.13]),
+        published_ci_kind: Some("95 %"),
+        published_n: Some(26),
+        data_cutoff: Some(2022.0),
+        data_cutoff_text: Some("2021-12-31"),
+        caveat: Some("the bundled table is Epoch's ML-hardware table (GPUs with a listed release price), not the paper's GPU dataset, and its prices are release prices in current dollars, not adjusted for inflation"),
     },
 ];
 
@@ -382,21 +411,29 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
                 .published_n
                 .map(|n| format!(" (the paper fitted {n} points)"))
                 .unwrap_or_default();
+            let caveat = study
+                .caveat
+                .map(|c| format!(". Known differences: {c}"))
+                .unwrap_or_default();
             (
                 StudyVerdict::DiffersUnexplained,
                 Some(before),
                 format!(
-                    "published {published}; braingap {ours}. Up to the paper's cutoff ({cutoff_text}) braingap still gets {} (n = {}){n_note}, outside the published interval: the rows added later do not explain it; estimates re-made in the {snapshot_text}, which the bundled data cannot show, may",
+                    "published {published}; braingap {ours}. Up to the paper's cutoff ({cutoff_text}) braingap still gets {} (n = {}){n_note}, outside the published interval: the rows added since do not explain it (estimates re-made before the {snapshot_text} might; the bundled data cannot show them){caveat}",
                     figure.format(before.value),
                     before.n,
                 ),
             )
         }
     } else {
+        let caveat = study
+            .caveat
+            .map(|c| format!(". Known differences: {c}"))
+            .unwrap_or_default();
         (
             StudyVerdict::DiffersUnexplained,
             None,
-            format!("published {published}; braingap {ours}, on the {snapshot_text}"),
+            format!("published {published}; braingap {ours}, on the {snapshot_text}{caveat}"),
         )
     };
     Ok(StudyResult {
@@ -500,6 +537,37 @@ mod tests {
         assert_eq!(result.snapshot.date, Some("2026-01-26"));
     }
 
+    /// Hobbhahn & Besiroglu's ML GPUs (2.07 years, 95 % CI 1.54-3.13): judged by the rule,
+    /// with the refit up to the paper's data (2021) and the known differences named when
+    /// it differs.
+    #[test]
+    fn gpu_price_performance_is_fitted_on_the_kept_prices() {
+        let result = run_study(find_study("hobbhahn-besiroglu-2022-ml-gpus").unwrap(), &data_dir()).unwrap();
+        crate::diag!(
+            "hobbhahn: {:?} {:?} {}",
+            result.braingap,
+            result.braingap_to_cutoff,
+            result.explanation
+        );
+        assert!(result.braingap.n >= 10, "{:?}", result.braingap);
+        let inside = (1.54..=3.13).contains(&result.braingap.value);
+        assert_eq!(result.verdict == StudyVerdict::ReproducedWithinCi, inside);
+        if let Some(early) = result.braingap_to_cutoff {
+            let early_inside = (1.54..=3.13).contains(&early.value);
+            assert_eq!(
+                result.verdict == StudyVerdict::DiffersExplainedByDataRevision,
+                early_inside
+            );
+            if !early_inside {
+                assert!(
+                    result.explanation.contains("not adjusted for inflation"),
+                    "{}",
+                    result.explanation
+                );
+            }
+        }
+    }
+
     /// The data-revision rule on a study built for the test: Epoch's post-2010 selection
     /// with a "paper" whose data ended in 2018.
     #[test]
@@ -545,7 +613,7 @@ mod tests {
         assert_eq!(unexplained.verdict, StudyVerdict::DiffersUnexplained);
         assert!(unexplained
             .explanation
-            .contains("the rows added later do not explain it"));
+            .contains("the rows added since do not explain it"));
         let reproduced = run_study(&paper(full_value), &data_dir()).unwrap();
         assert_eq!(reproduced.verdict, StudyVerdict::ReproducedWithinCi);
     }
