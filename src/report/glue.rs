@@ -370,7 +370,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                 doubling_time_years: Some(segment.doubling_time).filter(|d| d.is_finite() && *d > 0.0),
                 doubling_time_ci: [None, None],
                 r2: Some(pieces.r2),
-                source: "training_compute.csv".into(),
+                source: with_snapshot("training_compute.csv"),
             });
         }
         // last era refitted with the bootstrap for the band and the projection
