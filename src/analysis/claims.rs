@@ -336,10 +336,10 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
 
     // 4. ~7,000 synapses per neuron.
     {
-        let human_ratio = lookup(&species, "id", "human", "synapses_per_neuron_ratio")?;
+        let human_ratio = lookup(&species, "id", "human", "synapses_per_neuron_cortical_ratio")?;
         let human_neurons = lookup(&species, "id", "human", "neurons_count")?;
         let human_synapses = lookup(&species, "id", "human", "synapses_count")?;
-        let mouse_ratio = lookup(&species, "id", "mouse", "synapses_per_neuron_ratio")?;
+        let mouse_ratio = lookup(&species, "id", "mouse", "synapses_per_neuron_whole_brain_ratio")?;
         claims.push(Claim {
             id: "synapses_per_neuron_7000",
             claim: "A neuron has ~7,000 synapses on average",
@@ -422,7 +422,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
                 message: "no connections_per_neuron_ratio values".into(),
             })?;
         let at_mouse = ratios.iter().flatten().filter(|&&r| r >= 1000.0 * 0.9).count();
-        let mouse = lookup(&species, "id", "mouse", "synapses_per_neuron_ratio")?;
+        let mouse = lookup(&species, "id", "mouse", "synapses_per_neuron_whole_brain_ratio")?;
         let verdict = if best >= 0.5 * mouse {
             Verdict::Supported
         } else {

@@ -161,6 +161,16 @@ fn complete_date(text: &str) -> (String, &'static str) {
     }
 }
 
+/// Where the human row's two synapses-per-neuron figures come from. The raw row carries
+/// Drachman's neocortical 7,000 in a column every other row fills with synapses ÷
+/// neurons; the curated table splits them.
+const HUMAN_SYNAPSES_PER_NEURON_SOURCE: &str = "cortical: Drachman 2005 (~20e9 neocortical neurons x ~7,000 synapses each; 1.5e14 / 16.34e9 cortical neurons = 9,180); whole-brain: derived, synapses_count / neurons_count, a lower bound because synapses_count is the neocortical 1.5e14 (Pakkenberg 2003; whole-brain 1e14-5e14 gives 1,160-5,810)";
+
+/// Species counts. Two upstream quirks are resolved here (data/README.md):
+/// `synapses_per_neuron_ratio` is split into a whole-brain figure (synapses ÷ neurons,
+/// every row that has both) and a cortical one (the human's published 7,000), each with
+/// its source; and `for_fitting` is `false` on `human_round`, the seed report's round
+/// numbers, which fits leave out unless asked for by name.
 fn species(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
     let header = [
         "id",
@@ -169,26 +179,53 @@ fn species(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
         "scope",
         "neurons_count",
         "synapses_count",
-        "synapses_per_neuron_ratio",
+        "synapses_per_neuron_whole_brain_ratio",
+        "synapses_per_neuron_cortical_ratio",
         "brain_power_W",
+        "for_fitting",
         "source",
         "source_synapses",
+        "source_synapses_per_neuron",
         "source_power",
     ];
     let mut rows = Vec::new();
     for row in &raw.rows {
         let get = |c| raw.cell(row, c).map(str::to_string);
+        let id = get("id")?;
+        let ratio = get("synapses_per_neuron_ratio")?;
+        let basis = raw.cell(row, "synapses_per_neuron_basis")?;
+        let quotient = ratio_text(raw.cell(row, "synapses_count")?, raw.cell(row, "neurons_count")?);
+        let (whole_brain, cortical, ratio_source) = if ratio.is_empty() {
+            (String::new(), String::new(), String::new())
+        } else if basis.starts_with("derived") {
+            (
+                ratio,
+                String::new(),
+                "whole-brain: derived, synapses_count / neurons_count".to_string(),
+            )
+        } else if id == "human" {
+            (quotient, ratio, HUMAN_SYNAPSES_PER_NEURON_SOURCE.to_string())
+        } else {
+            (
+                quotient,
+                String::new(),
+                format!("whole-brain: synapses_count / neurons_count ({basis})"),
+            )
+        };
         rows.push(vec![
-            get("id")?,
+            id.clone(),
             get("species")?,
             get("common_name")?,
             get("scope")?,
             get("neurons_count")?,
             get("synapses_count")?,
-            get("synapses_per_neuron_ratio")?,
+            whole_brain,
+            cortical,
             get("brain_power_W")?,
+            (id != "human_round").to_string(),
             get("source_neurons")?,
             get("source_synapses")?,
+            ratio_source,
             get("source_power")?,
         ]);
     }
@@ -396,6 +433,70 @@ fn openai_2018(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
     })
 }
 
+/// A correction of a mislabelled precision column in Epoch's hardware table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PrecisionFix {
+    /// The non-tensor FP16 cell holds the Tensor Core FP16 peak: it moves to the tensor
+    /// FP16/BF16 column (where that is empty; where it already holds the same figure the
+    /// copy is dropped) and the non-tensor cell is left empty.
+    Fp16IsTensor,
+    /// The dense FP8 peak is listed only under INT8 (the dense INT8 peak is the same
+    /// figure): it is copied to the empty FP8 column.
+    Fp8UnderInt8,
+}
+
+/// Every precision-column correction: chip (raw `name`), fix, and why. Applied in both
+/// hardware tables; each corrected row says so in `curation_note`.
+const PRECISION_FIXES: &[(&str, PrecisionFix, &str)] = &[
+    (
+        "NVIDIA Tesla T4",
+        PrecisionFix::Fp16IsTensor,
+        "FP16 65.13 TFLOP/s is the Tensor Core peak (NVIDIA T4 datasheet: 65 TFLOPS mixed precision), moved from the non-tensor FP16 column",
+    ),
+    (
+        "NVIDIA H100 NVL",
+        PrecisionFix::Fp16IsTensor,
+        "FP16 835.5 TFLOP/s is the dense Tensor Core peak (NVIDIA: 1,671 TFLOPS with sparsity), moved from the non-tensor FP16 column",
+    ),
+    (
+        "NVIDIA B200",
+        PrecisionFix::Fp16IsTensor,
+        "the non-tensor FP16 cell repeated the Tensor Core FP16 peak (2.25 PFLOP/s); NVIDIA publishes no separate non-tensor FP16 peak, so it is left empty",
+    ),
+    (
+        "NVIDIA GB200",
+        PrecisionFix::Fp16IsTensor,
+        "the non-tensor FP16 cell repeated the Tensor Core FP16 peak (2.5 PFLOP/s); NVIDIA publishes no separate non-tensor FP16 peak, so it is left empty",
+    ),
+    (
+        "NVIDIA H100 SXM5 80GB",
+        PrecisionFix::Fp8UnderInt8,
+        "dense FP8 = 1,979 TFLOP/s (NVIDIA H100 datasheet, 3,958 with sparsity) was listed only under INT8 (dense INT8 is also 1,979 TOPS); copied to FP8",
+    ),
+];
+
+/// The chip type, where Epoch types an accelerator that is not a GPU as "GPU": Huawei's
+/// Ascend chips are NPUs (Epoch types its later Ascends so) and AWS Trainium is an ML
+/// ASIC. Returns the type and a note when it was changed.
+fn chip_type(name: &str, raw_type: &str) -> (String, Option<&'static str>) {
+    if raw_type == "GPU" && name.starts_with("Huawei Ascend") {
+        (
+            "NPU".to_string(),
+            Some("typed NPU (Epoch: GPU); Ascend chips are Huawei NPUs, as Epoch types its later Ascends"),
+        )
+    } else if raw_type == "GPU" && name.starts_with("Amazon Trainium") {
+        (
+            "ASIC".to_string(),
+            Some("typed ASIC (Epoch: GPU); Trainium is AWS's ML accelerator ASIC"),
+        )
+    } else {
+        (raw_type.to_string(), None)
+    }
+}
+
+/// Hardware peaks by precision. The raw cells are copied as gathered, except the
+/// corrections in [`PRECISION_FIXES`] and [`chip_type`], each noted in the row's
+/// `curation_note`; release prices are kept, with FP32 FLOP/s per dollar beside them.
 fn hardware(raw: &RawTable, file: &'static str, date_column: &str) -> Result<CuratedTable, AnalysisError> {
     let header = [
         "name",
@@ -415,52 +516,77 @@ fn hardware(raw: &RawTable, file: &'static str, date_column: &str) -> Result<Cur
         "tdp_W",
         "fp32_FLOP_per_J",
         "best16_FLOP_per_J",
+        "release_price_USD",
+        "fp32_FLOP_per_s_per_USD",
+        "curation_note",
         "source",
-    ];
-    let float_columns = [
-        "fp64_FLOP_per_s",
-        "fp32_FLOP_per_s",
-        "fp16_nontensor_FLOP_per_s",
-        "tf32_FLOP_per_s",
-        "tensor_fp16_bf16_FLOP_per_s",
-        "fp8_FLOP_per_s",
     ];
     let mut rows = Vec::new();
     for row in &raw.rows {
         let get = |c| raw.cell(row, c).map(str::to_string);
+        let name = get("name")?;
         let (date, precision) = complete_date(raw.cell(row, date_column)?);
-        let mut best: Option<f64> = None;
-        for column in float_columns {
-            if let Some(v) = parse_number(raw.cell(row, column)?) {
-                best = Some(best.map_or(v, |b| b.max(v)));
+        let mut notes: Vec<&str> = Vec::new();
+        let mut fp16 = get("fp16_nontensor_FLOP_per_s")?;
+        let mut tensor16 = get("tensor_fp16_bf16_FLOP_per_s")?;
+        let mut fp8 = get("fp8_FLOP_per_s")?;
+        let int8 = get("int8_OP_per_s")?;
+        for &(chip, fix, note) in PRECISION_FIXES {
+            if chip != name {
+                continue;
             }
+            match fix {
+                PrecisionFix::Fp16IsTensor => {
+                    if tensor16.is_empty() {
+                        tensor16 = std::mem::take(&mut fp16);
+                    } else {
+                        fp16.clear();
+                    }
+                }
+                PrecisionFix::Fp8UnderInt8 => {
+                    if fp8.is_empty() {
+                        fp8 = int8.clone();
+                    }
+                }
+            }
+            notes.push(note);
         }
-        let best16 = [
-            parse_number(raw.cell(row, "fp16_nontensor_FLOP_per_s")?),
-            parse_number(raw.cell(row, "tensor_fp16_bf16_FLOP_per_s")?),
-        ]
-        .into_iter()
-        .flatten()
-        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+        let (chip_type, type_note) = chip_type(&name, raw.cell(row, "type")?);
+        notes.extend(type_note);
+        let max_of = |cells: &[&str]| {
+            cells
+                .iter()
+                .filter_map(|c| parse_number(c))
+                .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))))
+        };
+        let fp64 = get("fp64_FLOP_per_s")?;
+        let fp32 = get("fp32_FLOP_per_s")?;
+        let tf32 = get("tf32_FLOP_per_s")?;
+        let best = max_of(&[&fp64, &fp32, &fp16, &tf32, &tensor16, &fp8]);
+        let best16 = max_of(&[&fp16, &tensor16]);
         let tdp = raw.cell(row, "tdp_W")?;
+        let price = get("release_price_USD")?;
         rows.push(vec![
-            get("name")?,
+            name,
             get("manufacturer")?,
-            get("type")?,
+            chip_type,
             date,
             precision.to_string(),
-            get("fp64_FLOP_per_s")?,
-            get("fp32_FLOP_per_s")?,
-            get("fp16_nontensor_FLOP_per_s")?,
-            get("tf32_FLOP_per_s")?,
-            get("tensor_fp16_bf16_FLOP_per_s")?,
-            get("fp8_FLOP_per_s")?,
-            get("int8_OP_per_s")?,
+            fp64,
+            fp32.clone(),
+            fp16,
+            tf32,
+            tensor16,
+            fp8,
+            int8,
             best.map(|b| format!("{b:.4e}")).unwrap_or_default(),
             get("memory_bandwidth_bytes_per_s")?,
             tdp.to_string(),
-            ratio_text(raw.cell(row, "fp32_FLOP_per_s")?, tdp),
+            ratio_text(&fp32, tdp),
             best16.map(|b| ratio_text(&b.to_string(), tdp)).unwrap_or_default(),
+            price.clone(),
+            ratio_text(&fp32, &price),
+            notes.join("; "),
             get("source")?,
         ]);
     }
@@ -555,6 +681,176 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    /// SHA-256 (FIPS 180-4), enough to check the raw files against `data/raw/SHA256SUMS`
+    /// without a hashing dependency.
+    #[allow(clippy::needless_range_loop)]
+    fn sha256_hex(data: &[u8]) -> String {
+        const K: [u32; 64] = [
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+            0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+            0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+            0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+            0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+            0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+            0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+            0xc67178f2,
+        ];
+        let mut h: [u32; 8] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        ];
+        let mut message = data.to_vec();
+        message.push(0x80);
+        while message.len() % 64 != 56 {
+            message.push(0);
+        }
+        message.extend_from_slice(&(data.len() as u64 * 8).to_be_bytes());
+        for chunk in message.chunks(64) {
+            let mut w = [0u32; 64];
+            for i in 0..16 {
+                w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+            }
+            for i in 16..64 {
+                let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+                let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+                w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+            }
+            let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+            for i in 0..64 {
+                let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+                let choice = (e & f) ^ (!e & g);
+                let t1 = hh
+                    .wrapping_add(s1)
+                    .wrapping_add(choice)
+                    .wrapping_add(K[i])
+                    .wrapping_add(w[i]);
+                let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+                let majority = (a & b) ^ (a & c) ^ (b & c);
+                hh = g;
+                g = f;
+                f = e;
+                e = d.wrapping_add(t1);
+                d = c;
+                c = b;
+                b = a;
+                a = t1.wrapping_add(s0.wrapping_add(majority));
+            }
+            for (state, add) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+                *state = state.wrapping_add(add);
+            }
+        }
+        h.iter().map(|v| format!("{v:08x}")).collect()
+    }
+
+    #[test]
+    fn sha256_matches_the_standard_test_vectors() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // Two blocks (56 bytes of message push the padding into a second block).
+        assert_eq!(
+            sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+    }
+
+    /// The raw files stay exactly as gathered: every CSV in `data/raw/` is listed in
+    /// `data/raw/SHA256SUMS` (`sha256sum -c SHA256SUMS` checks the same) and matches its
+    /// digest. Corrections belong in `curated_tables`, never in the raw files.
+    #[test]
+    fn raw_files_are_unchanged() {
+        let raw = data_dir().join("raw");
+        let sums = std::fs::read_to_string(raw.join("SHA256SUMS")).expect("data/raw/SHA256SUMS");
+        let mut listed = Vec::new();
+        for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+            let (digest, file) = line.split_once("  ").expect("`DIGEST  FILE` lines");
+            let bytes = std::fs::read(raw.join(file)).unwrap_or_else(|e| panic!("data/raw/{file}: {e}"));
+            assert_eq!(
+                sha256_hex(&bytes),
+                digest,
+                "data/raw/{file} differs from the file as gathered"
+            );
+            listed.push(file.to_string());
+        }
+        for entry in std::fs::read_dir(&raw).expect("data/raw") {
+            let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+            if name.ends_with(".csv") {
+                assert!(listed.contains(&name), "data/raw/{name} is not in SHA256SUMS");
+            }
+        }
+        assert_eq!(listed.len(), 12);
+    }
+
+    /// Each upstream quirk is corrected in the curated tables and noted on its row.
+    #[test]
+    fn upstream_quirks_are_corrected_with_a_note() {
+        let tables = curated_tables(&data_dir().join("raw")).expect("raw tables load");
+        let table = |file: &str| {
+            let csv = &tables.iter().find(|t| t.file == file).expect("table").csv;
+            let mut reader = csv::Reader::from_reader(csv.as_bytes());
+            let headers = reader.headers().expect("header").clone();
+            reader
+                .records()
+                .map(|r| {
+                    let r = r.expect("record");
+                    headers
+                        .iter()
+                        .zip(r.iter())
+                        .map(|(h, v)| (h.to_string(), v.to_string()))
+                        .collect::<HashMap<_, _>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        for file in ["hardware.csv", "ml_hardware.csv"] {
+            let rows = table(file);
+            let chip = |name: &str| {
+                rows.iter()
+                    .find(|r| r["name"] == name)
+                    .unwrap_or_else(|| panic!("{file}: {name}"))
+            };
+            let t4 = chip("NVIDIA Tesla T4");
+            assert_eq!(t4["fp16_FLOP_per_s"], "");
+            assert_eq!(parse_number(&t4["tensor_fp16_bf16_FLOP_per_s"]), Some(65129999999999.9));
+            assert!(t4["curation_note"].contains("Tensor Core"), "{file}");
+            let b200 = chip("NVIDIA B200");
+            assert_eq!(b200["fp16_FLOP_per_s"], "");
+            assert_eq!(parse_number(&b200["tensor_fp16_bf16_FLOP_per_s"]), Some(2.25e15));
+            let h100 = chip("NVIDIA H100 SXM5 80GB");
+            assert_eq!(parse_number(&h100["fp8_FLOP_per_s"]), Some(1.979e15));
+            assert_eq!(parse_number(&h100["best_float_FLOP_per_s"]), Some(1.979e15));
+            assert!(h100["curation_note"].contains("FP8"));
+            assert_eq!(chip("Amazon Trainium2")["type"], "ASIC");
+            assert_eq!(chip("Huawei Ascend 910")["type"], "NPU");
+            assert!(chip("Huawei Ascend 910")["curation_note"].contains("Epoch: GPU"));
+            // Untouched rows carry no note.
+            assert_eq!(chip("NVIDIA H100 PCIe")["curation_note"], "");
+        }
+        // Release prices are kept, with FP32 FLOP/s per dollar (H100 SXM5: 66.91e12 / $33,600).
+        let ml = table("ml_hardware.csv");
+        assert_eq!(ml.iter().filter(|r| !r["release_price_USD"].is_empty()).count(), 53);
+        let h100 = ml.iter().find(|r| r["name"] == "NVIDIA H100 SXM5 80GB").expect("H100");
+        assert_eq!(h100["release_price_USD"], "33600.0");
+        assert!((parse_number(&h100["fp32_FLOP_per_s_per_USD"]).unwrap() / (66.91e12 / 33600.0) - 1.0).abs() < 1e-3);
+
+        let species = table("species.csv");
+        let row = |id: &str| species.iter().find(|r| r["id"] == id).expect("species row");
+        let human = row("human");
+        assert_eq!(human["synapses_per_neuron_cortical_ratio"], "7000");
+        // 1.5e14 neocortical synapses / 86.06e9 neurons.
+        assert!((parse_number(&human["synapses_per_neuron_whole_brain_ratio"]).unwrap() - 1743.0).abs() < 1.0);
+        assert!(human["source_synapses_per_neuron"].contains("Drachman 2005"));
+        assert_eq!(row("mouse")["synapses_per_neuron_whole_brain_ratio"], "1411");
+        assert_eq!(row("human_round")["for_fitting"], "false");
+        assert!(species
+            .iter()
+            .filter(|r| r["id"] != "human_round")
+            .all(|r| r["for_fitting"] == "true"));
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //!
 //! Files are scanned lazily by polars with every column read as text, then checked
 //! against the dataset's schema cell by cell, so that a bad value is reported with its
-//! file, line and column instead of becoming a null or a panic. `--filter` expressions
-//! are compiled to polars expressions and evaluated on the scanned frame.
+//! file, line and column instead of becoming a null or a panic. `--filter` clauses are
+//! evaluated on the checked columns, so that each value is compared as what its column
+//! holds (number, date, boolean or text) and a value of the wrong kind, or a clause that
+//! matches nothing, is reported with the values the column does hold. Selections leave
+//! out rows marked not for fitting and count every row they drop ([`RowAccount`]).
 
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
-use polars::prelude::{col, lit, DataFrame, DataType, Expr, IntoLazy, LazyCsvReader, LazyFileListReader, PlRefPath};
+use polars::prelude::{DataFrame, LazyCsvReader, LazyFileListReader, PlRefPath};
 use serde::Serialize;
 
 use crate::analysis::error::AnalysisError;
@@ -52,6 +55,12 @@ pub struct DatasetSpec {
     pub description: &'static str,
     /// The schema; extra columns in the file are allowed and read as text.
     pub columns: &'static [ColumnSpec],
+    /// Which version of the source the bundled file holds: `YYYY-MM-DD`, `YYYY-MM` or
+    /// `YYYY` (the access date of a live database, the publication of a fixed source, or
+    /// the day a compiled table was gathered).
+    pub snapshot_date: &'static str,
+    /// What that date is a version of.
+    pub snapshot_of: &'static str,
 }
 
 const fn text(name: &'static str) -> ColumnSpec {
@@ -115,6 +124,9 @@ const HARDWARE_COLUMNS: &[ColumnSpec] = &[
     count("tdp_W"),
     count("fp32_FLOP_per_J"),
     count("best16_FLOP_per_J"),
+    count("release_price_USD"),
+    count("fp32_FLOP_per_s_per_USD"),
+    text("curation_note"),
     key("source"),
 ];
 
@@ -130,12 +142,17 @@ const DATASETS: &[DatasetSpec] = &[
             text("scope"),
             count("neurons_count"),
             count("synapses_count"),
-            count("synapses_per_neuron_ratio"),
+            count("synapses_per_neuron_whole_brain_ratio"),
+            count("synapses_per_neuron_cortical_ratio"),
             count("brain_power_W"),
+            boolean("for_fitting"),
             key("source"),
             text("source_synapses"),
+            text("source_synapses_per_neuron"),
             text("source_power"),
         ],
+        snapshot_date: "2026-11-30",
+        snapshot_of: "counts compiled from the papers named in each row",
     },
     DatasetSpec {
         name: "brain_compute",
@@ -153,6 +170,8 @@ const DATASETS: &[DatasetSpec] = &[
             text("confidence"),
             key("source"),
         ],
+        snapshot_date: "2026-11-30",
+        snapshot_of: "estimates compiled from the sources named in each row",
     },
     DatasetSpec {
         name: "networks",
@@ -171,6 +190,8 @@ const DATASETS: &[DatasetSpec] = &[
             boolean("in_fig11_trend_fit"),
             key("source"),
         ],
+        snapshot_date: "2016",
+        snapshot_of: "Goodfellow, Bengio & Courville, Deep Learning, Figs 1.10-1.11, digitized",
     },
     DatasetSpec {
         name: "training_compute",
@@ -187,6 +208,8 @@ const DATASETS: &[DatasetSpec] = &[
             boolean("frontier_model"),
             key("source"),
         ],
+        snapshot_date: "2026-01-26",
+        snapshot_of: "Epoch AI Notable AI Models",
     },
     DatasetSpec {
         name: "landmark_models",
@@ -204,6 +227,8 @@ const DATASETS: &[DatasetSpec] = &[
             text("cost_other_basis"),
             key("source"),
         ],
+        snapshot_date: "2026-01-26",
+        snapshot_of: "Epoch AI Notable AI Models and the papers' own values",
     },
     DatasetSpec {
         name: "openai_2018",
@@ -219,18 +244,24 @@ const DATASETS: &[DatasetSpec] = &[
             boolean("in_main_chart"),
             key("source"),
         ],
+        snapshot_date: "2018-05-16",
+        snapshot_of: "OpenAI, \"AI and Compute\", figures as printed",
     },
     DatasetSpec {
         name: "hardware",
         file: "hardware.csv",
         description: "curated accelerators, CPUs, older GPUs and neuromorphic chips: peak FLOP/s by precision, bandwidth, TDP, FLOP/J",
         columns: HARDWARE_COLUMNS,
+        snapshot_date: "2025-12",
+        snapshot_of: "Epoch AI Machine Learning Hardware, K. Rupp's CPU/GPU table, neuromorphic chips",
     },
     DatasetSpec {
         name: "ml_hardware",
         file: "ml_hardware.csv",
         description: "the whole Epoch AI ML-hardware table (170 chips) in the same columns as `hardware`",
         columns: HARDWARE_COLUMNS,
+        snapshot_date: "2025-12",
+        snapshot_of: "Epoch AI Machine Learning Hardware",
     },
     DatasetSpec {
         name: "koomey",
@@ -245,6 +276,8 @@ const DATASETS: &[DatasetSpec] = &[
             boolean("measured_power"),
             key("source"),
         ],
+        snapshot_date: "2011",
+        snapshot_of: "Koomey et al., spreadsheet v36",
     },
     DatasetSpec {
         name: "microcircuit_benchmarks",
@@ -264,6 +297,8 @@ const DATASETS: &[DatasetSpec] = &[
             count("J_per_synaptic_event"),
             key("source"),
         ],
+        snapshot_date: "2026-12-06",
+        snapshot_of: "Senk et al. (2026) performance table",
     },
 ];
 
@@ -285,20 +320,17 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data")))
 }
 
-/// Resolves `--data`: an existing file is used as given (with the bundled schema if its
-/// file name is a bundled one); otherwise a bundled dataset name is looked up in
-/// `data_dir`.
+/// Resolves `--data`: anything that names an existing file is that file, read without a
+/// schema (a user's own `koomey.csv` is not held to the bundled `koomey` table's
+/// columns); otherwise a bundled dataset name (with or without `.csv`) is looked up in
+/// `data_dir` and checked against its schema.
 pub fn resolve_dataset(
     name_or_path: &str,
     data_dir: &Path,
 ) -> Result<(PathBuf, Option<&'static DatasetSpec>), AnalysisError> {
     let as_path = Path::new(name_or_path);
     if as_path.is_file() {
-        let spec = as_path
-            .file_name()
-            .and_then(|f| f.to_str())
-            .and_then(|f| DATASETS.iter().find(|d| d.file == f));
-        return Ok((as_path.to_path_buf(), spec));
+        return Ok((as_path.to_path_buf(), None));
     }
     match find_dataset(name_or_path) {
         Some(spec) => Ok((data_dir.join(spec.file), Some(spec))),
@@ -646,64 +678,199 @@ impl Table {
         }
     }
 
-    /// Rows (0-based) that satisfy `filter`'s column clauses, evaluated by polars.
+    /// Rows (0-based) that satisfy every column clause of `filter`.
+    ///
+    /// Each clause's value is checked against its column's kind first: a number column
+    /// takes a number, a date column a `YYYY-MM-DD` date or a decimal year, a boolean
+    /// column `true` or `false` (with `==`/`!=` only); a value of the wrong kind is a
+    /// [`AnalysisError::BadFilter`] that says what the column holds. Text columns compare
+    /// numerically where both the cell and the value are numbers, else as text. A filter
+    /// that keeps no row is a [`AnalysisError::FilterMatchesNothing`] naming the clause
+    /// that matches nothing and the values its column does hold.
     pub fn rows_matching(&self, filter: &Filter) -> Result<Vec<usize>, AnalysisError> {
-        let mut expr: Option<Expr> = None;
-        for clause in &filter.clauses {
-            if !self.headers.iter().any(|h| h == &clause.column) {
-                return Err(AnalysisError::BadFilter {
-                    expression: filter.expression.clone(),
-                    reason: format!("no column `{}` in {}", clause.column, self.path.display()),
-                });
-            }
-            let is_text = matches!(self.columns[self.position(&clause.column)?], ColumnData::Text(_));
-            let numeric = parse_number(&clause.value).filter(|_| !is_text || clause.op.is_ordering());
-            let column = col(clause.column.as_str());
-            let e = match numeric {
-                Some(v) => {
-                    let c = column.cast(DataType::Float64);
-                    match clause.op {
-                        CompareOp::Eq => c.eq(lit(v)),
-                        CompareOp::Ne => c.neq(lit(v)),
-                        CompareOp::Gt => c.gt(lit(v)),
-                        CompareOp::Ge => c.gt_eq(lit(v)),
-                        CompareOp::Lt => c.lt(lit(v)),
-                        CompareOp::Le => c.lt_eq(lit(v)),
-                    }
-                }
-                None => {
-                    let v = lit(clause.value.clone());
-                    match clause.op {
-                        CompareOp::Eq => column.eq(v),
-                        CompareOp::Ne => column.neq(v),
-                        CompareOp::Gt => column.gt(v),
-                        CompareOp::Ge => column.gt_eq(v),
-                        CompareOp::Lt => column.lt(v),
-                        CompareOp::Le => column.lt_eq(v),
-                    }
-                }
-            };
-            expr = Some(match expr {
-                Some(acc) => acc.and(e),
-                None => e,
-            });
+        let masks = filter
+            .clauses
+            .iter()
+            .map(|clause| self.clause_mask(filter, clause))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows: Vec<usize> = (0..self.len()).filter(|&r| masks.iter().all(|m| m[r])).collect();
+        if rows.is_empty() && !masks.is_empty() && !self.is_empty() {
+            return Err(self.no_match(filter, &masks));
         }
-        let Some(expr) = expr else {
-            return Ok((0..self.len()).collect());
+        Ok(rows)
+    }
+
+    fn clause_mask(&self, filter: &Filter, clause: &Clause) -> Result<Vec<bool>, AnalysisError> {
+        let bad = |reason: String| AnalysisError::BadFilter {
+            expression: filter.expression.clone(),
+            reason,
         };
-        let kept = self
-            .frame
-            .clone()
-            .lazy()
-            .filter(expr)
-            .select([col(ROW_INDEX)])
-            .collect()
-            .map_err(|e| polars_error(&self.path, e))?;
-        let index = kept
-            .column(ROW_INDEX)
-            .and_then(|c| c.idx().map(|ca| ca.iter().flatten().map(|i| i as usize).collect()))
-            .map_err(|e| polars_error(&self.path, e))?;
-        Ok(index)
+        let Some(position) = self.headers.iter().position(|h| h == &clause.column) else {
+            return Err(bad(format!(
+                "no column `{}` in {} (columns: {})",
+                clause.column,
+                self.path.display(),
+                self.headers.join(", ")
+            )));
+        };
+        let (op, name, value) = (clause.op, clause.column.as_str(), clause.value.as_str());
+        let compare = |cell: f64, v: f64| cell.partial_cmp(&v).is_some_and(|o| op.holds(o));
+        match &self.columns[position] {
+            ColumnData::Number(cells) => {
+                let v = parse_number(value).ok_or_else(|| {
+                    bad(format!(
+                        "column `{name}` holds numbers ({}); `{value}` is not a number",
+                        self.value_summary(position)
+                    ))
+                })?;
+                Ok(cells.iter().map(|c| c.is_some_and(|c| compare(c, v))).collect())
+            }
+            ColumnData::Date(cells) => {
+                let v = parse_decimal_year(value)
+                    .or_else(|| parse_number(value))
+                    .ok_or_else(|| {
+                        bad(format!(
+                        "column `{name}` holds dates ({}); `{value}` is neither a date (YYYY-MM-DD) nor a decimal year",
+                        self.value_summary(position)
+                    ))
+                    })?;
+                Ok(cells.iter().map(|c| c.is_some_and(|c| compare(c, v))).collect())
+            }
+            ColumnData::Bool(cells) => {
+                let v = match value.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(bad(format!(
+                            "column `{name}` holds true or false ({}); `{value}` is neither",
+                            self.value_summary(position)
+                        )))
+                    }
+                };
+                if op.is_ordering() {
+                    return Err(bad(format!(
+                        "column `{name}` holds true or false, which compare only with == or !="
+                    )));
+                }
+                Ok(cells.iter().map(|c| c.is_some_and(|c| op.holds(c.cmp(&v)))).collect())
+            }
+            ColumnData::Text(cells) => {
+                let number = parse_number(value);
+                Ok(cells
+                    .iter()
+                    .map(|c| {
+                        let Some(text) = c.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                            return false;
+                        };
+                        match (number, parse_number(text)) {
+                            (Some(v), Some(t)) => compare(t, v),
+                            (Some(_), None) if op.is_ordering() => false,
+                            _ => op.holds(text.cmp(value)),
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Which clause of a filter that kept nothing is to blame, and what its column holds.
+    fn no_match(&self, filter: &Filter, masks: &[Vec<bool>]) -> AnalysisError {
+        let counts: Vec<usize> = masks.iter().map(|m| m.iter().filter(|&&b| b).count()).collect();
+        let reason = match counts.iter().position(|&c| c == 0) {
+            Some(i) => {
+                let clause = &filter.clauses[i];
+                let summary = self
+                    .headers
+                    .iter()
+                    .position(|h| h == &clause.column)
+                    .map(|p| self.value_summary(p))
+                    .unwrap_or_default();
+                format!("`{clause}` matches no row; column `{}` holds {summary}", clause.column)
+            }
+            None => {
+                let each: Vec<String> = filter
+                    .clauses
+                    .iter()
+                    .zip(&counts)
+                    .map(|(clause, n)| format!("`{clause}`: {n}"))
+                    .collect();
+                format!(
+                    "each clause alone matches some rows ({}), but no row satisfies all of them",
+                    each.join(", ")
+                )
+            }
+        };
+        AnalysisError::FilterMatchesNothing {
+            path: self.path.clone(),
+            expression: filter.expression.clone(),
+            reason,
+        }
+    }
+
+    /// What a column holds, for messages: its distinct values (up to 12, text in
+    /// backticks) for text and boolean columns, its range for numbers and dates.
+    fn value_summary(&self, position: usize) -> String {
+        const SHOWN: usize = 12;
+        let range = |low: String, high: String| format!("values from {low} to {high}");
+        let number_range = |cells: &[Option<f64>]| {
+            let present = cells.iter().flatten().copied();
+            let low = present.clone().fold(f64::INFINITY, f64::min);
+            let high = present.fold(f64::NEG_INFINITY, f64::max);
+            (low <= high).then(|| range(format_value(low), format_value(high)))
+        };
+        let summary = match &self.columns[position] {
+            ColumnData::Number(cells) => number_range(cells),
+            ColumnData::Date(cells) => {
+                let texts = self.text(&self.headers[position]).unwrap_or_default();
+                let mut dates: Vec<&str> = texts
+                    .iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                dates.sort_unstable();
+                match (dates.first(), dates.last(), number_range(cells)) {
+                    (Some(first), Some(last), Some(_)) => Some(range(first.to_string(), last.to_string())),
+                    _ => None,
+                }
+            }
+            ColumnData::Bool(cells) => {
+                let mut values: Vec<bool> = cells.iter().flatten().copied().collect();
+                values.sort_unstable();
+                values.dedup();
+                (!values.is_empty()).then(|| values.iter().map(bool::to_string).collect::<Vec<_>>().join(", "))
+            }
+            ColumnData::Text(cells) => {
+                let mut values: Vec<&str> = cells
+                    .iter()
+                    .flatten()
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                (!values.is_empty()).then(|| {
+                    let shown: Vec<String> = values.iter().take(SHOWN).map(|v| format!("`{v}`")).collect();
+                    let more = values.len().saturating_sub(SHOWN);
+                    let more = if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    };
+                    format!("{}{more}", shown.join(", "))
+                })
+            }
+        };
+        summary.unwrap_or_else(|| "no values".to_string())
+    }
+}
+
+/// A number for messages: plain when moderate, else in scientific notation.
+fn format_value(value: f64) -> String {
+    if value != 0.0 && !(1e-3..1e6).contains(&value.abs()) {
+        format!("{value:.3e}")
+    } else {
+        format!("{value}")
     }
 }
 
@@ -727,6 +894,37 @@ pub enum CompareOp {
 impl CompareOp {
     fn is_ordering(self) -> bool {
         !matches!(self, CompareOp::Eq | CompareOp::Ne)
+    }
+
+    /// Whether `cell OP value` holds, given how the cell compares with the value.
+    fn holds(self, cell_vs_value: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self {
+            CompareOp::Eq => cell_vs_value == Equal,
+            CompareOp::Ne => cell_vs_value != Equal,
+            CompareOp::Gt => cell_vs_value == Greater,
+            CompareOp::Ge => cell_vs_value != Less,
+            CompareOp::Lt => cell_vs_value == Less,
+            CompareOp::Le => cell_vs_value != Greater,
+        }
+    }
+
+    /// The operator as written in a filter.
+    fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+        }
+    }
+}
+
+impl std::fmt::Display for Clause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.column, self.op.symbol(), self.value)
     }
 }
 
@@ -816,6 +1014,66 @@ impl Filter {
     }
 }
 
+/// The marker column of rows that must not be fitted: a row whose `for_fitting` cell is
+/// `false` (the seed report's round numbers, `human_round` in `species`) is left out of
+/// every selection unless the filter asks for it by name (an `==` clause on the table's
+/// first column naming it, e.g. `id == human_round`) or names `for_fitting` itself.
+pub const FOR_FITTING: &str = "for_fitting";
+
+/// Where every row of a table went on the way to a fit. The counts are exact and add
+/// up: `rows_in_table = filtered_out + not_for_fitting.len() + missing_x + missing_y +
+/// outside_range + below_top_k + kept`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RowAccount {
+    /// Rows in the file.
+    pub rows_in_table: usize,
+    /// Rows the filter's column clauses rejected.
+    pub filtered_out: usize,
+    /// Labels of the rows left out because they are marked not for fitting.
+    pub not_for_fitting: Vec<String>,
+    /// Rows dropped because their x cell (a date or value) is empty.
+    pub missing_x: usize,
+    /// Rows with an x but dropped because their y cell is empty.
+    pub missing_y: usize,
+    /// Rows with both values but x outside `--from`/`--to`.
+    pub outside_range: usize,
+    /// Rows removed by `top K` per year.
+    pub below_top_k: usize,
+    /// Rows fitted.
+    pub kept: usize,
+}
+
+impl RowAccount {
+    /// One line, for the CLI and error messages: `80 rows; 3 without year; 77 fitted`.
+    pub fn describe(&self, x: &str, y: &str) -> String {
+        let mut parts = vec![format!("{} rows in the file", self.rows_in_table)];
+        if self.filtered_out > 0 {
+            parts.push(format!("{} filtered out", self.filtered_out));
+        }
+        if !self.not_for_fitting.is_empty() {
+            parts.push(format!(
+                "{} not for fitting ({}; name it in --filter to include it)",
+                self.not_for_fitting.len(),
+                self.not_for_fitting.join(", ")
+            ));
+        }
+        if self.missing_x > 0 {
+            parts.push(format!("{} dropped for a missing {x}", self.missing_x));
+        }
+        if self.missing_y > 0 {
+            parts.push(format!("{} dropped for a missing {y}", self.missing_y));
+        }
+        if self.outside_range > 0 {
+            parts.push(format!("{} outside the --from/--to range", self.outside_range));
+        }
+        if self.below_top_k > 0 {
+            parts.push(format!("{} below the top K of their year", self.below_top_k));
+        }
+        parts.push(format!("{} fitted", self.kept));
+        parts.join("; ")
+    }
+}
+
 /// What to take from a table for a fit.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -848,38 +1106,89 @@ pub struct Series {
     pub lines: Vec<usize>,
     /// First column's text of each point (model, chip or network name).
     pub labels: Vec<String>,
+    /// Where every row of the table went.
+    pub rows: RowAccount,
 }
 
-/// Selects `(x, y)` points from `table`: filter clauses, then rows where both are
-/// present, then `from..=to`, then `top K`. An empty result is an error.
+/// Rows marked not for fitting (see [`FOR_FITTING`]) that `filter` does not ask for.
+fn not_for_fitting_rows(table: &Table, filter: Option<&Filter>) -> Result<Vec<bool>, AnalysisError> {
+    if !table.headers.iter().any(|h| h == FOR_FITTING) {
+        return Ok(vec![false; table.len()]);
+    }
+    let clauses = filter.map(|f| f.clauses.as_slice()).unwrap_or_default();
+    if clauses.iter().any(|c| c.column == FOR_FITTING) {
+        return Ok(vec![false; table.len()]);
+    }
+    let label_column = table.headers.first().cloned().unwrap_or_default();
+    let labels = table.text(&label_column)?;
+    let named = |label: Option<&str>| {
+        clauses
+            .iter()
+            .any(|c| c.column == label_column && c.op == CompareOp::Eq && Some(c.value.as_str()) == label)
+    };
+    Ok(table
+        .text(FOR_FITTING)?
+        .iter()
+        .zip(&labels)
+        .map(|(marker, label)| {
+            marker.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("false")) && !named(label.as_deref())
+        })
+        .collect())
+}
+
+/// Selects `(x, y)` points from `table`: filter clauses, then rows not marked for
+/// fitting, then rows where both x and y are present, then `from..=to`, then `top K`,
+/// counting what each step drops ([`RowAccount`]). An empty result is an error.
 pub fn select_series(table: &Table, selection: &Selection) -> Result<Series, AnalysisError> {
     let x_all = table.numbers(&selection.x)?;
     let y_all = table.numbers(&selection.y)?;
     let label_column = table.headers.first().cloned().unwrap_or_default();
     let labels_all = table.text(&label_column)?;
+    let mut account = RowAccount {
+        rows_in_table: table.len(),
+        ..RowAccount::default()
+    };
     let rows = match &selection.filter {
         Some(filter) => table.rows_matching(filter)?,
         None => (0..table.len()).collect(),
     };
-    let present: Vec<usize> = rows
-        .into_iter()
-        .filter(|&r| x_all[r].is_some() && y_all[r].is_some())
-        .collect();
-    let before = present.len();
+    account.filtered_out = table.len() - rows.len();
+    let excluded = not_for_fitting_rows(table, selection.filter.as_ref())?;
+    let mut present = Vec::with_capacity(rows.len());
+    for r in rows {
+        if excluded[r] {
+            account.not_for_fitting.push(
+                labels_all[r]
+                    .clone()
+                    .unwrap_or_else(|| format!("line {}", table.lines[r])),
+            );
+        } else if x_all[r].is_none() {
+            account.missing_x += 1;
+        } else if y_all[r].is_none() {
+            account.missing_y += 1;
+        } else {
+            present.push(r);
+        }
+    }
     let from = selection.from.unwrap_or(f64::NEG_INFINITY);
     let to = selection.to.unwrap_or(f64::INFINITY);
     let mut kept: Vec<usize> = present
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&r| x_all[r].is_some_and(|x| x >= from && x <= to))
         .collect();
+    account.outside_range = present.len() - kept.len();
     if let Some(k) = selection.filter.as_ref().and_then(|f| f.top_k_per_year) {
         let xs: Vec<f64> = kept.iter().map(|&r| x_all[r].unwrap_or_default()).collect();
         let ys: Vec<f64> = kept.iter().map(|&r| y_all[r].unwrap_or_default()).collect();
+        let before = kept.len();
         kept = frontier_top_k_per_year(&xs, &ys, k)
             .into_iter()
             .map(|i| kept[i])
             .collect();
+        account.below_top_k = before - kept.len();
     }
+    account.kept = kept.len();
     if kept.is_empty() {
         return Err(AnalysisError::EmptySelection {
             path: table.path.clone(),
@@ -887,7 +1196,7 @@ pub fn select_series(table: &Table, selection: &Selection) -> Result<Series, Ana
             y: selection.y.clone(),
             from,
             to,
-            before,
+            rows: account.describe(&selection.x, &selection.y),
         });
     }
     Ok(Series {
@@ -901,13 +1210,18 @@ pub fn select_series(table: &Table, selection: &Selection) -> Result<Series, Ana
             .iter()
             .map(|&r| labels_all[r].clone().unwrap_or_default())
             .collect(),
+        rows: account,
     })
 }
 
-/// Loads a bundled dataset by name from `data_dir`.
+/// Loads a bundled dataset by name from `data_dir`, checked against its schema (never a
+/// file of that name in the working directory).
 pub fn load_bundled(name: &str, data_dir: &Path) -> Result<Table, AnalysisError> {
-    let (path, spec) = resolve_dataset(name, data_dir)?;
-    load_table(&path, spec)
+    let spec = find_dataset(name).ok_or_else(|| AnalysisError::UnknownDataset {
+        name: name.to_string(),
+        available: DATASETS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+    })?;
+    load_table(&data_dir.join(spec.file), Some(spec))
 }
 
 #[cfg(test)]
@@ -1074,6 +1388,160 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(matches!(e, AnalysisError::EmptySelection { before: 80, .. }), "{e}");
+        assert!(
+            matches!(&e, AnalysisError::EmptySelection { rows, .. } if rows.contains("80 outside the --from/--to range; 0 fitted")),
+            "{e}"
+        );
+    }
+
+    fn selection(x: &str, y: &str, filter: Option<&str>) -> Selection {
+        Selection {
+            x: x.into(),
+            y: y.into(),
+            filter: filter.map(|f| Filter::parse(f).unwrap()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn filter_values_are_checked_against_the_column_kind() {
+        let networks = load_bundled("networks", &data_dir()).unwrap();
+        let e = networks
+            .rows_matching(&Filter::parse("in_fig11_trend_fit == ture").unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(&e, AnalysisError::BadFilter { reason, .. } if reason.contains("holds true or false (false, true); `ture` is neither")),
+            "{e}"
+        );
+        assert!(networks
+            .rows_matching(&Filter::parse("in_fig11_trend_fit > false").unwrap())
+            .is_err());
+        let e = networks
+            .rows_matching(&Filter::parse("year == 19x0").unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("`19x0` is not a number"), "{e}");
+        // Dates compare as dates, or as decimal years.
+        let models = load_bundled("training_compute", &data_dir()).unwrap();
+        let by_date = models
+            .rows_matching(&Filter::parse("publication_date >= 2020-01-01").unwrap())
+            .unwrap();
+        let by_year = models
+            .rows_matching(&Filter::parse("publication_date >= 2020").unwrap())
+            .unwrap();
+        let expected = models
+            .text("publication_date")
+            .unwrap()
+            .iter()
+            .filter(|d| d.as_deref().is_some_and(|d| d >= "2020-01-01"))
+            .count();
+        assert_eq!(by_date.len(), expected);
+        assert_eq!(by_year, by_date);
+        assert!(models
+            .rows_matching(&Filter::parse("publication_date < soon").unwrap())
+            .is_err());
+    }
+
+    #[test]
+    fn a_filter_that_keeps_nothing_names_the_clause_and_the_values() {
+        let (_d, path) = write_temp("name,year,kind\na,2000,gpu\nb,2001,cpu\n", "k.csv");
+        let table = load_table(&path, None).unwrap();
+        let e = table
+            .rows_matching(&Filter::parse("year > 1999 && kind == ture").unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(&e, AnalysisError::FilterMatchesNothing { reason, .. }
+                if reason == "`kind == ture` matches no row; column `kind` holds `cpu`, `gpu`"),
+            "{e}"
+        );
+        let e = table
+            .rows_matching(&Filter::parse("year < 2001 && year > 2000").unwrap())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("each clause alone matches some rows (`year < 2001`: 1, `year > 2000`: 1)"),
+            "{e}"
+        );
+        // Numbers in a text column compare numerically.
+        assert_eq!(
+            table.rows_matching(&Filter::parse("year == 2000.0").unwrap()).unwrap(),
+            vec![0]
+        );
+    }
+
+    #[test]
+    fn rows_not_for_fitting_are_excluded_unless_named() {
+        let species = load_bundled("species", &data_dir()).unwrap();
+        let series = select_series(&species, &selection("neurons_count", "brain_power_W", None)).unwrap();
+        assert!(
+            !series.labels.contains(&"human_round".to_string()),
+            "{:?}",
+            series.labels
+        );
+        assert_eq!(series.rows.not_for_fitting, vec!["human_round".to_string()]);
+        let named = select_series(
+            &species,
+            &selection("neurons_count", "brain_power_W", Some("id == human_round")),
+        )
+        .unwrap();
+        assert_eq!(named.labels, vec!["human_round".to_string()]);
+        assert!(named.rows.not_for_fitting.is_empty());
+        let by_marker = select_series(
+            &species,
+            &selection("neurons_count", "brain_power_W", Some("for_fitting == false")),
+        )
+        .unwrap();
+        assert_eq!(by_marker.labels, vec!["human_round".to_string()]);
+        // Naming another row does not bring it in.
+        let same_species = select_series(
+            &species,
+            &selection("neurons_count", "brain_power_W", Some("species == Homo sapiens")),
+        )
+        .unwrap();
+        assert_eq!(same_species.labels, vec!["human".to_string()]);
+    }
+
+    #[test]
+    fn every_row_is_accounted_for() {
+        let hardware = load_bundled("ml_hardware", &data_dir()).unwrap();
+        let mut chosen = selection("release_date", "fp32_FLOP_per_s", Some("type == GPU && top 2"));
+        chosen.from = Some(2010.0);
+        let series = select_series(&hardware, &chosen).unwrap();
+        let rows = &series.rows;
+        let types = hardware.text("type").unwrap();
+        let dates = hardware.numbers("release_date").unwrap();
+        let fp32 = hardware.numbers("fp32_FLOP_per_s").unwrap();
+        let gpu = |r: usize| types[r].as_deref() == Some("GPU");
+        assert_eq!(rows.rows_in_table, 170);
+        assert_eq!(rows.filtered_out, (0..170).filter(|&r| !gpu(r)).count());
+        assert_eq!(
+            rows.missing_x,
+            (0..170).filter(|&r| gpu(r) && dates[r].is_none()).count()
+        );
+        assert_eq!(
+            rows.missing_y,
+            (0..170)
+                .filter(|&r| gpu(r) && dates[r].is_some() && fp32[r].is_none())
+                .count()
+        );
+        assert!(
+            rows.missing_x > 0 && rows.outside_range > 0 && rows.below_top_k > 0,
+            "{rows:?}"
+        );
+        assert_eq!(
+            rows.filtered_out + rows.missing_x + rows.missing_y + rows.outside_range + rows.below_top_k + rows.kept,
+            170
+        );
+        assert_eq!(rows.kept, series.x.len());
+    }
+
+    #[test]
+    fn an_existing_file_is_read_without_a_bundled_schema() {
+        let (_d, path) = write_temp("name,year,value\na,2000,1\n", "koomey.csv");
+        let (resolved, spec) = resolve_dataset(path.to_str().unwrap(), &data_dir()).unwrap();
+        assert_eq!(resolved, path);
+        assert!(spec.is_none());
+        let (resolved, spec) = resolve_dataset("koomey", &data_dir()).unwrap();
+        assert_eq!(resolved, data_dir().join("koomey.csv"));
+        assert_eq!(spec.map(|s| s.name), Some("koomey"));
     }
 }

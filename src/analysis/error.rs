@@ -158,13 +158,22 @@ pub enum AnalysisError {
         /// Comma-separated bundled names.
         available: String,
     },
-    /// A `--filter` expression did not parse or named a missing column.
+    /// `--study` named no study.
+    #[error("--study {name}: no such study (studies: {available})")]
+    UnknownStudy {
+        /// What was asked for.
+        name: String,
+        /// Comma-separated study names.
+        available: String,
+    },
     /// A target no trend of positive quantities can reach.
     #[error("--target {value}: must be a positive, finite y value (the fitted trends are of positive quantities)")]
     BadTarget {
         /// The target given.
         value: f64,
     },
+    /// A `--filter` expression did not parse, named a missing column, or compared a
+    /// column with a value of the wrong kind.
     #[error("bad filter `{expression}`: {reason}")]
     BadFilter {
         /// The expression as given.
@@ -172,8 +181,19 @@ pub enum AnalysisError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A well-formed filter kept no row: names the clause that matches nothing and what
+    /// its column holds (or, when each clause matches alone, that they exclude each other).
+    #[error("{p}: filter `{expression}`: {reason}", p = .path.display())]
+    FilterMatchesNothing {
+        /// File involved.
+        path: PathBuf,
+        /// The expression as given.
+        expression: String,
+        /// Which clause and what its column holds.
+        reason: String,
+    },
     /// Nothing was left after `--filter`, `--from` and `--to`.
-    #[error("{p}: no points left with x in [{from}, {to}] ({before} points with both `{x}` and `{y}` before the range was applied)", p = .path.display())]
+    #[error("{p}: no points left to fit of `{y}` on `{x}` with x in [{from}, {to}]: {rows}", p = .path.display())]
     EmptySelection {
         /// File involved.
         path: PathBuf,
@@ -185,8 +205,8 @@ pub enum AnalysisError {
         from: f64,
         /// Upper bound (or inf).
         to: f64,
-        /// Points before the range was applied.
-        before: usize,
+        /// Where the rows went ([`crate::analysis::datasets::RowAccount::describe`]).
+        rows: String,
     },
     /// A fit failed; `line` names the CSV line of the offending point where known.
     #[error("{p}{at}: {fit_error}", p = .path.display(), at = .line.map(|l| format!(":{l}")).unwrap_or_default())]

@@ -10,9 +10,11 @@
 //! Data ([`datasets`]):
 //! - `default_data_dir() -> PathBuf` — `$BRAINGAP_DATA_DIR` or the crate's `data/`.
 //! - `bundled_datasets() -> &'static [DatasetSpec]`, `find_dataset(name) -> Option<&DatasetSpec>`.
-//! - `resolve_dataset(name_or_path, data_dir) -> Result<(PathBuf, Option<&DatasetSpec>), AnalysisError>`.
+//! - `resolve_dataset(name_or_path, data_dir) -> Result<(PathBuf, Option<&DatasetSpec>), AnalysisError>`
+//!   (an existing file has no spec; a bundled name has its spec, with its snapshot date).
 //! - `load_table(path, spec) -> Result<Table, AnalysisError>`, `load_bundled(name, data_dir)`.
-//! - `select_series(&Table, &Selection) -> Result<Series, AnalysisError>`; `Filter::parse(expr)`.
+//! - `select_series(&Table, &Selection) -> Result<Series, AnalysisError>` (`Series::rows`: a
+//!   `RowAccount` of every row dropped); `Filter::parse(expr)`.
 //! - `decimal_year(NaiveDate) -> f64`, `parse_decimal_year(&str) -> Option<f64>`.
 //!
 //! Fits ([`fits`], pure functions over `&[f64]`):
@@ -40,6 +42,9 @@
 //!   (`MachineComparison::sentence` is "this CPU delivers x% of a human brain's
 //!   estimated FLOP/s at y times its power").
 //!
+//! Published analyses redone ([`studies`]): `studies()`, `find_study(name)`,
+//! `run_study(&Study, data_dir) -> Result<StudyResult, AnalysisError>` (figure, CI, verdict).
+//!
 //! Curation ([`curate`]): `curated_tables(raw_dir) -> Result<Vec<CuratedTable>, AnalysisError>`
 //! derives every `data/*.csv` from `data/raw/`.
 
@@ -52,6 +57,7 @@ pub mod fits;
 pub mod machine_point;
 pub mod projections;
 pub mod stats;
+pub mod studies;
 pub mod trend;
 
 pub use claims::{check_claims, render_claims_table, Claim, Verdict};

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::datasets::{load_table, resolve_dataset, select_series, Filter, Selection, Series};
+use crate::analysis::datasets::{
+    load_table, resolve_dataset, select_series, DatasetSpec, Filter, RowAccount, Selection, Series,
+};
 use crate::analysis::error::{AnalysisError, FitError};
 use crate::analysis::fits::{
     exponential_trend, logistic_fit, piecewise_log_linear, power_law, theil_sen_exponential, BootstrapOptions,
@@ -97,6 +99,42 @@ pub struct FitPoint {
     pub line: usize,
 }
 
+/// Which data a fit read: the bundled table and the version of its source, or a user's
+/// file; and how many rows the file holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSnapshot {
+    /// Bundled dataset name; null for a file given by path.
+    pub dataset: Option<&'static str>,
+    /// Version of the source the bundled file holds (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`;
+    /// see `data/README.md`); null for a file given by path.
+    pub date: Option<&'static str>,
+    /// What that date is a version of.
+    pub of: Option<&'static str>,
+    /// Rows in the file read.
+    pub rows: usize,
+}
+
+impl DataSnapshot {
+    /// The snapshot of a table loaded with `spec` (None: a file given by path).
+    pub fn new(spec: Option<&'static DatasetSpec>, rows: usize) -> DataSnapshot {
+        DataSnapshot {
+            dataset: spec.map(|s| s.name),
+            date: spec.map(|s| s.snapshot_date),
+            of: spec.map(|s| s.snapshot_of),
+            rows,
+        }
+    }
+
+    /// One line: `training_compute: Epoch AI Notable AI Models, snapshot 2026-01-26; 515
+    /// rows`.
+    pub fn describe(&self) -> String {
+        match (self.dataset, self.date, self.of) {
+            (Some(name), Some(date), Some(of)) => format!("{name}: {of}, snapshot {date}; {} rows", self.rows),
+            _ => format!("a file given by path (no bundled snapshot), {} rows", self.rows),
+        }
+    }
+}
+
 /// The model-specific fit behind a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -126,6 +164,11 @@ pub struct FitReport {
     pub model: &'static str,
     /// File read.
     pub data: String,
+    /// Which data snapshot the file holds, and its row count.
+    pub snapshot: DataSnapshot,
+    /// Where every row of the file went: filtered out, not for fitting, dropped for a
+    /// missing x or y, outside the range, below the top K, fitted.
+    pub rows: RowAccount,
     /// x column.
     pub x: String,
     /// y column.
@@ -202,7 +245,9 @@ pub fn run_fit_request(request: &FitRequest, data_dir: &Path) -> Result<FitRepor
             to: request.to,
         },
     )?;
-    fit_series(&series, request)
+    let mut report = fit_series(&series, request)?;
+    report.snapshot = DataSnapshot::new(spec, table.len());
+    Ok(report)
 }
 
 /// Slope, its standard error and interval, doubling time and interval, R².
@@ -219,7 +264,9 @@ fn exponential_report_parts(fit: &ExponentialFit) -> Headline {
     )
 }
 
-/// Fits already-selected points; the part of [`run_fit_request`] after loading.
+/// Fits already-selected points; the part of [`run_fit_request`] after loading. The
+/// report's snapshot is that of a file given by path; [`run_fit_request`] names the
+/// bundled table where there is one.
 pub fn fit_series(series: &Series, request: &FitRequest) -> Result<FitReport, AnalysisError> {
     let err = |e| fit_error(series, e);
     let (x, y) = (&series.x, &series.y);
@@ -324,6 +371,8 @@ pub fn fit_series(series: &Series, request: &FitRequest) -> Result<FitReport, An
     Ok(FitReport {
         model: request.model.name(),
         data: series.path.display().to_string(),
+        snapshot: DataSnapshot::new(None, series.rows.rows_in_table),
+        rows: series.rows.clone(),
         x: series.x_name.clone(),
         y: series.y_name.clone(),
         n: series.x.len(),

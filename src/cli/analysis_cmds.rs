@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::analysis::claims::{compact, render_claims_table};
 use crate::analysis::datasets::{bundled_datasets, default_data_dir, ColumnKind};
 use crate::analysis::fits::BootstrapOptions;
+use crate::analysis::studies::{find_study, run_studies as run_studies_on, run_study, Reproduction, StudyResult};
 use crate::analysis::trend::{run_fit_request, FitDetails, FitReport, FitRequest, Model};
 
 /// Trend model for `braingap fit`.
@@ -37,18 +38,31 @@ impl From<ModelArg> for Model {
     }
 }
 
-/// Fit a trend to a column of a dataset and project it to a target.
+/// Fit a trend to a column of a dataset and project it to a target. The output names the
+/// data snapshot (bundled table, source version, rows) and where every row went (filtered
+/// out, not for fitting, dropped for a missing x or y, outside the range, fitted).
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
-    /// CSV file, or the name of a bundled dataset (see `braingap datasets`).
-    #[arg(long, value_name = "FILE")]
-    pub data: String,
+    /// CSV file, or the name of a bundled dataset (see `braingap datasets`). Anything that
+    /// names an existing file is that file, read as given (all columns text, dates and
+    /// numbers recognised); a bundled table, named by name, is checked against its schema
+    /// and the output names its snapshot.
+    #[arg(long, value_name = "FILE", required_unless_present = "study")]
+    pub data: Option<String>,
     /// x column: numbers, or dates (YYYY-MM-DD, read as decimal years).
-    #[arg(long, value_name = "COL")]
-    pub x: String,
+    #[arg(long, value_name = "COL", required_unless_present = "study")]
+    pub x: Option<String>,
     /// y column (numbers).
-    #[arg(long, value_name = "COL")]
-    pub y: String,
+    #[arg(long, value_name = "COL", required_unless_present = "study")]
+    pub y: Option<String>,
+    /// Redo a published analysis with its own selection (see `braingap studies`), instead
+    /// of --data/--x/--y: prints the fit, the published figure and CI, and the verdict.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["data", "x", "y", "from", "to", "filter", "model", "target"]
+    )]
+    pub study: Option<String>,
     /// Keep points with x >= this (a year for date columns).
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub from: Option<f64>,
@@ -60,6 +74,11 @@ pub struct FitArgs {
     pub model: ModelArg,
     /// Row filter: clauses `COL OP VALUE` (OP: == != >= <= > <) joined by `&&`,
     /// and `top K` for the K largest y per year, e.g. "frontier_model == true && top 3".
+    /// Values must fit the column: numbers for number columns, YYYY-MM-DD or a decimal
+    /// year for dates, true/false (== or != only) for booleans. A filter that keeps no
+    /// row names the clause and the values its column holds. Rows marked
+    /// `for_fitting == false` (species `human_round`) are left out unless the filter
+    /// names them (`id == human_round`) or names `for_fitting`.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
     /// Project the trend to this y value (e.g. 8.6e10 for human neurons); positive and
@@ -67,6 +86,14 @@ pub struct FitArgs {
     #[arg(long, value_name = "Y", allow_negative_numbers = true)]
     pub target: Option<f64>,
     /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Redo published trend analyses on the bundled data.
+#[derive(Debug, Clone, Args)]
+pub struct StudiesArgs {
+    /// Print as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -107,6 +134,11 @@ fn render_fit(report: &FitReport) -> String {
     out.push_str(&format!(
         "{} fit of {} on {} ({}), n = {}\n",
         report.model, report.y, report.x, report.data, report.n
+    ));
+    out.push_str(&format!("  data snapshot       {}\n", report.snapshot.describe()));
+    out.push_str(&format!(
+        "  rows                {}\n",
+        report.rows.describe(&report.x, &report.y)
     ));
     match report.model {
         "power" => {
@@ -192,12 +224,90 @@ fn render_fit(report: &FitReport) -> String {
     out
 }
 
+fn render_study(result: &StudyResult) -> String {
+    let study = &result.study;
+    let figure = study.figure;
+    let published = match (study.published_ci, study.published_ci_kind) {
+        (Some([low, high]), kind) => format!(
+            "{}  CI [{low}, {high}] ({})",
+            figure.format(study.published),
+            kind.unwrap_or("CI")
+        ),
+        (None, _) => format!("{}  (no interval stated)", figure.format(study.published)),
+    };
+    let ours = |r: &Reproduction| {
+        format!(
+            "{}  95% CI {}, n = {}",
+            figure.format(r.value),
+            interval_text(r.ci95, 1.0, 2),
+            r.n
+        )
+    };
+    let mut out = format!("{}: {}\n", study.name, study.source);
+    out.push_str(&format!("  selection           {}\n", study.selection_rule));
+    out.push_str(&format!("  model               {}\n", study.model));
+    out.push_str(&format!(
+        "  uncertainty         published: {}; braingap: bootstrap 95% CI ({} resamples, seed {})\n",
+        study.uncertainty, result.fit.bootstrap.resamples, result.fit.bootstrap.seed
+    ));
+    out.push_str(&format!("  published           {published}\n"));
+    out.push_str(&format!("  braingap            {}\n", ours(&result.braingap)));
+    if let (Some(early), Some(cutoff)) = (&result.braingap_to_cutoff, study.data_cutoff_text) {
+        out.push_str(&format!("  braingap to {cutoff}  {}\n", ours(early)));
+    }
+    out.push_str(&format!("  data snapshot       {}\n", result.snapshot.describe()));
+    out.push_str(&format!(
+        "  verdict             {}: {}\n",
+        result.verdict, result.explanation
+    ));
+    out
+}
+
+/// Runs `braingap studies`.
+pub fn run_studies(args: &StudiesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let results = run_studies_on(&data_dir())?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &results).context("writing JSON")?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for (i, result) in results.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        out.write_all(render_study(result).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// `braingap fit --study NAME`: the fit, then the study's comparison.
+fn run_fit_study(name: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let study = find_study(name)?;
+    let result = run_study(study, &data_dir())?;
+    if json {
+        let value = serde_json::json!({ "study": &result, "fit": &result.fit });
+        serde_json::to_writer_pretty(&mut *out, &value).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        out.write_all(render_fit(&result.fit).as_bytes())?;
+        out.write_all(render_study(&result).as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Runs `braingap fit`.
 pub fn run_fit(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(name) = &args.study {
+        return run_fit_study(name, args.json, out);
+    }
+    // clap requires all three unless --study is given.
+    let (Some(data), Some(x), Some(y)) = (&args.data, &args.x, &args.y) else {
+        anyhow::bail!("--data, --x and --y are required unless --study is given");
+    };
     let request = FitRequest {
-        data: args.data.clone(),
-        x: args.x.clone(),
-        y: args.y.clone(),
+        data: data.clone(),
+        x: x.clone(),
+        y: y.clone(),
         from: args.from,
         to: args.to,
         model: args.model.into(),
@@ -237,6 +347,8 @@ pub fn run_datasets(args: &DatasetsArgs, out: &mut dyn Write) -> anyhow::Result<
                     "name": d.name,
                     "file": dir.join(d.file).display().to_string(),
                     "description": d.description,
+                    "snapshot_date": d.snapshot_date,
+                    "snapshot_of": d.snapshot_of,
                     "columns": d.columns.iter().map(|c| serde_json::json!({"name": c.name, "kind": kind_name(c.kind), "required": c.required})).collect::<Vec<_>>(),
                 })
             })
@@ -252,6 +364,7 @@ pub fn run_datasets(args: &DatasetsArgs, out: &mut dyn Write) -> anyhow::Result<
     )?;
     for d in bundled_datasets() {
         writeln!(out, "\n{} ({})\n  {}", d.name, d.file, d.description)?;
+        writeln!(out, "  snapshot: {}, {}", d.snapshot_of, d.snapshot_date)?;
         let columns: Vec<String> = d
             .columns
             .iter()

@@ -46,12 +46,17 @@ pub enum Command {
     /// Render the self-contained HTML report (with PNG and SVG figures) of a run.
     Report(report_cmd::ReportArgs),
     /// Fit a trend (exponential, power, logistic, piecewise) to a dataset's columns, with
-    /// bootstrap CIs, and optionally project when it crosses a target.
+    /// bootstrap CIs, and optionally project when it crosses a target; or redo a published
+    /// study (--study). The output names the data snapshot and counts every row dropped.
     Fit(analysis_cmds::FitArgs),
     /// List the bundled reference datasets and their columns.
     Datasets(analysis_cmds::DatasetsArgs),
     /// Check the seed report's quantitative claims against the bundled data.
     Claims(analysis_cmds::ClaimsArgs),
+    /// Redo published trend analyses (Goodfellow 2016, OpenAI 2018, Koomey 2011, Epoch 2024,
+    /// Hobbhahn & Besiroglu 2022) on the bundled data: published figure and CI beside
+    /// braingap's, with a verdict.
+    Studies(analysis_cmds::StudiesArgs),
     /// Compare two stored runs benchmark by benchmark (time with a bootstrap CI, instruction
     /// counts against a threshold, analytic FLOPs or bytes for equality): exit 1 on a
     /// regression (see --fail-on), 2 on bad input. Text, markdown (CI summaries) or JSON.
@@ -92,6 +97,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Fit(args) => analysis_cmds::run_fit(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Datasets(args) => analysis_cmds::run_datasets(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Claims(args) => analysis_cmds::run_claims(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
+        Command::Studies(args) => analysis_cmds::run_studies(&args, &mut stdout).map(|()| ExitCode::SUCCESS),
         Command::Compare(args) => compare_cmd::run(&args, &mut stdout),
         Command::Export(args) => export_cmd::run(&args, &mut stdout),
         Command::History(args) => history_cmd::run(&args, &mut stdout),

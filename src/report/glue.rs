@@ -99,7 +99,15 @@ fn fit_row(what: &str, fit: &ExponentialFit, source: &str) -> FitRow {
         doubling_time_years: Some(fit.doubling_time).filter(|d| d.is_finite() && *d > 0.0),
         doubling_time_ci: [fit.doubling_time_ci95.lower, fit.doubling_time_ci95.upper],
         r2: Some(fit.line.r2),
-        source: source.into(),
+        source: with_snapshot(source),
+    }
+}
+
+/// A bundled file name with the snapshot of its source: `networks.csv (snapshot 2016)`.
+fn with_snapshot(source: &str) -> String {
+    match crate::analysis::datasets::find_dataset(source) {
+        Some(spec) => format!("{source} (snapshot {})", spec.snapshot_date),
+        None => source.to_string(),
     }
 }
 
@@ -276,7 +284,13 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
     let result = (|| -> Result<(), GlueError> {
         let all = series(data_dir, "networks", "year", "connections_per_neuron_ratio", None)?;
         let fit = exponential_trend(&all.x, &all.y, BOOTSTRAP)?;
-        let references = species_levels(data_dir, "synapses_per_neuron_ratio").unwrap_or_default();
+        // Whole-brain synapses ÷ neurons for every species but the human, whose published
+        // figure is the neocortical 7,000 (its whole-brain quotient rests on neocortical
+        // synapses only; see data/README.md).
+        let mut references = species_levels(data_dir, "synapses_per_neuron_whole_brain_ratio").unwrap_or_default();
+        references.retain(|r| !r.label.to_lowercase().contains("human"));
+        references.extend(species_levels(data_dir, "synapses_per_neuron_cortical_ratio").unwrap_or_default());
+        references.sort_by(|a, b| a.value.total_cmp(&b.value));
         if let Some(human) = references.iter().find(|r| r.label.to_lowercase().contains("human")) {
             let t = Target {
                 id: "human_synapses_per_neuron",
@@ -356,7 +370,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                 doubling_time_years: Some(segment.doubling_time).filter(|d| d.is_finite() && *d > 0.0),
                 doubling_time_ci: [None, None],
                 r2: Some(pieces.r2),
-                source: "training_compute.csv".into(),
+                source: with_snapshot("training_compute.csv"),
             });
         }
         // last era refitted with the bootstrap for the band and the projection
