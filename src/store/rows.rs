@@ -185,6 +185,61 @@ pub struct SummaryRow {
     pub reason: Option<String>,
 }
 
+/// An empty row: no figures, energy `unavailable`, status `skipped`. Builders set what they
+/// know and take the rest from here (`..SummaryRow::default()`).
+impl Default for SummaryRow {
+    fn default() -> SummaryRow {
+        SummaryRow {
+            run_id: String::new(),
+            benchmark: String::new(),
+            kernel: String::new(),
+            backend: String::new(),
+            device: String::new(),
+            dtype: String::new(),
+            threads: 0,
+            params: "{}".into(),
+            median_s: None,
+            ci_low_s: None,
+            ci_high_s: None,
+            mad_s: None,
+            min_s: None,
+            max_s: None,
+            samples: 0,
+            iters_per_sample: 0,
+            outliers: 0,
+            flops: 0.0,
+            bytes: 0.0,
+            gflops_per_s: None,
+            gbytes_per_s: None,
+            arithmetic_intensity: None,
+            attainment: None,
+            theoretical_peak_gflops_per_s: None,
+            clock_ghz_before: None,
+            clock_ghz_after: None,
+            flops_per_cycle_per_core: None,
+            event_kind: None,
+            events_per_call: None,
+            energy_j: None,
+            avg_power_w: None,
+            gflops_per_joule: None,
+            joules_per_synaptic_event: None,
+            energy_source: "unavailable".into(),
+            energy_note: None,
+            instructions: None,
+            cycles: None,
+            llc_misses: None,
+            measured_flops: None,
+            measured_bytes: None,
+            counters_note: None,
+            metric_source: None,
+            code_path: None,
+            verification: None,
+            status: Status::Skipped,
+            reason: None,
+        }
+    }
+}
+
 impl SummaryRow {
     /// Derives the row from a record.
     pub fn from_record(run_id: &str, r: &BenchRecord) -> SummaryRow {
@@ -253,10 +308,10 @@ impl SummaryRow {
             measured_bytes: per_call(r.energy.counters.measured_bytes.map(|b| b.0)),
             counters_note: r.energy.counters.reason.clone(),
             metric_source: Some(METRIC_SOURCE_WALL_CLOCK.into()),
-            code_path: None,
             verification: r.verification.as_ref().map(|v| v.detail.clone()),
             status: r.status,
             reason: r.reason.clone(),
+            ..SummaryRow::default()
         }
     }
 }
@@ -284,38 +339,17 @@ impl SummaryRow {
             dtype: spec.dtype.as_str().to_string(),
             threads: 1,
             params: params_json(&spec.params()).to_string(),
-            median_s: None,
-            ci_low_s: None,
-            ci_high_s: None,
-            mad_s: None,
-            min_s: None,
-            max_s: None,
             samples: 0,
             iters_per_sample: m.child.calls,
             outliers: 0,
             flops: spec.flops().0,
             bytes: spec.bytes().0,
-            gflops_per_s: None,
-            gbytes_per_s: None,
             arithmetic_intensity: spec.arithmetic_intensity(),
-            attainment: None,
-            theoretical_peak_gflops_per_s: None,
-            clock_ghz_before: None,
-            clock_ghz_after: None,
-            flops_per_cycle_per_core: None,
             event_kind: spec.event_kind().filter(|_| ok).map(|k| k.as_str().to_string()),
             events_per_call: m.events_per_call().filter(|_| ok && spec.event_kind().is_some()),
-            energy_j: None,
-            avg_power_w: None,
-            gflops_per_joule: None,
-            joules_per_synaptic_event: None,
             energy_source: "unavailable".into(),
             energy_note: Some("instruction-count run: nothing timed, no energy".into()),
             instructions: m.instructions_per_call().filter(|_| ok),
-            cycles: None,
-            llc_misses: None,
-            measured_flops: None,
-            measured_bytes: None,
             counters_note: Some(format!(
                 "callgrind Ir over {} calls after a verified and a warm-up call, 1 thread, {valgrind_version}; \
                  output callgrind/{file}",
@@ -326,6 +360,7 @@ impl SummaryRow {
             verification: m.child.verification.clone(),
             status: m.child.status,
             reason: m.child.reason.clone(),
+            ..SummaryRow::default()
         }
     }
 }
