@@ -26,7 +26,7 @@ fn make_results(root: &Path, runs: usize) {
     let meta = RunMeta {
         schema_version: SCHEMA_VERSION,
         run_id: "20250101T000000.000Z-0000".into(),
-        status: "running".into(),
+        status: braingap::store::RunStatus::Running,
         label: Some("bench".into()),
         command_line: vec!["braingap".into(), "run".into()],
         profile: "standard".into(),

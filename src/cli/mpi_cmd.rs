@@ -184,7 +184,7 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
     if !scaling.is_empty() {
         write!(out, "{}", scaling_table(&scaling))?;
     }
-    Ok(if outcome.status == "complete" {
+    Ok(if outcome.status == crate::store::RunStatus::Complete {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -441,7 +441,7 @@ pub(super) mod sweep {
                 Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
             }
         }
-        Ok(if any_failed || outcome.status != "complete" {
+        Ok(if any_failed || outcome.status != crate::store::RunStatus::Complete {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

@@ -40,6 +40,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Where a run, or one rank's part of it, stands; stored as `running`, `complete` or
+/// `incomplete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Started, not (yet) finished: still running, or killed.
+    Running,
+    /// Finished normally.
+    Complete,
+    /// A distributed run merged with ranks missing or unfinished.
+    Incomplete,
+}
+
+impl RunStatus {
+    /// The name stored on disk.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Run-level metadata stored as `meta.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunMeta {
@@ -47,8 +77,8 @@ pub struct RunMeta {
     pub schema_version: u32,
     /// Run id (the directory name).
     pub run_id: String,
-    /// `running` until the run ends, then `complete`.
-    pub status: String,
+    /// `running` until the run ends, then `complete` (`incomplete`: a merge with ranks missing).
+    pub status: RunStatus,
     /// User label.
     pub label: Option<String>,
     /// The command line that started the run.
@@ -118,7 +148,7 @@ impl RunMeta {
         Ok(RunMeta {
             schema_version: SCHEMA_VERSION,
             run_id: Store::new_run_id(),
-            status: "running".into(),
+            status: RunStatus::Running,
             label: start.label,
             command_line: start.command_line,
             profile: start.profile,
@@ -153,7 +183,7 @@ pub struct RunInfo {
 impl RunInfo {
     /// Whether the run ended normally.
     pub fn is_complete(&self) -> bool {
-        self.meta.status == "complete" && self.meta.finished_at.is_some()
+        self.meta.status == RunStatus::Complete && self.meta.finished_at.is_some()
     }
 
     /// Reads the run's `samples.csv` (empty when absent) and checks it against the run's
@@ -435,7 +465,7 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
     // A finished run holds a row for every planned benchmark: a summary.csv cut at a row
     // boundary still parses, and must not list as complete. (A distributed run's rows are
     // merged from its ranks and checked there.)
-    if meta.status == "complete" && meta.distributed.is_none() && summary.len() != meta.benchmarks_planned {
+    if meta.status == RunStatus::Complete && meta.distributed.is_none() && summary.len() != meta.benchmarks_planned {
         return Err(Error::Corrupt {
             path: summary_path,
             line: summary.len() as u64 + 2,
@@ -541,7 +571,7 @@ impl RunWriter {
 
     /// Marks the run complete with its end time.
     pub fn finish(mut self) -> Result<RunInfo> {
-        self.meta.status = "complete".into();
+        self.meta.status = RunStatus::Complete;
         self.meta.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         self.write_meta()?;
         Ok(RunInfo {

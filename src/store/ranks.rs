@@ -12,7 +12,7 @@
 //! (nccl-tests averages over ranks too); the per-rank medians' spread is kept.
 
 use super::rows::{self, SampleRow, SummaryRow};
-use super::{load_run_dir, write_atomic, RunMeta, SCHEMA_VERSION};
+use super::{load_run_dir, write_atomic, RunMeta, RunStatus, SCHEMA_VERSION};
 use crate::collectives::{Collective, RankRecord, RankSink};
 use crate::comm::LaunchInfo;
 use crate::dataparallel::{ScalingMode, ScalingRecord};
@@ -135,7 +135,7 @@ pub struct RankFile {
     /// Where it ran.
     pub launch: LaunchInfo,
     /// `running`, then `complete` when the rank finished every benchmark.
-    pub status: String,
+    pub status: RunStatus,
     /// Collective benchmarks, in run order.
     pub collectives: Vec<RankRecord>,
     /// Data-parallel configurations, in run order.
@@ -174,7 +174,7 @@ impl RankWriter {
                 rank,
                 world_size,
                 launch,
-                status: "running".into(),
+                status: RunStatus::Running,
                 collectives: Vec::new(),
                 scaling: Vec::new(),
             },
@@ -198,7 +198,7 @@ impl RankWriter {
 
     /// Marks this rank's part finished.
     pub fn finish(mut self) -> Result<()> {
-        self.file.status = "complete".into();
+        self.file.status = RunStatus::Complete;
         self.write()
     }
 }
@@ -352,7 +352,7 @@ pub struct MergeOutcome {
     /// The merged run's directory.
     pub dir: PathBuf,
     /// `complete` or `incomplete`.
-    pub status: String,
+    pub status: RunStatus,
     /// Summary rows written.
     pub summary_rows: usize,
     /// Ranks with no file.
@@ -522,7 +522,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
     }
     let unfinished: Vec<usize> = files
         .iter()
-        .filter(|f| f.status != "complete")
+        .filter(|f| f.status != RunStatus::Complete)
         .map(|f| f.rank)
         .collect();
     let device = dist.mpi_library.clone();
@@ -737,7 +737,11 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
     dist.missing_ranks = missing.clone();
     dist.unfinished_ranks = unfinished.clone();
     dist.merged_at = Some(now.clone());
-    meta.status = if complete { "complete" } else { "incomplete" }.into();
+    meta.status = if complete {
+        RunStatus::Complete
+    } else {
+        RunStatus::Incomplete
+    };
     meta.finished_at = complete.then_some(now);
     meta.distributed = Some(dist);
     write_atomic(&meta_path, &serde_json::to_vec_pretty(&meta).expect("meta serializes"))?;
@@ -807,7 +811,7 @@ pub(crate) mod tests {
         RunMeta {
             schema_version: SCHEMA_VERSION,
             run_id: "20260101T000000.000Z-abcd".into(),
-            status: "running".into(),
+            status: RunStatus::Running,
             label: None,
             command_line: vec![],
             profile: "collectives".into(),
@@ -858,7 +862,7 @@ pub(crate) mod tests {
             w.finish().unwrap();
         }
         let outcome = merge(&dir).unwrap();
-        assert_eq!(outcome.status, "complete");
+        assert_eq!(outcome.status, RunStatus::Complete);
         let rows = read_collectives(&dir).unwrap();
         assert_eq!(rows.len(), 1);
         // Samples 2, 3, 4 ms: median 3 ms; all-reduce on 2 ranks: busbw = algbw.
@@ -898,12 +902,12 @@ pub(crate) mod tests {
         w1.record(1, &record(&first, &[3e-6, 3e-6])).unwrap();
         drop(w1);
         let outcome = merge(&dir).unwrap();
-        assert_eq!(outcome.status, "incomplete");
+        assert_eq!(outcome.status, RunStatus::Incomplete);
         assert_eq!(outcome.missing_ranks, vec![2]);
         assert_eq!(outcome.unfinished_ranks, vec![1]);
         let info = load_run_dir(&dir).unwrap();
         assert!(!info.is_complete());
-        assert_eq!(info.meta.status, "incomplete");
+        assert_eq!(info.meta.status, RunStatus::Incomplete);
         let rows = read_collectives(&dir).unwrap();
         assert_eq!(rows.len(), 2, "both benchmarks kept");
         assert_eq!(rows[0].ranks_reported, 2);

@@ -62,7 +62,7 @@ pub fn fake_run(results: &Path, run_id: &str, label: Option<&str>, specs: &[Benc
     let meta = RunMeta {
         schema_version: SCHEMA_VERSION,
         run_id: run_id.into(),
-        status: "running".into(),
+        status: braingap::store::RunStatus::Running,
         label: label.map(str::to_string),
         command_line: vec!["braingap".into(), "run".into(), "--backend".into(), "fake".into()],
         profile: "standard".into(),
