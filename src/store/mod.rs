@@ -215,7 +215,10 @@ impl RunInfo {
             if s.run_id != self.meta.run_id {
                 return Err(corrupt(
                     line,
-                    format!("column run_id: {:?} is not this run ({})", s.run_id, self.meta.run_id),
+                    format!(
+                        "column run_id: {:?} is not this run (meta.json: {:?})",
+                        s.run_id, self.meta.run_id
+                    ),
                 ));
             }
             if !self.summary.iter().any(|r| r.benchmark == s.benchmark) {
@@ -459,7 +462,10 @@ pub fn load_run_dir(dir: &Path) -> Result<RunInfo> {
         return Err(Error::Corrupt {
             path: summary_path,
             line: i as u64 + 2,
-            reason: format!("column run_id: {:?} is not this run ({})", row.run_id, meta.run_id),
+            reason: format!(
+                "column run_id: {:?} is not this run (meta.json: {:?})",
+                row.run_id, meta.run_id
+            ),
         });
     }
     // A finished run holds a row for every planned benchmark: a summary.csv cut at a row
