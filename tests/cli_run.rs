@@ -7,6 +7,64 @@ use common::{braingap, cell, read_csv, run_dirs};
 use predicates::prelude::*;
 use std::time::Duration;
 
+/// What a person sees at the end of a run: a table within 120 columns, short names on the
+/// screen and full names in the files, and the answer's sentence as the last line.
+#[test]
+fn the_terminal_table_fits_120_columns_and_the_answer_comes_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let out = braingap()
+        .args([
+            "run",
+            "--backend",
+            "fake",
+            "--profile",
+            "quick",
+            "--threads",
+            "2",
+            "--results",
+        ])
+        .arg(&results)
+        .arg("--report-dir")
+        .arg(tmp.path().join("reports"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The temporary directory's path is not braingap's to shorten: counted as `DIR`.
+    let stdout = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(tmp.path().to_str().unwrap(), "DIR");
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("gemm/f32 512³ ")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("stream_triad/f64 n=")), "{stdout}");
+    assert!(
+        !stdout.contains("m=512,n=512,k=512"),
+        "short names on the screen: {stdout}"
+    );
+    // The answer's sentence comes last, after the tally, wrapped to 120 columns.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let tally = lines
+        .iter()
+        .position(|l| l.contains(" benchmarks: "))
+        .expect("tally line");
+    let answer = lines
+        .iter()
+        .position(|l| l.starts_with("SIMULATED: the fake backend's modelled timings, not this machine's."))
+        .expect("the answer's sentence");
+    assert!(answer > tally, "{stdout}");
+    let sentence = lines[answer..].join(" ");
+    assert!(
+        sentence.contains("FLOP/s") && sentence.contains("short of") && sentence.ends_with("1.0e17)."),
+        "the sentence runs to the end: {sentence}"
+    );
+    // Not a terminal: no bar drawn, the per-benchmark lines (full names) stay.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("ok      gemm/f32/m=512,n=512,k=512"), "{stderr}");
+    assert!(!stderr.contains("elapsed, ~"), "no progress bar on a pipe: {stderr}");
+}
+
 #[test]
 fn fake_run_writes_a_complete_store_and_lists() {
     let tmp = tempfile::tempdir().unwrap();
@@ -25,7 +83,7 @@ fn fake_run_writes_a_complete_store_and_lists() {
         .arg(&results)
         .assert()
         .success()
-        .stdout(predicate::str::contains("gemm/f32/m=512,n=512,k=512"))
+        .stdout(predicate::str::contains("gemm/f32 512³"))
         .stdout(predicate::str::contains("0 failed"));
     let dirs = run_dirs(&results);
     assert_eq!(dirs.len(), 1);

@@ -377,6 +377,12 @@ fn the_answer_panel_states_the_gap_with_its_sources() {
         simulated.html.contains("SIMULATED: the fake backend"),
         "a fake run says so"
     );
+    assert!(
+        simulated
+            .html
+            .contains("<title>SIMULATED (fake backend) braingap report: answer</title>"),
+        "and its title says so too"
+    );
 
     run.meta.backend = "cpu".into();
     for row in &mut run.summary {
@@ -419,5 +425,91 @@ fn the_answer_panel_states_the_gap_with_its_sources() {
         assert!(panel.contains(expected), "the panel lacks {expected:?}:\n{panel}");
     }
     assert!(!panel.contains("SIMULATED"));
+    assert!(
+        html.contains("<title>braingap report: answer</title>"),
+        "a cpu run is not called simulated"
+    );
     assert!(!panel.contains("5.0e12 FLOP/s"), "peak_fma is not the answer");
+}
+
+/// Every file a figure's caption names exists: in the repository (`data/…`, `METHODS.md`) or,
+/// for the run's own files (`the run's spikes.csv`), in the run's directory. Rendered with the
+/// bundled reference data, so the history figures' captions are checked too.
+#[test]
+fn figure_captions_name_only_files_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-cap1",
+        None,
+        &standard_specs(),
+        "fp-captions",
+    );
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let input = report::load_input(dir.path(), &run.meta.run_id, None, Some(&data)).unwrap();
+    let html = report::render(&input).unwrap().html.replace("&#x2f;", "/");
+    let caption = regex::Regex::new(r"(?s)<figcaption>(.*?)</figcaption>").unwrap();
+    let file = regex::Regex::new(r"[A-Za-z0-9_./-]+\.(?:csv|md|py|sh|json|rs|ipynb|toml)\b").unwrap();
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut named = 0;
+    let captions: Vec<String> = caption
+        .captures_iter(&html)
+        .map(|c| {
+            regex::Regex::new(r"<[^>]*>")
+                .unwrap()
+                .replace_all(&c[1], "")
+                .into_owned()
+        })
+        .collect();
+    assert!(captions.len() >= 5, "the report has figures: {}", captions.len());
+    for text in &captions {
+        for m in file.find_iter(text) {
+            named += 1;
+            let name = m.as_str();
+            assert!(
+                repository.join(name).is_file() || run.dir.join(name).is_file(),
+                "a caption names {name}, which is neither a file of the repository nor of the run:\n{text}"
+            );
+        }
+    }
+    assert!(named >= 3, "captions name their sources ({named} names found)");
+}
+
+/// The machine table shows each dtype's measured compute ceiling (peak_fma), labelled
+/// measured: its share of the theoretical peak where that is known, and as the only ceiling,
+/// with the reason, where it is not.
+#[test]
+fn the_measured_ceiling_is_shown_labelled_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = fake_run(
+        dir.path(),
+        "20250601T120000.000Z-ceil",
+        None,
+        &quick_specs(),
+        "fp-ceiling",
+    );
+    for row in &mut run.summary {
+        if row.kernel == "peak_fma" {
+            row.gflops_per_s = Some(if row.dtype == "f32" { 96.0 } else { 48.0 });
+        }
+    }
+    run.meta.machine["theoretical_peaks"][1] = serde_json::json!({
+        "dtype": "f64",
+        "flops_per_s": null,
+        "formula": "unknown: needs cores (2), clock (3.000 GHz) and FMA units (unknown)"
+    });
+    let html = report::render(&input(run, sample_references(false)))
+        .unwrap()
+        .html
+        .replace("&#x2f;", "/");
+    let machine = &html[html.find("id=\"machine\"").unwrap()..];
+    // 96 GFLOP/s of the fixture's 192: 50 %.
+    assert!(machine.contains("compute ceiling f32 (measured)"), "{machine}");
+    assert!(machine.contains("96.00 GFLOP/s"), "{machine}");
+    assert!(machine.contains("50% of the theoretical peak"), "{machine}");
+    assert!(machine.contains("compute ceiling f64 (measured)"), "{machine}");
+    assert!(
+        machine.contains("the only compute ceiling here: theoretical peak unknown: needs cores"),
+        "{machine}"
+    );
 }

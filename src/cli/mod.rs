@@ -37,7 +37,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run benchmarks: verify every kernel against its reference, then measure it, and
-    /// write the results under RESULTS/runs/<run-id>/.
+    /// write the results under RESULTS/runs/<run-id>/; print a table of them (short names,
+    /// rows with a CI beyond ±5% marked) and, last, the report's answer.
     Run(run_cmd::RunArgs),
     /// Show this machine's fingerprint: CPU, cores, clock, memory, SIMD, caches, peaks, meters.
     Machine(machine_cmd::MachineArgs),

@@ -1,9 +1,15 @@
-//! The terminal observer: an `indicatif` bar while benchmarks run, one line per finished
-//! benchmark on stderr.
+//! The terminal observer: an `indicatif` bar with the count done and the time left while
+//! benchmarks run (drawn only when stderr is a terminal), and one line per finished benchmark
+//! on stderr either way (what a log or CI job keeps).
 
 use crate::kernels::BenchSpec;
 use crate::measure::{BenchRecord, Observer, Phase, Status};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+/// The bar: spinner, bar, benchmarks done of planned, elapsed, time left (indicatif's
+/// estimate from the benchmarks done so far), then the current benchmark and its phase.
+const BAR_TEMPLATE: &str = "{spinner} [{bar:24}] {pos}/{len} {elapsed} elapsed, ~{eta} left  {wide_msg}";
 
 /// Draws progress on stderr.
 pub struct ProgressObserver {
@@ -12,12 +18,19 @@ pub struct ProgressObserver {
 }
 
 impl ProgressObserver {
-    /// A bar drawn on stderr (hidden when stderr is not a terminal).
+    /// A bar drawn on stderr, hidden when stderr is not a terminal (a pipe or a file gets the
+    /// per-benchmark lines only). Drawing errors (a closed stderr) are ignored by indicatif.
     pub fn new() -> ProgressObserver {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed_precise} {wide_msg}")
-                .expect("valid template"),
+            ProgressStyle::with_template(BAR_TEMPLATE)
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         ProgressObserver {
             bar,
@@ -32,7 +45,7 @@ impl Observer for ProgressObserver {
     }
 
     fn benchmark_started(&mut self, _index: usize, spec: &BenchSpec) {
-        self.current = spec.name();
+        self.current = spec.short_name();
         self.bar.set_message(self.current.clone());
     }
 

@@ -731,6 +731,11 @@ pub(super) fn finish_output(
         count(Status::Skipped),
         info.dir.display()
     )?;
+    // The answer last, where the eye lands when the run ends: the report's first sentence,
+    // wrapped to the table's 120 columns.
+    let details = crate::report::files::read_simulation_details(&info.dir).unwrap_or_default();
+    let headline = crate::report::answer::answer(info, &details).headline;
+    writeln!(out, "\n{}", table::wrap(&headline, table::MAX_COLUMNS))?;
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -738,23 +743,37 @@ pub(super) fn finish_output(
     })
 }
 
-/// The end-of-run table.
+/// Half-width of a median's 95 % CI, as a fraction of the median, beyond which a row of the
+/// end-of-run table carries a warning.
+pub const NOISY_CI_HALF_WIDTH: f64 = 0.05;
+
+/// The end-of-run table: short names (the full names are in the run's files), one row per
+/// benchmark, within 120 columns; a row whose CI is wider than ±5 % is marked `!` and a note
+/// under the table says so.
 pub fn summary_table(records: &[BenchRecord]) -> String {
+    let mut noisy = 0;
     let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
             let ok = r.status == Status::Ok;
             let stats = r.stats.filter(|_| ok);
+            let half_width = stats.map(|s| 0.5 * (s.ci_high - s.ci_low) / s.median);
+            let ci = half_width.map_or("-".into(), |h| {
+                if h > NOISY_CI_HALF_WIDTH {
+                    noisy += 1;
+                    format!("!±{:.1}%", 100.0 * h)
+                } else {
+                    format!("±{:.1}%", 100.0 * h)
+                }
+            });
             vec![
-                r.benchmark.clone(),
+                r.spec.short_name(),
                 r.status.as_str().into(),
                 stats.map_or("-".into(), |s| crate::units::si(s.median, "s")),
-                stats.map_or("-".into(), |s| {
-                    format!("±{:.1}%", 50.0 * (s.ci_high - s.ci_low) / s.median)
-                }),
-                table::num(r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f / 1e9), 2),
-                table::num(r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9), 2),
-                table::num(r.spec.arithmetic_intensity(), 2),
+                ci,
+                table::rate(r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f / 1e9)),
+                table::rate(r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9)),
+                table::rate(r.spec.arithmetic_intensity()),
                 r.attainment
                     .filter(|_| ok)
                     .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
@@ -763,7 +782,7 @@ pub fn summary_table(records: &[BenchRecord]) -> String {
             ]
         })
         .collect();
-    table::render(
+    let mut text = table::render(
         &[
             "benchmark",
             "status",
@@ -778,5 +797,124 @@ pub fn summary_table(records: &[BenchRecord]) -> String {
         ],
         &rows,
         &[2, 3, 4, 5, 6, 7, 8, 9],
-    )
+    );
+    if noisy > 0 {
+        text.push_str(&format!(
+            "! {noisy} of {} rows: 95% CI wider than ±{:.0}% of the median (noisy: other load, clock \
+             changes); rerun them with --filter\n",
+            records.len(),
+            100.0 * NOISY_CI_HALF_WIDTH
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::registry::SimdLevel;
+    use crate::measure::stats::Summary;
+    use crate::meters::EnergyRecord;
+    use crate::units::Seconds;
+
+    /// A finished record of `spec` with a 1 ms median and a 95% CI of ±`half_width_percent`.
+    fn record(spec: &BenchSpec, half_width_percent: f64) -> BenchRecord {
+        let median = 1e-3;
+        let half = median * half_width_percent / 100.0;
+        BenchRecord {
+            spec: spec.clone(),
+            benchmark: spec.name(),
+            backend: "fake".into(),
+            device: "cpu".into(),
+            threads: 2,
+            params: spec.params(),
+            status: Status::Ok,
+            reason: None,
+            verification: None,
+            iters_per_sample: 1,
+            samples: vec![Seconds(median); 10],
+            outliers: Vec::new(),
+            stats: Some(Summary {
+                count: 10,
+                median,
+                mad: 0.0,
+                min: median - half,
+                max: median + half,
+                mean: median,
+                ci_low: median - half,
+                ci_high: median + half,
+                outliers: 0,
+            }),
+            flops: spec.flops(),
+            bytes: spec.bytes(),
+            events: None,
+            clock_ghz_before: Some(3.61),
+            clock_ghz_after: Some(3.6),
+            attainment: Some(0.5),
+            theoretical_peak_flops_per_s: None,
+            energy: EnergyRecord::unavailable("test"),
+            sampled_time: Seconds(10.0 * median),
+            sampled_calls: 10,
+            started_at: String::new(),
+            finished_at: String::new(),
+            observations: Vec::new(),
+        }
+    }
+
+    fn quick_specs() -> Vec<BenchSpec> {
+        let ctx = RegistryContext {
+            threads: 2,
+            last_level_cache_bytes: Some(32 << 20),
+            simd: SimdLevel::Avx512,
+        };
+        registry::profile(Profile::Quick, &ctx)
+    }
+
+    #[test]
+    fn the_summary_table_fits_120_columns_with_short_names() {
+        for profile in Profile::ALL {
+            let ctx = RegistryContext {
+                threads: 2,
+                last_level_cache_bytes: Some(32 << 20),
+                simd: SimdLevel::Avx512,
+            };
+            let records: Vec<BenchRecord> = registry::profile(profile, &ctx)
+                .iter()
+                .map(|s| record(s, 14.25))
+                .collect();
+            let text = summary_table(&records);
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= 120,
+                    "{profile:?}: {} columns: {line}",
+                    line.chars().count()
+                );
+            }
+        }
+        let text = summary_table(&quick_specs().iter().map(|s| record(s, 1.0)).collect::<Vec<_>>());
+        assert!(text.contains("gemm/f32 512³ "), "{text}");
+        assert!(!text.contains("m=512,n=512"), "full names stay in the files: {text}");
+    }
+
+    #[test]
+    fn rows_with_a_ci_beyond_five_percent_are_marked() {
+        let specs = quick_specs();
+        let records: Vec<BenchRecord> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| record(s, if i == 3 { 14.2 } else { 4.9 }))
+            .collect();
+        let text = summary_table(&records);
+        let marked: Vec<&str> = text.lines().filter(|l| l.contains("!±")).collect();
+        assert_eq!(marked.len(), 1, "{text}");
+        assert!(marked[0].starts_with(&specs[3].short_name()), "{text}");
+        assert!(marked[0].contains("!±14.2%"), "{text}");
+        assert!(
+            text.contains(&format!("! 1 of {} rows: 95% CI wider than ±5%", specs.len())),
+            "{text}"
+        );
+        let quiet: Vec<BenchRecord> = specs.iter().map(|s| record(s, 4.9)).collect();
+        let text = summary_table(&quiet);
+        assert!(!text.contains('!'), "no row beyond ±5%, no warning: {text}");
+    }
 }

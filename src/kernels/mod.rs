@@ -192,6 +192,64 @@ impl fmt::Display for ParamValue {
 /// A kernel's parameters in declaration order.
 pub type Params = Vec<(&'static str, ParamValue)>;
 
+/// A parameter value as a short name shows it: whole multiples of 2²⁰ as `Mi`, of 2¹⁰ as
+/// `Ki` (4194304 → `4Mi`), other whole numbers as they are, fractions as `f64` prints them.
+fn compact_value(value: f64) -> String {
+    const KI: f64 = 1024.0;
+    const MI: f64 = 1024.0 * 1024.0;
+    if value.fract() != 0.0 || value < 0.0 {
+        return format!("{value}");
+    }
+    if value >= MI && (value % MI) == 0.0 {
+        format!("{}Mi", value / MI)
+    } else if value >= KI && (value % KI) == 0.0 {
+        format!("{}Ki", value / KI)
+    } else {
+        format!("{value}")
+    }
+}
+
+/// The short display name of a benchmark, `kernel/dtype telling-parameters`, e.g. `gemm/f32
+/// 512³`, `stream_triad/f64 n=16Mi,nt`, `conv2d_nhwc/f32 c=64,hw=56`: the one or two
+/// parameters that tell the rows of the bundled profiles apart (a test holds every profile's
+/// short names unique). `param` looks a parameter up by name, so the same rule serves a
+/// [`BenchSpec`] and a stored row's parameter object. The full name
+/// ([`BenchSpec::name`]) stays in every file.
+pub fn short_name(kernel: &str, dtype: &str, param: &dyn Fn(&str) -> Option<f64>) -> String {
+    let show = |key: &str, label: &str| param(key).map(|v| format!("{label}={}", compact_value(v)));
+    let flag = |key: &str, label: &str| (param(key) == Some(1.0)).then(|| label.to_string());
+    let parts: Vec<Option<String>> = match kernel {
+        "peak_fma" => vec![],
+        "gemm" => match (param("m"), param("n"), param("k")) {
+            (Some(m), Some(n), Some(k)) if m == n && n == k => vec![Some(format!("{}³", compact_value(m)))],
+            (Some(m), Some(n), Some(k)) => vec![Some(format!(
+                "{}×{}×{}",
+                compact_value(m),
+                compact_value(n),
+                compact_value(k)
+            ))],
+            _ => vec![],
+        },
+        k if k.starts_with("conv2d") => vec![show("in_channels", "c"), show("height", "hw")],
+        k if k.starts_with("stream_") => vec![show("n", "n"), flag("nontemporal", "nt")],
+        k if k.starts_with("activation_") => vec![show("n", "n")],
+        "spmv_synapses" => vec![show("neurons", "n"), show("fan_in", "fan_in")],
+        "scatter_add" => vec![show("group", "group")],
+        "lif_step" => vec![show("neurons", "neurons")],
+        "attention" => vec![show("seq_len", "seq"), show("head_dim", "d")],
+        "microcircuit" => vec![show("scale", "scale"), show("k_scale", "K")],
+        // End-to-end models: the batch (`b`) and whether it is a training step; the network's
+        // shape is fixed per model name in the registry.
+        _ => vec![show("batch", "b"), flag("train", "train")],
+    };
+    let parts: Vec<String> = parts.into_iter().flatten().collect();
+    if parts.is_empty() {
+        format!("{kernel}/{dtype}")
+    } else {
+        format!("{kernel}/{dtype} {}", parts.join(","))
+    }
+}
+
 /// Converts parameters to a JSON object of numbers.
 pub fn params_json(params: &Params) -> serde_json::Value {
     let mut map = serde_json::Map::new();
@@ -312,6 +370,16 @@ impl BenchSpec {
         format!("{}/{}/{}", self.kernel_name(), self.dtype, params)
     }
 
+    /// Short display name for terminals and narrow tables: the kernel, its dtype and the one
+    /// or two parameters that tell its rows apart (see [`short_name`]); files keep
+    /// [`BenchSpec::name`].
+    pub fn short_name(&self) -> String {
+        let params = self.params();
+        short_name(self.kernel_name(), self.dtype.as_str(), &|key| {
+            params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_f64())
+        })
+    }
+
     /// Analytic FLOPs of one call.
     pub fn flops(&self) -> Flops {
         match &self.kernel {
@@ -395,5 +463,78 @@ impl BenchSpec {
                     ..
                 })
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_short(kernel: Kernel, dtype: Dtype) -> String {
+        BenchSpec::new(kernel, dtype).short_name()
+    }
+
+    #[test]
+    fn short_names_keep_the_telling_parameters() {
+        assert_eq!(spec_short(Kernel::Gemm(Gemm::square(512)), Dtype::F32), "gemm/f32 512³");
+        assert_eq!(
+            spec_short(
+                Kernel::Gemm(Gemm {
+                    m: 1024,
+                    n: 256,
+                    k: 768
+                }),
+                Dtype::F64
+            ),
+            "gemm/f64 1Ki×256×768"
+        );
+        assert_eq!(
+            spec_short(
+                Kernel::Stream(Stream {
+                    op: StreamOp::Triad,
+                    n: 16 << 20,
+                    nontemporal: true
+                }),
+                Dtype::F64
+            ),
+            "stream_triad/f64 n=16Mi,nt"
+        );
+        assert_eq!(
+            spec_short(
+                Kernel::Stream(Stream {
+                    op: StreamOp::Copy,
+                    n: 1000,
+                    nontemporal: false
+                }),
+                Dtype::F64
+            ),
+            "stream_copy/f64 n=1000"
+        );
+        assert_eq!(
+            spec_short(
+                Kernel::Activation(Activation {
+                    op: ActivationOp::Gelu,
+                    n: 1 << 22
+                }),
+                Dtype::F32
+            ),
+            "activation_gelu/f32 n=4Mi"
+        );
+        assert_eq!(
+            spec_short(Kernel::Microcircuit(Microcircuit::at_scale(0.05, 1.0)), Dtype::F64),
+            "microcircuit/f64 scale=0.05,K=1"
+        );
+    }
+
+    #[test]
+    fn short_names_read_a_stored_parameter_object_alike() {
+        // A stored row has its parameters as a JSON object of numbers: the same rule applies.
+        let json = serde_json::json!({"m": 512, "n": 512, "k": 512});
+        let lookup = |key: &str| json.get(key).and_then(serde_json::Value::as_f64);
+        assert_eq!(short_name("gemm", "f32", &lookup), "gemm/f32 512³");
+        let model = serde_json::json!({"batch": 64, "train": 1, "parameters": 266610});
+        let lookup = |key: &str| model.get(key).and_then(serde_json::Value::as_f64);
+        assert_eq!(short_name("model_mlp", "f32", &lookup), "model_mlp/f32 b=64,train");
+        assert_eq!(short_name("peak_fma", "f64", &|_| Some(8.0)), "peak_fma/f64");
     }
 }

@@ -504,6 +504,23 @@ mod tests {
     }
 
     #[test]
+    fn short_names_are_unique_and_short_within_each_profile() {
+        // The terminal table shows short names only, so two rows of one profile must never
+        // share one; and they are what keeps that table within 120 columns.
+        for p in Profile::ALL {
+            let specs = profile(p, &ctx());
+            let mut names: Vec<String> = specs.iter().map(BenchSpec::short_name).collect();
+            for name in &names {
+                assert!(name.chars().count() <= 37, "{p:?}: {name} is longer than 37 characters");
+            }
+            let before = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), before, "{p:?} has duplicate short names");
+        }
+    }
+
+    #[test]
     fn every_kernel_is_in_quick_and_small() {
         for p in [Profile::Quick, Profile::Small] {
             every_kernel_is_in(p);

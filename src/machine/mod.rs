@@ -308,7 +308,36 @@ pub fn fma_datapath(
         uarch::Lookup::Known(datapath) => datapath
             .usable_at(isa_bits)
             .ok_or_else(|| format!("{}; but this binary uses no vector FMA here", datapath.basis)),
-        uarch::Lookup::Range { reason, .. } => Err(reason),
+        uarch::Lookup::Range {
+            name,
+            units: (fewest, most),
+            width_bits,
+            reason,
+        } => {
+            // A guest that hides AVX-512 runs both SKU tiers on two 256-bit pipes: the range
+            // then collapses to one datapath.
+            let usable = |units: u64| {
+                uarch::FmaDatapath {
+                    name: name.clone(),
+                    units,
+                    width_bits,
+                    basis: reason.clone(),
+                }
+                .usable_at(isa_bits)
+            };
+            match (usable(fewest), usable(most)) {
+                (Some(low), Some(high)) if low == high => Ok(low),
+                (Some(low), Some(high)) => Err(format!(
+                    "{reason}: {}–{} × {}-bit FMA units per core, {}–{} f32 FLOP/cycle",
+                    low.units,
+                    high.units,
+                    low.width_bits,
+                    low.flops_per_cycle(32),
+                    high.flops_per_cycle(32)
+                )),
+                _ => Err(reason),
+            }
+        }
         uarch::Lookup::Unknown(why) => from_flags(why),
     }
 }
@@ -685,6 +714,51 @@ mod tests {
         let unknown = theoretical_peaks(Some(2), None, Some(&spr), &simd);
         assert!(unknown.iter().all(|p| p.flops_per_s.is_none()));
         assert!(unknown[0].formula.contains("clock (unknown)"), "{}", unknown[0].formula);
+    }
+
+    /// A Skylake-SP whose SKU the model name hides: one or two 512-bit units, so the peak is a
+    /// range (stated, not a number); in a guest without AVX-512 both tiers issue two 256-bit
+    /// FMAs per cycle, so the datapath is known: 2 × 8 lanes × 2 = 32 f32 FLOP/cycle.
+    #[test]
+    fn a_sku_range_is_stated_or_collapses() {
+        let simd = SimdFeatures {
+            sse4_2: true,
+            avx2: true,
+            fma: true,
+            avx512f: true,
+            avx512_bf16: false,
+            avx512_fp16: false,
+            amx_tile: false,
+            amx_bf16: false,
+            source: String::new(),
+        };
+        let cpu = uarch::CpuIdent {
+            vendor: "GenuineIntel".into(),
+            family: Some(6),
+            model: Some(0x55),
+            model_name: "Intel Xeon Processor (Cascadelake)".into(),
+        };
+        let why = fma_datapath(&simd, SimdLevel::Avx512, &cpu).unwrap_err();
+        assert!(
+            why.contains("1–2 × 512-bit FMA units per core, 32–64 f32 FLOP/cycle"),
+            "{why}"
+        );
+        let hidden = SimdFeatures {
+            avx512f: false,
+            ..simd.clone()
+        };
+        let d = fma_datapath(&hidden, SimdLevel::Avx2Fma, &cpu).unwrap();
+        assert_eq!((d.units, d.width_bits, d.flops_per_cycle(32)), (2, 256, 32));
+        // Zen 3 (this project's 2-core EPYC, family 25 model 1): known from the table.
+        let zen3 = uarch::CpuIdent {
+            vendor: "AuthenticAMD".into(),
+            family: Some(25),
+            model: Some(1),
+            model_name: "AMD EPYC".into(),
+        };
+        let d = fma_datapath(&hidden, SimdLevel::Avx2Fma, &zen3).unwrap();
+        assert_eq!((d.name.as_str(), d.units, d.width_bits), ("Zen 3", 2, 256));
+        assert!(d.basis.contains("AMD software optimization guide"), "{}", d.basis);
     }
 
     #[test]

@@ -334,6 +334,20 @@ mod tests {
         assert_eq!(f32_flops_per_cycle(&x86("GenuineIntel", 6, 0x7e, ""), 512), Some(32));
         // Sapphire Rapids in a VM that hides AVX-512: 2 × 256 → 32.
         assert_eq!(f32_flops_per_cycle(&spr, 256), Some(32));
+        // Ice Lake-SP (model 0x6a), Emerald Rapids (0xcf), Granite Rapids-D (0xae): 2 × 512 →
+        // 2 × 16 × 2 = 64 f32, 32 f64.
+        for model in [0x6a, 0x6c, 0xcf, 0xae] {
+            let cpu = x86("GenuineIntel", 6, model, "");
+            assert_eq!(f32_flops_per_cycle(&cpu, 512), Some(64), "model {model:#x}");
+            let Lookup::Known(d) = lookup(&cpu) else { panic!() };
+            assert_eq!(d.flops_per_cycle(64), 32);
+        }
+        // Family 15 (NetBurst) and an unlisted model are unknown, with the reason.
+        assert!(matches!(lookup(&x86("GenuineIntel", 15, 4, "")), Lookup::Unknown(_)));
+        let Lookup::Unknown(why) = lookup(&x86("GenuineIntel", 6, 0x01, "")) else {
+            panic!()
+        };
+        assert!(why.contains("model 0x1"), "{why}");
     }
 
     #[test]
@@ -344,6 +358,16 @@ mod tests {
         assert_eq!(f32_flops_per_cycle(&v1, 128), Some(32));
         let n1 = CpuIdent::from_cpuinfo("CPU implementer : 0x41\nCPU part : 0xd0c\n");
         assert_eq!(f32_flops_per_cycle(&n1, 128), Some(16));
+        // Neoverse N2: 2 × 128-bit → 16 f32; V2 (Grace): 4 × 128-bit → 32 f32, 16 f64.
+        let n2 = CpuIdent::from_cpuinfo("CPU implementer : 0x41\nCPU part : 0xd49\n");
+        assert_eq!(f32_flops_per_cycle(&n2, 128), Some(16));
+        let v2 = CpuIdent::from_cpuinfo("CPU implementer : 0x41\nCPU part : 0xd4f\n");
+        assert_eq!(f32_flops_per_cycle(&v2, 128), Some(32));
+        let Lookup::Known(d) = lookup(&v2) else { panic!() };
+        assert_eq!((d.name.as_str(), d.flops_per_cycle(64)), ("Neoverse V2", 16));
+        // Another implementer (0x48, HiSilicon) is not in the table.
+        let other = CpuIdent::from_cpuinfo("CPU implementer : 0x48\nCPU part : 0xd01\n");
+        assert!(matches!(lookup(&other), Lookup::Unknown(_)));
     }
 
     #[test]

@@ -488,6 +488,51 @@ pub fn machine_rows(machine: &serde_json::Value) -> Vec<KeyValue> {
     rows
 }
 
+/// The compute ceiling each dtype's `peak_fma` row of the run measured, labelled measured,
+/// beside the theoretical peak: its share of it where the fingerprint knows that peak, the
+/// reason where it does not (then the measured figure is the only ceiling there is).
+pub fn measured_ceiling_rows(machine: &serde_json::Value, summary: &[SummaryRow]) -> Vec<KeyValue> {
+    let theoretical = |dtype: &str| {
+        machine["theoretical_peaks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["dtype"].as_str() == Some(dtype))
+            .map(|p| {
+                (
+                    p["flops_per_s"].as_f64(),
+                    p["formula"].as_str().unwrap_or("").to_string(),
+                )
+            })
+    };
+    let mut rows = Vec::new();
+    for dtype in ["f32", "f64"] {
+        let best = summary
+            .iter()
+            .filter(|r| r.kernel == "peak_fma" && r.dtype == dtype && r.status == "ok")
+            .filter_map(|r| r.gflops_per_s)
+            .max_by(f64::total_cmp);
+        let Some(gflops) = best else { continue };
+        let flops = gflops * 1e9;
+        let note = match theoretical(dtype) {
+            Some((Some(peak), _)) => format!(
+                "measured by peak_fma in this run (register-resident FMA chains): {:.0}% of the theoretical peak",
+                100.0 * flops / peak
+            ),
+            Some((None, why)) => {
+                format!("measured by peak_fma in this run, the only compute ceiling here: theoretical peak {why}")
+            }
+            None => "measured by peak_fma in this run".into(),
+        };
+        rows.push(KeyValue {
+            key: format!("compute ceiling {dtype} (measured)"),
+            value: si(flops, "FLOP/s"),
+            note,
+        });
+    }
+    rows
+}
+
 /// Rows for the GPU a run measured (`config.gpu` of its meta, written by `braingap run
 /// --device cuda:N` from NVML): its name and numbers, and its theoretical peaks with their
 /// formulas; one row with the reason where NVML could not be read; none for CPU runs.

@@ -267,10 +267,10 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             references,
             machine: None,
             caption: format!(
-                "Neurons of notable networks (Goodfellow, Bengio & Courville 2016, Fig. 1.11, digitized; networks.csv), \
+                "Neurons of notable networks (Goodfellow, Bengio & Courville 2016, Fig. 1.11, digitized; data/networks.csv), \
                  with an exponential fit of log10(neurons) on the year over the {} points behind the book's trend and its \
                  bootstrap 95 % CI, extended towards the human figure. Horizontal lines: neuron counts of species \
-                 (species.csv: Azevedo et al. 2009 for humans; other sources per row).",
+                 (data/species.csv: Azevedo et al. 2009 for humans; other sources per row).",
                 fit.line.n
             ),
         });
@@ -322,8 +322,8 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
             references,
             machine: None,
             caption: "Connections per neuron of notable networks (Goodfellow et al. 2016, Fig. 1.10, digitized; \
-                networks.csv) with an exponential fit and its bootstrap 95 % CI. Horizontal lines: synapses per neuron \
-                of species (species.csv)."
+                data/networks.csv) with an exponential fit and its bootstrap 95 % CI. Horizontal lines: synapses per neuron \
+                of species (data/species.csv)."
                 .into(),
         });
         Ok(())
@@ -411,7 +411,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                 .collect(),
             machine: None,
             caption: format!(
-                "Training compute of {} notable models (Epoch AI, training_compute.csv) with eras found by a piecewise \
+                "Training compute of {} notable models (Epoch AI, data/training_compute.csv) with eras found by a piecewise \
                  log-linear fit (breakpoints chosen by BIC, at least 20 models per era); the last era is refitted with \
                  a bootstrap for its 95 % CI. Horizontal line: 1e15 FLOP/s × 30 years (shaded: 1e13-1e17 FLOP/s, \
                  Carlsmith 2020).",
@@ -519,7 +519,7 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                     y: v,
                 }),
                 caption: format!(
-                    "{title}: curated accelerators, CPUs, GPUs and neuromorphic chips (hardware.csv: Epoch AI, K. Rupp, \
+                    "{title}: curated accelerators, CPUs, GPUs and neuromorphic chips (data/hardware.csv: Epoch AI, K. Rupp, \
                      vendor sheets), coloured by type, with one exponential fit over all of them and its bootstrap 95 % \
                      CI. {} Star: this machine as measured by this run{}.",
                     if column.ends_with("_per_J") {

@@ -2,8 +2,8 @@
 //! its figures, in memory.
 
 use super::context::{
-    companion_line, gpu_rows, machine_rows, run_context, ComparisonContext, FigureContext, FitContext, PageContext,
-    ProjectionContext, SectionContext, SummaryContext,
+    companion_line, gpu_rows, machine_rows, measured_ceiling_rows, run_context, ComparisonContext, FigureContext,
+    FitContext, PageContext, ProjectionContext, SectionContext, SummaryContext,
 };
 use super::distributed;
 use super::figures::{self, Figure, FigureError, RenderedFigure};
@@ -365,6 +365,13 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             machine.cpu_model.clone().unwrap_or_else(|| run.meta.device.clone())
         ),
     };
+    // The fake backend's timings are modelled by a test double: the title says so before
+    // anything else, as the answer panel does.
+    let title = if run.meta.backend == "fake" {
+        format!("SIMULATED (fake backend) {title}")
+    } else {
+        title
+    };
     let context = PageContext {
         title,
         version: env!("CARGO_PKG_VERSION").into(),
@@ -372,6 +379,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         companions: companions.iter().map(|c| companion_line(c)).collect(),
         machine: machine_rows(&run.meta.machine)
             .into_iter()
+            .chain(measured_ceiling_rows(&run.meta.machine, &run.summary))
             .chain(gpu_rows(&run.meta.config["gpu"]))
             .collect(),
         any_modeled: summary.iter().any(|s| s.modeled),
