@@ -509,7 +509,7 @@ pub fn measured_ceiling_rows(machine: &serde_json::Value, summary: &[SummaryRow]
     for dtype in ["f32", "f64"] {
         let best = summary
             .iter()
-            .filter(|r| r.kernel == "peak_fma" && r.dtype == dtype && r.status == "ok")
+            .filter(|r| r.kernel == "peak_fma" && r.dtype == dtype && r.status == crate::measure::Status::Ok)
             .filter_map(|r| r.gflops_per_s)
             .max_by(f64::total_cmp);
         let Some(gflops) = best else { continue };
