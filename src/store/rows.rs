@@ -433,8 +433,15 @@ pub fn to_csv<T: Serialize>(rows: &[T], columns: &[&str]) -> Vec<u8> {
     writer.into_inner().expect("in-memory flush")
 }
 
-/// Reads and validates a `summary.csv`; errors name the file and line.
-pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
+/// Reads a braingap CSV of `T` rows: its header must hold `required` (else `what` is named
+/// as what the file is not); each row is deserialized and then passed to `check` with
+/// the rows before it. Errors name the file, line and column.
+fn read_checked<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    required: &[&str],
+    what: &str,
+    mut check: impl FnMut(&T, &[T]) -> std::result::Result<(), String>,
+) -> Result<Vec<T>> {
     let corrupt = |line: u64, reason: String| Error::Corrupt {
         path: path.to_path_buf(),
         line,
@@ -442,71 +449,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
     };
     let mut reader = csv::Reader::from_path(path).map_err(|e| corrupt(0, e.to_string()))?;
     let headers = reader.headers().map_err(|e| corrupt(1, e.to_string()))?.clone();
-    let missing: Vec<&str> = SUMMARY_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !OPTIONAL_SUMMARY_COLUMNS.contains(c) && !headers.iter().any(|h| h == *c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(corrupt(
-            1,
-            format!("not a braingap summary: missing column(s) {}", missing.join(", ")),
-        ));
-    }
-    let mut rows = Vec::new();
-    for (i, result) in reader.deserialize::<SummaryRow>().enumerate() {
-        let row = result.map_err(|e| {
-            let line = e.position().map_or(i as u64 + 2, |p| p.line());
-            let reason = match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => match err.field() {
-                    Some(f) => format!("column {}: {}", headers.get(f as usize).unwrap_or("?"), err.kind()),
-                    None => err.to_string(),
-                },
-                _ => e.to_string(),
-            };
-            corrupt(line, reason)
-        })?;
-        if !["ok", "failed", "skipped"].contains(&row.status.as_str()) {
-            return Err(corrupt(
-                i as u64 + 2,
-                format!("column status: unknown value {:?}", row.status),
-            ));
-        }
-        if let Err(reason) = check_values(&row) {
-            return Err(corrupt(i as u64 + 2, reason));
-        }
-        let key = (&row.benchmark, &row.backend, &row.device, row.threads);
-        if let Some(first) = rows
-            .iter()
-            .position(|r: &SummaryRow| (&r.benchmark, &r.backend, &r.device, r.threads) == key)
-        {
-            return Err(corrupt(
-                i as u64 + 2,
-                format!(
-                    "column benchmark: {:?} ({} threads) appears twice (first on line {})",
-                    row.benchmark,
-                    row.threads,
-                    first + 2
-                ),
-            ));
-        }
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-/// Reads a `samples.csv`, checking each row's numbers: a sample is one or more calls
-/// (`iterations` ≥ 1) whose times are finite and positive. Errors name the file, line and
-/// column.
-pub fn read_samples(path: &Path) -> Result<Vec<SampleRow>> {
-    let corrupt = |line: u64, reason: String| Error::Corrupt {
-        path: path.to_path_buf(),
-        line,
-        reason,
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| corrupt(0, e.to_string()))?;
-    let headers = reader.headers().map_err(|e| corrupt(1, e.to_string()))?.clone();
-    let missing: Vec<&str> = SAMPLE_COLUMNS
+    let missing: Vec<&str> = required
         .iter()
         .copied()
         .filter(|c| !headers.iter().any(|h| h == *c))
@@ -514,13 +457,13 @@ pub fn read_samples(path: &Path) -> Result<Vec<SampleRow>> {
     if !missing.is_empty() {
         return Err(corrupt(
             1,
-            format!("not a braingap samples file: missing column(s) {}", missing.join(", ")),
+            format!("not a braingap {what}: missing column(s) {}", missing.join(", ")),
         ));
     }
     let mut rows = Vec::new();
-    for (i, result) in reader.deserialize::<SampleRow>().enumerate() {
+    for (i, result) in reader.deserialize::<T>().enumerate() {
         let line = i as u64 + 2;
-        let row: SampleRow = result.map_err(|e| {
+        let row = result.map_err(|e| {
             let line = e.position().map_or(line, |p| p.line());
             let reason = match e.kind() {
                 csv::ErrorKind::Deserialize { err, .. } => match err.field() {
@@ -531,23 +474,55 @@ pub fn read_samples(path: &Path) -> Result<Vec<SampleRow>> {
             };
             corrupt(line, reason)
         })?;
+        check(&row, &rows).map_err(|reason| corrupt(line, reason))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Reads and validates a `summary.csv`; errors name the file and line.
+pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>> {
+    let required: Vec<&str> = SUMMARY_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !OPTIONAL_SUMMARY_COLUMNS.contains(c))
+        .collect();
+    read_checked(path, &required, "summary", |row: &SummaryRow, before| {
+        check_values(row)?;
+        let key = (&row.benchmark, &row.backend, &row.device, row.threads);
+        match before
+            .iter()
+            .position(|r| (&r.benchmark, &r.backend, &r.device, r.threads) == key)
+        {
+            Some(first) => Err(format!(
+                "column benchmark: {:?} ({} threads) appears twice (first on line {})",
+                row.benchmark,
+                row.threads,
+                first + 2
+            )),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Reads a `samples.csv`, checking each row's numbers: a sample is one or more calls
+/// (`iterations` ≥ 1) whose times are finite and positive. Errors name the file, line and
+/// column.
+pub fn read_samples(path: &Path) -> Result<Vec<SampleRow>> {
+    read_checked(path, SAMPLE_COLUMNS, "samples file", |row: &SampleRow, _| {
         for (column, value) in [
             ("batch_time_s", row.batch_time_s),
             ("time_per_call_s", row.time_per_call_s),
         ] {
             if !value.is_finite() || value <= 0.0 {
-                return Err(corrupt(
-                    line,
-                    format!("column {column}: {value} is not a positive finite time"),
-                ));
+                return Err(format!("column {column}: {value} is not a positive finite time"));
             }
         }
         if row.iterations == 0 {
-            return Err(corrupt(line, "column iterations: 0 calls in a sample".into()));
+            return Err("column iterations: 0 calls in a sample".into());
         }
-        rows.push(row);
-    }
-    Ok(rows)
+        Ok(())
+    })
 }
 
 /// Every number a row stores must be finite and carry the sign its meaning requires: times,
