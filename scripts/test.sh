@@ -71,7 +71,7 @@ torch_start=$(date +%s)
 free_gib=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 ))
 if [ "$free_gib" -lt 14 ] && [ -d target/debug/deps ]; then
   echo "only $free_gib GiB free: removing the earlier steps' test executables from target/debug/deps"
-  find target/debug/deps -maxdepth 1 -type f -executable -delete
+  find target/debug/deps -maxdepth 1 -type f -executable ! -name '*.*' -delete   # not the proc-macro .so files
   echo "now $(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 )) GiB free"
 fi
 bash scripts/setup-torch.sh
