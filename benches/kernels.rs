@@ -19,7 +19,7 @@ fn registry_benches(c: &mut Criterion) {
         .unwrap_or_else(|_| "quick".into())
         .parse()
         .expect("BRAINGAP_BENCH_PROFILE must be quick, standard, full or peers");
-    let machine = Machine::detect(None);
+    let machine = Machine::detect(None, &braingap::BUILD);
     let ctx = RegistryContext {
         threads: threads as u64,
         last_level_cache_bytes: machine.last_level_cache_bytes.value,

@@ -7,44 +7,26 @@
 //! [`analysis`] (reference datasets, trend fits, projections, claims), [`compare`] and
 //! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the [`cli`] on top. The measurement core never imports presentation.
 
-/// `eprintln!` that never panics: a diagnostic written to a closed stderr (`braingap run
-/// 2>&1 | head -1`) is dropped, so the run goes on writing its store when only the
-/// terminal went away.
-#[macro_export]
-macro_rules! diag {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
+pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
 
-/// `eprint!` that never panics (see [`diag!`]).
-#[macro_export]
-macro_rules! diag_inline {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let mut stderr = std::io::stderr();
-        let _ = write!(stderr, $($arg)*);
-        let _ = stderr.flush();
-    }};
-}
+/// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
+pub const BUILD: machine::BuildInfo = machine::BuildInfo {
+    rustc: env!("BRAINGAP_RUSTC_VERSION"),
+    git_commit: env!("BRAINGAP_GIT_COMMIT"),
+    git_branch: env!("BRAINGAP_BUILD_GIT_BRANCH"),
+};
 
 pub mod ab;
 pub mod analysis;
 pub mod backends;
 pub mod cli;
-pub mod clock;
 pub mod collectives;
 pub mod comm;
 pub mod compare;
 pub mod dataparallel;
-pub mod error;
-pub mod gpu;
 pub mod kernels;
-pub mod machine;
 pub mod measure;
 pub mod meters;
 pub mod models;
 pub mod report;
 pub mod store;
-pub mod units;

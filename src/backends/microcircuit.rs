@@ -110,7 +110,7 @@ impl MicrocircuitRun {
             reason,
         };
         let params = kernel.sim_params(threads).map_err(setup)?;
-        let rss_reset = crate::models::reset_peak_rss();
+        let rss_reset = crate::machine::reset_peak_rss();
         let sim = match &comm {
             None => Simulation::new(&params),
             Some(c) => Simulation::partitioned(&params, Box::new(CommSpikes(c.clone()))),
@@ -345,7 +345,7 @@ impl MicrocircuitRun {
                 result.ranks.to_string(),
                 number(t.exchange_s),
                 format!("{:016x}", result.spike_fingerprint),
-                crate::models::peak_rss_bytes().map_or(String::new(), |b| b.to_string()),
+                crate::machine::peak_rss_bytes().map_or(String::new(), |b| b.to_string()),
                 match (self.comm.is_some(), self.rss_reset) {
                     (true, true) => "rank 0's process, VmHWM since its network was built",
                     (true, false) => "rank 0's process, VmHWM since it started",

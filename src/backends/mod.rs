@@ -7,12 +7,19 @@
 //! GPU backend can synchronise before reading the clock.
 
 pub mod cpu;
+/// The model benchmarks on the CPU backend: the MLP/CNN/LSTM/transformer stacks.
+pub mod cpu_mlp;
+/// The spiking network model benchmark on the CPU backend.
+pub mod cpu_snn;
 pub mod fake;
 pub mod indirect_conv;
 pub mod microcircuit;
 pub mod packed_gemm;
 #[cfg(feature = "torch")]
 pub mod torch;
+/// The model benchmarks on libtorch.
+#[cfg(feature = "torch")]
+pub mod torch_models;
 
 use crate::kernels::{BenchSpec, Verification};
 use crate::units::Seconds;

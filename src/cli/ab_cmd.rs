@@ -327,7 +327,7 @@ fn calibrate(args: &AbArgs, bin: &Path, out: &mut dyn Write) -> anyhow::Result<E
     }
     let (benchmarks, pooled_floor, significant_trials) = ab::calibrate(&trials, ab::FLOOR_QUANTILE, args.alpha)
         .ok_or_else(|| anyhow::anyhow!("no benchmark had a time on both sides of any A/A trial"))?;
-    let fingerprint = crate::machine::Machine::detect(None).fingerprint;
+    let fingerprint = crate::machine::Machine::detect(None, &crate::BUILD).fingerprint;
     let calibration = Calibration {
         schema_version: ab::CALIBRATION_SCHEMA_VERSION,
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -45,7 +45,7 @@ pub struct CalibrateArgs {
 pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let machine = match &args.machine {
         Some(m) => m.clone(),
-        None => crate::machine::Machine::detect(None).fingerprint,
+        None => crate::machine::Machine::detect(None, &crate::BUILD).fingerprint,
     };
     let store = Store::new(&args.results);
     let runs = if args.runs.is_empty() {

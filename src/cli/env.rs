@@ -80,7 +80,7 @@ pub fn git_branch() -> Option<String> {
 
 /// This machine's facts, with the branch `BRAINGAP_GIT_BRANCH` names, if any.
 pub fn machine(measured_ghz: Option<f64>) -> crate::machine::Machine {
-    crate::machine::Machine::detect(measured_ghz).with_git_branch(git_branch())
+    crate::machine::Machine::detect(measured_ghz, &crate::BUILD).with_git_branch(git_branch())
 }
 
 /// The command line that started this process, as a run records it.

@@ -42,8 +42,8 @@ pub fn run(args: &RunArgs, _profile: Profile, _out: &mut dyn Write) -> anyhow::R
 #[cfg(feature = "nccl")]
 pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     use super::mpi_cmd::sweep::{self, RunIdentity};
+    use crate::collectives::nccl::{self, NcclEngine};
     use crate::collectives::CollectiveConfig;
-    use crate::comm::nccl::{self, NcclEngine};
     use crate::comm::SelfComm;
 
     check_device(&args.device)?;

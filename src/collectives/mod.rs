@@ -12,6 +12,7 @@
 //!   traffic each rank's link must carry in the optimal algorithm, comparable with the
 //!   hardware's peak whatever the rank count.
 
+pub mod nccl;
 pub mod runner;
 
 pub use runner::{run_collectives, CollectiveConfig, CollectiveEngine, HostEngine, RankRecord, RankSink};

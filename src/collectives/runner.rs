@@ -5,7 +5,7 @@
 //!
 //! What the calls run on is a [`CollectiveEngine`]: [`HostEngine`] puts any
 //! [`Communicator`] behind it (one rank per process, buffers in host memory: MPI, or
-//! [`SelfComm`](crate::comm::SelfComm) in tests); the NCCL engine (`crate::comm::nccl`,
+//! [`SelfComm`](crate::comm::SelfComm) in tests); the NCCL engine (`crate::collectives::nccl`,
 //! feature `nccl`) plays every GPU of its process as one rank, buffers in device memory.
 //!
 //! Every decision that changes which collectives a rank calls (skip for memory, stop after

@@ -1,9 +1,8 @@
 //! Communicators: the collective operations the distributed benchmarks time, behind a small
 //! trait, with a single-process implementation ([`SelfComm`]) that tests reach without MPI
-//! and an Open MPI one (`mpi.rs`, feature `mpi`). NCCL (`nccl.rs`, feature `nccl`) keeps its
-//! buffers on GPUs, so it is an engine of the collective sweep
-//! ([`CollectiveEngine`](crate::collectives::CollectiveEngine)) rather than a host-buffer
-//! communicator.
+//! and an Open MPI one (`mpi.rs`, feature `mpi`). NCCL keeps its buffers on GPUs, so it is
+//! not a host-buffer communicator but an engine of the collective sweep (the collectives
+//! layer's `nccl` module, feature `nccl`); this layer knows nothing of the collectives.
 //!
 //! Semantics and buffer sizes follow MPI (and nccl-tests' naming): `count` is per rank for
 //! all-gather's send and reduce-scatter's receive; all-to-all sends `send.len() / size`
@@ -12,7 +11,6 @@
 pub mod launch;
 #[cfg(feature = "mpi")]
 pub mod mpi;
-pub mod nccl;
 
 pub use launch::{LaunchInfo, SlurmInfo};
 

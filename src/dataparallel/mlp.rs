@@ -1,9 +1,9 @@
-//! The data-parallel step's default model: `crate::models::cpu_mlp::CpuMlp` (the MLP of
+//! The data-parallel step's default model: `crate::backends::cpu_mlp::CpuMlp` (the MLP of
 //! `--profile models`, 784-300-100-10, pure-Rust CPU backend) behind [`TrainableModel`],
 //! with its seeded parameters and its analytic training-step FLOPs.
 
 use super::TrainableModel;
-use crate::models::cpu_mlp::CpuMlp;
+use crate::backends::cpu_mlp::CpuMlp;
 use crate::models::{Architecture, ModelBench};
 
 /// The MLP with seeded parameters, for batches up to `max_batch`.

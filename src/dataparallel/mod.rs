@@ -21,7 +21,7 @@ use crate::measure::Status;
 use serde::{Deserialize, Serialize};
 
 /// What the data-parallel step needs of a model: the training-step API of
-/// `crate::models::cpu_mlp::CpuMlp` (f32; [`MlpModel`] wraps it), so it or any other model
+/// `crate::backends::cpu_mlp::CpuMlp` (f32; [`MlpModel`] wraps it), so it or any other model
 /// plugs in.
 /// The loss must be the mean over the batch, so that averaging the ranks' gradients over
 /// equal shards gives the gradient of the global batch.

@@ -1,6 +1,6 @@
 //! A small model with the [`TrainableModel`] API: multinomial logistic (softmax)
 //! regression, `logits = x·W + b`, mean cross-entropy loss. It is the data-parallel step's
-//! default until `crate::models::cpu_mlp::CpuMlp` is plugged in, and the tests' model.
+//! default until `crate::backends::cpu_mlp::CpuMlp` is plugged in, and the tests' model.
 
 use super::TrainableModel;
 

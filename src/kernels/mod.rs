@@ -36,56 +36,7 @@ pub use spmv_synapses::SpmvSynapses;
 pub use stream::{Stream, StreamOp};
 pub use verify::Verification;
 
-/// Element type of a benchmark's buffers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    /// IEEE binary32.
-    F32,
-    /// IEEE binary64.
-    F64,
-    /// bfloat16 (8-bit exponent, 7-bit mantissa).
-    Bf16,
-    /// IEEE binary16.
-    F16,
-}
-
-impl Dtype {
-    /// Width of one element in bytes.
-    pub fn size_bytes(self) -> u64 {
-        match self {
-            Dtype::F64 => 8,
-            Dtype::F32 => 4,
-            Dtype::Bf16 | Dtype::F16 => 2,
-        }
-    }
-
-    /// Unit roundoff u = 2^-p (half the machine epsilon).
-    pub fn unit_roundoff(self) -> f64 {
-        match self {
-            Dtype::F64 => f64::EPSILON / 2.0,
-            Dtype::F32 => f64::from(f32::EPSILON) / 2.0,
-            Dtype::Bf16 => 2f64.powi(-8),
-            Dtype::F16 => 2f64.powi(-11),
-        }
-    }
-
-    /// Lowercase name as stored in results (`f32`, `f64`, `bf16`, `f16`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F64 => "f64",
-            Dtype::Bf16 => "bf16",
-            Dtype::F16 => "f16",
-        }
-    }
-}
-
-impl fmt::Display for Dtype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use braingap_core::dtype::Dtype;
 
 /// A floating-point element type the pure-Rust kernels are generic over.
 pub trait Real:

@@ -87,69 +87,7 @@ impl Profile {
     }
 }
 
-/// The widest SIMD level this CPU runs, which sets `peak_fma`'s lanes and chains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SimdLevel {
-    /// AVX-512F: 32 zmm registers of 512 bits.
-    Avx512,
-    /// AVX2 + FMA: 16 ymm registers of 256 bits.
-    Avx2Fma,
-    /// Scalar fused multiply-add.
-    Scalar,
-}
-
-impl SimdLevel {
-    /// Name as stored in results (`avx512`, `avx2_fma`, `scalar`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SimdLevel::Avx512 => "avx512",
-            SimdLevel::Avx2Fma => "avx2_fma",
-            SimdLevel::Scalar => "scalar",
-        }
-    }
-
-    /// Detects the level at run time (so the static target needs no AVX-512).
-    pub fn detect() -> SimdLevel {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return SimdLevel::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                return SimdLevel::Avx2Fma;
-            }
-        }
-        SimdLevel::Scalar
-    }
-
-    /// Vector width in bits.
-    pub fn bits(self) -> u64 {
-        match self {
-            SimdLevel::Avx512 => 512,
-            SimdLevel::Avx2Fma => 256,
-            SimdLevel::Scalar => 64,
-        }
-    }
-
-    /// Elements of `dtype` per vector register.
-    pub fn lanes(self, dtype: Dtype) -> u64 {
-        match self {
-            SimdLevel::Scalar => 1,
-            _ => self.bits() / (8 * dtype.size_bytes()),
-        }
-    }
-
-    /// Independent accumulators the FMA kernel keeps (enough to cover 4-cycle latency on
-    /// two ports, within the register file).
-    pub fn fma_chains(self) -> u64 {
-        match self {
-            SimdLevel::Avx512 => 16,
-            SimdLevel::Avx2Fma => 12,
-            SimdLevel::Scalar => 8,
-        }
-    }
-}
+pub use braingap_core::dtype::SimdLevel;
 
 /// What the registry needs to know about the machine.
 #[derive(Debug, Clone, Copy)]

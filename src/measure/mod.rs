@@ -8,7 +8,7 @@
 pub mod instructions;
 pub mod mann_whitney;
 pub mod runner;
-pub mod stats;
+pub use braingap_core::stats;
 
 pub use runner::{
     preflight_memory, run_benchmarks, timer_overhead, BenchRecord, Ceilings, Observer, Phase, RecordSink, RunConfig,

@@ -23,11 +23,6 @@
 //!   written; a training step also writes the parameters back (activations that a framework
 //!   keeps between forward and backward are temporaries and are not counted).
 
-pub mod cpu_mlp;
-pub mod cpu_snn;
-#[cfg(feature = "torch")]
-pub mod torch;
-
 use crate::kernels::inputs;
 use crate::kernels::verify::{gamma, Checker, Verification};
 use crate::kernels::{ParamValue, Params, Real};
@@ -1419,20 +1414,6 @@ pub fn registry() -> Vec<ModelBench> {
         train: true,
     });
     benches
-}
-
-/// Peak resident set size of this process (VmHWM), bytes, where /proc has it.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// Resets the peak RSS to the current RSS (Linux: `5` into /proc/self/clear_refs); false
-/// where that is not possible, in which case the peak is the process's since it started.
-pub fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The model benchmarks on libtorch: the layers of [`super::Architecture`] as libtorch ops
+//! The model benchmarks on libtorch: the layers of [`crate::models::Architecture`] as libtorch ops
 //! (`linear`, `conv2d`, `avg_pool2d`, `layer_norm`, batched `matmul`, `softmax`), inference
 //! under `no_grad`, and a training step of forward, loss, `backward` and a plain SGD update.
 //!
@@ -10,17 +10,17 @@
 //! Synaptic events are summed on the device and read once per timed batch.
 //!
 //! Verification: the forward pass of the seeded batch is compared with the f64 reference of
-//! [`super::ModelBench::verify`]; a training step is verified by the same forward check at
+//! [`crate::models::ModelBench::verify`]; a training step is verified by the same forward check at
 //! the step's starting parameters, and by the loss on the same batch falling after one step
 //! (backward and update are not compared value by value). The detail also reports the
 //! process's peak RSS (VmHWM, reset before preparing) on the CPU.
 
-use super::{
-    Architecture, Layer, Loss, ModelBench, Nonlinearity, LEARNING_RATE, LIF_DECAY, LIF_THRESHOLD, SURROGATE_SLOPE,
-};
 use crate::backends::torch::{to_host, Ctx, TorchReal};
 use crate::backends::{Batch, Prepared};
 use crate::kernels::{Dtype, Verification};
+use crate::models::{
+    Architecture, Layer, Loss, ModelBench, Nonlinearity, LEARNING_RATE, LIF_DECAY, LIF_THRESHOLD, SURROGATE_SLOPE,
+};
 use tch::{Device, Kind, Reduction, Tensor};
 
 /// Whether libtorch runs `bench` in `dtype`.
@@ -33,7 +33,7 @@ pub fn supports(_bench: &ModelBench, dtype: Dtype) -> Result<(), String> {
 
 /// Allocates the parameters and the batch on the device.
 pub fn prepare<'a, T: TorchReal>(ctx: Ctx, bench: &ModelBench) -> Box<dyn Prepared + 'a> {
-    let rss_reset = super::reset_peak_rss();
+    let rss_reset = crate::machine::reset_peak_rss();
     let host_params = bench.parameters::<T>();
     let host_input = bench.input::<T>();
     let shapes = bench.parameter_shapes();
@@ -297,7 +297,7 @@ impl<T: TorchReal> ModelRun<T> {
                 Err(why) => format!("peak device memory unavailable: {why}"),
             };
         }
-        match super::peak_rss_bytes() {
+        match crate::machine::peak_rss_bytes() {
             Some(bytes) => format!(
                 "peak RSS {:.1} MiB ({})",
                 bytes as f64 / (1u64 << 20) as f64,

@@ -11,7 +11,7 @@
 //! not in the table get no peak, with the reason. These are datasheet-style ceilings, not
 //! measurements: the run's own GEMM rows show what is attainable.
 
-use crate::kernels::Dtype;
+use crate::dtype::Dtype;
 use crate::machine::TheoreticalPeak;
 use serde::Serialize;
 

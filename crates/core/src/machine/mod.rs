@@ -7,8 +7,8 @@
 
 pub mod uarch;
 
-use crate::kernels::registry::SimdLevel;
-use crate::kernels::Dtype;
+use crate::dtype::Dtype;
+use crate::dtype::SimdLevel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
@@ -403,6 +403,32 @@ pub fn theoretical_peaks(
     peaks
 }
 
+/// Peak resident set size of this process (VmHWM), bytes, where /proc has it.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Resets the peak RSS to the current RSS (Linux: `5` into /proc/self/clear_refs); false
+/// where that is not possible, in which case the peak is the process's since it started.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// What the binary's build script recorded (the root crate's `braingap::BUILD`): the
+/// toolchain, the commit and the branch; empty strings where the build could not tell.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildInfo {
+    /// `rustc --version`.
+    pub rustc: &'static str,
+    /// `git rev-parse HEAD`, with `-dirty` when tracked files changed.
+    pub git_commit: &'static str,
+    /// `git symbolic-ref --short HEAD` (empty on a detached HEAD).
+    pub git_branch: &'static str,
+}
+
 /// FNV-1a, 64-bit: a hash that is stable across Rust releases (unlike `DefaultHasher`).
 pub fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -422,7 +448,7 @@ impl Machine {
 
     /// Fingerprints this machine. `measured_ghz` is the clock probe's reading, used for the
     /// theoretical peak when cpufreq gives no maximum clock (as on most VMs).
-    pub fn detect(measured_ghz: Option<f64>) -> Machine {
+    pub fn detect(measured_ghz: Option<f64>, build: &BuildInfo) -> Machine {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let flags: BTreeSet<String> = cpuinfo_field(&cpuinfo, "flags")
             .unwrap_or_default()
@@ -514,12 +540,9 @@ impl Machine {
         } else {
             Fact::unknown("no hypervisor flag in /proc/cpuinfo")
         };
-        let rustc = env_fact(env!("BRAINGAP_RUSTC_VERSION"), "build script: rustc --version");
-        let git_commit = env_fact(env!("BRAINGAP_GIT_COMMIT"), "build script: git rev-parse HEAD");
-        let git_branch = env_fact(
-            env!("BRAINGAP_BUILD_GIT_BRANCH"),
-            "build script: git symbolic-ref --short HEAD",
-        );
+        let rustc = env_fact(build.rustc, "build script: rustc --version");
+        let git_commit = env_fact(build.git_commit, "build script: git rev-parse HEAD");
+        let git_branch = env_fact(build.git_branch, "build script: git symbolic-ref --short HEAD");
         let memory_total_bytes = Fact::from_option(
             sys.as_ref().map(|s| s.total_memory()).filter(|&m| m > 0),
             "sysinfo",

@@ -10,7 +10,7 @@
 //! Forward `Y = X·Wᵀ + b`; backward `dX = dY·W`, `dW = dYᵀ·X` (dY is transposed into a
 //! scratch buffer first, out·batch copies, since the GEMM takes a transposed right operand
 //! only), `db` = column sums of dY. The first layer computes no input gradient, as counted
-//! in [`super::Layer::backward_flops`].
+//! in [`crate::models::Layer::backward_flops`].
 //!
 //! Verification ([`MlpRun`]): inference against [`ModelBench::verify`]; a training step by
 //! the same forward check, then by comparing the gradients and the updated parameters of
@@ -18,11 +18,11 @@
 //! plain loops (itself checked against finite differences in the tests), and by the loss
 //! on the same batch falling after the step.
 
-use super::{Architecture, ModelBench, LEARNING_RATE};
 use crate::backends::cpu::{gemm_into, CpuReal};
 use crate::backends::{Batch, Prepared};
 use crate::kernels::verify::{gamma, Checker};
 use crate::kernels::Verification;
+use crate::models::{Architecture, ModelBench, LEARNING_RATE};
 use crate::units::Seconds;
 use std::time::Instant;
 

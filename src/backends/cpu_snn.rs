@@ -2,21 +2,21 @@
 //! currents of all time steps in one product through the backend's GEMM (I = S·Wᵀ for the
 //! batch's steps × presynaptic spikes, since a current depends on no state), then the LIF
 //! recurrence over the steps, elementwise. The same dense formulation as libtorch's, so the
-//! analytic FLOP count of [`super::Layer::LifDense`] holds for both; synaptic events (spikes
+//! analytic FLOP count of [`crate::models::Layer::LifDense`] holds for both; synaptic events (spikes
 //! × fan-out) are counted from the spikes each call delivers, apart from FLOPs.
 //!
 //! Verification: the logits against [`ModelBench::verify`] and the call's synaptic events
 //! against [`ModelBench::reference_events`], exactly (the seeded parameters are dyadic, so
 //! the f32 pass is exact and a threshold decision cannot differ from the reference's).
 
-use super::{Layer, ModelBench, LIF_DECAY, LIF_THRESHOLD};
 use crate::backends::cpu::{gemm_into, CpuReal};
 use crate::backends::{Batch, Prepared};
 use crate::kernels::Verification;
+use crate::models::{Layer, ModelBench, LIF_DECAY, LIF_THRESHOLD};
 use crate::units::Seconds;
 use std::time::Instant;
 
-/// Inference of [`super::Architecture::Spiking`] with preallocated buffers.
+/// Inference of [`crate::models::Architecture::Spiking`] with preallocated buffers.
 pub struct CpuSnn<T> {
     layers: Vec<Layer>,
     parameters: Vec<Vec<T>>,
