@@ -8,6 +8,8 @@
 //! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the [`cli`] on top. The measurement core never imports presentation.
 
 pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
+pub use braingap_kernels::models;
+pub use {braingap_backends as backends, braingap_comm as comm, braingap_kernels as kernels};
 
 /// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
 pub const BUILD: machine::BuildInfo = machine::BuildInfo {
@@ -18,15 +20,11 @@ pub const BUILD: machine::BuildInfo = machine::BuildInfo {
 
 pub mod ab;
 pub mod analysis;
-pub mod backends;
 pub mod cli;
 pub mod collectives;
-pub mod comm;
 pub mod compare;
 pub mod dataparallel;
-pub mod kernels;
 pub mod measure;
 pub mod meters;
-pub mod models;
 pub mod report;
 pub mod store;

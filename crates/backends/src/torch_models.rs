@@ -15,12 +15,12 @@
 //! (backward and update are not compared value by value). The detail also reports the
 //! process's peak RSS (VmHWM, reset before preparing) on the CPU.
 
-use crate::backends::torch::{to_host, Ctx, TorchReal};
-use crate::backends::{Batch, Prepared};
 use crate::kernels::{Dtype, Verification};
 use crate::models::{
     Architecture, Layer, Loss, ModelBench, Nonlinearity, LEARNING_RATE, LIF_DECAY, LIF_THRESHOLD, SURROGATE_SLOPE,
 };
+use crate::torch::{to_host, Ctx, TorchReal};
+use crate::{Batch, Prepared};
 use tch::{Device, Kind, Reduction, Tensor};
 
 /// Whether libtorch runs `bench` in `dtype`.

@@ -1,6 +1,6 @@
 //! The multilayer perceptron on the pure-Rust CPU backend: dense layers with ReLU between
 //! them and softmax cross-entropy on the logits, forward and backward as matrix products
-//! through the backend's GEMM ([`crate::backends::cpu::gemm_into`]), and a plain SGD update.
+//! through the backend's GEMM ([`crate::cpu::gemm_into`]), and a plain SGD update.
 //!
 //! [`CpuMlp`] is also a library type: a data-parallel benchmark builds one per worker,
 //! calls [`CpuMlp::gradients`], reduces [`CpuMlp::grads_mut`] across workers and then
@@ -18,12 +18,12 @@
 //! plain loops (itself checked against finite differences in the tests), and by the loss
 //! on the same batch falling after the step.
 
-use crate::backends::cpu::{gemm_into, CpuReal};
-use crate::backends::{Batch, Prepared};
+use crate::cpu::{gemm_into, CpuReal};
 use crate::kernels::verify::{gamma, Checker};
 use crate::kernels::Verification;
 use crate::models::{Architecture, ModelBench, LEARNING_RATE};
 use crate::units::Seconds;
+use crate::{Batch, Prepared};
 use std::time::Instant;
 
 /// A dense-ReLU network (ReLU after every layer but the last) with preallocated buffers for

@@ -23,10 +23,10 @@
 //!   written; a training step also writes the parameters back (activations that a framework
 //!   keeps between forward and backward are temporaries and are not counted).
 
-use crate::kernels::inputs;
-use crate::kernels::verify::{gamma, Checker, Verification};
-use crate::kernels::{ParamValue, Params, Real};
+use crate::inputs;
 use crate::units::{Bytes, Flops};
+use crate::verify::{gamma, Checker, Verification};
+use crate::{ParamValue, Params, Real};
 
 /// An elementwise nonlinearity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Nonlinearity {
         match self {
             Nonlinearity::Relu => x.max(0.0),
             Nonlinearity::Tanh => x.tanh(),
-            Nonlinearity::Gelu => crate::kernels::ActivationOp::Gelu.apply(x),
+            Nonlinearity::Gelu => crate::ActivationOp::Gelu.apply(x),
         }
     }
 }
@@ -1688,11 +1688,10 @@ mod tests {
         assert!(hidden_events > 0, "some hidden neuron fires");
         assert!(hidden_events / 10 < 2 * 4 * 16, "not every neuron fires every step");
         // Its rows carry the events (inference; a training step's are not counted).
-        let spec =
-            crate::kernels::BenchSpec::new(crate::kernels::Kernel::Model(bench.clone()), crate::kernels::Dtype::F32);
-        assert_eq!(spec.event_kind(), Some(crate::kernels::EventKind::SynapticEvents));
+        let spec = crate::BenchSpec::new(crate::Kernel::Model(bench.clone()), crate::Dtype::F32);
+        assert_eq!(spec.event_kind(), Some(crate::EventKind::SynapticEvents));
         let train = ModelBench { train: true, ..bench };
-        let spec = crate::kernels::BenchSpec::new(crate::kernels::Kernel::Model(train), crate::kernels::Dtype::F32);
+        let spec = crate::BenchSpec::new(crate::Kernel::Model(train), crate::Dtype::F32);
         assert_eq!(spec.event_kind(), None);
     }
 

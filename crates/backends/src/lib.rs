@@ -21,6 +21,13 @@ pub mod torch;
 #[cfg(feature = "torch")]
 pub mod torch_models;
 
+// The layers below, under the names the rest of braingap uses for them.
+use braingap_comm as comm;
+#[cfg(feature = "torch")]
+use braingap_core::gpu;
+use braingap_core::{clock, machine, units};
+use braingap_kernels::{self as kernels, models};
+
 use crate::kernels::{BenchSpec, Verification};
 use crate::units::Seconds;
 

@@ -3,13 +3,14 @@
 //! criterion's `Throughput` is set so it prints FLOP/s (as elements/s: one element = one
 //! FLOP) or bytes/s for kernels that do no arithmetic.
 //!
-//! `BRAINGAP_BENCH_PROFILE` picks the profile (default `quick`); `cargo bench -- gemm`
-//! filters as criterion does.
+//! `BRAINGAP_BENCH_PROFILE` picks the profile (default `quick`); `cargo bench --bench kernels
+//! -- gemm` filters as criterion does. It lives in the backends crate, so it builds neither
+//! polars nor plotters: criterion here has no plotting feature.
 
-use braingap::backends::cpu::CpuBackend;
-use braingap::backends::Backend;
-use braingap::kernels::registry::{self, Profile, RegistryContext, SimdLevel};
-use braingap::machine::Machine;
+use braingap_backends::cpu::CpuBackend;
+use braingap_backends::Backend;
+use braingap_core::machine::{BuildInfo, Machine};
+use braingap_kernels::registry::{self, Profile, RegistryContext, SimdLevel};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ fn registry_benches(c: &mut Criterion) {
         .unwrap_or_else(|_| "quick".into())
         .parse()
         .expect("BRAINGAP_BENCH_PROFILE must be quick, standard, full or peers");
-    let machine = Machine::detect(None, &braingap::BUILD);
+    let machine = Machine::detect(None, &BuildInfo::default());
     let ctx = RegistryContext {
         threads: threads as u64,
         last_level_cache_bytes: machine.last_level_cache_bytes.value,

@@ -144,7 +144,7 @@ mod tests {
     fn large_buffers_are_advised_onto_huge_pages() {
         let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
         if !thp.contains("[madvise]") && !thp.contains("[always]") {
-            crate::diag!("transparent huge pages are off here ({}): nothing to check", thp.trim());
+            braingap_core::diag!("transparent huge pages are off here ({}): nothing to check", thp.trim());
             return;
         }
         let buf: Vec<f64> = zeroed_vec(HUGE_PAGE_MIN_BYTES / 8 * 2);

@@ -9,11 +9,11 @@
 //! against [`ModelBench::reference_events`], exactly (the seeded parameters are dyadic, so
 //! the f32 pass is exact and a threshold decision cannot differ from the reference's).
 
-use crate::backends::cpu::{gemm_into, CpuReal};
-use crate::backends::{Batch, Prepared};
+use crate::cpu::{gemm_into, CpuReal};
 use crate::kernels::Verification;
 use crate::models::{Layer, ModelBench, LIF_DECAY, LIF_THRESHOLD};
 use crate::units::Seconds;
+use crate::{Batch, Prepared};
 use std::time::Instant;
 
 /// Inference of [`crate::models::Architecture::Spiking`] with preallocated buffers.

@@ -112,7 +112,7 @@ impl Backend for CpuBackend {
                 return Err(self.unsupported(spec, "invalid convolution shape"));
             }
             Kernel::Model(m) => {
-                crate::backends::cpu_mlp::supports(m).map_err(|reason| self.unsupported(spec, &reason))?;
+                crate::cpu_mlp::supports(m).map_err(|reason| self.unsupported(spec, &reason))?;
             }
             Kernel::ScatterAdd(_) if spec.dtype != Dtype::F64 => {
                 return Err(self.unsupported(spec, "the scatter-add accumulates in f64, as the microcircuit does"));
@@ -481,8 +481,8 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
             })
         }
         Kernel::Model(m) => match m.architecture {
-            crate::models::Architecture::Spiking { .. } => crate::backends::cpu_snn::prepare::<T>(ctx.pool, m),
-            _ => crate::backends::cpu_mlp::prepare::<T>(ctx.pool, m),
+            crate::models::Architecture::Spiking { .. } => crate::cpu_snn::prepare::<T>(ctx.pool, m),
+            _ => crate::cpu_mlp::prepare::<T>(ctx.pool, m),
         },
         Kernel::ScatterAdd(k) => Box::new(ScatterAddRun {
             ctx,

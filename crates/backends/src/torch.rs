@@ -164,7 +164,7 @@ impl Backend for TorchBackend {
                     ),
                 ))
             }
-            Kernel::Model(m) => crate::backends::torch_models::supports(m, spec.dtype).map_err(|r| self.unsupported(spec, &r)),
+            Kernel::Model(m) => crate::torch_models::supports(m, spec.dtype).map_err(|r| self.unsupported(spec, &r)),
             Kernel::ScatterAdd(_) => Err(self.unsupported(
                 spec,
                 "the scatter-add measures the CPU simulator's delivery limit; it runs on the cpu backend",
@@ -303,7 +303,7 @@ fn prepare_typed<'a, T: TorchReal>(ctx: Ctx, spec: &BenchSpec, narrow: Option<Na
         Kernel::LifStep(k) => Box::new(LifRun::<T>::new(ctx, k.clone())),
         Kernel::Attention(k) => Box::new(AttentionRun::<T>::new(ctx, k.clone())),
         Kernel::Activation(k) => Box::new(ActivationRun::<T>::new(ctx, k.clone())),
-        Kernel::Model(m) => crate::backends::torch_models::prepare::<T>(ctx, m),
+        Kernel::Model(m) => crate::torch_models::prepare::<T>(ctx, m),
         Kernel::PeakFma(_) | Kernel::ScatterAdd(_) | Kernel::Microcircuit(_) => unreachable!("checked in supports"),
     }
 }

@@ -12,6 +12,7 @@ pub mod gemm;
 pub mod inputs;
 pub mod lif_step;
 pub mod microcircuit;
+pub mod models;
 pub mod peak_fma;
 pub mod plant;
 pub mod registry;
@@ -19,6 +20,9 @@ pub mod scatter_add;
 pub mod spmv_synapses;
 pub mod stream;
 pub mod verify;
+
+// The bottom layer, under the names the rest of braingap uses for it.
+use braingap_core::units;
 
 use crate::units::{Bytes, Flops};
 use serde::{Deserialize, Serialize};
@@ -38,7 +42,8 @@ pub use verify::Verification;
 
 pub use braingap_core::dtype::Dtype;
 
-/// A floating-point element type the pure-Rust kernels are generic over.
+/// A floating-point element type the pure-Rust kernels are generic over. The impls are
+/// `#[inline]`: the backends call them per element from another crate.
 pub trait Real:
     Copy
     + Send
@@ -70,21 +75,27 @@ pub trait Real:
 
 impl Real for f32 {
     const DTYPE: Dtype = Dtype::F32;
+    #[inline]
     fn from_f64(x: f64) -> Self {
         x as f32
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    #[inline]
     fn mul_add(self, a: Self, b: Self) -> Self {
         f32::mul_add(self, a, b)
     }
+    #[inline]
     fn tanh(self) -> Self {
         f32::tanh(self)
     }
+    #[inline]
     fn exp(self) -> Self {
         f32::exp(self)
     }
+    #[inline]
     fn max(self, other: Self) -> Self {
         f32::max(self, other)
     }
@@ -92,21 +103,27 @@ impl Real for f32 {
 
 impl Real for f64 {
     const DTYPE: Dtype = Dtype::F64;
+    #[inline]
     fn from_f64(x: f64) -> Self {
         x
     }
+    #[inline]
     fn to_f64(self) -> f64 {
         self
     }
+    #[inline]
     fn mul_add(self, a: Self, b: Self) -> Self {
         f64::mul_add(self, a, b)
     }
+    #[inline]
     fn tanh(self) -> Self {
         f64::tanh(self)
     }
+    #[inline]
     fn exp(self) -> Self {
         f64::exp(self)
     }
+    #[inline]
     fn max(self, other: Self) -> Self {
         f64::max(self, other)
     }
