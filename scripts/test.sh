@@ -78,6 +78,6 @@ bash scripts/setup-torch.sh
 (
   source <(bash scripts/setup-torch.sh --env)
   cargo test --features torch --test torch_backend
-  cargo test --features torch --lib torch
+  cargo test -p braingap-backends --features torch --lib torch   # the backend's own unit tests
 )
 echo "torch step took $(( $(date +%s) - torch_start )) s"

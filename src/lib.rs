@@ -10,6 +10,7 @@
 pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
 pub use braingap_kernels::models;
 pub use {braingap_backends as backends, braingap_comm as comm, braingap_kernels as kernels};
+pub use {braingap_measure as measure, braingap_meters as meters};
 
 /// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
 pub const BUILD: machine::BuildInfo = machine::BuildInfo {
@@ -24,7 +25,5 @@ pub mod cli;
 pub mod collectives;
 pub mod compare;
 pub mod dataparallel;
-pub mod measure;
-pub mod meters;
 pub mod report;
 pub mod store;

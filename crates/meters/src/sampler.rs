@@ -7,7 +7,7 @@
 //! A RAPL `energy_uj` counter wraps at `max_energy_range_uj`. Between two reads
 //! the counter may wrap at most once, or the energy is lost without trace; and
 //! to tell a wrap from a counter that went backwards (see
-//! [`crate::meters::rapl`]) less than *half* a range may accrue between reads.
+//! [`crate::rapl`]) less than *half* a range may accrue between reads.
 //! So the interval is at most `range / (4 · P_max)`, a 2x margin over that
 //! bound, with `P_max` = [`MAX_DOMAIN_POWER`] (1 kW, above any single CPU
 //! package or DRAM domain shipped today). For Intel's usual range of

@@ -27,7 +27,7 @@ use crate::backends::cpu::CpuBackend;
 use crate::backends::{Backend, Batch, Prepared};
 use crate::kernels::registry::SimdLevel;
 use crate::kernels::BenchSpec;
-use crate::measure::Status;
+use crate::Status;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -390,7 +390,7 @@ fn parse_child_json<T: serde::de::DeserializeOwned>(stdout: &str, benchmark: &st
 mod tests {
     use super::*;
 
-    const FIXTURE: &str = include_str!("../../tests/fixtures/callgrind.out");
+    const FIXTURE: &str = include_str!("../../../tests/fixtures/callgrind.out");
 
     #[test]
     fn parses_the_fixture_totals() {

@@ -5,6 +5,12 @@
 //! [`instructions`] counts instructions per call under callgrind instead of timing;
 //! [`mann_whitney`] is the rank test of `braingap ab`'s paired timing.
 
+// The layers below, under the names the rest of braingap uses for them.
+use braingap_backends as backends;
+use braingap_core::{error, units};
+use braingap_kernels as kernels;
+use braingap_meters as meters;
+
 pub mod instructions;
 pub mod mann_whitney;
 pub mod runner;

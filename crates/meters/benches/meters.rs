@@ -4,8 +4,8 @@
 //! period and at the 10 ms floor, with `start`/`stop` around every iteration.
 //! Issue #4 asks for under 1% overhead.
 
-use braingap::meters::{MeterConfig, MeterSet, WorkDone};
-use braingap::units::{Bytes, Flops, Seconds};
+use braingap_core::units::{Bytes, Flops, Seconds};
+use braingap_meters::{MeterConfig, MeterSet, WorkDone};
 use criterion::{criterion_group, BatchSize, Criterion};
 use std::hint::black_box;
 use std::path::Path;

@@ -13,7 +13,7 @@
 //!
 //! `energy_uj` wraps at `max_energy_range_uj`. A [`BackgroundSampler`] reads
 //! the counters often enough that at most one wrap happens between reads (see
-//! [`crate::meters::sampler`] for the interval), and every decrease is undone
+//! [`crate::sampler`] for the interval), and every decrease is undone
 //! by adding the range. A decrease whose wrap-corrected increment exceeds half
 //! the range cannot be a wrap at that interval, so it is reported as a counter
 //! that went backwards; a decrease with no known range cannot be undone. Either

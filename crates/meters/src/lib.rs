@@ -26,6 +26,8 @@ pub mod perf;
 pub mod rapl;
 pub mod sampler;
 
+use braingap_core::{diag, units};
+
 use crate::units::{Bytes, Flops, Joules, Seconds, Watts};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
