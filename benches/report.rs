@@ -90,7 +90,7 @@ fn bench_report(c: &mut Criterion) {
     let results = tempfile::tempdir().unwrap();
     make_results(results.path(), 100);
     let out = tempfile::tempdir().unwrap();
-    let data_dir = braingap::report::files::default_data_dir();
+    let data_dir = braingap::analysis::datasets::bundled_data_dir();
     let mut group = c.benchmark_group("report");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
     group.bench_function("100_runs_latest_with_references", |b| {

@@ -9,8 +9,8 @@
 
 pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
 pub use braingap_kernels::models;
+pub use {braingap_analysis as analysis, braingap_measure as measure, braingap_meters as meters};
 pub use {braingap_backends as backends, braingap_comm as comm, braingap_kernels as kernels};
-pub use {braingap_measure as measure, braingap_meters as meters};
 
 /// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
 pub const BUILD: machine::BuildInfo = machine::BuildInfo {
@@ -20,7 +20,6 @@ pub const BUILD: machine::BuildInfo = machine::BuildInfo {
 };
 
 pub mod ab;
-pub mod analysis;
 pub mod cli;
 pub mod collectives;
 pub mod compare;

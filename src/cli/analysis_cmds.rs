@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::analysis::claims::{compact, render_claims_table};
-use crate::analysis::datasets::{bundled_datasets, default_data_dir, ColumnKind};
+use crate::analysis::datasets::{bundled_datasets, ColumnKind};
 use crate::analysis::fits::BootstrapOptions;
 use crate::analysis::studies::{find_study, run_studies as run_studies_on, run_study, Reproduction, StudyResult};
 use crate::analysis::trend::{run_fit_request, FitDetails, FitReport, FitRequest, Model};
@@ -121,7 +121,7 @@ pub struct ClaimsArgs {
 }
 
 fn data_dir() -> PathBuf {
-    default_data_dir()
+    super::env::data_dir()
 }
 
 fn interval_text(pair: [Option<f64>; 2], scale: f64, digits: usize) -> String {

@@ -69,6 +69,11 @@ pub fn meter_config() -> crate::meters::MeterConfig {
 }
 
 /// `BRAINGAP_VALGRIND`: the valgrind to run (`None`: `valgrind` on `PATH`).
+/// The reference datasets: `$BRAINGAP_DATA_DIR`, else the bundled `data/`.
+pub fn data_dir() -> PathBuf {
+    var_path("BRAINGAP_DATA_DIR").unwrap_or_else(crate::analysis::datasets::bundled_data_dir)
+}
+
 pub fn valgrind() -> Option<PathBuf> {
     var_path(crate::measure::instructions::VALGRIND_ENV)
 }

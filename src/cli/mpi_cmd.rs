@@ -436,7 +436,7 @@ pub(super) mod sweep {
         }
         merge_report(&outcome, out)?;
         if !args.no_report {
-            match crate::report::render_run_report(&args.results, run_id, &args.report_dir) {
+            match crate::report::render_run_report(&args.results, run_id, &args.report_dir, &super::env::data_dir()) {
                 Ok(path) => writeln!(out, "Report: {}", path.display())?,
                 Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
             }

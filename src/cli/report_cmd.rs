@@ -54,7 +54,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let data_dir = if args.no_history {
         None
     } else {
-        Some(args.data.clone().unwrap_or_else(report::files::default_data_dir))
+        Some(args.data.clone().unwrap_or_else(super::env::data_dir))
     };
     let mut input = report::load_input(&args.results, &args.run, args.baseline.as_deref(), data_dir.as_deref())?;
     input.compare = CompareOptions {

@@ -716,7 +716,12 @@ pub(super) fn finish_output(
 ) -> anyhow::Result<ExitCode> {
     write!(out, "{}", summary_table(records))?;
     if !args.no_report {
-        match crate::report::render_run_report(&args.results, &info.meta.run_id, &args.report_dir) {
+        match crate::report::render_run_report(
+            &args.results,
+            &info.meta.run_id,
+            &args.report_dir,
+            &super::env::data_dir(),
+        ) {
             Ok(path) => writeln!(out, "Report: {}", path.display())?,
             Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
         }

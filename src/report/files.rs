@@ -56,11 +56,6 @@ pub fn companions(store: &Store, run: &RunInfo) -> Vec<RunInfo> {
     latest
 }
 
-/// Where the reference datasets live by default (`$BRAINGAP_DATA_DIR` or the crate's `data/`).
-pub fn default_data_dir() -> PathBuf {
-    super::glue::default_data_dir()
-}
-
 /// Loads everything a report of `run` (an id, `latest`, or a run directory) needs.
 /// `data_dir: None` skips the reference data (history, projections, claims).
 pub fn load_input(
@@ -275,12 +270,11 @@ pub fn write_report(report: &Report, out: &Path) -> Result<PathBuf, ReportError>
     Ok(index)
 }
 
-/// Loads `run` from `results`, renders its report with the default reference data and
+/// Loads `run` from `results`, renders its report with the reference data in `data_dir` and
 /// writes it under `out`; returns the path of `index.html`. What `braingap run` calls at
 /// the end.
-pub fn render_run_report(results: &Path, run: &str, out: &Path) -> Result<PathBuf, ReportError> {
-    let data_dir = default_data_dir();
-    let input = load_input(results, run, None, Some(&data_dir))?;
+pub fn render_run_report(results: &Path, run: &str, out: &Path, data_dir: &Path) -> Result<PathBuf, ReportError> {
+    let input = load_input(results, run, None, Some(data_dir))?;
     let report = render(&input)?;
     write_report(&report, out)
 }

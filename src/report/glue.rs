@@ -15,11 +15,6 @@ use crate::analysis::projections::{brain_targets, crossover, Crossover, Target};
 use crate::analysis::{check_claims, machine_comparison, AnalysisError, FitError, MachinePoint};
 use std::path::Path;
 
-/// Where the bundled datasets live: `$BRAINGAP_DATA_DIR` or the crate's `data/`.
-pub fn default_data_dir() -> std::path::PathBuf {
-    crate::analysis::default_data_dir()
-}
-
 /// Horizon of the projections.
 pub const HORIZON: f64 = 2200.0;
 

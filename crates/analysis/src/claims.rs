@@ -7,10 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::datasets::{load_bundled, Table};
-use crate::analysis::error::AnalysisError;
-use crate::analysis::fits::Interval;
-use crate::analysis::trend::{run_fit_request, FitReport, FitRequest};
+use crate::datasets::{load_bundled, Table};
+use crate::error::AnalysisError;
+use crate::fits::Interval;
+use crate::trend::{run_fit_request, FitReport, FitRequest};
 
 /// How well the data bear a claim out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -515,7 +515,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
             .filter_map(|(_, w)| *w)
             .collect();
         gpu_watts.sort_by(f64::total_cmp);
-        let median = crate::analysis::stats::median(&gpu_watts).unwrap_or(f64::NAN);
+        let median = crate::stats::median(&gpu_watts).unwrap_or(f64::NAN);
         let brain = lookup(&species, "id", "human", "brain_power_W")?;
         let verdict = if (100.0..1000.0).contains(&median) {
             Verdict::Supported
@@ -786,7 +786,7 @@ mod tests {
 
     #[test]
     fn every_claim_is_checked_with_numbers() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
         let claims = check_claims(&dir).unwrap();
         assert_eq!(claims.len(), 11);
         for c in &claims {
@@ -828,8 +828,8 @@ mod tests {
 
     #[test]
     fn a_measured_machine_enters_the_bottom_up_claim() {
-        use crate::analysis::brain_scale::{human_brain, project, CostInputs, MeasuredCosts};
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+        use crate::brain_scale::{human_brain, project, CostInputs, MeasuredCosts};
+        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
         let costs = MeasuredCosts::new(
             &CostInputs {
                 benchmark: "microcircuit/f64/scale=1".into(),

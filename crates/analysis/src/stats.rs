@@ -5,16 +5,16 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 /// The `p`-quantile of an ascending-sorted sample, type 7 (Hyndman & Fan 1996; R's and
-/// NumPy's default), as [`crate::measure::stats::quantile_sorted`] computes it; `None` for an
+/// NumPy's default), as [`braingap_core::stats::quantile_sorted`] computes it; `None` for an
 /// empty sample. `p` is clamped to `[0, 1]`.
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
-    (!sorted.is_empty()).then(|| crate::measure::stats::quantile_sorted(sorted, p))
+    (!sorted.is_empty()).then(|| braingap_core::stats::quantile_sorted(sorted, p))
 }
 
-/// The median of a sample, as [`crate::measure::stats::median`] computes it; `None` for an
+/// The median of a sample, as [`braingap_core::stats::median`] computes it; `None` for an
 /// empty sample.
 pub fn median(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| crate::measure::stats::median(values))
+    (!values.is_empty()).then(|| braingap_core::stats::median(values))
 }
 
 /// `ln Γ(x)` for `x > 0`, Lanczos approximation (g = 7, n = 9; |error| < 1e-14 over

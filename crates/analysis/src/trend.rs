@@ -5,15 +5,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::datasets::{
-    load_table, resolve_dataset, select_series, DatasetSpec, Filter, RowAccount, Selection, Series,
-};
-use crate::analysis::error::{AnalysisError, FitError};
-use crate::analysis::fits::{
+use crate::datasets::{load_table, resolve_dataset, select_series, DatasetSpec, Filter, RowAccount, Selection, Series};
+use crate::error::{AnalysisError, FitError};
+use crate::fits::{
     exponential_trend, logistic_fit, piecewise_log_linear, power_law, theil_sen_exponential, BootstrapOptions,
     ExponentialFit, Interval, LogisticFit, PiecewiseFit, PowerLawFit, LOG10_2,
 };
-use crate::analysis::projections::{crossover, Crossover};
+use crate::projections::{crossover, Crossover};
 
 /// The trend models `braingap fit` offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -416,10 +414,10 @@ pub fn doubling_time_of(slope: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::datasets::default_data_dir;
+    use crate::datasets::bundled_data_dir;
 
     fn data_dir() -> std::path::PathBuf {
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
     }
 
     /// OpenAI "AI and Compute" (2018): the compute of the largest runs doubled every
@@ -437,7 +435,7 @@ mod tests {
         assert_eq!(report.n, 10);
         let months = report.doubling_time_months.unwrap();
         let [lo, hi] = report.doubling_time_ci95;
-        crate::diag!("openai 2018: {months:.2} months, CI {lo:?}..{hi:?} years");
+        braingap_core::diag!("openai 2018: {months:.2} months, CI {lo:?}..{hi:?} years");
         assert!((months - 3.4).abs() < 0.5, "{months}");
         assert!(
             lo.unwrap() * 12.0 <= 3.4 && hi.is_none_or(|h| h * 12.0 >= 3.4),
@@ -457,7 +455,7 @@ mod tests {
         request.to = Some(2022.2);
         let report = run_fit_request(&request, &data_dir()).unwrap();
         let months = report.doubling_time_months.unwrap();
-        crate::diag!(
+        braingap_core::diag!(
             "epoch 2010-2022: {months:.2} months (n = {}), CI {:?}",
             report.n,
             report.doubling_time_ci95
@@ -479,7 +477,7 @@ mod tests {
         let report = run_fit_request(&request, &data_dir()).unwrap();
         assert_eq!(report.n, 18);
         let doubling = report.doubling_time_years.unwrap();
-        crate::diag!(
+        braingap_core::diag!(
             "fig 1.11: doubling {doubling:.3} y, crossover {:?} CI {:?}",
             report.crossover_year,
             report.crossover_year_ci95
@@ -499,7 +497,7 @@ mod tests {
         )
         .unwrap();
         let request = FitRequest::new(path.to_str().unwrap(), "when", "value");
-        let e = run_fit_request(&request, &default_data_dir()).unwrap_err();
+        let e = run_fit_request(&request, &bundled_data_dir()).unwrap_err();
         assert!(matches!(e, AnalysisError::Fit { line: Some(3), .. }), "{e}");
         assert!(e.to_string().contains("d.csv:3"), "{e}");
     }

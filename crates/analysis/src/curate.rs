@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::error::AnalysisError;
+use crate::error::AnalysisError;
 
 /// One curated table: its file name and its CSV text.
 #[derive(Debug, Clone, PartialEq)]
@@ -660,7 +660,7 @@ mod tests {
     use super::*;
 
     fn data_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
     }
 
     /// The committed curated tables are exactly what the code derives from `data/raw/`.

@@ -14,8 +14,8 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::{DataFrame, LazyCsvReader, LazyFileListReader, PlRefPath};
 use serde::Serialize;
 
-use crate::analysis::error::AnalysisError;
-use crate::analysis::fits::frontier_top_k_per_year;
+use crate::error::AnalysisError;
+use crate::fits::frontier_top_k_per_year;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -313,11 +313,10 @@ pub fn find_dataset(name: &str) -> Option<&'static DatasetSpec> {
     DATASETS.iter().find(|d| d.name == stem)
 }
 
-/// The data directory: `$BRAINGAP_DATA_DIR` if set, else the crate's `data/`.
-pub fn default_data_dir() -> PathBuf {
-    std::env::var_os("BRAINGAP_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data")))
+/// The bundled data directory: the repository's `data/`. (The CLI lets `$BRAINGAP_DATA_DIR`
+/// name another; the library reads no environment.)
+pub fn bundled_data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
 }
 
 /// Resolves `--data`: anything that names an existing file is that file, read without a
@@ -1230,7 +1229,7 @@ mod tests {
     use std::io::Write;
 
     fn data_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
     }
 
     fn write_temp(contents: &str, name: &str) -> (tempfile::TempDir, PathBuf) {

@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use crate::analysis::error::FitError;
-use crate::analysis::stats::{median, quantile_sorted, student_t_quantile, IndexRng};
+use crate::error::FitError;
+use crate::stats::{median, quantile_sorted, student_t_quantile, IndexRng};
 
 /// `log10(2)`, the numerator of every doubling time.
 pub const LOG10_2: f64 = std::f64::consts::LOG10_2;

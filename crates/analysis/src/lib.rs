@@ -8,7 +8,7 @@
 //! # Public API
 //!
 //! Data ([`datasets`]):
-//! - `default_data_dir() -> PathBuf` — `$BRAINGAP_DATA_DIR` or the crate's `data/`.
+//! - `bundled_data_dir() -> PathBuf` — the repository's `data/` (the CLI reads `$BRAINGAP_DATA_DIR`).
 //! - `bundled_datasets() -> &'static [DatasetSpec]`, `find_dataset(name) -> Option<&DatasetSpec>`.
 //! - `resolve_dataset(name_or_path, data_dir) -> Result<(PathBuf, Option<&DatasetSpec>), AnalysisError>`
 //!   (an existing file has no spec; a bundled name has its spec, with its snapshot date).
@@ -61,7 +61,7 @@ pub mod studies;
 pub mod trend;
 
 pub use claims::{check_claims, render_claims_table, Claim, Verdict};
-pub use datasets::{bundled_datasets, default_data_dir, DatasetSpec};
+pub use datasets::{bundled_data_dir, bundled_datasets, DatasetSpec};
 pub use error::{AnalysisError, FitError};
 pub use fits::{BootstrapOptions, ExponentialFit, Interval};
 pub use machine_point::{machine_comparison, MachineComparison, MachinePoint};

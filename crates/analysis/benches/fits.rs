@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use braingap::analysis::fits::{bootstrap_lines, exponential_trend, BootstrapOptions};
+use braingap_analysis::fits::{bootstrap_lines, exponential_trend, BootstrapOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn points(n: usize) -> (Vec<f64>, Vec<f64>) {

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::analysis::fits::{ExponentialFit, Interval};
-use crate::analysis::stats::quantile_sorted;
+use crate::fits::{ExponentialFit, Interval};
+use crate::stats::quantile_sorted;
 
 /// A brain figure a trend can be projected to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,7 +162,7 @@ pub fn crossover(fit: &ExponentialFit, target: f64, horizon: f64) -> Crossover {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::fits::{exponential_trend, BootstrapOptions};
+    use crate::fits::{exponential_trend, BootstrapOptions};
 
     #[test]
     fn exact_trend_crosses_where_algebra_says() {

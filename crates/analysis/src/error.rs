@@ -205,7 +205,7 @@ pub enum AnalysisError {
         from: f64,
         /// Upper bound (or inf).
         to: f64,
-        /// Where the rows went ([`crate::analysis::datasets::RowAccount::describe`]).
+        /// Where the rows went ([`crate::datasets::RowAccount::describe`]).
         rows: String,
     },
     /// A fit failed; `line` names the CSV line of the offending point where known.

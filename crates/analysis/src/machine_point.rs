@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::datasets::{load_bundled, Filter, Selection};
-use crate::analysis::error::AnalysisError;
-use crate::analysis::fits::{exponential_trend, BootstrapOptions};
-use crate::analysis::projections::{crossover, Crossover};
+use crate::datasets::{load_bundled, Filter, Selection};
+use crate::error::AnalysisError;
+use crate::fits::{exponential_trend, BootstrapOptions};
+use crate::projections::{crossover, Crossover};
 
 /// What the results store knows about this machine's latest run. Filled by the
 /// caller; this module never reads the store.
@@ -96,7 +96,7 @@ fn significant(value: f64) -> String {
 
 fn trend_year(data_dir: &Path, dataset: &str, device_type: &str, peak: f64) -> Result<Option<f64>, AnalysisError> {
     let table = load_bundled(dataset, data_dir)?;
-    let series = crate::analysis::datasets::select_series(
+    let series = crate::datasets::select_series(
         &table,
         &Selection {
             x: "release_date".into(),
@@ -200,7 +200,7 @@ pub fn machine_comparison(point: &MachinePoint, data_dir: &Path) -> Result<Machi
         .collect();
     let bandwidth_ratio = point
         .stream_bytes_per_s
-        .zip(crate::analysis::stats::median(&cpu_bandwidths))
+        .zip(crate::stats::median(&cpu_bandwidths))
         .map(|(b, m)| b / m);
     let (cpu_trend_year, gpu_trend_year) = match peak {
         Some(p) => (
@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn places_a_cpu_against_the_brain() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
         let point = MachinePoint {
             label: "test CPU".into(),
             year: 2025.0,
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn missing_power_is_said() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
+        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
         let point = MachinePoint {
             label: "x".into(),
             year: 2025.0,

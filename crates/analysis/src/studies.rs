@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::error::AnalysisError;
-use crate::analysis::fits::{BootstrapOptions, Interval};
-use crate::analysis::trend::{run_fit_request, DataSnapshot, FitReport, FitRequest, Model};
+use crate::error::AnalysisError;
+use crate::fits::{BootstrapOptions, Interval};
+use crate::trend::{run_fit_request, DataSnapshot, FitReport, FitRequest, Model};
 
 /// The quantity a paper reports for a trend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -457,7 +457,7 @@ mod tests {
     use super::*;
 
     fn data_dir() -> std::path::PathBuf {
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
     }
 
     #[test]
@@ -499,7 +499,7 @@ mod tests {
     fn studies_on_the_papers_own_data_reproduce() {
         for name in ["goodfellow-2016-neurons", "openai-2018", "koomey-2011"] {
             let result = run_study(find_study(name).unwrap(), &data_dir()).unwrap();
-            crate::diag!("{name}: {:?} {}", result.braingap, result.explanation);
+            braingap_core::diag!("{name}: {:?} {}", result.braingap, result.explanation);
             assert_eq!(
                 result.verdict,
                 StudyVerdict::ReproducedWithinCi,
@@ -515,7 +515,7 @@ mod tests {
     #[test]
     fn epoch_2024_is_judged_by_the_rule() {
         let result = run_study(find_study("epoch-2024-post-2010").unwrap(), &data_dir()).unwrap();
-        crate::diag!(
+        braingap_core::diag!(
             "epoch 2024: {:?} {:?} {}",
             result.braingap,
             result.braingap_to_cutoff,
@@ -543,7 +543,7 @@ mod tests {
     #[test]
     fn gpu_price_performance_is_fitted_on_the_kept_prices() {
         let result = run_study(find_study("hobbhahn-besiroglu-2022-ml-gpus").unwrap(), &data_dir()).unwrap();
-        crate::diag!(
+        braingap_core::diag!(
             "hobbhahn: {:?} {:?} {}",
             result.braingap,
             result.braingap_to_cutoff,
