@@ -9,7 +9,9 @@
 
 pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
 pub use braingap_kernels::models;
-pub use {braingap_analysis as analysis, braingap_measure as measure, braingap_meters as meters};
+pub use {
+    braingap_analysis as analysis, braingap_measure as measure, braingap_meters as meters, braingap_store as store,
+};
 pub use {braingap_backends as backends, braingap_comm as comm, braingap_kernels as kernels};
 
 /// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
@@ -24,5 +26,5 @@ pub mod cli;
 pub mod collectives;
 pub mod compare;
 pub mod dataparallel;
+pub mod ranks;
 pub mod report;
-pub mod store;

@@ -17,7 +17,7 @@ use braingap::comm::launch::LaunchInfo;
 use braingap::measure::Status;
 use braingap::meters::model::{Calibration, CalibrationPoint, JoulesPerByte, JoulesPerFlop, ModelCoefficients};
 use braingap::meters::{EnergySource, WorkDone};
-use braingap::store::ranks::{self, RankWriter};
+use braingap::ranks::{self, RankWriter};
 use braingap::store::{self, rows};
 use braingap::units::{Bytes, Flops, Seconds, Watts};
 use proptest::prelude::*;

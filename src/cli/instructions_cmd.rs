@@ -168,6 +168,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         threads: 1,
         benchmarks_planned: specs.len(),
         command_line: super::env::command_line(),
+        timer_overhead_s: crate::measure::timer_overhead(10_000).0,
     };
     let config = serde_json::json!({
         "metric": "instructions",

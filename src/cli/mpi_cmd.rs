@@ -3,13 +3,13 @@
 //! `braingap merge-ranks`.
 //!
 //! Every rank runs this; rank 0 creates the run and tells the others where it is, each rank
-//! writes its own file, and rank 0 merges them at the end (see `crate::store::ranks`).
+//! writes its own file, and rank 0 merges them at the end (see `crate::ranks`).
 
 use super::run_cmd::RunArgs;
 use super::table;
 use crate::error::Error;
 use crate::kernels::registry::Profile;
-use crate::store::ranks::{self, CollectiveRow, MergeOutcome};
+use crate::ranks::{self, CollectiveRow, MergeOutcome};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -212,7 +212,8 @@ pub(super) mod sweep {
     use crate::collectives::{self, CollectiveConfig, CollectiveEngine, Layout, RankRecord, RankSink};
     use crate::comm::{Communicator, LaunchInfo};
     use crate::measure::Status;
-    use crate::store::ranks::{DistributedMeta, RankWriter};
+    use crate::ranks::RankWriter;
+    use crate::store::DistributedMeta;
     use crate::store::{RunMeta, RunStart, Store};
 
     /// Passes records to the rank files of the ranks played here; prints progress for rank
@@ -294,6 +295,7 @@ pub(super) mod sweep {
                 threads: identity.world_size as u64,
                 benchmarks_planned: planned,
                 command_line: super::super::env::command_line(),
+                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
             };
             let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
             let mut meta = RunMeta::starting(start, &machine, config, meters)?;
@@ -436,7 +438,12 @@ pub(super) mod sweep {
         }
         merge_report(&outcome, out)?;
         if !args.no_report {
-            match crate::report::render_run_report(&args.results, run_id, &args.report_dir, &super::env::data_dir()) {
+            match crate::report::render_run_report(
+                &args.results,
+                run_id,
+                &args.report_dir,
+                &crate::cli::env::data_dir(),
+            ) {
                 Ok(path) => writeln!(out, "Report: {}", path.display())?,
                 Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
             }
@@ -461,7 +468,7 @@ mod with_mpi {
     use crate::comm::{reduce_scalar, Communicator, LaunchInfo, ReduceOp};
     use crate::machine::Machine;
     use crate::measure::Status;
-    use crate::store::ranks::RankWriter;
+    use crate::ranks::RankWriter;
 
     fn die_hook(rank: usize) -> anyhow::Result<Option<usize>> {
         let Ok(value) = std::env::var(DIE_ENV) else {
@@ -799,6 +806,7 @@ mod microcircuit_ranks {
                 threads: threads as u64,
                 benchmarks_planned: specs.len(),
                 command_line: super::super::env::command_line(),
+                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
             };
             let settings = serde_json::json!({
                 "warmup_s": config.warmup.0,

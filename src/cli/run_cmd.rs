@@ -650,6 +650,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         threads: threads as u64,
         benchmarks_planned: specs.len(),
         command_line: super::env::command_line(),
+        timer_overhead_s: crate::measure::timer_overhead(10_000).0,
     };
     let settings = serde_json::json!({
         "warmup_s": config.warmup.0,

@@ -205,14 +205,14 @@ mod tests {
     use crate::collectives::{message_sizes, plan, run_collectives, CollectiveConfig, HostEngine};
     use crate::comm::{LaunchInfo, SelfComm};
     use crate::dataparallel::{run_scaling, ScalingConfig, SoftmaxRegression};
-    use crate::store::ranks::{merge, RankWriter};
+    use crate::ranks::{merge, RankWriter};
     use crate::store::{load_run_dir, Store};
 
     /// A merged one-rank run with both suites, measured on [`SelfComm`].
     fn run() -> (tempfile::TempDir, RunInfo) {
         let tmp = tempfile::tempdir().unwrap();
         let writer = Store::new(tmp.path())
-            .create_run(crate::store::ranks::tests::meta(1), false)
+            .create_run(crate::ranks::tests::meta(1), false)
             .unwrap();
         let dir = writer.dir().to_path_buf();
         let launch = LaunchInfo::from_vars(&|_| None, "host".into(), 1);

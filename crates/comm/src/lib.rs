@@ -8,11 +8,11 @@
 //! all-gather's send and reduce-scatter's receive; all-to-all sends `send.len() / size`
 //! elements to each rank.
 
-pub mod launch;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 
-pub use launch::{LaunchInfo, SlurmInfo};
+/// Where a rank runs: a machine fact, kept in the bottom layer (the store records it).
+pub use braingap_core::launch::{self, LaunchInfo, SlurmInfo};
 
 /// A reduction of `f64` values across ranks (aggregating results, agreeing on decisions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

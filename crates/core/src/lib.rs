@@ -31,6 +31,8 @@ pub mod clock;
 pub mod dtype;
 pub mod error;
 pub mod gpu;
+pub mod hash;
+pub mod launch;
 pub mod machine;
 pub mod stats;
 pub mod units;

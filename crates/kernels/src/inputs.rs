@@ -7,13 +7,7 @@
 use super::Real;
 use rayon::prelude::*;
 
-/// SplitMix64 finaliser: a bijective 64-bit mix with good avalanche.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use braingap_core::hash::splitmix64;
 
 /// Uniform value in [0, 1) for element `index` of stream `seed` (53 random bits).
 pub fn unit(seed: u64, index: u64) -> f64 {

@@ -1,7 +1,7 @@
 //! Distributed runs: one results file per rank, merged into one run by rank 0.
 //!
 //! Rank 0 creates the run directory (its `meta.json` says `running` and carries a
-//! [`DistributedMeta`]); every rank, rank 0 included, writes only
+//! [`DistributedMeta`](crate::store::DistributedMeta)); every rank, rank 0 included, writes only
 //! `ranks/rank-NNNNN.json`, atomically, after every benchmark, so no two ranks write the
 //! same file and a rank that dies keeps what it finished. [`merge`] (called by rank 0 at
 //! the end, or by `braingap merge-ranks` after a failed job) reads every rank file and
@@ -11,14 +11,14 @@
 //! Across ranks, the time of a sample is the mean of the ranks' times for that sample
 //! (nccl-tests averages over ranks too); the per-rank medians' spread is kept.
 
-use super::rows::{self, SampleRow, SummaryRow};
-use super::{load_run_dir, write_atomic, RunMeta, RunStatus, SCHEMA_VERSION};
 use crate::collectives::{Collective, RankRecord, RankSink};
 use crate::comm::LaunchInfo;
 use crate::dataparallel::{ScalingMode, ScalingRecord};
 use crate::error::{Error, Result};
 use crate::measure::stats;
 use crate::measure::Status;
+use crate::store::rows::{self, SampleRow, SummaryRow};
+use crate::store::{load_run_dir, write_atomic, RunMeta, RunStatus, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
@@ -74,52 +74,6 @@ pub const SCALING_COLUMNS: &[&str] = &[
     "status",
     "reason",
 ];
-
-/// What `meta.json` records about a run spread over ranks: MPI processes, or the GPUs one
-/// process drives through NCCL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DistributedMeta {
-    /// Ranks in `MPI_COMM_WORLD` (NCCL: the GPUs in the communicator).
-    pub world_size: usize,
-    /// The communication library: MPI's `MPI_Get_library_version`, or NCCL's version and the
-    /// GPUs (the key keeps its first name so older runs still load).
-    pub mpi_library: String,
-    /// Host names of the nodes, in order of first rank (filled by the merge).
-    pub nodes: Vec<String>,
-    /// Each reporting rank's placement, by rank (filled by the merge).
-    pub placements: Vec<(usize, LaunchInfo)>,
-    /// Ranks whose file was read.
-    pub ranks_reported: Vec<usize>,
-    /// Ranks with no file (died before their first benchmark, or never started).
-    pub missing_ranks: Vec<usize>,
-    /// Ranks whose file does not say `complete` (died midway).
-    pub unfinished_ranks: Vec<usize>,
-    /// When the rank files were last merged, RFC 3339.
-    pub merged_at: Option<String>,
-}
-
-impl DistributedMeta {
-    /// The meta of a run about to start.
-    pub fn new(world_size: usize, mpi_library: String) -> DistributedMeta {
-        DistributedMeta {
-            world_size,
-            mpi_library,
-            nodes: Vec::new(),
-            placements: Vec::new(),
-            ranks_reported: Vec::new(),
-            missing_ranks: Vec::new(),
-            unfinished_ranks: Vec::new(),
-            merged_at: None,
-        }
-    }
-
-    /// The SLURM job id of the run (rank 0's, else the first reporting rank's).
-    pub fn slurm_job_id(&self) -> Option<&str> {
-        self.placements
-            .iter()
-            .find_map(|(_, p)| p.slurm.as_ref().map(|s| s.job_id.as_str()))
-    }
-}
 
 /// One rank's results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -794,7 +748,7 @@ pub fn is_collective_kernel(kernel: &str) -> bool {
 pub(crate) mod tests {
     use super::*;
     use crate::collectives::Layout;
-    use crate::store::Store;
+    use crate::store::{DistributedMeta, Store};
 
     fn launch(host: &str, rank: usize) -> LaunchInfo {
         LaunchInfo {

@@ -6,11 +6,16 @@
 //! finished, and its `meta.json` still says `running` (shown as incomplete). Run ids start
 //! with the UTC start time, so they sort by time.
 
-pub mod ranks;
 pub mod rows;
+
+// The layers below, under the names the rest of braingap uses for them.
+use braingap_core::{error, hash, machine};
+use braingap_kernels as kernels;
+use braingap_measure as measure;
 
 use crate::error::{Error, Result};
 use crate::measure::{BenchRecord, RecordSink};
+use braingap_core::launch::LaunchInfo;
 pub use rows::{SampleRow, SummaryRow, SUMMARY_COLUMNS};
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -111,7 +116,7 @@ pub struct RunMeta {
     pub meters: serde_json::Value,
     /// Ranks, nodes and SLURM job of a run spread over MPI ranks (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub distributed: Option<ranks::DistributedMeta>,
+    pub distributed: Option<DistributedMeta>,
 }
 
 /// What a command that starts a run says about it; [`RunMeta::starting`] adds the rest.
@@ -133,11 +138,60 @@ pub struct RunStart {
     pub benchmarks_planned: usize,
     /// The command line that started the run (the CLI's `std::env::args`).
     pub command_line: Vec<String>,
+    /// The timer's own cost, seconds, measured by the caller as the run starts
+    /// (`measure::timer_overhead`): the store measures nothing.
+    pub timer_overhead_s: f64,
+}
+
+/// What `meta.json` records about a run spread over ranks: MPI processes, or the GPUs one
+/// process drives through NCCL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistributedMeta {
+    /// Ranks in `MPI_COMM_WORLD` (NCCL: the GPUs in the communicator).
+    pub world_size: usize,
+    /// The communication library: MPI's `MPI_Get_library_version`, or NCCL's version and the
+    /// GPUs (the key keeps its first name so older runs still load).
+    pub mpi_library: String,
+    /// Host names of the nodes, in order of first rank (filled by the merge).
+    pub nodes: Vec<String>,
+    /// Each reporting rank's placement, by rank (filled by the merge).
+    pub placements: Vec<(usize, LaunchInfo)>,
+    /// Ranks whose file was read.
+    pub ranks_reported: Vec<usize>,
+    /// Ranks with no file (died before their first benchmark, or never started).
+    pub missing_ranks: Vec<usize>,
+    /// Ranks whose file does not say `complete` (died midway).
+    pub unfinished_ranks: Vec<usize>,
+    /// When the rank files were last merged, RFC 3339.
+    pub merged_at: Option<String>,
+}
+
+impl DistributedMeta {
+    /// The meta of a run about to start.
+    pub fn new(world_size: usize, mpi_library: String) -> DistributedMeta {
+        DistributedMeta {
+            world_size,
+            mpi_library,
+            nodes: Vec::new(),
+            placements: Vec::new(),
+            ranks_reported: Vec::new(),
+            missing_ranks: Vec::new(),
+            unfinished_ranks: Vec::new(),
+            merged_at: None,
+        }
+    }
+
+    /// The SLURM job id of the run (rank 0's, else the first reporting rank's).
+    pub fn slurm_job_id(&self) -> Option<&str> {
+        self.placements
+            .iter()
+            .find_map(|(_, p)| p.slurm.as_ref().map(|s| s.job_id.as_str()))
+    }
 }
 
 impl RunMeta {
-    /// The metadata of a run starting now: a fresh run id, status `running`, the start time, the build's commit and the timer overhead measured
-    /// now, beside what the command says (`start`, runner `config`, `meters`). Not
+    /// The metadata of a run starting now: a fresh run id, status `running`, the start time and
+    /// the build's commit, beside what the command says (`start`, runner `config`, `meters`). Not
     /// distributed; a distributed run sets [`RunMeta::distributed`] after.
     pub fn starting(
         start: RunStart,
@@ -160,7 +214,7 @@ impl RunMeta {
             finished_at: None,
             git_commit: machine.git_commit.value.clone(),
             benchmarks_planned: start.benchmarks_planned,
-            timer_overhead_s: crate::measure::timer_overhead(10_000).0,
+            timer_overhead_s: start.timer_overhead_s,
             config,
             machine: serde_json::to_value(machine)?,
             meters,
@@ -294,7 +348,7 @@ impl Store {
         format!(
             "{}-{:04x}",
             now.format("%Y%m%dT%H%M%S%.3fZ"),
-            crate::kernels::inputs::splitmix64(salt) & 0xffff
+            crate::hash::splitmix64(salt) & 0xffff
         )
     }
 
