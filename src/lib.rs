@@ -5,14 +5,21 @@
 //! it is), through [`backends`] and [`meters`] (who computes it, what it costs), to
 //! [`measure`] (the runner and its statistics); then [`store`] (results on disk) and
 //! [`analysis`] (reference datasets, trend fits, projections, claims), [`compare`] and
-//! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the [`cli`] on top. The measurement core never imports presentation.
+//! [`report`] (HTML/PNG/SVG, rendered in memory), [`ab`] (paired timing of two builds); the
+//! [`cli`] on top. The measurement core never imports presentation: from `core` to `compare`
+//! the layers are crates of the workspace (`crates/`), so the compiler enforces it.
 
 pub use braingap_core::{clock, diag, diag_inline, error, gpu, machine, units};
+// The workspace's crates under their module names (docs/architecture.md draws the graph).
+pub use braingap_analysis as analysis;
+pub use braingap_backends as backends;
+pub use braingap_comm as comm;
+pub use braingap_compare as compare;
+pub use braingap_kernels as kernels;
 pub use braingap_kernels::models;
-pub use {
-    braingap_analysis as analysis, braingap_measure as measure, braingap_meters as meters, braingap_store as store,
-};
-pub use {braingap_backends as backends, braingap_comm as comm, braingap_kernels as kernels};
+pub use braingap_measure as measure;
+pub use braingap_meters as meters;
+pub use braingap_store as store;
 
 /// What this binary's build script recorded (build.rs), for [`machine::Machine::detect`].
 pub const BUILD: machine::BuildInfo = machine::BuildInfo {
@@ -24,7 +31,6 @@ pub const BUILD: machine::BuildInfo = machine::BuildInfo {
 pub mod ab;
 pub mod cli;
 pub mod collectives;
-pub mod compare;
 pub mod dataparallel;
 pub mod ranks;
 pub mod report;

@@ -209,7 +209,7 @@ pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    use crate::compare::fixtures::row;
+    use crate::fixtures::row;
 
     #[test]
     fn bmf_has_latency_in_ns_and_rates_with_bounds() {

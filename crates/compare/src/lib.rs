@@ -41,6 +41,11 @@ mod fixtures;
 pub mod history;
 pub mod render;
 
+// The layers below, under the names the rest of braingap uses for them.
+use braingap_core::{machine, units};
+use braingap_measure as measure;
+use braingap_store as store;
+
 use crate::machine::fnv1a;
 use crate::measure::stats::{median, quantile_sorted};
 use crate::store::rows::METRIC_SOURCE_CALLGRIND;

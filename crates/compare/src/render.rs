@@ -225,7 +225,7 @@ pub fn markdown(comparison: &Comparison, policy: FailOn) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{BenchmarkComparison, CompareOptions};
+    use crate::{BenchmarkComparison, CompareOptions};
 
     fn row(name: &str, verdict: Verdict, ratio: f64, reason: Option<&str>) -> BenchmarkComparison {
         BenchmarkComparison {

@@ -163,7 +163,7 @@ mod tests {
     use super::*;
 
     fn row(benchmark: &str, median: f64, flops: f64) -> SummaryRow {
-        let mut r: SummaryRow = crate::compare::fixtures::row(benchmark, "ok", median, flops, 1e6);
+        let mut r: SummaryRow = crate::fixtures::row(benchmark, "ok", median, flops, 1e6);
         r.backend = "fake".into();
         r
     }
