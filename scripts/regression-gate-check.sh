@@ -4,7 +4,7 @@
 #   (b) `ab` on wall time catches it (exit 1) in >= 19 of 20 trials;
 #   (c) `ab` of a build against itself (A/A) raises a false alarm in <= 1 of 20 trials.
 # The plant: BRAINGAP_PLANT_EXTRA_WORK=activation_gelu=0.10 makes activation_gelu recompute
-# the first 10 % of its elements after every call (src/kernels/plant.rs). The "current"
+# the first 10 % of its elements after every call (crates/kernels/src/plant.rs). The "current"
 # build is a two-line wrapper that sets it and execs the same binary, so the only difference
 # between the builds is the planted work. The floor of (b) and (c) is calibrated first from
 # separate A/A trials (`ab --calibrate`). Trials of (b) and (c) alternate, so both see the
