@@ -15,7 +15,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test --workspace (braingap and crates/microcircuit)"
+echo "== cargo test --workspace (the root and every crate under crates/)"
 cargo test --workspace --all-targets
 echo "== smoke: braingap run --profile quick (dev profile: shares the test build)"
 smoke=$(mktemp -d)

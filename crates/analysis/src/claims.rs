@@ -786,7 +786,7 @@ mod tests {
 
     #[test]
     fn every_claim_is_checked_with_numbers() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
+        let dir = crate::datasets::bundled_data_dir();
         let claims = check_claims(&dir).unwrap();
         assert_eq!(claims.len(), 11);
         for c in &claims {
@@ -829,7 +829,7 @@ mod tests {
     #[test]
     fn a_measured_machine_enters_the_bottom_up_claim() {
         use crate::brain_scale::{human_brain, project, CostInputs, MeasuredCosts};
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
+        let dir = crate::datasets::bundled_data_dir();
         let costs = MeasuredCosts::new(
             &CostInputs {
                 benchmark: "microcircuit/f64/scale=1".into(),

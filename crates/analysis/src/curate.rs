@@ -660,7 +660,7 @@ mod tests {
     use super::*;
 
     fn data_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+        crate::datasets::bundled_data_dir()
     }
 
     /// The committed curated tables are exactly what the code derives from `data/raw/`.

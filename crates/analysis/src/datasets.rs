@@ -1229,7 +1229,7 @@ mod tests {
     use std::io::Write;
 
     fn data_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+        bundled_data_dir()
     }
 
     fn write_temp(contents: &str, name: &str) -> (tempfile::TempDir, PathBuf) {

@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn places_a_cpu_against_the_brain() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
+        let dir = crate::datasets::bundled_data_dir();
         let point = MachinePoint {
             label: "test CPU".into(),
             year: 2025.0,
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn missing_power_is_said() {
-        let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
+        let dir = crate::datasets::bundled_data_dir();
         let point = MachinePoint {
             label: "x".into(),
             year: 2025.0,

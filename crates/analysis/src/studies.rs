@@ -457,7 +457,7 @@ mod tests {
     use super::*;
 
     fn data_dir() -> std::path::PathBuf {
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+        crate::datasets::bundled_data_dir()
     }
 
     #[test]

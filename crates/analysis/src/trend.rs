@@ -417,7 +417,7 @@ mod tests {
     use crate::datasets::bundled_data_dir;
 
     fn data_dir() -> std::path::PathBuf {
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+        crate::datasets::bundled_data_dir()
     }
 
     /// OpenAI "AI and Compute" (2018): the compute of the largest runs doubled every
