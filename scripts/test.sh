@@ -8,8 +8,30 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A CI runner's disk can be small (one CI run had 2 GiB left when torch was to install), so the test
+# command keeps its footprint down: no incremental-compilation caches (2.4 GB on a clean
+# clone, of no use to a one-shot build), torch's install first, while the ~3 GB of wheels pip
+# holds during the install find the disk emptiest, and the linked test executables of each
+# finished step removed before the next feature build (cargo relinks them when needed).
+export CARGO_INCREMENTAL=0
+disk() {   # one line in the log: what is free, and what the build and the venvs take
+  local free_gib
+  free_gib=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 ))
+  echo "disk: $free_gib GiB free; target $(du -sh target 2>/dev/null | cut -f1 || echo 0), venvs $(du -shc .venv-* 2>/dev/null | tail -1 | cut -f1 || echo 0)"
+}
+drop_test_executables() {   # not the proc-macro .so files, which are executable too
+  [ -d target/debug/deps ] && find target/debug/deps -maxdepth 1 -type f -executable ! -name '*.*' -delete
+  disk
+}
+
 bash scripts/setup-system.sh
 bash scripts/setup-browser.sh
+echo "== torch: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), installed before any build; its tests run last"
+disk
+torch_start=$(date +%s)
+bash scripts/setup-torch.sh
+torch_install_s=$(( $(date +%s) - torch_start ))
+disk
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -46,6 +68,7 @@ bash scripts/setup-nest.sh
 .venv-nest/bin/python scripts/microcircuit/test_stats.py
 echo "microcircuit statistics step took $(( $(date +%s) - nest_start )) s"
 echo "== MPI: Open MPI from Debian (scripts/setup-mpi.sh), then the mpi feature's lint and tests under mpirun"
+drop_test_executables
 mpi_start=$(date +%s)
 bash scripts/setup-mpi.sh
 cargo clippy --all-targets --features mpi -- -D warnings
@@ -61,23 +84,17 @@ bash scripts/setup-slurm.sh --stop
 echo "slurm step took $(( $(date +%s) - slurm_start )) s"
 echo "== NCCL: the nccl feature's lint and tests (no GPU here: the run must exit 2 naming what is missing)"
 nccl_start=$(date +%s)
+drop_test_executables
 cargo clippy --all-targets --features nccl -- -D warnings
 cargo test --features nccl --test nccl_cli   # the pure NCCL bookkeeping is tested by `cargo test` above
 echo "nccl step took $(( $(date +%s) - nccl_start )) s"
-echo "== torch backend: PyTorch 2.13 into .venv-torch (scripts/setup-torch.sh), then the torch tests"
+echo "== torch backend: the torch tests against .venv-torch"
 torch_start=$(date +%s)
-# The earlier steps' linked test executables (about 2.7 GB) are not needed any more; on a
-# runner short of disk they are removed so that torch fits (cargo relinks them when needed).
-free_gib=$(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 ))
-if [ "$free_gib" -lt 14 ] && [ -d target/debug/deps ]; then
-  echo "only $free_gib GiB free: removing the earlier steps' test executables from target/debug/deps"
-  find target/debug/deps -maxdepth 1 -type f -executable ! -name '*.*' -delete   # not the proc-macro .so files
-  echo "now $(( $(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024 )) GiB free"
-fi
-bash scripts/setup-torch.sh
+drop_test_executables
 (
   source <(bash scripts/setup-torch.sh --env)
   cargo test --features torch --test torch_backend
   cargo test -p braingap-backends --features torch --lib torch   # the backend's own unit tests
 )
-echo "torch step took $(( $(date +%s) - torch_start )) s"
+echo "torch step took $(( $(date +%s) - torch_start )) s (and its install $torch_install_s s)"
+disk
