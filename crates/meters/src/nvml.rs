@@ -11,10 +11,10 @@
 //! `integrated-power`. The library sits behind [`NvmlApi`] so that tests use
 //! [`FakeNvml`].
 
-use super::sampler::{BackgroundSampler, Poll};
-use super::{DomainEnergy, EnergySource, Meter, MeterError, PowerSample, Reading};
+use super::sampler::{Poll, SampledMeter, SampledState};
+use super::{DomainEnergy, EnergySource, MeterError, PowerSample, Reading};
 use crate::units::{Joules, Seconds, Watts};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Period of power sampling for GPUs without an energy counter. NVML refreshes
@@ -208,7 +208,8 @@ struct GpuState {
     fault: Option<MeterError>,
 }
 
-struct NvmlState {
+/// The GPUs of an [`NvmlMeter`] and what they accrued in the open region.
+pub struct NvmlState {
     api: Box<dyn NvmlApi>,
     gpus: Vec<GpuState>,
     active: bool,
@@ -319,18 +320,38 @@ impl NvmlState {
 impl Poll for NvmlState {
     fn poll(&mut self) {
         if self.active {
-            let t = self.region_start.elapsed().as_secs_f64();
-            self.sample(t);
+            self.sample_now();
         }
     }
 }
 
-/// The NVML meter: one domain per GPU.
-pub struct NvmlMeter {
-    state: Arc<Mutex<NvmlState>>,
-    sampler: Option<BackgroundSampler>,
-    description: String,
+impl SampledState for NvmlState {
+    const NAME: &'static str = "nvml";
+
+    fn begin(&mut self) {
+        NvmlState::begin(self);
+    }
+
+    fn is_active(&self) -> bool {
+        self.active
+    }
+
+    fn sample_now(&mut self) {
+        let t = self.region_start.elapsed().as_secs_f64();
+        self.sample(t);
+    }
+
+    fn end(&mut self) {
+        self.active = false;
+    }
+
+    fn reading(&self) -> Reading {
+        NvmlState::reading(self)
+    }
 }
+
+/// The NVML meter: one domain per GPU.
+pub type NvmlMeter = SampledMeter<NvmlState>;
 
 impl NvmlMeter {
     /// Probes each GPU for an energy counter, else power; fails when no GPU
@@ -378,81 +399,17 @@ impl NvmlMeter {
             region_start: Instant::now(),
             timeline: timeline.map(|_| Vec::new()),
         };
-        let polling = state.needs_polling();
-        let state = Arc::new(Mutex::new(state));
-        let sampler = if polling {
-            let interval = timeline.map_or(POWER_SAMPLING_INTERVAL, |t| t.min(POWER_SAMPLING_INTERVAL));
-            Some(
-                BackgroundSampler::spawn("nvml", state.clone(), interval)
-                    .map_err(|e| MeterError::Thread(e.to_string()))?,
-            )
-        } else {
-            None
-        };
-        Ok(NvmlMeter {
-            state,
-            sampler,
-            description,
-        })
-    }
-
-    /// Polls once now, as the background thread does.
-    pub fn poll_now(&self) -> Result<(), MeterError> {
-        self.lock()?.poll();
-        Ok(())
-    }
-
-    /// Whether a background thread runs.
-    pub fn is_sampling(&self) -> bool {
-        self.sampler.is_some()
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, NvmlState>, MeterError> {
-        self.state
-            .lock()
-            .map_err(|_| MeterError::Other("nvml sampler panicked".into()))
-    }
-}
-
-impl Meter for NvmlMeter {
-    fn name(&self) -> &'static str {
-        "nvml"
-    }
-
-    fn describe(&self) -> String {
-        self.description.clone()
-    }
-
-    fn start(&mut self) -> Result<(), MeterError> {
-        self.lock()?.begin();
-        Ok(())
-    }
-
-    fn read(&mut self) -> Result<Reading, MeterError> {
-        let mut state = self.lock()?;
-        if !state.active {
-            return Err(MeterError::NotStarted("nvml"));
-        }
-        let t = state.region_start.elapsed().as_secs_f64();
-        state.sample(t);
-        Ok(state.reading())
-    }
-
-    fn stop(&mut self) -> Result<Reading, MeterError> {
-        let mut state = self.lock()?;
-        if !state.active {
-            return Err(MeterError::NotStarted("nvml"));
-        }
-        let t = state.region_start.elapsed().as_secs_f64();
-        state.sample(t);
-        state.active = false;
-        Ok(state.reading())
+        let interval = state
+            .needs_polling()
+            .then(|| timeline.map_or(POWER_SAMPLING_INTERVAL, |t| t.min(POWER_SAMPLING_INTERVAL)));
+        SampledMeter::spawn(state, interval, description)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Meter;
 
     fn gpu(energy_mj: Option<u64>, power_mw: Option<u32>) -> FakeGpu {
         FakeGpu {

@@ -19,12 +19,12 @@
 //! that went backwards; a decrease with no known range cannot be undone. Either
 //! way that domain's energy is left empty with the reason, and the run goes on.
 
-use super::sampler::{sampling_interval, BackgroundSampler, Poll};
-use super::{DomainEnergy, EnergySource, Meter, MeterError, PowerSample, Reading};
+use super::sampler::{sampling_interval, Poll, SampledMeter, SampledState};
+use super::{DomainEnergy, EnergySource, MeterError, PowerSample, Reading};
 use crate::units::{Joules, Seconds, Watts};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Reads a sysfs file to a string; replaceable so tests can inject faults
@@ -284,7 +284,8 @@ struct ZoneState {
     timeline_mark: Joules,
 }
 
-struct RaplState {
+/// The zones of a [`RaplMeter`] and what they accrued in the open region.
+pub struct RaplState {
     zones: Vec<ZoneState>,
     reader: SysfsReader,
     active: bool,
@@ -395,12 +396,33 @@ impl Poll for RaplState {
     }
 }
 
-/// The RAPL meter: zones plus the background sampler that keeps them unwrapped.
-pub struct RaplMeter {
-    state: Arc<Mutex<RaplState>>,
-    sampler: BackgroundSampler,
-    description: String,
+impl SampledState for RaplState {
+    const NAME: &'static str = "rapl";
+
+    fn begin(&mut self) {
+        RaplState::begin(self);
+    }
+
+    fn is_active(&self) -> bool {
+        self.active
+    }
+
+    fn sample_now(&mut self) {
+        self.sample();
+    }
+
+    fn end(&mut self) {
+        self.timeline_point(Instant::now());
+        self.active = false;
+    }
+
+    fn reading(&self) -> Reading {
+        RaplState::reading(self)
+    }
 }
+
+/// The RAPL meter: zones plus the background sampler that keeps them unwrapped.
+pub type RaplMeter = SampledMeter<RaplState>;
 
 impl RaplMeter {
     /// Finds the zones under `sysfs` and starts the sampler; fails when no
@@ -442,7 +464,7 @@ impl RaplMeter {
         let interval = sampling_interval(smallest_range, timeline);
         let description = describe_zones(&zones, interval);
         let now = Instant::now();
-        let state = Arc::new(Mutex::new(RaplState {
+        let state = RaplState {
             zones: zones
                 .into_iter()
                 .map(|zone| ZoneState {
@@ -457,31 +479,8 @@ impl RaplMeter {
             region_start: now,
             timeline: timeline.map(|_| Vec::new()),
             timeline_mark: now,
-        }));
-        let sampler =
-            BackgroundSampler::spawn("rapl", state.clone(), interval).map_err(|e| MeterError::Thread(e.to_string()))?;
-        Ok(RaplMeter {
-            state,
-            sampler,
-            description,
-        })
-    }
-
-    /// The sampler's polling interval.
-    pub fn interval(&self) -> Duration {
-        self.sampler.interval()
-    }
-
-    /// Polls once now, as the background thread does (tests drive wraps with it).
-    pub fn poll_now(&self) -> Result<(), MeterError> {
-        self.lock()?.poll();
-        Ok(())
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, RaplState>, MeterError> {
-        self.state
-            .lock()
-            .map_err(|_| MeterError::Other("rapl sampler panicked".into()))
+        };
+        SampledMeter::spawn(state, Some(interval), description)
     }
 }
 
@@ -500,41 +499,6 @@ fn describe_zones(zones: &[Zone], interval: Duration) -> String {
         })
         .collect();
     format!("{}; sampled every {:.3} s", list.join(", "), interval.as_secs_f64())
-}
-
-impl Meter for RaplMeter {
-    fn name(&self) -> &'static str {
-        "rapl"
-    }
-
-    fn describe(&self) -> String {
-        self.description.clone()
-    }
-
-    fn start(&mut self) -> Result<(), MeterError> {
-        self.lock()?.begin();
-        Ok(())
-    }
-
-    fn read(&mut self) -> Result<Reading, MeterError> {
-        let mut state = self.lock()?;
-        if !state.active {
-            return Err(MeterError::NotStarted("rapl"));
-        }
-        state.sample();
-        Ok(state.reading())
-    }
-
-    fn stop(&mut self) -> Result<Reading, MeterError> {
-        let mut state = self.lock()?;
-        if !state.active {
-            return Err(MeterError::NotStarted("rapl"));
-        }
-        state.sample();
-        state.timeline_point(Instant::now());
-        state.active = false;
-        Ok(state.reading())
-    }
 }
 
 #[cfg(test)]

@@ -23,8 +23,9 @@
 //! (the sampler thread's CPU time per second, and a workload with and without it).
 
 use crate::units::{Joules, Watts};
+use crate::{Meter, MeterError, Reading};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -110,6 +111,107 @@ impl Drop for BackgroundSampler {
     }
 }
 
+/// The state of a meter whose counters are read when a region starts, by a background
+/// thread while it runs, and when it is read or stopped: RAPL (wrap-safe counters) and NVML
+/// (an energy counter, or integrated power). [`SampledMeter`] is the one [`Meter`] over it.
+pub trait SampledState: Poll {
+    /// The meter's name: `rapl`, `nvml`.
+    const NAME: &'static str;
+    /// Opens a region: reads each counter's starting value.
+    fn begin(&mut self);
+    /// Whether a region is open.
+    fn is_active(&self) -> bool;
+    /// Reads the counters now (at a read and at the stop).
+    fn sample_now(&mut self);
+    /// Closes the region after its last sample.
+    fn end(&mut self);
+    /// What accrued since [`SampledState::begin`].
+    fn reading(&self) -> Reading;
+}
+
+/// A meter over a [`SampledState`], with the background thread that polls it (none where
+/// the counters need no polling: `interval` is `None`).
+pub struct SampledMeter<S: SampledState> {
+    state: Arc<Mutex<S>>,
+    sampler: Option<BackgroundSampler>,
+    description: String,
+}
+
+impl<S: SampledState> SampledMeter<S> {
+    /// Shares `state` with a thread polling it every `interval`, if any.
+    pub(crate) fn spawn(state: S, interval: Option<Duration>, description: String) -> Result<Self, MeterError> {
+        let state = Arc::new(Mutex::new(state));
+        let sampler = interval
+            .map(|interval| BackgroundSampler::spawn(S::NAME, state.clone(), interval))
+            .transpose()
+            .map_err(|e| MeterError::Thread(e.to_string()))?;
+        Ok(SampledMeter {
+            state,
+            sampler,
+            description,
+        })
+    }
+
+    /// The background thread's polling interval, if one runs.
+    pub fn interval(&self) -> Option<Duration> {
+        self.sampler.as_ref().map(BackgroundSampler::interval)
+    }
+
+    /// Whether a background thread runs.
+    pub fn is_sampling(&self) -> bool {
+        self.sampler.is_some()
+    }
+
+    /// Polls once now, as the background thread does (tests drive wraps with it).
+    pub fn poll_now(&self) -> Result<(), MeterError> {
+        self.lock()?.poll();
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, S>, MeterError> {
+        self.state
+            .lock()
+            .map_err(|_| MeterError::Other(format!("{} sampler panicked", S::NAME)))
+    }
+
+    fn active(&self) -> Result<MutexGuard<'_, S>, MeterError> {
+        let state = self.lock()?;
+        if state.is_active() {
+            Ok(state)
+        } else {
+            Err(MeterError::NotStarted(S::NAME))
+        }
+    }
+}
+
+impl<S: SampledState> Meter for SampledMeter<S> {
+    fn name(&self) -> &'static str {
+        S::NAME
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn start(&mut self) -> Result<(), MeterError> {
+        self.lock()?.begin();
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<Reading, MeterError> {
+        let mut state = self.active()?;
+        state.sample_now();
+        Ok(state.reading())
+    }
+
+    fn stop(&mut self) -> Result<Reading, MeterError> {
+        let mut state = self.active()?;
+        state.sample_now();
+        state.end();
+        Ok(state.reading())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +255,63 @@ mod tests {
         assert!(after >= 3);
         std::thread::sleep(Duration::from_millis(10));
         assert_eq!(state.lock().unwrap().0, after, "no polls after drop");
+    }
+
+    /// A counter that advances by one at each sample.
+    #[derive(Default)]
+    struct Ticks {
+        active: bool,
+        ticks: u32,
+        ended: u32,
+    }
+    impl Poll for Ticks {
+        fn poll(&mut self) {}
+    }
+    impl SampledState for Ticks {
+        const NAME: &'static str = "ticks";
+        fn begin(&mut self) {
+            self.active = true;
+            self.ticks = 0;
+        }
+        fn is_active(&self) -> bool {
+            self.active
+        }
+        fn sample_now(&mut self) {
+            self.ticks += 1;
+        }
+        fn end(&mut self) {
+            self.active = false;
+            self.ended += 1;
+        }
+        fn reading(&self) -> Reading {
+            Reading {
+                domains: Vec::new(),
+                counters: Vec::new(),
+                timeline: vec![crate::PowerSample {
+                    t: crate::units::Seconds(f64::from(self.ticks)),
+                    domain: "ticks".into(),
+                    power: Watts(0.0),
+                }],
+            }
+        }
+    }
+
+    #[test]
+    fn a_sampled_meter_reads_only_inside_a_region_and_samples_at_read_and_stop() {
+        let mut meter = SampledMeter::spawn(Ticks::default(), None, "two ticks".into()).unwrap();
+        assert_eq!(meter.name(), "ticks");
+        assert_eq!(meter.describe(), "two ticks");
+        assert!(!meter.is_sampling() && meter.interval().is_none());
+        assert!(matches!(meter.read(), Err(MeterError::NotStarted("ticks"))));
+        meter.start().unwrap();
+        assert_eq!(meter.read().unwrap().timeline[0].t.0, 1.0);
+        assert_eq!(meter.stop().unwrap().timeline[0].t.0, 2.0, "stop samples once more");
+        assert_eq!(meter.state.lock().unwrap().ended, 1);
+        assert!(
+            matches!(meter.stop(), Err(MeterError::NotStarted("ticks"))),
+            "a stopped region is closed"
+        );
+        let polled = SampledMeter::spawn(Ticks::default(), Some(Duration::from_millis(5)), String::new()).unwrap();
+        assert_eq!(polled.interval(), Some(Duration::from_millis(5)));
     }
 }
