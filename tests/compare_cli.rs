@@ -520,7 +520,7 @@ fn history_finds_a_planted_step_and_filters_by_branch() {
         .arg(&results)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("invalid argument --benchmark"));
+        .stderr(predicate::str::contains("'--benchmark <RE>': not a valid regex"));
     braingap()
         .args(["history", "--benchmark", "^conv", "--results"])
         .arg(&results)

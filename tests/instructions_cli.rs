@@ -59,7 +59,8 @@ fn instruction_counts_are_positive_repeatable_and_not_avx512() {
             .arg(&results)
             .assert()
             .success()
-            .stdout(contains("activation_relu/f32/n=16384"));
+            .stdout(contains("activation_relu/f32 n=16Ki"))
+            .stderr(contains("ok      activation_relu/f32/n=16384"));
         let (instructions, code_path, source) = instruction_row(&results);
         assert!(instructions > 0.0, "{instructions}");
         assert_ne!(

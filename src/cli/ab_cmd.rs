@@ -46,8 +46,8 @@ pub struct AbArgs {
     pub trials: usize,
 
     /// Only benchmarks whose name matches this regex (passed to `run --filter`).
-    #[arg(long, value_name = "REGEX")]
-    pub filter: Option<String>,
+    #[arg(long, value_name = "REGEX", value_parser = super::plan::Filter::parse)]
+    pub filter: Option<super::plan::Filter>,
 
     /// Profile of each round's run (passed to `run --profile`).
     #[arg(long, default_value = "quick", value_parser = parse_profile)]
@@ -138,7 +138,7 @@ impl AbArgs {
     fn run_args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec!["--profile".into(), self.profile.as_str().into()];
         if let Some(filter) = &self.filter {
-            args.extend(["--filter".into(), filter.into()]);
+            args.extend(["--filter".into(), filter.as_str().into()]);
         }
         if let Some(threads) = self.threads {
             args.extend(["--threads".into(), threads.to_string().into()]);
@@ -165,9 +165,6 @@ impl AbArgs {
             if !(f >= 0.0 && f.is_finite()) {
                 return Err(invalid(format!("--floor {f}"), "must be a non-negative percentage"));
             }
-        }
-        if let Some(filter) = &self.filter {
-            regex::Regex::new(filter).map_err(|e| invalid(format!("--filter {filter:?}"), e.to_string()))?;
         }
         if self.calibrate && self.trials == 0 {
             return Err(invalid("--trials 0", "at least one A/A trial is needed"));

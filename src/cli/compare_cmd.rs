@@ -271,7 +271,15 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     }
     let failed = comparison.fails(policy);
     match args.format {
-        CompareFormat::Text => write!(out, "{}", text(&comparison, policy, &short_names(&[&base, &current])))?,
+        CompareFormat::Text => write!(
+            out,
+            "{}",
+            text(
+                &comparison,
+                policy,
+                &table::short_names(base.summary.iter().chain(&current.summary))
+            )
+        )?,
         CompareFormat::Markdown => writeln!(out, "{}", render::markdown(&comparison, policy))?,
         CompareFormat::Json => {
             let json = CompareJson {
@@ -286,34 +294,8 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Each stored benchmark's short display name (`crate::kernels::short_name`, from the row's
-/// kernel, dtype and parameter object), for the terminal table; a name not found, or one
-/// whose short name another benchmark shares, stays as it is.
-fn short_names(runs: &[&RunInfo]) -> std::collections::HashMap<String, String> {
-    let mut names = std::collections::HashMap::new();
-    for row in runs.iter().flat_map(|r| r.summary.iter()) {
-        let params: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
-        let short = crate::kernels::short_name(&row.kernel, &row.dtype, &|key| {
-            params.get(key).and_then(serde_json::Value::as_f64)
-        });
-        names.insert(row.benchmark.clone(), short);
-    }
-    // Two benchmarks that differ only in a parameter the short name leaves out keep their full
-    // names, so no two rows read alike.
-    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for short in names.values() {
-        *count.entry(short.clone()).or_default() += 1;
-    }
-    for (full, short) in names.iter_mut() {
-        if count[short.as_str()] > 1 {
-            *short = full.clone();
-        }
-    }
-    names
-}
-
 /// The terminal form: a heading, every common benchmark in a table (by short name, see
-/// [`short_names`]), the unmatched ones, the outcome.
+/// [`table::short_names`]), the unmatched ones, the outcome.
 fn text(c: &Comparison, policy: FailOn, short: &std::collections::HashMap<String, String>) -> String {
     let name = |full: &String| short.get(full).cloned().unwrap_or_else(|| full.clone());
     let metric = c.metric;

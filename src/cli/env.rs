@@ -92,3 +92,28 @@ pub fn machine(measured_ghz: Option<f64>) -> crate::machine::Machine {
 pub fn command_line() -> Vec<String> {
     std::env::args().collect()
 }
+
+/// Under an MPI launcher (`mpirun`'s `OMPI_*`, or PMI/PMIx as `srun` sets them) in a build
+/// with the `mpi` feature: the number of ranks on this node (`OMPI_COMM_WORLD_LOCAL_SIZE` or
+/// `SLURM_NTASKS_PER_NODE`, else all the ranks); `None` otherwise. `run --profile
+/// microcircuit` then splits the network over the ranks, and each rank's threads default to
+/// its share of the node's CPUs.
+pub fn local_ranks() -> Option<u64> {
+    let var = |name: &str| std::env::var(name).ok();
+    let launched = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
+        .iter()
+        .any(|name| var(name).is_some());
+    if !(cfg!(feature = "mpi") && launched) {
+        return None;
+    }
+    let world = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|name| var(name).and_then(|v| v.trim().parse::<u64>().ok()));
+    Some(
+        crate::comm::LaunchInfo::from_process()
+            .local_size
+            .or(world)
+            .unwrap_or(1)
+            .max(1),
+    )
+}

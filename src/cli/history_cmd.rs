@@ -7,7 +7,6 @@ use crate::compare::changepoint::ChangePointOptions;
 use crate::compare::history::{build, HistoryRun, Series};
 use crate::compare::render::{change, value};
 use crate::compare::Metric;
-use crate::error::Error;
 use crate::store::{RunInfo, Store};
 use anyhow::bail;
 use serde::Serialize;
@@ -38,8 +37,8 @@ about 1 % of series of 5-10 runs and none from 50 runs up. Change points are rep
 never make the command fail (exit 0; 2 on bad input).")]
 pub struct HistoryArgs {
     /// Only benchmarks whose name matches this regular expression.
-    #[arg(long, value_name = "RE")]
-    pub benchmark: Option<String>,
+    #[arg(long, value_name = "RE", value_parser = super::plan::Filter::parse)]
+    pub benchmark: Option<super::plan::Filter>,
 
     /// Which figure to follow.
     #[arg(long, value_enum, default_value_t = MetricArg::Time)]
@@ -80,13 +79,7 @@ fn branch_of(run: &RunInfo) -> Option<&str> {
 
 /// Runs `braingap history`; exit 0 whatever the change points, 2 on bad input.
 pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let filter = match &args.benchmark {
-        Some(re) => Some(regex::Regex::new(re).map_err(|e| Error::InvalidArgument {
-            arg: "--benchmark".into(),
-            reason: e.to_string(),
-        })?),
-        None => None,
-    };
+    let filter = args.benchmark.as_ref();
     let metric = Metric::from(args.metric);
     super::require_store(&args.results)?;
     let store = Store::new(&args.results);
@@ -140,10 +133,9 @@ pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
     let options = ChangePointOptions::default();
     let series = build(&history_runs, metric, &keep, &options);
     if series.is_empty() {
-        let which = args
-            .benchmark
-            .as_deref()
-            .map_or("no benchmark".to_string(), |re| format!("no benchmark matching `{re}`"));
+        let which = args.benchmark.as_ref().map_or("no benchmark".to_string(), |re| {
+            format!("no benchmark matching `{}`", re.as_str())
+        });
         let hint = if metric == Metric::Instructions {
             " (run with `braingap run --metric instructions`)"
         } else {

@@ -1,7 +1,7 @@
 //! `braingap run --metric instructions` (instruction counts under callgrind) and the hidden
 //! `callgrind-child` subcommand it runs under valgrind, one benchmark per child.
 
-use super::run_cmd::{self, RunArgs};
+use super::plan::{select, Filter, RunPlan};
 use super::table;
 use crate::backends::cpu::CpuBackend;
 use crate::error::Error;
@@ -29,8 +29,8 @@ pub struct ChildArgs {
     #[arg(long, value_parser = parse_profile)]
     pub profile: Profile,
     /// Only benchmarks whose name matches this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub filter: Option<String>,
+    #[arg(long, value_name = "REGEX", value_parser = Filter::parse)]
+    pub filter: Option<Filter>,
     /// Last-level cache size the parent detected (sizes STREAM's bandwidth arrays).
     #[arg(long, value_name = "BYTES")]
     pub llc_bytes: Option<u64>,
@@ -61,7 +61,7 @@ fn single_thread_context(simd: crate::kernels::registry::SimdLevel, llc: Option<
 pub fn run_child(args: &ChildArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let backend = CpuBackend::new(1)?.with_plant(super::env::plant()?);
     let ctx = single_thread_context(backend.simd(), args.llc_bytes);
-    let specs = run_cmd::select(args.profile, args.filter.as_deref(), &ctx, false)?;
+    let specs = select(args.profile, args.filter.as_ref(), &ctx, false)?;
     if args.list {
         let listing = ChildListing {
             code_path: backend.simd(),
@@ -84,7 +84,8 @@ pub fn run_child(args: &ChildArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
 }
 
 /// Runs `braingap run --metric instructions`.
-pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let (args, profile) = (plan.args, plan.profile);
     let invalid = |arg: &str, reason: &str| Error::InvalidArgument {
         arg: arg.into(),
         reason: reason.into(),
@@ -116,7 +117,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     // Validate the filter against this machine's listing first, so a bad regex or an empty
     // selection is the usual one-line error, before valgrind starts.
     let host_ctx = single_thread_context(machine.simd_level, llc);
-    run_cmd::select(profile, args.filter.as_deref(), &host_ctx, false)?;
+    select(profile, args.filter.as_ref(), &host_ctx, false)?;
 
     let exe = std::env::current_exe().context("cannot locate the braingap executable to run under valgrind")?;
     let callgrind = Callgrind::locate(exe, super::env::valgrind())?;
@@ -125,13 +126,13 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         child_args.extend(["--llc-bytes".into(), bytes.to_string().into()]);
     }
     if let Some(filter) = &args.filter {
-        child_args.extend(["--filter".into(), filter.into()]);
+        child_args.extend(["--filter".into(), filter.as_str().into()]);
     }
     let listing = callgrind.list(&[child_args.clone(), vec!["--list".into()]].concat())?;
     let code_path = listing.code_path;
-    let specs = run_cmd::select(
+    let specs = select(
         profile,
-        args.filter.as_deref(),
+        args.filter.as_ref(),
         &single_thread_context(code_path, llc),
         false,
     )?;
@@ -162,7 +163,7 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     let start = RunStart {
         label: args.label.clone(),
         profile: profile.as_str().into(),
-        filter: args.filter.clone(),
+        filter: plan.filter_text(),
         backend: "cpu".into(),
         device: "cpu".into(),
         threads: 1,
@@ -199,34 +200,19 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
         args.calls,
         writer.dir().display()
     );
-    let mut rows = Vec::with_capacity(specs.len());
-    for (index, spec) in specs.iter().enumerate() {
-        let name = spec.name();
-        crate::diag_inline!("[{}/{}] {name} ... ", index + 1, specs.len());
-        let file = raw_dir.join(format!("{index:03}-{}.out", spec.kernel_name()));
-        let args_one = [
-            child_args.clone(),
-            vec![
-                "--benchmark".into(),
-                name.clone().into(),
-                "--calls".into(),
-                args.calls.to_string().into(),
-            ],
-        ]
-        .concat();
-        let measurement = callgrind.measure(&name, &args_one, &file)?;
-        let row = SummaryRow::from_instructions(writer.run_id(), spec, &measurement, callgrind.version());
-        crate::diag!(
-            "{} ({:.1} s under valgrind)",
-            row.instructions
-                .map_or_else(|| row.status.to_string(), |i| format!("{i:.0} instructions/call")),
-            measurement.wall_seconds
-        );
-        writer.record_row(row.clone())?;
-        rows.push(row);
-    }
+    let mut observer = super::progress::ProgressObserver::new();
+    instructions::count_benchmarks(
+        &callgrind,
+        &specs,
+        &child_args,
+        args.calls,
+        &raw_dir,
+        &mut observer,
+        &mut writer,
+    )?;
     let info = writer.finish()?;
-    write!(out, "{}", instructions_table(&rows))?;
+    let rows = &info.summary;
+    write!(out, "{}", instructions_table(rows))?;
     let failed = rows.iter().filter(|r| r.status == Status::Failed).count();
     writeln!(
         out,
@@ -245,13 +231,15 @@ pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Res
     })
 }
 
-/// The end-of-run table of an instruction-count run.
+/// The end-of-run table of an instruction-count run, by short name (the full names are in the
+/// run's files and the progress lines).
 pub fn instructions_table(rows: &[SummaryRow]) -> String {
+    let short = table::short_names(rows);
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             vec![
-                r.benchmark.clone(),
+                short.get(&r.benchmark).cloned().unwrap_or_else(|| r.benchmark.clone()),
                 r.status.to_string(),
                 table::num(r.instructions, 0),
                 table::num(r.instructions.filter(|_| r.flops > 0.0).map(|i| r.flops / i), 3),

@@ -14,6 +14,7 @@ mod instructions_cmd;
 mod machine_cmd;
 mod mpi_cmd;
 mod nccl_cmd;
+mod plan;
 mod progress;
 mod report_cmd;
 mod run_cmd;

@@ -5,9 +5,14 @@
 //! Every rank runs this; rank 0 creates the run and tells the others where it is, each rank
 //! writes its own file, and rank 0 merges them at the end (see `crate::ranks`).
 
+#[cfg(any(feature = "mpi", feature = "nccl"))]
+use super::plan::Filter;
+use super::plan::RunPlan;
+#[cfg(any(feature = "mpi", feature = "nccl"))]
 use super::run_cmd::RunArgs;
 use super::table;
 use crate::error::Error;
+#[cfg(any(feature = "mpi", feature = "nccl"))]
 use crate::kernels::registry::Profile;
 use crate::ranks::{self, CollectiveRow, MergeOutcome};
 use std::io::Write;
@@ -20,19 +25,9 @@ use std::process::ExitCode;
 #[cfg(any(feature = "mpi", feature = "nccl"))]
 pub const DIE_ENV: &str = "BRAINGAP_MPI_DIE";
 
-/// Whether this process was started by an MPI launcher (`mpirun`'s `OMPI_*`, or PMI/PMIx as
-/// `srun` sets it) in a build with the `mpi` feature: `run --profile microcircuit` then splits
-/// the network over the ranks.
-pub fn under_mpirun() -> bool {
-    cfg!(feature = "mpi")
-        && ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some())
-}
-
 /// Runs the microcircuit over MPI ranks (needs the `mpi` feature).
 #[cfg(not(feature = "mpi"))]
-pub fn run_microcircuit(_args: &RunArgs, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run_microcircuit(_plan: &RunPlan, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     Err(Error::InvalidArgument {
         arg: "--profile microcircuit".into(),
         reason: "this braingap was built without the `mpi` feature: build with `cargo build --features mpi`".into(),
@@ -193,9 +188,9 @@ pub fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCo
 
 /// Runs an MPI profile on this rank.
 #[cfg(not(feature = "mpi"))]
-pub fn run(_args: &RunArgs, profile: Profile, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(plan: &RunPlan, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     Err(Error::InvalidArgument {
-        arg: format!("--profile {}", profile.as_str()),
+        arg: format!("--profile {}", plan.profile.as_str()),
         reason: "this braingap was built without the `mpi` feature; run `bash scripts/setup-mpi.sh`, \
                  build with `cargo build --features mpi`, then `mpirun -np N braingap run --suite collectives`"
             .into(),
@@ -289,7 +284,7 @@ pub(super) mod sweep {
             let start = RunStart {
                 label: args.label.clone(),
                 profile: profile.as_str().into(),
-                filter: args.filter.clone(),
+                filter: args.filter.as_ref().map(|f| f.as_str().to_string()),
                 backend: identity.backend.into(),
                 device: identity.library.clone(),
                 threads: identity.world_size as u64,
@@ -322,18 +317,14 @@ pub(super) mod sweep {
     pub fn filter_names<T>(
         items: &mut Vec<T>,
         name: impl Fn(&T) -> String,
-        filter: Option<&str>,
+        filter: Option<&Filter>,
         example: &str,
     ) -> anyhow::Result<()> {
-        let Some(pattern) = filter else { return Ok(()) };
-        let re = regex::Regex::new(pattern).map_err(|e| Error::InvalidArgument {
-            arg: format!("--filter {pattern:?}"),
-            reason: format!("not a valid regex: {e}"),
-        })?;
-        items.retain(|l| re.is_match(&name(l)));
+        let Some(filter) = filter else { return Ok(()) };
+        items.retain(|l| filter.is_match(&name(l)));
         if items.is_empty() {
             return Err(Error::InvalidArgument {
-                arg: format!("--filter {pattern:?}"),
+                arg: format!("--filter {:?}", filter.as_str()),
                 reason: format!("matches no benchmark of this suite (names look like {example})"),
             }
             .into());
@@ -347,7 +338,7 @@ pub(super) mod sweep {
         filter_names(
             &mut layouts,
             |l| l.name(),
-            args.filter.as_deref(),
+            args.filter.as_ref(),
             &format!("allreduce/f32/bytes=1024,ranks={world_size}"),
         )?;
         Ok(layouts)
@@ -488,7 +479,8 @@ mod with_mpi {
     }
 
     /// Runs `braingap run --suite collectives` or `--suite dataparallel` on this rank.
-    pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let (args, profile) = (plan.args, plan.profile);
         let universe = initialize().map_err(|reason| Error::InvalidArgument {
             arg: format!("--suite {}", profile.as_str()),
             reason,
@@ -496,7 +488,7 @@ mod with_mpi {
         let world = MpiComm::world(&universe);
         let comm: &dyn Communicator = &world;
         match profile {
-            Profile::DataParallel => run_dataparallel(comm, args, profile, out),
+            Profile::DataParallel => run_dataparallel(comm, args, profile, plan.threads, out),
             _ => run_collectives(comm, args, profile, out),
         }
     }
@@ -564,6 +556,7 @@ mod with_mpi {
         comm: &dyn Communicator,
         args: &RunArgs,
         profile: Profile,
+        threads: usize,
         out: &mut dyn Write,
     ) -> anyhow::Result<ExitCode> {
         use crate::dataparallel::{self, ScalingConfig, TrainableModel};
@@ -612,12 +605,8 @@ mod with_mpi {
             );
         }
         let launch = LaunchInfo::from_process();
-        // The MLP's GEMMs run on rayon: this rank's share of its node's cores (--threads).
-        let ranks_here = launch.local_size.unwrap_or(comm.size() as u64).max(1) as usize;
-        let threads = args.threads.map(std::num::NonZeroUsize::get).unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-            (cores / ranks_here).max(1)
-        });
+        // The MLP's GEMMs run on rayon: this rank's share of its node's cores (--threads; the
+        // plan's default).
         // The global pool, so that MPI stays on this (main) thread: MPI is initialised
         // without thread support.
         if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
@@ -647,14 +636,13 @@ mod microcircuit_ranks {
     use crate::backends::microcircuit::MicrocircuitRun;
     use crate::backends::{Backend, BackendError, Prepared};
     use crate::comm::mpi::{initialize, MpiComm};
-    use crate::comm::{Communicator, LaunchInfo};
+    use crate::comm::Communicator;
     use crate::kernels::registry::RegistryContext;
     use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
     use crate::measure::{self, BenchRecord, RecordSink};
     use crate::meters::MeterSet;
     use crate::store::{RunMeta, RunStart, RunWriter, Store};
     use anyhow::Context;
-    use std::num::NonZeroUsize;
 
     /// The cpu backend's microcircuit, split over the ranks of `comm`.
     struct RanksBackend<'c> {
@@ -749,8 +737,8 @@ mod microcircuit_ranks {
     }
 
     /// `braingap run --profile microcircuit` on this rank of an MPI job.
-    pub fn run_microcircuit(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-        let profile = Profile::Microcircuit;
+    pub fn run_microcircuit(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let (args, profile, threads) = (plan.args, plan.profile, plan.threads);
         if args.backend != "cpu" {
             return Err(Error::InvalidArgument {
                 arg: format!("--backend {}", args.backend),
@@ -765,19 +753,14 @@ mod microcircuit_ranks {
         let world = MpiComm::world(&universe);
         let comm: &dyn Communicator = &world;
         let (rank, ranks) = (comm.rank(), comm.size());
-        let launch = LaunchInfo::from_process();
-        // By default the node's cores are shared among the ranks on it.
-        let threads = args.threads.map(NonZeroUsize::get).unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-            (cores / launch.local_size.unwrap_or(ranks as u64).max(1) as usize).max(1)
-        });
+        // By default the node's cores are shared among the ranks on it (the plan's threads).
         let machine = super::super::env::machine(crate::clock::probe_ghz());
         let ctx = RegistryContext {
             threads: threads as u64,
             last_level_cache_bytes: machine.last_level_cache_bytes.value,
             simd: machine.simd_level,
         };
-        let mut specs = super::super::run_cmd::select(profile, args.filter.as_deref(), &ctx, false)?;
+        let mut specs = super::super::plan::select(profile, args.filter.as_ref(), &ctx, false)?;
         // The profile's single-machine limits of spike delivery (scatter_add) are not distributed.
         specs.retain(|s| matches!(s.kernel, crate::kernels::Kernel::Microcircuit(_)));
         super::super::run_cmd::apply_microcircuit_options(args, &mut specs)?;
@@ -800,7 +783,7 @@ mod microcircuit_ranks {
             let start = RunStart {
                 label: args.label.clone(),
                 profile: profile.as_str().into(),
-                filter: args.filter.clone(),
+                filter: args.filter.as_ref().map(|f| f.as_str().to_string()),
                 backend: "cpu".into(),
                 device: "cpu".into(),
                 threads: threads as u64,

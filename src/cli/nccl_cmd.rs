@@ -3,9 +3,8 @@
 //! shows it (choose them with `CUDA_VISIBLE_DEVICES`), each GPU one rank. The run directory,
 //! rank files, merge and report are those of the MPI suite (`mpi_cmd`).
 
-use super::run_cmd::RunArgs;
+use super::plan::RunPlan;
 use crate::error::Error;
-use crate::kernels::registry::Profile;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,8 +24,8 @@ fn check_device(device: &str) -> Result<(), Error> {
 
 /// Runs the collectives through NCCL.
 #[cfg(not(feature = "nccl"))]
-pub fn run(args: &RunArgs, _profile: Profile, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    check_device(&args.device)?;
+pub fn run(plan: &RunPlan, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    check_device(&plan.args.device)?;
     Err(Error::InvalidArgument {
         arg: "--backend nccl".into(),
         reason: "this braingap was built without the `nccl` feature; build it with \
@@ -40,7 +39,8 @@ pub fn run(args: &RunArgs, _profile: Profile, _out: &mut dyn Write) -> anyhow::R
 
 /// Runs the collectives through NCCL.
 #[cfg(feature = "nccl")]
-pub fn run(args: &RunArgs, profile: Profile, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let (args, profile) = (plan.args, plan.profile);
     use super::mpi_cmd::sweep::{self, RunIdentity};
     use crate::collectives::nccl::{self, NcclEngine};
     use crate::collectives::CollectiveConfig;

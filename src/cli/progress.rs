@@ -3,6 +3,7 @@
 //! on stderr either way (what a log or CI job keeps).
 
 use crate::kernels::BenchSpec;
+use crate::measure::instructions::InstructionMeasurement;
 use crate::measure::{BenchRecord, Observer, Phase, Status};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -61,34 +62,52 @@ impl Observer for ProgressObserver {
     }
 
     fn benchmark_finished(&mut self, record: &BenchRecord) {
-        let line = match record.status {
-            Status::Ok => {
-                let mut rate = Vec::new();
-                if let Some(f) = record.flops_per_s().filter(|_| record.flops.0 > 0.0) {
-                    rate.push(crate::units::si(f, "FLOP/s"));
-                }
-                if let Some(b) = record.bytes_per_s().filter(|_| record.bytes.0 > 0.0) {
-                    rate.push(crate::units::si(b, "B/s"));
-                }
-                let rate = rate.join(", ");
-                format!("ok      {} {rate}", record.benchmark)
-            }
-            Status::Failed => format!(
-                "FAILED  {}: {}",
-                record.benchmark,
-                record.reason.as_deref().unwrap_or("")
-            ),
-            Status::Skipped => format!(
-                "skipped {}: {}",
-                record.benchmark,
-                record.reason.as_deref().unwrap_or("")
-            ),
-        };
-        self.bar.suspend(|| crate::diag!("{line}"));
-        self.bar.inc(1);
+        let mut rate = Vec::new();
+        if let Some(f) = record.flops_per_s().filter(|_| record.flops.0 > 0.0) {
+            rate.push(crate::units::si(f, "FLOP/s"));
+        }
+        if let Some(b) = record.bytes_per_s().filter(|_| record.bytes.0 > 0.0) {
+            rate.push(crate::units::si(b, "B/s"));
+        }
+        self.finished(
+            record.status,
+            &record.benchmark,
+            record.reason.as_deref(),
+            &rate.join(", "),
+        );
     }
 
     fn run_finished(&mut self, _records: &[BenchRecord]) {
         self.bar.finish_and_clear();
+    }
+
+    fn count_finished(&mut self, spec: &BenchSpec, count: &InstructionMeasurement) {
+        let figure = count
+            .instructions_per_call()
+            .map_or_else(String::new, |i| format!("{i:.0} instructions/call"));
+        self.finished(
+            count.child.status,
+            &spec.name(),
+            count.child.reason.as_deref(),
+            &format!("{figure} ({:.1} s under valgrind)", count.wall_seconds),
+        );
+    }
+
+    fn counts_finished(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl ProgressObserver {
+    /// One line per finished benchmark: its status, its name, then what it measured (ok) or
+    /// why not.
+    fn finished(&mut self, status: Status, name: &str, reason: Option<&str>, measured: &str) {
+        let line = match status {
+            Status::Ok => format!("ok      {name} {measured}"),
+            Status::Failed => format!("FAILED  {name}: {}", reason.unwrap_or("")),
+            Status::Skipped => format!("skipped {name}: {}", reason.unwrap_or("")),
+        };
+        self.bar.suspend(|| crate::diag!("{line}"));
+        self.bar.inc(1);
     }
 }

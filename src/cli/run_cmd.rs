@@ -1,11 +1,12 @@
 //! `braingap run`.
 
+use super::plan::{select, Execution, RunPlan};
 use super::progress::ProgressObserver;
 use super::table;
 use crate::backends::cpu::CpuBackend;
 use crate::backends::{Backend, BACKENDS};
 use crate::error::Error;
-use crate::kernels::registry::{self, Profile, RegistryContext};
+use crate::kernels::registry::{Profile, RegistryContext};
 use crate::kernels::{BenchSpec, Dtype};
 use crate::machine::Machine;
 use crate::measure::{self, BenchRecord, RunConfig, Status};
@@ -70,8 +71,8 @@ pub struct RunArgs {
     pub calls: u64,
 
     /// Only benchmarks whose name (kernel/dtype/params, see --list) matches this regex.
-    #[arg(long, value_name = "REGEX")]
-    pub filter: Option<String>,
+    #[arg(long, value_name = "REGEX", value_parser = super::plan::Filter::parse)]
+    pub filter: Option<super::plan::Filter>,
 
     /// Backend: cpu (pure Rust), fake (deterministic test double), torch (libtorch through
     /// tch; needs a build with --features torch, see scripts/setup-torch.sh). With --suite
@@ -285,31 +286,6 @@ pub(super) fn run_config(args: &RunArgs, profile: Profile) -> Result<RunConfig, 
     Ok(config)
 }
 
-/// Options of one suite given to another are refused, never silently ignored.
-fn refuse_unused_options(args: &RunArgs, profile: Profile) -> Result<(), Error> {
-    let unused = |arg: String, for_what: &str| Error::InvalidArgument {
-        arg,
-        reason: format!("applies to {for_what} only, not to --profile {}", profile.as_str()),
-    };
-    if profile != Profile::Collectives {
-        if let Some(min) = args.min_message {
-            return Err(unused(format!("--min-message {min}"), "--suite collectives"));
-        }
-        if let Some(max) = args.max_message {
-            return Err(unused(format!("--max-message {max}"), "--suite collectives"));
-        }
-    }
-    if args.metric == Metric::Instructions {
-        if let Some(n) = args.samples {
-            return Err(unused(
-                format!("--samples {n}"),
-                "timed runs (--metric time); --metric instructions counts one call",
-            ));
-        }
-    }
-    Ok(())
-}
-
 pub(super) fn microcircuit_config(args: &RunArgs) -> Result<RunConfig, Error> {
     let Some(ms) = args.bio_time else {
         return Ok(RunConfig::microcircuit());
@@ -460,89 +436,21 @@ fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<
     }
 }
 
-/// Selects the benchmarks: profile, filter, then the ceilings a roofline needs.
-pub fn select(
-    profile: Profile,
-    filter: Option<&str>,
-    ctx: &RegistryContext,
-    ceilings: bool,
-) -> anyhow::Result<Vec<BenchSpec>> {
-    let mut specs = registry::profile(profile, ctx);
-    if let Some(pattern) = filter {
-        let re = regex::Regex::new(pattern).map_err(|e| Error::InvalidArgument {
-            arg: format!("--filter {pattern:?}"),
-            reason: format!("not a valid regex: {e}"),
-        })?;
-        specs.retain(|s| re.is_match(&s.name()));
-        if specs.is_empty() {
-            return Err(Error::InvalidArgument {
-                arg: format!("--filter {pattern:?}"),
-                reason: format!(
-                    "matches no benchmark of profile {} (names look like gemm/f32/m=512,n=512,k=512; see `braingap run --list`)",
-                    profile.as_str()
-                ),
-            }
-            .into());
-        }
-        if ceilings {
-            let mut dtypes: Vec<Dtype> = specs.iter().map(|s| s.dtype).collect();
-            dtypes.sort();
-            dtypes.dedup();
-            let names: Vec<String> = specs.iter().map(BenchSpec::name).collect();
-            let missing: Vec<BenchSpec> = registry::ceilings(ctx, &dtypes)
-                .into_iter()
-                .filter(|c| !names.contains(&c.name()))
-                .collect();
-            specs.splice(0..0, missing);
-        }
+/// Runs `braingap run`: the arguments become one [`RunPlan`], which its executor runs.
+pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let plan = RunPlan::new(args, super::env::local_ranks())?;
+    match plan.execution {
+        Execution::Instructions => super::instructions_cmd::run(&plan, out),
+        Execution::MpiSuite => super::mpi_cmd::run(&plan, out),
+        Execution::NcclCollectives => super::nccl_cmd::run(&plan, out),
+        Execution::MicrocircuitRanks => super::mpi_cmd::run_microcircuit(&plan, out),
+        Execution::Timed => run_timed(&plan, out),
     }
-    Ok(specs)
 }
 
-/// Runs `braingap run`.
-pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.unwrap_or(match args.metric {
-        Metric::Instructions => Profile::Small,
-        Metric::Time => Profile::Quick,
-    });
-    refuse_unused_options(args, profile)?;
-    if args.metric == Metric::Instructions {
-        return super::instructions_cmd::run(args, profile, out);
-    }
-    if matches!(profile, Profile::Collectives | Profile::DataParallel) {
-        return match args.backend.as_str() {
-            "nccl" if profile == Profile::Collectives => super::nccl_cmd::run(args, profile, out),
-            // `cpu` is the flag's default; the run records backend `mpi`.
-            "cpu" | "mpi" => super::mpi_cmd::run(args, profile, out),
-            other => Err(Error::InvalidArgument {
-                arg: format!("--backend {other}"),
-                reason: format!(
-                    "--suite {} runs over MPI (under mpirun; the default){}",
-                    profile.as_str(),
-                    if profile == Profile::Collectives {
-                        ", or through NCCL on GPUs with --backend nccl"
-                    } else {
-                        ""
-                    }
-                ),
-            }
-            .into()),
-        };
-    }
-    if profile == Profile::Microcircuit && super::mpi_cmd::under_mpirun() {
-        return super::mpi_cmd::run_microcircuit(args, out);
-    }
-    if args.backend == "nccl" {
-        return Err(Error::InvalidArgument {
-            arg: "--backend nccl".into(),
-            reason: format!(
-                "NCCL runs the collective benchmarks only: `braingap run --suite collectives --backend nccl` \
-                 (not --profile {})",
-                profile.as_str()
-            ),
-        }
-        .into());
-    }
+/// The timed executor: kernels, models and the microcircuit in this process.
+fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let (args, profile, threads) = (plan.args, plan.profile, plan.threads);
     let planted = super::env::plant()?;
     if let Some(p) = &planted {
         crate::diag!(
@@ -554,10 +462,6 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             100.0 * p.extra_work
         );
     }
-    let threads = args
-        .threads
-        .map(NonZeroUsize::get)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
     check_run_limits(args, threads)?;
     let backend = make_backend(&args.backend, &args.device, threads)?;
     let ghz = backend.clock_ghz();
@@ -567,7 +471,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         last_level_cache_bytes: machine.last_level_cache_bytes.value,
         simd: machine.simd_level,
     };
-    let mut specs = select(profile, args.filter.as_deref(), &ctx, !args.no_ceilings)?;
+    let mut specs = select(profile, args.filter.as_ref(), &ctx, !args.no_ceilings)?;
     apply_microcircuit_options(args, &mut specs)?;
     if args.bio_time.is_some() {
         if profile != Profile::Microcircuit {
@@ -644,7 +548,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let start = RunStart {
         label: args.label.clone(),
         profile: profile.as_str().into(),
-        filter: args.filter.clone(),
+        filter: plan.filter_text(),
         backend: backend.name().into(),
         device: backend.device(),
         threads: threads as u64,
@@ -818,7 +722,7 @@ pub fn summary_table(records: &[BenchRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::registry::SimdLevel;
+    use crate::kernels::registry::{self, SimdLevel};
     use crate::measure::stats::Summary;
     use crate::meters::EnergyRecord;
     use crate::units::Seconds;

@@ -118,6 +118,9 @@ pub fn run_child(backend: &CpuBackend, spec: &BenchSpec, calls: u64) -> ChildRep
 /// Why an instruction count could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum InstructionsError {
+    /// The count could not be stored.
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
     /// valgrind is not installed or does not start.
     #[error(
         "valgrind not found ({tried}: {reason}): `--metric instructions` runs each benchmark under \
@@ -262,6 +265,43 @@ impl InstructionMeasurement {
     pub fn events_per_call(&self) -> Option<f64> {
         (self.child.calls > 0).then(|| self.child.events as f64 / self.child.calls as f64)
     }
+}
+
+/// The instruction-count executor: counts each benchmark of `specs` under `callgrind`, one
+/// child process each (`child_args` plus `--benchmark NAME --calls N`), callgrind's raw output
+/// in `raw_dir` as `NNN-kernel.out`. Progress goes to `observer` (`benchmark_started`,
+/// `count_finished`), each count to `sink` before the next benchmark starts, as the timed
+/// executor ([`crate::run_benchmarks`]) does with its records.
+#[allow(clippy::too_many_arguments)]
+pub fn count_benchmarks(
+    callgrind: &Callgrind,
+    specs: &[BenchSpec],
+    child_args: &[OsString],
+    calls: u64,
+    raw_dir: &Path,
+    observer: &mut dyn crate::Observer,
+    sink: &mut dyn crate::RecordSink,
+) -> Result<Vec<InstructionMeasurement>, InstructionsError> {
+    observer.run_started(specs.len());
+    let mut counts = Vec::with_capacity(specs.len());
+    for (index, spec) in specs.iter().enumerate() {
+        observer.benchmark_started(index, spec);
+        let name = spec.name();
+        let file = raw_dir.join(format!("{index:03}-{}.out", spec.kernel_name()));
+        let mut args = child_args.to_vec();
+        args.extend([
+            "--benchmark".into(),
+            name.clone().into(),
+            "--calls".into(),
+            calls.to_string().into(),
+        ]);
+        let count = callgrind.measure(&name, &args, &file)?;
+        sink.record_count(spec, &count, callgrind.version())?;
+        observer.count_finished(spec, &count);
+        counts.push(count);
+    }
+    observer.counts_finished();
+    Ok(counts)
 }
 
 /// Runs this executable's hidden child subcommand under valgrind.

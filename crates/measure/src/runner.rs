@@ -238,6 +238,11 @@ pub trait Observer {
     fn benchmark_finished(&mut self, _record: &BenchRecord) {}
     /// All benchmarks finished.
     fn run_finished(&mut self, _records: &[BenchRecord]) {}
+    /// The instruction count of a benchmark finished (`--metric instructions`, whatever its
+    /// status), after `wall_seconds` under valgrind.
+    fn count_finished(&mut self, _spec: &BenchSpec, _count: &crate::instructions::InstructionMeasurement) {}
+    /// All instruction counts finished.
+    fn counts_finished(&mut self) {}
 }
 
 /// An observer that ignores everything.
@@ -247,6 +252,19 @@ impl Observer for () {}
 pub trait RecordSink {
     /// Persists one finished record.
     fn record(&mut self, record: &BenchRecord) -> Result<(), Error>;
+    /// Persists one instruction count of `spec` taken by `tool` (valgrind's version). A sink
+    /// that stores no counts refuses it.
+    fn record_count(
+        &mut self,
+        spec: &BenchSpec,
+        _count: &crate::instructions::InstructionMeasurement,
+        _tool: &str,
+    ) -> Result<(), Error> {
+        Err(Error::Unavailable {
+            what: format!("storing the instruction count of {}", spec.name()),
+            reason: "this sink stores timed records only".into(),
+        })
+    }
 }
 
 /// Roofline ceilings measured so far in this run.

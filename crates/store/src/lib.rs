@@ -677,4 +677,13 @@ impl RecordSink for RunWriter {
         }
         self.write_csvs()
     }
+
+    fn record_count(
+        &mut self,
+        spec: &braingap_kernels::BenchSpec,
+        count: &braingap_measure::instructions::InstructionMeasurement,
+        tool: &str,
+    ) -> Result<()> {
+        self.record_row(SummaryRow::from_instructions(&self.meta.run_id, spec, count, tool))
+    }
 }
