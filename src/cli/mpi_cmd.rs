@@ -211,16 +211,16 @@ pub(super) mod sweep {
     use crate::store::DistributedMeta;
     use crate::store::{RunMeta, RunStart, Store};
 
-    /// Passes records to the rank files of the ranks played here; prints progress for rank
-    /// 0; applies the MPI die hook.
-    struct Progress {
+    /// Passes records to the rank files of the ranks played here; reports rank 0's progress
+    /// through the observer; applies the MPI die hook.
+    struct Progress<'o> {
         writers: Vec<(usize, RankWriter)>,
-        total: usize,
+        observer: &'o mut dyn crate::measure::Observer,
         done: usize,
         die_after: Option<usize>,
     }
 
-    impl RankSink for Progress {
+    impl RankSink for Progress<'_> {
         fn record(&mut self, rank: usize, record: &RankRecord) -> Result<(), Error> {
             let Some((_, writer)) = self.writers.iter_mut().find(|(r, _)| *r == rank) else {
                 unreachable!("rank {rank} is not played by this process");
@@ -237,14 +237,8 @@ pub(super) mod sweep {
                     .copied()
                     .reduce(f64::min)
                     .map_or("-".into(), |t| format!("{:.2} us (fastest sample, rank 0)", t * 1e6));
-                crate::diag!(
-                    "[{}/{}] {} {} {}",
-                    self.done,
-                    self.total,
-                    record.benchmark,
-                    record.status.as_str(),
-                    time
-                );
+                self.observer
+                    .item_finished(&record.benchmark, record.status, record.reason.as_deref(), &time);
             }
             if self.die_after == Some(self.done) {
                 crate::diag!(
@@ -391,13 +385,17 @@ pub(super) mod sweep {
                 RankWriter::create(&dir, &run_id, rank, identity.world_size, launch(rank))?,
             ));
         }
+        let mut bar = super::super::progress::ProgressObserver::new();
+        let observer: &mut dyn crate::measure::Observer = if comm.rank() == 0 { &mut bar } else { &mut () };
+        observer.run_started(layouts.len());
         let mut progress = Progress {
             writers,
-            total: layouts.len(),
+            observer,
             done: 0,
             die_after,
         };
         let records = collectives::run_collectives(engine, layouts, config, &mut progress)?;
+        progress.observer.items_finished();
         for (_, writer) in progress.writers {
             writer.finish()?;
         }
@@ -613,12 +611,22 @@ mod with_mpi {
             crate::diag!("warning: rank {rank}: GEMM thread pool not resized to {threads}: {e}");
         }
         let mut writer = RankWriter::create(&dir, &run_id, rank, comm.size(), launch)?;
+        let mut bar = super::super::progress::ProgressObserver::new();
+        let observer: &mut dyn crate::measure::Observer = if rank == 0 { &mut bar } else { &mut () };
+        observer.run_started(2 * counts.len());
         let records = dataparallel::run_scaling(comm, &make_model, &config, &mut |r| {
-            if rank == 0 {
-                crate::diag!("{} {}", r.benchmark, r.status.as_str());
-            }
+            let measured = if r.step_s.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{:.2} ms per step (median)",
+                    crate::measure::stats::median(&r.step_s) * 1e3
+                )
+            };
+            observer.item_finished(&r.benchmark, r.status, r.reason.as_deref(), &measured);
             writer.record_scaling(r)
         })?;
+        observer.items_finished();
         writer.finish()?;
         let failed = records.iter().any(|r| r.status == Status::Failed);
         sweep::finish_run(comm, args, &dir, &run_id, failed, out)

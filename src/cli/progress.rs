@@ -96,6 +96,14 @@ impl Observer for ProgressObserver {
     fn counts_finished(&mut self) {
         self.bar.finish_and_clear();
     }
+
+    fn item_finished(&mut self, name: &str, status: Status, reason: Option<&str>, measured: &str) {
+        self.finished(status, name, reason, measured);
+    }
+
+    fn items_finished(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 impl ProgressObserver {

@@ -243,6 +243,12 @@ pub trait Observer {
     fn count_finished(&mut self, _spec: &BenchSpec, _count: &crate::instructions::InstructionMeasurement) {}
     /// All instruction counts finished.
     fn counts_finished(&mut self) {}
+    /// A benchmark that is not a [`BenchSpec`] finished: a collective at one message size, a
+    /// data-parallel configuration. `measured` says what it measured, in words; `reason`
+    /// why it failed or was skipped.
+    fn item_finished(&mut self, _name: &str, _status: Status, _reason: Option<&str>, _measured: &str) {}
+    /// All such benchmarks finished.
+    fn items_finished(&mut self) {}
 }
 
 /// An observer that ignores everything.
