@@ -446,3 +446,76 @@ fn machine_names_every_fact_or_why_not() {
         .stdout(predicate::str::contains("peak f32"))
         .stdout(predicate::str::contains("SIMD"));
 }
+
+/// Rewrites `file` of a run: every value of `columns` in the rows of `benchmark` × `factor`.
+fn scale_times(file: &std::path::Path, benchmark: &str, columns: &[&str], factor: f64) {
+    let (header, rows) = read_csv(file);
+    let mut writer = csv::Writer::from_path(file).unwrap();
+    writer.write_record(&header).unwrap();
+    for mut row in rows {
+        if cell(&header, &row, "benchmark") == benchmark {
+            for column in columns {
+                let i = header.iter().position(|h| h == column).unwrap();
+                if let Ok(v) = row[i].parse::<f64>() {
+                    row[i] = (v * factor).to_string();
+                }
+            }
+        }
+        writer.write_record(&row).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+/// The end of a run says what changed since the previous run of this machine, by compare's
+/// rule; the first run of a store says nothing of the kind.
+#[test]
+fn a_run_states_what_changed_since_the_previous_run_on_this_machine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let run = || {
+        let out = braingap()
+            .args([
+                "run",
+                "--backend",
+                "fake",
+                "--filter",
+                "^gemm/f64",
+                "--no-report",
+                "--results",
+            ])
+            .arg(&results)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run();
+    assert!(!first.contains("Since the previous run"), "{first}");
+    // The first run's 512³ GEMM made 1.5× slower on disk: the second run is faster.
+    let previous = &run_dirs(&results)[0];
+    let name = "gemm/f64/m=512,n=512,k=512";
+    scale_times(
+        &previous.join("summary.csv"),
+        name,
+        &["median_s", "ci_low_s", "ci_high_s", "mad_s", "min_s", "max_s"],
+        1.5,
+    );
+    scale_times(
+        &previous.join("samples.csv"),
+        name,
+        &["batch_time_s", "time_per_call_s"],
+        1.5,
+    );
+    let second = run();
+    let id = previous.file_name().unwrap().to_str().unwrap();
+    assert!(
+        second.contains(&format!(
+            "Since the previous run on this machine ({id}): 1 faster, 0 slower, 3 unchanged"
+        )),
+        "{second}"
+    );
+    assert!(
+        second.contains("faster: gemm/f64 512³ takes 0.67× the time"),
+        "{second}"
+    );
+}

@@ -173,6 +173,77 @@ fn require_values(run: &RunInfo, side: &str, metric: Metric) -> anyhow::Result<(
     }
 }
 
+/// The end of a timed run: what changed since the newest earlier complete run of the same
+/// machine fingerprint and backend in the same store, judged by `compare`'s rules (default
+/// threshold, bootstrap CI of the ratio of medians). `None` when there is no such run, or
+/// nothing in common; a store that cannot be read says so in the text.
+pub(super) fn against_previous(results: &std::path::Path, current: &RunInfo) -> Option<String> {
+    let fingerprint = current.meta.machine["fingerprint"].as_str()?;
+    let (runs, _) = Store::new(results).list();
+    let previous = runs.iter().rev().find(|r| {
+        r.meta.run_id < current.meta.run_id
+            && r.meta.status == crate::store::RunStatus::Complete
+            && r.meta.schema_version == current.meta.schema_version
+            && r.meta.backend == current.meta.backend
+            && r.meta.machine["fingerprint"].as_str() == Some(fingerprint)
+            && r.summary
+                .iter()
+                .any(|row| row.median_s.is_some() && current.summary.iter().any(|c| c.benchmark == row.benchmark))
+    })?;
+    let samples = |run: &RunInfo| crate::report::files::read_run_samples(run);
+    let (base_samples, current_samples) = match (samples(previous), samples(current)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => {
+            return Some(format!(
+                "Not compared with the previous run {}: {}",
+                previous.meta.run_id,
+                super::error_line(&e.into())
+            ))
+        }
+    };
+    fn side<'a>(run: &'a RunInfo, fingerprint: &'a str, samples: &'a [crate::store::SampleRow]) -> RunSide<'a> {
+        RunSide {
+            run_id: &run.meta.run_id,
+            fingerprint: Some(fingerprint),
+            summary: &run.summary,
+            samples,
+            counting_environment: None,
+        }
+    }
+    let comparison = compare_metric(
+        &side(current, fingerprint, &current_samples),
+        &side(previous, fingerprint, &base_samples),
+        Metric::Time,
+        &CompareOptions::default(),
+    );
+    let short = table::short_names(current.summary.iter());
+    let name = |full: &String| short.get(full).cloned().unwrap_or_else(|| full.clone());
+    let mut text = table::wrap(
+        &format!(
+            "Since the previous run on this machine ({}): {} faster, {} slower, {} unchanged, {} not comparable \
+         (`braingap compare`'s rule: a ratio of medians beyond ±{:.0} % whose 95 % CI excludes 1).",
+            previous.meta.run_id,
+            comparison.count(Verdict::Improved),
+            comparison.count(Verdict::Regressed),
+            comparison.count(Verdict::Unchanged),
+            comparison.count(Verdict::Incomparable),
+            100.0 * comparison.options.threshold
+        ),
+        table::MAX_COLUMNS,
+    );
+    for (verdict, word) in [(Verdict::Regressed, "slower"), (Verdict::Improved, "faster")] {
+        for row in comparison.rows.iter().filter(|r| r.verdict == verdict) {
+            if let (Some(ratio), Some(low), Some(high)) = (row.ratio, row.ci_low, row.ci_high) {
+                text.push_str(&format!(
+                    "\n  {word}: {} takes {ratio:.2}× the time (95 % CI {low:.2}–{high:.2})",
+                    name(&row.benchmark)
+                ));
+            }
+        }
+    }
+    Some(text)
+}
+
 /// Runs `braingap compare`: exit 0 when nothing fails under `--fail-on`, 1 when something
 /// does; errors (exit 2) name the run or argument at fault.
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

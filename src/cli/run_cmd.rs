@@ -620,6 +620,9 @@ pub(super) fn finish_output(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     write!(out, "{}", summary_table(records))?;
+    if let Some(since) = super::compare_cmd::against_previous(&args.results, info) {
+        writeln!(out, "\n{since}")?;
+    }
     if !args.no_report {
         match crate::report::render_run_report(
             &args.results,
