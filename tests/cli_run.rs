@@ -518,4 +518,23 @@ fn a_run_states_what_changed_since_the_previous_run_on_this_machine() {
         second.contains("faster: gemm/f64 512³ takes 0.67× the time"),
         "{second}"
     );
+    // The end-of-run report compares with the same previous run.
+    let reports = tmp.path().join("reports");
+    braingap()
+        .args(["run", "--backend", "fake", "--filter", "^gemm/f64", "--results"])
+        .arg(&results)
+        .arg("--report-dir")
+        .arg(&reports)
+        .assert()
+        .success();
+    let second_id = run_dirs(&results)[1].file_name().unwrap().to_str().unwrap().to_string();
+    let page = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(
+        page.contains("<h2>Comparison with baseline</h2>"),
+        "no comparison section"
+    );
+    assert!(
+        page.contains(&format!("Baseline run <code>{second_id}</code>")),
+        "not the previous run"
+    );
 }

@@ -173,14 +173,13 @@ fn require_values(run: &RunInfo, side: &str, metric: Metric) -> anyhow::Result<(
     }
 }
 
-/// The end of a timed run: what changed since the newest earlier complete run of the same
-/// machine fingerprint and backend in the same store, judged by `compare`'s rules (default
-/// threshold, bootstrap CI of the ratio of medians). `None` when there is no such run, or
-/// nothing in common; a store that cannot be read says so in the text.
-pub(super) fn against_previous(results: &std::path::Path, current: &RunInfo) -> Option<String> {
+/// The run a timed run is compared with at its end: the newest earlier complete run in the
+/// same store of the same machine fingerprint, backend and schema with a timed benchmark in
+/// common; `None` when there is none.
+pub(super) fn previous_run(results: &std::path::Path, current: &RunInfo) -> Option<RunInfo> {
     let fingerprint = current.meta.machine["fingerprint"].as_str()?;
     let (runs, _) = Store::new(results).list();
-    let previous = runs.iter().rev().find(|r| {
+    runs.into_iter().rev().find(|r| {
         r.meta.run_id < current.meta.run_id
             && r.meta.status == crate::store::RunStatus::Complete
             && r.meta.schema_version == current.meta.schema_version
@@ -189,16 +188,23 @@ pub(super) fn against_previous(results: &std::path::Path, current: &RunInfo) -> 
             && r.summary
                 .iter()
                 .any(|row| row.median_s.is_some() && current.summary.iter().any(|c| c.benchmark == row.benchmark))
-    })?;
+    })
+}
+
+/// What changed since `previous` ([`previous_run`]), judged by `compare`'s rules (default
+/// threshold, bootstrap CI of the ratio of medians); a run whose samples cannot be read says
+/// so instead.
+pub(super) fn since_previous(previous: &RunInfo, current: &RunInfo) -> String {
+    let fingerprint = current.meta.machine["fingerprint"].as_str().unwrap_or_default();
     let samples = |run: &RunInfo| crate::report::files::read_run_samples(run);
     let (base_samples, current_samples) = match (samples(previous), samples(current)) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {
-            return Some(format!(
+            return format!(
                 "Not compared with the previous run {}: {}",
                 previous.meta.run_id,
                 super::error_line(&e.into())
-            ))
+            )
         }
     };
     fn side<'a>(run: &'a RunInfo, fingerprint: &'a str, samples: &'a [crate::store::SampleRow]) -> RunSide<'a> {
@@ -241,7 +247,7 @@ pub(super) fn against_previous(results: &std::path::Path, current: &RunInfo) -> 
             }
         }
     }
-    Some(text)
+    text
 }
 
 /// Runs `braingap compare`: exit 0 when nothing fails under `--fail-on`, 1 when something

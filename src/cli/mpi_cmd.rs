@@ -430,6 +430,7 @@ pub(super) mod sweep {
             match crate::report::render_run_report(
                 &args.results,
                 run_id,
+                None,
                 &args.report_dir,
                 &crate::cli::env::data_dir(),
             ) {

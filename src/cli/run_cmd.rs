@@ -620,13 +620,16 @@ pub(super) fn finish_output(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     write!(out, "{}", summary_table(records))?;
-    if let Some(since) = super::compare_cmd::against_previous(&args.results, info) {
-        writeln!(out, "\n{since}")?;
+    // The previous run of this machine: what changed since, here and in the report.
+    let previous = super::compare_cmd::previous_run(&args.results, info);
+    if let Some(previous) = &previous {
+        writeln!(out, "\n{}", super::compare_cmd::since_previous(previous, info))?;
     }
     if !args.no_report {
         match crate::report::render_run_report(
             &args.results,
             &info.meta.run_id,
+            previous.as_ref().map(|p| p.meta.run_id.as_str()),
             &args.report_dir,
             &super::env::data_dir(),
         ) {

@@ -270,11 +270,17 @@ pub fn write_report(report: &Report, out: &Path) -> Result<PathBuf, ReportError>
     Ok(index)
 }
 
-/// Loads `run` from `results`, renders its report with the reference data in `data_dir` and
-/// writes it under `out`; returns the path of `index.html`. What `braingap run` calls at
-/// the end.
-pub fn render_run_report(results: &Path, run: &str, out: &Path, data_dir: &Path) -> Result<PathBuf, ReportError> {
-    let input = load_input(results, run, None, Some(data_dir))?;
+/// Loads `run` from `results`, renders its report with the reference data in `data_dir`
+/// (compared with the run `baseline`, if any) and writes it under `out`; returns the path of
+/// `index.html`. What `braingap run` calls at the end.
+pub fn render_run_report(
+    results: &Path,
+    run: &str,
+    baseline: Option<&str>,
+    out: &Path,
+    data_dir: &Path,
+) -> Result<PathBuf, ReportError> {
+    let input = load_input(results, run, baseline, Some(data_dir))?;
     let report = render(&input)?;
     write_report(&report, out)
 }
