@@ -38,6 +38,15 @@ fn the_terminal_table_fits_120_columns_and_the_answer_comes_last() {
         assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
     }
     assert!(stdout.lines().any(|l| l.starts_with("gemm/f32 512³ ")), "{stdout}");
+    // Benchmarks that differ in one thing only are set side by side.
+    assert!(stdout.contains("Related benchmarks (ratio of medians):"), "{stdout}");
+    assert!(
+        stdout.lines().any(
+            |l| l.contains("conv2d_n") && l.contains("c=64,hw=56") && l.ends_with("(layout)")
+                || l.contains("(layout): no clear difference")
+        ),
+        "{stdout}"
+    );
     assert!(stdout.lines().any(|l| l.starts_with("stream_triad/f64 n=")), "{stdout}");
     assert!(
         !stdout.contains("m=512,n=512,k=512"),

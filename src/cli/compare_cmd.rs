@@ -222,7 +222,7 @@ pub(super) fn since_previous(previous: &RunInfo, current: &RunInfo) -> String {
         Metric::Time,
         &CompareOptions::default(),
     );
-    let short = table::short_names(current.summary.iter());
+    let short = crate::compare::render::short_names(current.summary.iter());
     let name = |full: &String| short.get(full).cloned().unwrap_or_else(|| full.clone());
     let mut text = table::wrap(
         &format!(
@@ -354,7 +354,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
             text(
                 &comparison,
                 policy,
-                &table::short_names(base.summary.iter().chain(&current.summary))
+                &crate::compare::render::short_names(base.summary.iter().chain(&current.summary))
             )
         )?,
         CompareFormat::Markdown => writeln!(out, "{}", render::markdown(&comparison, policy))?,

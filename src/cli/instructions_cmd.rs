@@ -234,7 +234,7 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// The end-of-run table of an instruction-count run, by short name (the full names are in the
 /// run's files and the progress lines).
 pub fn instructions_table(rows: &[SummaryRow]) -> String {
-    let short = table::short_names(rows);
+    let short = crate::compare::render::short_names(rows);
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {

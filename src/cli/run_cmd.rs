@@ -620,6 +620,15 @@ pub(super) fn finish_output(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     write!(out, "{}", summary_table(records))?;
+    let related = crate::compare::relative::relative_statements(&info.summary);
+    if !related.is_empty() {
+        let short = crate::compare::render::short_names(&info.summary);
+        let name = |full: &str| short.get(full).cloned().unwrap_or_else(|| full.to_string());
+        writeln!(out, "\nRelated benchmarks (ratio of medians):")?;
+        for r in &related {
+            writeln!(out, "  {}", crate::compare::relative::sentence(r, &name))?;
+        }
+    }
     // The previous run of this machine: what changed since, here and in the report.
     let previous = super::compare_cmd::previous_run(&args.results, info);
     if let Some(previous) = &previous {

@@ -89,34 +89,6 @@ pub fn rate(value: Option<f64>) -> String {
     })
 }
 
-/// Each stored benchmark's short display name (`crate::kernels::short_name`, from the row's
-/// kernel, dtype and parameter object), for the terminal's tables; a name whose short name
-/// another benchmark shares stays as it is.
-pub fn short_names<'a>(
-    rows: impl IntoIterator<Item = &'a crate::store::SummaryRow>,
-) -> std::collections::HashMap<String, String> {
-    let mut names = std::collections::HashMap::new();
-    for row in rows {
-        let params: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
-        let short = crate::kernels::short_name(&row.kernel, &row.dtype, &|key| {
-            params.get(key).and_then(serde_json::Value::as_f64)
-        });
-        names.insert(row.benchmark.clone(), short);
-    }
-    // Two benchmarks that differ only in a parameter the short name leaves out keep their full
-    // names, so no two rows read alike.
-    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for short in names.values() {
-        *count.entry(short.clone()).or_default() += 1;
-    }
-    for (full, short) in names.iter_mut() {
-        if count[short.as_str()] > 1 {
-            *short = full.clone();
-        }
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,8 @@ pub struct PageContext {
     pub machine: Vec<KeyValue>,
     /// Per-benchmark summary rows.
     pub summary: Vec<SummaryContext>,
+    /// Relative statements between the run's related benchmarks (layouts, dtypes).
+    pub relatives: Vec<String>,
     /// Whether any energy figure is modeled.
     pub any_modeled: bool,
     /// Sections with figures.

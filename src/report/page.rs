@@ -384,6 +384,14 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             .collect(),
         any_modeled: summary.iter().any(|s| s.modeled),
         summary,
+        relatives: {
+            let short = crate::compare::render::short_names(&run.summary);
+            let name = |full: &str| short.get(full).cloned().unwrap_or_else(|| full.to_string());
+            crate::compare::relative::relative_statements(&run.summary)
+                .iter()
+                .map(|r| crate::compare::relative::sentence(r, &name))
+                .collect()
+        },
         sections,
         projections: input
             .references

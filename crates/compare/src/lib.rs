@@ -39,6 +39,7 @@ pub mod export;
 #[cfg(test)]
 mod fixtures;
 pub mod history;
+pub mod relative;
 pub mod render;
 
 // The layers below, under the names the rest of braingap uses for them.
