@@ -72,6 +72,24 @@ fn the_terminal_table_fits_120_columns_and_the_answer_comes_last() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("ok      gemm/f32/m=512,n=512,k=512"), "{stderr}");
     assert!(!stderr.contains("elapsed, ~"), "no progress bar on a pipe: {stderr}");
+    // The report draws every finished benchmark's samples against its median, with the
+    // samples' mean ± σ (% of the median) beside its short name.
+    let page = std::fs::read_to_string(tmp.path().join("reports/index.html")).unwrap();
+    assert!(
+        page.contains("<h2>Sample distributions</h2>"),
+        "no distributions section"
+    );
+    let svg = std::fs::read_to_string(tmp.path().join("reports/figures/distributions.svg")).unwrap();
+    assert!(svg.contains("gemm/f32 512³ · "), "a row per benchmark, by short name");
+    let rows = svg
+        .split("</text>")
+        .map(str::trim_end)
+        .filter(|t| t.ends_with(" %") || t.ends_with(" outl."))
+        .count();
+    assert!(
+        rows >= 17,
+        "{rows} labelled rows; the quick profile has 17 or more benchmarks"
+    );
 }
 
 #[test]

@@ -296,6 +296,7 @@ pub fn projection_chart(rows: &[ProjectionRow], horizon: f64) -> BarChart {
                     high: r.ci_high,
                     open_high: r.open_high,
                     modeled: false,
+                    samples: Vec::new(),
                 })
             })
             .collect(),

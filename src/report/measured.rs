@@ -2,7 +2,7 @@
 //! backends side by side, size sweeps and energy.
 
 use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, RefLine, Series, XyChart};
-use crate::store::{RunInfo, SummaryRow};
+use crate::store::{RunInfo, SampleRow, SummaryRow};
 use crate::units::si;
 use serde::Serialize;
 
@@ -456,6 +456,80 @@ pub enum Throughput {
     Compute,
     /// GB/s of the STREAM kernels.
     Bandwidth,
+}
+
+/// Every finished benchmark's samples, as criterion draws them: one row per benchmark, each
+/// sample's time per call ÷ the benchmark's median as a hollow circle, the median (1) as a dot
+/// with its bootstrap 95 % CI. The row's label carries the mean and the standard deviation
+/// (both ÷ the median) and the count of Tukey outliers (kept, not dropped).
+pub fn distributions(run: &RunInfo, samples: &[SampleRow]) -> BarChart {
+    let mut chart = BarChart::new(
+        "distributions",
+        "Sample distributions: each benchmark's samples against its median",
+        Axis::linear("time per call against the benchmark's median, % (0 = the median; right = slower)"),
+        BarStyle::Dots,
+    );
+    chart.caption = "One row per benchmark that finished: hollow circles are its samples (each sample's time per \
+                     call, in % above or below the median of all), spread over the row so that equal values stay \
+                     visible; the dot is the median with its bootstrap 95 % CI. Beside each name: the samples' mean \
+                     ± standard deviation (in % of the median) and, where there are any, how many are Tukey outliers \
+                     (beyond 1.5 × the interquartile range; kept, since the statistics are medians). From \
+                     samples.csv."
+        .into();
+    let short = crate::compare::render::short_names(&run.summary);
+    let mut values = Vec::new();
+    for row in ok_rows(run) {
+        let Some(median) = row.median_s.filter(|m| *m > 0.0) else {
+            continue;
+        };
+        let mine: Vec<&SampleRow> = samples
+            .iter()
+            .filter(|s| s.benchmark == row.benchmark && s.backend == row.backend)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let relative: Vec<f64> = mine
+            .iter()
+            .map(|s| 100.0 * (s.time_per_call_s / median - 1.0))
+            .collect();
+        let n = relative.len() as f64;
+        let mean = relative.iter().sum::<f64>() / n;
+        let sd = if relative.len() > 1 {
+            (relative.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        let outliers = mine.iter().filter(|s| !s.outlier.is_empty()).count();
+        let name = short
+            .get(&row.benchmark)
+            .cloned()
+            .unwrap_or_else(|| row.benchmark.clone());
+        // Rounded first, then + 0.0, which turns −0.0 into +0.0: −0.04 % reads +0.0, not −0.0.
+        let mean = (mean * 10.0).round() / 10.0 + 0.0;
+        let outliers = match outliers {
+            0 => String::new(),
+            k => format!(" · {k} outl."),
+        };
+        chart
+            .categories
+            .push(format!("{name} · {mean:+.1} ± {sd:.1} %{outliers}"));
+        let mut bar = Bar::new(0.0);
+        if let (Some(low), Some(high)) = (row.ci_low_s, row.ci_high_s) {
+            bar = bar.with_ci(100.0 * (low / median - 1.0), 100.0 * (high / median - 1.0));
+        }
+        bar.samples = relative;
+        values.push(Some(bar));
+    }
+    if chart.categories.is_empty() {
+        chart.empty_note = Some("no finished benchmark with samples in this run".into());
+    }
+    chart.groups.push(BarGroup {
+        label: "median, 95 % CI; ○ = samples".into(),
+        color: 0,
+        values,
+    });
+    chart
 }
 
 /// Backends side by side: one bar per backend (the run and `companions`) per benchmark.

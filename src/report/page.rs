@@ -149,6 +149,15 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             });
         }
     }
+    let distributions = measured::distributions(run, &input.samples);
+    if distributions.categories.is_empty() {
+        notes_by_section.push(("distributions", distributions.empty_note.clone().unwrap_or_default()));
+    } else {
+        planned.push(Planned {
+            section: "distributions",
+            figure: Figure::Bars(distributions),
+        });
+    }
     for chart in [measured::sweep_stream(run, &machine), measured::sweep_compute(run)] {
         if chart.has_data() {
             planned.push(Planned {
@@ -320,10 +329,11 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         )
     });
 
-    const SECTIONS: [(&str, &str, &str); 8] = [
+    const SECTIONS: [(&str, &str, &str); 9] = [
         ("distributed", "Collectives and data-parallel scaling", "MPI collectives across ranks (bus bandwidth and time per call against message size) and the data-parallel training step's scaling efficiency against ideal."),
         ("roofline", "Roofline", "Where each kernel sits against this machine's measured compute and bandwidth ceilings."),
         ("backends", "Backends side by side", "Throughput of every benchmark per backend, with the bootstrap CI of the median."),
+        ("distributions", "Sample distributions", "Every sample of every benchmark against its median: how repeatable each figure is, and where outliers fell."),
         ("sweeps", "Size sweeps", "Throughput against problem size; the cache knees are where bandwidth steps down."),
         ("energy", "Energy", "Work per joule, with the source of every figure marked, against the brain and the hardware record."),
         ("cortex", "Simulating cortex", "The Potjans-Diesmann cortical microcircuit (77,169 neurons, ~3×10⁸ synapses at full scale) simulated on this machine: its real-time factor and energy per synaptic event beside the published simulators and the brain."),

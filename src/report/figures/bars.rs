@@ -29,6 +29,8 @@ pub struct Bar {
     pub open_high: bool,
     /// A modeled, not measured, figure: drawn pale with an outline.
     pub modeled: bool,
+    /// Individual samples (data units), drawn as small hollow circles spread over the row.
+    pub samples: Vec<f64>,
 }
 
 impl Bar {
@@ -40,6 +42,7 @@ impl Bar {
             high: None,
             open_high: false,
             modeled: false,
+            samples: Vec::new(),
         }
     }
 
@@ -123,10 +126,10 @@ impl BarChart {
         let longest = self
             .categories
             .iter()
-            .map(|c| c.chars().count().min(52))
+            .map(|c| c.chars().count().min(60))
             .max()
             .unwrap_or(8) as u32;
-        (longest * font::TICK * 56 / 100 + 16).clamp(80, 470)
+        (longest * font::TICK * 56 / 100 + 16).clamp(80, 540)
     }
 }
 
@@ -140,8 +143,12 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         .groups
         .iter()
         .flat_map(|g| g.values.iter().flatten())
-        .flat_map(|b| [Some(b.value), b.low, b.high])
-        .flatten()
+        .flat_map(|b| {
+            [Some(b.value), b.low, b.high]
+                .into_iter()
+                .flatten()
+                .chain(b.samples.iter().copied())
+        })
         .chain(chart.ref_lines.iter().flat_map(|r| {
             let (lo, hi) = r.range.unwrap_or((r.value, r.value));
             [r.value, lo, hi]
@@ -192,7 +199,7 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
         }
         let (lx, ly) = ctx.backend_coord(&(x_range.0, row_y(i)));
         let style = TextStyle::from((font::FAMILY, font::TICK).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(truncate(category, 52), (lx - 8, ly), style))
+        root.draw(&Text::new(truncate(category, 60), (lx - 8, ly), style))
             .map_err(err)?;
     }
 
@@ -225,6 +232,15 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
             let Some(v) = axis.to_plot(bar.value) else { continue };
             let center = row_y(i) + 0.4 - slot * (g as f64 + 0.5);
             let half = slot * 0.42;
+            // The samples first, under the median and its whisker: hollow circles spread
+            // over the row by a fixed pseudo-random offset (the same picture every time).
+            let spread = ShapeStyle::from(&c.mix(0.55)).stroke_width(1);
+            ctx.draw_series(bar.samples.iter().enumerate().filter_map(|(k, &sample)| {
+                let x = axis.to_plot(sample)?;
+                let jitter = ((k as f64 * 0.618_033_988_75).fract() - 0.5) * 1.6 * half;
+                (x >= x_range.0 && x <= x_range.1).then(|| Circle::new((x, center + jitter), 3, spread))
+            }))
+            .map_err(err)?;
             match chart.style {
                 BarStyle::Bars => {
                     let fill = if bar.modeled { c.mix(0.3).filled() } else { c.filled() };
