@@ -39,7 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Run benchmarks: verify every kernel against its reference, then measure it, and
     /// write the results under RESULTS/runs/<run-id>/; print a table of them (short names,
-    /// rows with a CI beyond ±5% marked) and, last, the report's answer.
+    /// rows with a CI beyond ±5% marked), related benchmarks side by side, what changed since
+    /// the previous run of this machine in RESULTS (compare's rule) and, last, the report's
+    /// answer.
     Run(run_cmd::RunArgs),
     /// Show this machine's fingerprint: CPU, cores, clock, memory, SIMD, caches, peaks, meters.
     Machine(machine_cmd::MachineArgs),
