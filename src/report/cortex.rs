@@ -4,7 +4,6 @@
 //! each population's rate beside the model authors' reference rates.
 
 use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, Series, XyChart};
-use super::measured::param;
 use crate::store::RunInfo;
 use serde::Serialize;
 
@@ -83,8 +82,8 @@ pub fn measured(run: &RunInfo) -> Vec<MeasuredSimulation> {
             let median = r.median_s?;
             Some(MeasuredSimulation {
                 benchmark: r.benchmark.clone(),
-                scale: param(r, "scale")?,
-                k_scale: param(r, "k_scale")?,
+                scale: r.param("scale")?,
+                k_scale: r.param("k_scale")?,
                 real_time_factor: median / (crate::kernels::microcircuit::MS_PER_CALL * 1e-3),
                 joules_per_event: r
                     .joules_per_synaptic_event
@@ -246,8 +245,8 @@ pub fn delivery_limits(run: &RunInfo) -> Vec<DeliveryLimit> {
         .filter_map(|r| {
             Some(DeliveryLimit {
                 benchmark: r.benchmark.clone(),
-                group: param(r, "group")?,
-                targets: param(r, "targets")?,
+                group: r.param("group")?,
+                targets: r.param("targets")?,
                 events_per_s: r.events_per_call? / r.median_s?,
             })
         })

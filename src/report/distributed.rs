@@ -3,7 +3,6 @@
 //! ideal line, with the step split into compute and gradient all-reduce.
 
 use super::figures::{Axis, LineKind, Marker, Point, RefLine, Series, XyChart};
-use super::measured::param;
 use crate::collectives::Collective;
 use crate::dataparallel::ScalingMode;
 use crate::store::{RunInfo, SummaryRow};
@@ -31,7 +30,7 @@ pub fn bandwidth_vs_size(run: &RunInfo) -> XyChart {
         let points: Vec<Point> = rows
             .iter()
             .filter_map(|r| {
-                let ranks = param(r, "ranks")? as usize;
+                let ranks = r.param("ranks")? as usize;
                 let factor = collective.bus_factor(ranks);
                 let busbw = |t: f64| r.bytes / t / 1e9 * factor;
                 let y = busbw(r.median_s?);
@@ -46,7 +45,7 @@ pub fn bandwidth_vs_size(run: &RunInfo) -> XyChart {
         if points.is_empty() {
             continue;
         }
-        let ranks = rows.first().and_then(|r| param(r, "ranks")).unwrap_or(0.0);
+        let ranks = rows.first().and_then(|r| r.param("ranks")).unwrap_or(0.0);
         let mut series = Series::points(
             format!("{} ({ranks} ranks)", collective.as_str()),
             i,
@@ -105,12 +104,12 @@ fn step_rows<'a>(run: &'a RunInfo, kernel: &str, mode: ScalingMode) -> Vec<&'a S
     let mut rows: Vec<&SummaryRow> = run
         .summary
         .iter()
-        .filter(|r| r.status == crate::measure::Status::Ok && r.kernel == kernel && param(r, "strong") == Some(strong))
+        .filter(|r| r.status == crate::measure::Status::Ok && r.kernel == kernel && r.param("strong") == Some(strong))
         .collect();
     rows.sort_by(|a, b| {
-        param(a, "ranks")
+        a.param("ranks")
             .unwrap_or(0.0)
-            .total_cmp(&param(b, "ranks").unwrap_or(0.0))
+            .total_cmp(&b.param("ranks").unwrap_or(0.0))
     });
     rows
 }
@@ -128,7 +127,7 @@ pub fn scaling_efficiency(run: &RunInfo) -> XyChart {
         let rows = step_rows(run, "dataparallel_step", mode);
         let Some(base) = rows
             .iter()
-            .find(|r| param(r, "ranks") == Some(1.0))
+            .find(|r| r.param("ranks") == Some(1.0))
             .and_then(|r| r.median_s)
         else {
             continue;
@@ -136,7 +135,7 @@ pub fn scaling_efficiency(run: &RunInfo) -> XyChart {
         let points: Vec<Point> = rows
             .iter()
             .filter_map(|r| {
-                let ranks = param(r, "ranks")?;
+                let ranks = r.param("ranks")?;
                 Some(Point::new(ranks, mode.efficiency(base, r.median_s?, ranks as usize)))
             })
             .collect();
@@ -171,7 +170,7 @@ pub fn step_split(run: &RunInfo) -> XyChart {
         ] {
             let points: Vec<Point> = step_rows(run, kernel, mode)
                 .iter()
-                .filter_map(|r| Some(Point::new(param(r, "ranks")?, r.median_s? * 1e3)))
+                .filter_map(|r| Some(Point::new(r.param("ranks")?, r.median_s? * 1e3)))
                 .filter(|p| p.y > 0.0)
                 .collect();
             if points.is_empty() {

@@ -88,14 +88,9 @@ fn ok_rows(run: &RunInfo) -> impl Iterator<Item = &SummaryRow> {
     run.summary.iter().filter(|r| r.status == crate::measure::Status::Ok)
 }
 
-/// A numeric parameter of a row (`params` is the kernel's parameters as JSON).
-pub(super) fn param(row: &SummaryRow, name: &str) -> Option<f64> {
-    serde_json::from_str::<serde_json::Value>(&row.params).ok()?[name].as_f64()
-}
-
 /// Whether a row is a STREAM size-sweep point (ordinary stores) rather than the bandwidth run.
 pub fn is_stream_sweep(row: &SummaryRow) -> bool {
-    row.kernel == "stream_triad" && param(row, "nontemporal") == Some(0.0)
+    row.kernel == "stream_triad" && row.param("nontemporal") == Some(0.0)
 }
 
 fn kernel_order(kernel: &str) -> usize {
@@ -168,7 +163,7 @@ pub fn short_labels(rows: &[&SummaryRow]) -> Vec<String> {
     rows.iter()
         .map(|row| {
             if row.kernel.starts_with("stream_") {
-                let nt = if param(row, "nontemporal") == Some(1.0) {
+                let nt = if row.param("nontemporal") == Some(1.0) {
                     ", non-temporal"
                 } else {
                     ""
@@ -216,7 +211,7 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
     let threads = run.meta.threads.max(1);
     let mut sweep: Vec<(f64, f64)> = ok_rows(run)
         .filter(|r| is_stream_sweep(r))
-        .filter_map(|r| Some((param(r, "n")? * 24.0, r.gbytes_per_s?)))
+        .filter_map(|r| Some((r.param("n")? * 24.0, r.gbytes_per_s?)))
         .collect();
     sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
     if run.meta.device != "cpu" {
@@ -241,7 +236,7 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
     levels.dedup_by_key(|l| l.0);
 
     let dram_run = ok_rows(run)
-        .filter(|r| r.kernel == "stream_triad" && param(r, "nontemporal") == Some(1.0))
+        .filter(|r| r.kernel == "stream_triad" && r.param("nontemporal") == Some(1.0))
         .filter_map(|r| r.gbytes_per_s)
         .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))));
     let llc = levels.last().map(|l| l.1);
@@ -566,9 +561,9 @@ pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> B
             .then(a.kernel.cmp(&b.kernel))
             .then(a.dtype.cmp(&b.dtype))
             .then(
-                param(b, "nontemporal")
+                b.param("nontemporal")
                     .unwrap_or(0.0)
-                    .total_cmp(&param(a, "nontemporal").unwrap_or(0.0)),
+                    .total_cmp(&a.param("nontemporal").unwrap_or(0.0)),
             )
             .then(a.bytes.total_cmp(&b.bytes))
     });

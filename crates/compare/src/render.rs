@@ -230,10 +230,7 @@ pub fn short_names<'a>(
 ) -> std::collections::HashMap<String, String> {
     let mut names = std::collections::HashMap::new();
     for row in rows {
-        let params: serde_json::Value = serde_json::from_str(&row.params).unwrap_or_default();
-        let short = braingap_kernels::short_name(&row.kernel, &row.dtype, &|key| {
-            params.get(key).and_then(serde_json::Value::as_f64)
-        });
+        let short = braingap_kernels::short_name(&row.kernel, &row.dtype, &|key| row.param(key));
         names.insert(row.benchmark.clone(), short);
     }
     // Two benchmarks that differ only in a parameter the short name leaves out keep their full

@@ -241,6 +241,15 @@ impl Default for SummaryRow {
 }
 
 impl SummaryRow {
+    /// The numeric parameter `name` of the benchmark, from the row's `params` object (`None`
+    /// when absent, not a number, or the object cannot be read). The one reader of `params`.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        serde_json::from_str::<serde_json::Value>(&self.params)
+            .ok()?
+            .get(name)?
+            .as_f64()
+    }
+
     /// Derives the row from a record.
     pub fn from_record(run_id: &str, r: &BenchRecord) -> SummaryRow {
         let ok = r.status == Status::Ok;
