@@ -2,9 +2,7 @@
 
 use super::table;
 use crate::compare::render::{self, value};
-use crate::compare::{
-    compare_metric, counting_environment, CompareOptions, Comparison, FailOn, Metric, RunSide, Verdict,
-};
+use crate::compare::{compare_metric, CompareOptions, Comparison, FailOn, Metric, RunSide, Verdict};
 use crate::error::Error;
 use crate::store::{RunInfo, Store, SCHEMA_VERSION};
 use anyhow::{bail, Context};
@@ -195,7 +193,6 @@ pub(super) fn previous_run(results: &std::path::Path, current: &RunInfo) -> Opti
 /// threshold, bootstrap CI of the ratio of medians); a run whose samples cannot be read says
 /// so instead.
 pub(super) fn since_previous(previous: &RunInfo, current: &RunInfo) -> String {
-    let fingerprint = current.meta.machine["fingerprint"].as_str().unwrap_or_default();
     let samples = |run: &RunInfo| crate::report::files::read_run_samples(run);
     let (base_samples, current_samples) = match (samples(previous), samples(current)) {
         (Ok(b), Ok(c)) => (b, c),
@@ -207,18 +204,9 @@ pub(super) fn since_previous(previous: &RunInfo, current: &RunInfo) -> String {
             )
         }
     };
-    fn side<'a>(run: &'a RunInfo, fingerprint: &'a str, samples: &'a [crate::store::SampleRow]) -> RunSide<'a> {
-        RunSide {
-            run_id: &run.meta.run_id,
-            fingerprint: Some(fingerprint),
-            summary: &run.summary,
-            samples,
-            counting_environment: None,
-        }
-    }
     let comparison = compare_metric(
-        &side(current, fingerprint, &current_samples),
-        &side(previous, fingerprint, &base_samples),
+        &RunSide::of(current, &current_samples),
+        &RunSide::of(previous, &base_samples),
         Metric::Time,
         &CompareOptions::default(),
     );
@@ -308,20 +296,8 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         ..CompareOptions::default()
     };
     let comparison = compare_metric(
-        &RunSide {
-            run_id: &current.meta.run_id,
-            fingerprint: current.meta.machine["fingerprint"].as_str(),
-            summary: &current.summary,
-            samples: &current_samples,
-            counting_environment: counting_environment(&current.meta.config, &current.meta.machine),
-        },
-        &RunSide {
-            run_id: &base.meta.run_id,
-            fingerprint: base.meta.machine["fingerprint"].as_str(),
-            summary: &base.summary,
-            samples: &base_samples,
-            counting_environment: counting_environment(&base.meta.config, &base.meta.machine),
-        },
+        &RunSide::of(&current, &current_samples),
+        &RunSide::of(&base, &base_samples),
         metric,
         &options,
     );
@@ -372,7 +348,7 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
 }
 
 /// The terminal form: a heading, every common benchmark in a table (by short name, see
-/// [`table::short_names`]), the unmatched ones, the outcome.
+/// [`crate::compare::render::short_names`]), the unmatched ones, the outcome.
 fn text(c: &Comparison, policy: FailOn, short: &std::collections::HashMap<String, String>) -> String {
     let name = |full: &String| short.get(full).cloned().unwrap_or_else(|| full.clone());
     let metric = c.metric;

@@ -138,25 +138,20 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         section: "roofline",
         figure: Figure::Xy(measured::roofline(run, &companions, &machine)),
     });
-    for metric in [Throughput::Compute, Throughput::Bandwidth] {
-        let chart = measured::backends(run, &companions, metric);
+    // Bar charts: drawn in their section, or their empty note said there instead.
+    let bar_charts = [Throughput::Compute, Throughput::Bandwidth]
+        .map(|metric| ("backends", measured::backends(run, &companions, metric)))
+        .into_iter()
+        .chain([("distributions", measured::distributions(run, &input.samples))]);
+    for (section, chart) in bar_charts {
         if chart.categories.is_empty() {
-            notes_by_section.push(("backends", chart.empty_note.clone().unwrap_or_default()));
+            notes_by_section.push((section, chart.empty_note.clone().unwrap_or_default()));
         } else {
             planned.push(Planned {
-                section: "backends",
+                section,
                 figure: Figure::Bars(chart),
             });
         }
-    }
-    let distributions = measured::distributions(run, &input.samples);
-    if distributions.categories.is_empty() {
-        notes_by_section.push(("distributions", distributions.empty_note.clone().unwrap_or_default()));
-    } else {
-        planned.push(Planned {
-            section: "distributions",
-            figure: Figure::Bars(distributions),
-        });
     }
     for chart in [measured::sweep_stream(run, &machine), measured::sweep_compute(run)] {
         if chart.has_data() {
@@ -311,20 +306,8 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
 
     let comparison = input.baseline.as_ref().map(|(base, base_samples)| {
         compare_runs(
-            &RunSide {
-                run_id: &run.meta.run_id,
-                fingerprint: run.meta.machine["fingerprint"].as_str(),
-                summary: &run.summary,
-                samples: &input.samples,
-                counting_environment: None,
-            },
-            &RunSide {
-                run_id: &base.meta.run_id,
-                fingerprint: base.meta.machine["fingerprint"].as_str(),
-                summary: &base.summary,
-                samples: base_samples,
-                counting_environment: None,
-            },
+            &RunSide::of(run, &input.samples),
+            &RunSide::of(base, base_samples),
             &input.compare,
         )
     });

@@ -207,6 +207,20 @@ pub struct RunSide<'a> {
     pub counting_environment: Option<String>,
 }
 
+impl<'a> RunSide<'a> {
+    /// A stored run and its samples as the check sees them: its id, fingerprint and
+    /// counting environment from `meta.json`.
+    pub fn of(run: &'a store::RunInfo, samples: &'a [SampleRow]) -> RunSide<'a> {
+        RunSide {
+            run_id: &run.meta.run_id,
+            fingerprint: run.meta.machine["fingerprint"].as_str(),
+            summary: &run.summary,
+            samples,
+            counting_environment: counting_environment(&run.meta.config, &run.meta.machine),
+        }
+    }
+}
+
 /// What fixes a callgrind instruction count apart from the code itself, read from a run's
 /// `meta.json` (`config`, `machine`): the counted code path, the valgrind and rustc versions,
 /// the build profile with its optimisation level, and the target. Two runs with the same
