@@ -246,20 +246,42 @@ fn render_study(result: &StudyResult) -> String {
     let mut out = format!("{}: {}\n", study.name, study.source);
     out.push_str(&format!("  selection           {}\n", study.selection_rule));
     out.push_str(&format!("  model               {}\n", study.model));
+    let bootstrap = result.fit.bootstrap;
+    let jitter = if bootstrap.jitter_log10 > 0.0 {
+        format!(
+            ", each drawn estimate jittered by a factor log-uniform in 1/{0:.2}-{0:.2}",
+            10f64.powf(bootstrap.jitter_log10)
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "  uncertainty         published: {}; braingap: bootstrap 95% CI ({} resamples, seed {})\n",
-        study.uncertainty, result.fit.bootstrap.resamples, result.fit.bootstrap.seed
+        "  uncertainty         published: {}; braingap: bootstrap 95% CI ({} resamples, seed {}{jitter})\n",
+        study.uncertainty, bootstrap.resamples, bootstrap.seed
     ));
     out.push_str(&format!("  published           {published}\n"));
     out.push_str(&format!("  braingap            {}\n", ours(&result.braingap)));
     if let (Some(early), Some(cutoff)) = (&result.braingap_to_cutoff, study.data_cutoff_text) {
         out.push_str(&format!("  braingap to {cutoff}  {}\n", ours(early)));
     }
+    if let Some(revised) = &result.braingap_revised {
+        out.push_str(&format!(
+            "  braingap, revised   {}  (re-estimated rows at the paper's values)\n",
+            ours(revised)
+        ));
+    }
+    out.push_str(&format!(
+        "  rows                {}\n",
+        result.fit.rows.describe(&result.fit.x, &result.fit.y)
+    ));
     out.push_str(&format!("  data snapshot       {}\n", result.snapshot.describe()));
     out.push_str(&format!(
         "  verdict             {}: {}\n",
         result.verdict, result.explanation
     ));
+    if let Some(c) = &result.crossover {
+        out.push_str(&format!("  crossover           {}: {}\n", c.verdict, c.explanation));
+    }
     out
 }
 

@@ -57,8 +57,9 @@ pub enum Command {
     Datasets(analysis_cmds::DatasetsArgs),
     /// Check the seed report's quantitative claims against the bundled data.
     Claims(analysis_cmds::ClaimsArgs),
-    /// Redo published trend analyses (Goodfellow 2016, OpenAI 2018, Koomey 2011, Epoch 2024,
-    /// Hobbhahn & Besiroglu 2022) on the bundled data: published figure and CI beside
+    /// Redo published trend analyses (Goodfellow 2016, OpenAI 2018, Sevilla et al. 2022's
+    /// eras, Koomey 2011 and 2016, Epoch 2023-2025, Hobbhahn & Besiroglu 2022) on the
+    /// bundled data with each paper's selection rule: published figure and CI beside
     /// braingap's, with a verdict.
     Studies(analysis_cmds::StudiesArgs),
     /// Compare two stored runs benchmark by benchmark (time with a bootstrap CI, instruction

@@ -37,6 +37,8 @@ pub struct PageContext {
     pub claims: Vec<ClaimRow>,
     /// Fit table.
     pub fits: Vec<FitContext>,
+    /// Published trend analyses redone.
+    pub studies: Vec<super::history::StudyRow>,
     /// Regression check, with `--baseline`.
     pub comparison: Option<ComparisonContext>,
     /// "this CPU delivers ..." sentence.

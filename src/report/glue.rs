@@ -6,7 +6,7 @@
 
 use super::history::{
     ClaimRow, FitRow, HistoryPanel, HistoryPoint, MachineMark, MachineMeasured, ProjectionRow, ReferenceLevel,
-    References, TrendLine,
+    References, StudyRow, TrendLine,
 };
 use super::measured::{brain_energy_reference, EnergyReference};
 use crate::analysis::datasets::{load_bundled, select_series, Filter, Selection, Series};
@@ -21,6 +21,7 @@ pub const HORIZON: f64 = 2200.0;
 const BOOTSTRAP: BootstrapOptions = BootstrapOptions {
     resamples: 1000,
     seed: 0x00B2_A1A6,
+    jitter_log10: 0.0,
 };
 
 fn series(data_dir: &Path, dataset: &str, x: &str, y: &str, filter: Option<&str>) -> Result<Series, AnalysisError> {
@@ -592,6 +593,27 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
         note(&mut refs, "published microcircuit simulations", e);
     }
 
+    match crate::analysis::studies::run_studies(data_dir) {
+        Ok(results) => {
+            refs.studies = results
+                .into_iter()
+                .map(|r| StudyRow {
+                    name: r.study.name.into(),
+                    source: r.study.source.into(),
+                    published: r.study.published_text(),
+                    braingap: r.braingap.text(r.study.figure),
+                    verdict: r.verdict.to_string(),
+                    explanation: match &r.crossover {
+                        Some(c) => format!("{}. Crossover ({}): {}", r.explanation, c.verdict, c.explanation),
+                        None => r.explanation,
+                    },
+                    snapshot: r.snapshot.describe(),
+                })
+                .collect()
+        }
+        Err(e) => note(&mut refs, "published trend studies", e),
+    }
+
     match check_claims(data_dir) {
         Ok(claims) => {
             refs.claims = claims
@@ -629,4 +651,37 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
         }
     }
     refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report's fit table is the studies: one row per study, with its verdict, and the
+    /// Goodfellow row carries the human crossover.
+    #[test]
+    fn the_fit_table_is_the_studies() {
+        let refs = from_analysis(&crate::analysis::bundled_data_dir(), None);
+        let names: Vec<&str> = refs.studies.iter().map(|s| s.name.as_str()).collect();
+        let expected: Vec<&str> = crate::analysis::studies::studies().iter().map(|s| s.name).collect();
+        assert_eq!(names, expected, "{:?}", refs.notes);
+        for row in &refs.studies {
+            assert!(
+                [
+                    "reproduced within CI",
+                    "differs, explained by data revision",
+                    "differs, unexplained"
+                ]
+                .contains(&row.verdict.as_str()),
+                "{row:?}"
+            );
+            assert!(row.snapshot.contains("snapshot"), "{row:?}");
+        }
+        let goodfellow = &refs.studies[0];
+        assert!(
+            goodfellow.explanation.contains("Crossover (reproduced within CI)"),
+            "{goodfellow:?}"
+        );
+        assert!(refs.studies.iter().any(|r| r.verdict == "differs, unexplained"));
+    }
 }

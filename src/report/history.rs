@@ -135,7 +135,27 @@ pub struct ClaimRow {
     pub evidence: Vec<String>,
 }
 
-/// One fitted trend, for the fit table.
+/// A published trend analysis redone on the bundled data (`braingap studies`), for the
+/// report's fit table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudyRow {
+    /// Study name (`braingap fit --study NAME`).
+    pub name: String,
+    /// The publication, one line.
+    pub source: String,
+    /// The published figure and its interval.
+    pub published: String,
+    /// braingap's figure, its 95 % interval and n.
+    pub braingap: String,
+    /// `reproduced within CI`, `differs, explained by data revision`, `differs, unexplained`.
+    pub verdict: String,
+    /// Why, with the numbers.
+    pub explanation: String,
+    /// The data snapshot read.
+    pub snapshot: String,
+}
+
+/// One fitted trend drawn on a history figure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitRow {
     /// What was fitted.
@@ -167,7 +187,9 @@ pub struct References {
     pub projections: Vec<ProjectionRow>,
     /// Claims check.
     pub claims: Vec<ClaimRow>,
-    /// Fit table.
+    /// Published trend analyses redone: the report's fit table.
+    pub studies: Vec<StudyRow>,
+    /// The trend lines drawn on the history figures.
     pub fits: Vec<FitRow>,
     /// Lines on the energy chart besides the brain's.
     pub energy: Vec<EnergyReference>,

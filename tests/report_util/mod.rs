@@ -455,6 +455,15 @@ pub fn sample_references(hostile: bool) -> References {
             finding: evil("The fit gives 2.4 years (95 % CI 2.0-3.0)."),
             evidence: vec![evil("doubling time: 2.4 yr (networks.csv)")],
         }],
+        studies: vec![braingap::report::history::StudyRow {
+            name: "goodfellow-2016-neurons".into(),
+            source: evil("Goodfellow et al. (2016)"),
+            published: "doubling 2.40 years".into(),
+            braingap: "doubling 2.39 years (95 % CI 1.42-4.82 years, n = 18)".into(),
+            verdict: "reproduced within CI".into(),
+            explanation: evil("the published doubling lies inside braingap's interval"),
+            snapshot: "networks: snapshot 2016; 20 rows".into(),
+        }],
         fits: vec![FitRow {
             what: evil("ANN neurons (networks.csv)"),
             model: "exponential".into(),

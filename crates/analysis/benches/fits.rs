@@ -22,6 +22,7 @@ fn bench_fits(c: &mut Criterion) {
     let options = BootstrapOptions {
         resamples: 10_000,
         seed: 1,
+        jitter_log10: 0.0,
     };
     let mut group = c.benchmark_group("fits");
     group.sample_size(10);

@@ -1021,7 +1021,7 @@ pub const FOR_FITTING: &str = "for_fitting";
 
 /// Where every row of a table went on the way to a fit. The counts are exact and add
 /// up: `rows_in_table = filtered_out + not_for_fitting.len() + missing_x + missing_y +
-/// outside_range + below_top_k + kept`.
+/// outside_range + below_top_k + outside_rule + kept`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RowAccount {
     /// Rows in the file.
@@ -1038,6 +1038,9 @@ pub struct RowAccount {
     pub outside_range: usize,
     /// Rows removed by `top K` per year.
     pub below_top_k: usize,
+    /// Rows in the range left out by a study's selection rule (a Z-score band), and
+    /// that rule in a few words.
+    pub outside_rule: Option<(usize, String)>,
     /// Rows fitted.
     pub kept: usize,
 }
@@ -1067,6 +1070,9 @@ impl RowAccount {
         }
         if self.below_top_k > 0 {
             parts.push(format!("{} below the top K of their year", self.below_top_k));
+        }
+        if let Some((n, rule)) = &self.outside_rule {
+            parts.push(format!("{n} left out by {rule}"));
         }
         parts.push(format!("{} fitted", self.kept));
         parts.join("; ")

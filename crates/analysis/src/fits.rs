@@ -17,13 +17,30 @@ use crate::stats::{median, quantile_sorted, student_t_quantile, IndexRng};
 pub const LOG10_2: f64 = std::f64::consts::LOG10_2;
 
 /// How a bootstrap is drawn: the number of resamples and the seed, so that every
-/// interval is reproducible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// interval is reproducible, and an optional jitter of each drawn `log10 y`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BootstrapOptions {
     /// Number of resamples (0 disables the bootstrap; intervals fall back to t-based).
     pub resamples: usize,
     /// Seed of the resampling generator.
     pub seed: u64,
+    /// Half-width `j` of a uniform jitter added to each drawn point's `log10 y`: each
+    /// draw is multiplied by a factor log-uniform in `[10^-j, 10^j]`. 0 disables it.
+    /// Sevilla et al. (2022) use `log10 2` (a factor between 1/2 and 2) to carry the
+    /// uncertainty of each compute estimate into the interval.
+    pub jitter_log10: f64,
+}
+
+impl BootstrapOptions {
+    /// Sevilla et al. (2022)'s bootstrap: 1,000 resamples, each estimate multiplied by
+    /// a factor log-uniform between 1/2 and 2.
+    pub fn jittered_by_factor_2(seed: u64) -> BootstrapOptions {
+        BootstrapOptions {
+            resamples: 1_000,
+            seed,
+            jitter_log10: LOG10_2,
+        }
+    }
 }
 
 impl Default for BootstrapOptions {
@@ -31,6 +48,7 @@ impl Default for BootstrapOptions {
         BootstrapOptions {
             resamples: 2_000,
             seed: 0x0bea_1a9a,
+            jitter_log10: 0.0,
         }
     }
 }
@@ -172,7 +190,8 @@ pub fn ols(x: &[f64], y: &[f64]) -> Result<LinearFit, FitError> {
 /// Case-resampling bootstrap of the OLS line: each resample draws `n` points with
 /// replacement and refits. Returns `(slope, intercept)` per resample; resamples whose
 /// x values are all equal (no slope) are skipped, so the result may be shorter than
-/// `options.resamples`.
+/// `options.resamples`. With `options.jitter_log10 = j > 0`, each drawn point's `y`
+/// (here `log10` of the data) is moved by a uniform amount in `[-j, j]` before the refit.
 ///
 /// Sums are taken on data centred at the full-sample means, which leaves the slope
 /// unchanged and avoids cancellation with x near 2000. Cost: `resamples × n` index
@@ -187,11 +206,17 @@ pub fn bootstrap_lines(x: &[f64], y: &[f64], options: BootstrapOptions) -> Vec<(
     let y_mean = y.iter().sum::<f64>() / nf;
     let points: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (a - x_mean, b - y_mean)).collect();
     let mut rng = IndexRng::seed_from_u64(options.seed);
+    let jitter = options.jitter_log10;
     let mut lines = Vec::with_capacity(options.resamples);
     for _ in 0..options.resamples {
         let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
         for _ in 0..n {
-            let (xi, yi) = points[rng.index(n)];
+            let (xi, mut yi) = points[rng.index(n)];
+            if jitter > 0.0 {
+                // 53 random bits -> uniform in [0, 1), then [-j, j).
+                let u = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+                yi += jitter * (2.0 * u - 1.0);
+            }
             sx += xi;
             sy += yi;
             sxx += xi * xi;
@@ -838,6 +863,30 @@ pub fn theil_sen_exponential(x: &[f64], y: &[f64]) -> Result<(TheilSenFit, f64),
     Ok((fit, LOG10_2 / fit.slope))
 }
 
+/// Each point's Z-score against its neighbours in time, as Sevilla et al. (2022,
+/// Appendix A) define it: `z_i = (v_i − mean) / sd`, where `mean` and `sd` (sample
+/// standard deviation) are taken over the *other* points with `|x_j − x_i| ≤
+/// half_width`. `None` where fewer than two neighbours fall in the window or they
+/// all have the same value. `v` is usually `log10` of the training compute. Cost
+/// `O(n²)`.
+pub fn window_z_scores(x: &[f64], v: &[f64], half_width: f64) -> Vec<Option<f64>> {
+    (0..x.len())
+        .map(|i| {
+            let others: Vec<f64> = (0..x.len())
+                .filter(|&j| j != i && (x[j] - x[i]).abs() <= half_width)
+                .map(|j| v[j])
+                .collect();
+            if others.len() < 2 {
+                return None;
+            }
+            let n = others.len() as f64;
+            let mean = others.iter().sum::<f64>() / n;
+            let sd = (others.iter().map(|o| (o - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            (sd > 0.0).then(|| (v[i] - mean) / sd)
+        })
+        .collect()
+}
+
 /// The frontier filter: indices of the `k` largest `y` within each calendar year
 /// (`floor(x)`), in the original order. Ties keep the earlier point. Use it to see how
 /// much restricting a trend to record-setting points moves a doubling time.
@@ -920,6 +969,7 @@ mod tests {
         let options = BootstrapOptions {
             resamples: 500,
             seed: 9,
+            jitter_log10: 0.0,
         };
         let a = exponential_trend(&x, &y, options).unwrap();
         let b = exponential_trend(&x, &y, options).unwrap();
@@ -930,6 +980,7 @@ mod tests {
             BootstrapOptions {
                 resamples: 500,
                 seed: 10,
+                jitter_log10: 0.0,
             },
         )
         .unwrap();
@@ -1033,6 +1084,49 @@ mod tests {
     }
 
     #[test]
+    fn z_scores_use_the_other_points_in_the_window() {
+        let x = [2000.0, 2000.5, 2001.0, 2001.2, 2010.0];
+        let v = [1.0, 2.0, 3.0, 7.0, 5.0];
+        let z = window_z_scores(&x, &v, 1.0);
+        // Point 0 sees 2.0 and 3.0: mean 2.5, sd 0.7071.
+        assert!((z[0].unwrap() - (1.0 - 2.5) / 0.5f64.sqrt()).abs() < 1e-12, "{z:?}");
+        // Point 3 sees 2.0 (0.7 yr) and 3.0, not 1.0 (1.2 yr away).
+        assert!((z[3].unwrap() - (7.0 - 2.5) / 0.5f64.sqrt()).abs() < 1e-12, "{z:?}");
+        // Point 1 sees 1, 3 and 7: mean 11/3, sample sd.
+        let mean = 11.0 / 3.0;
+        let sd =
+            (((1.0 - mean) * (1.0f64 - mean) + (3.0 - mean) * (3.0 - mean) + (7.0 - mean) * (7.0 - mean)) / 2.0).sqrt();
+        assert!((z[1].unwrap() - (2.0 - mean) / sd).abs() < 1e-12, "{z:?}");
+        // A point alone in its window has no score.
+        assert_eq!(z[4], None);
+    }
+
+    #[test]
+    fn jitter_widens_the_interval_of_an_exact_trend() {
+        let x = years(30, 1990.0, 1.0);
+        let y: Vec<f64> = x.iter().map(|t| 10f64.powf(0.3 * (t - 1990.0))).collect();
+        let plain = BootstrapOptions {
+            resamples: 400,
+            seed: 3,
+            jitter_log10: 0.0,
+        };
+        let exact = exponential_trend(&x, &y, plain).unwrap();
+        let width = |f: &ExponentialFit| f.slope_ci95.upper.unwrap() - f.slope_ci95.lower.unwrap();
+        assert!(width(&exact) < 1e-9, "{:?}", exact.slope_ci95);
+        let jittered = BootstrapOptions {
+            jitter_log10: LOG10_2,
+            ..plain
+        };
+        let a = exponential_trend(&x, &y, jittered).unwrap();
+        assert!(width(&a) > 0.005, "{:?}", a.slope_ci95);
+        assert!(a.slope_ci95.contains(0.3), "{:?}", a.slope_ci95);
+        // The point estimate is the unjittered OLS; the jitter is seeded.
+        assert!((a.slope_log10_per_unit - 0.3).abs() < 1e-12);
+        assert_eq!(a.slope_ci95, exponential_trend(&x, &y, jittered).unwrap().slope_ci95);
+        assert_eq!(BootstrapOptions::jittered_by_factor_2(3).resamples, 1_000);
+    }
+
+    #[test]
     fn frontier_keeps_top_k_per_year() {
         let x = [2000.1, 2000.5, 2000.9, 2001.2, 2001.3];
         let y = [1.0, 5.0, 3.0, 2.0, 2.0];
@@ -1055,7 +1149,7 @@ mod tests {
             let x = years(10, 2000.0, 1.0);
             let y: Vec<f64> = x.iter().enumerate().map(|(i, &t)| 10f64.powf(slope * (t - 2000.0) + 0.01 * (i % 3) as f64)).collect();
             let scaled: Vec<f64> = y.iter().map(|v| v * scale).collect();
-            let options = BootstrapOptions { resamples: 50, seed: 1 };
+            let options = BootstrapOptions { resamples: 50, seed: 1, jitter_log10: 0.0 };
             let a = exponential_trend(&x, &y, options).unwrap();
             let b = exponential_trend(&x, &scaled, options).unwrap();
             proptest::prop_assert!((a.slope_log10_per_unit - b.slope_log10_per_unit).abs() < 1e-9);

@@ -111,6 +111,7 @@ fn trend_year(data_dir: &Path, dataset: &str, device_type: &str, peak: f64) -> R
         BootstrapOptions {
             resamples: 200,
             seed: 1,
+            jitter_log10: 0.0,
         },
     )?;
     Ok(match crossover(&fit, peak, 2200.0) {
