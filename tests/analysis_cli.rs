@@ -736,3 +736,47 @@ fn fit_study_runs_the_studys_selection() {
         .code(2)
         .stderr(predicate::str::contains("--data"));
 }
+
+/// docs/claims.md lists every entry of the seed-claims catalogue with the verdict
+/// `braingap claims --all` gives it now, and the counts line matches.
+#[test]
+fn the_claims_page_is_in_step_with_the_verdicts() {
+    let none = tempfile::tempdir().unwrap();
+    let output = braingap()
+        .args(["claims", "--all", "--json", "--results"])
+        .arg(none.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let judged = json_of(&output);
+    let judged = judged.as_array().unwrap();
+    assert!(judged.len() >= 100, "{}", judged.len());
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/claims.md")).unwrap();
+    let rows: Vec<(u64, String)> = page
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.split(" | ").nth(1).is_some_and(|c| c.starts_with('`')))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            let entry = cells[0].trim_start_matches("| ").parse().unwrap();
+            let verdict = cells[5].trim_matches('*').replace(' ', "_");
+            (entry, verdict)
+        })
+        .collect();
+    assert_eq!(rows.len(), judged.len(), "docs/claims.md rows");
+    for (row, j) in rows.iter().zip(judged) {
+        assert_eq!(row.0, j["entry"]["entry"].as_u64().unwrap());
+        assert_eq!(row.1, j["verdict"].as_str().unwrap(), "entry {}", row.0);
+    }
+    let count = |v: &str| judged.iter().filter(|j| j["verdict"] == v).count();
+    let summary = format!(
+        "{} entries: {} supported, {} partly, {} not supported, {} cannot be checked.",
+        judged.len(),
+        count("supported"),
+        count("partly"),
+        count("not_supported"),
+        count("cannot_be_checked")
+    );
+    assert!(page.contains(&summary), "docs/claims.md should say: {summary}");
+}

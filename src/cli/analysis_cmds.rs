@@ -118,6 +118,12 @@ pub struct ClaimsArgs {
     /// that claim uses the published table alone and says so.
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub results: PathBuf,
+
+    /// List every claim of the seed report (the catalogue in data/seed_claims.csv: place in
+    /// the report, wording, the source it draws on, the checks and the rubric's verdict),
+    /// not only the ones that need fits.
+    #[arg(long)]
+    pub all: bool,
 }
 
 fn data_dir() -> PathBuf {
@@ -407,11 +413,53 @@ pub fn run_claims(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> 
         })
     });
     let claims = crate::analysis::claims::check_claims_with(&data_dir(), machine.as_ref())?;
+    let catalogue = crate::analysis::catalogue::judge_catalogue(&data_dir(), &claims)?;
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &claims).context("writing JSON")?;
+        if args.all {
+            serde_json::to_writer_pretty(&mut *out, &catalogue).context("writing JSON")?;
+        } else {
+            serde_json::to_writer_pretty(&mut *out, &claims).context("writing JSON")?;
+        }
         writeln!(out)?;
+    } else if args.all {
+        for judged in &catalogue {
+            out.write_all(render_catalogue_entry(judged).as_bytes())?;
+        }
+        writeln!(out, "{}", catalogue_counts(&catalogue))?;
     } else {
         out.write_all(render_claims_table(&claims).as_bytes())?;
+        writeln!(
+            out,
+            "\n{}; `braingap claims --all` lists each with its checks.",
+            catalogue_counts(&catalogue)
+        )?;
     }
     Ok(())
+}
+
+/// `107 claims in the seed report (data/seed_claims.csv): 20 supported, ...`.
+fn catalogue_counts(catalogue: &[crate::analysis::catalogue::JudgedEntry]) -> String {
+    use crate::analysis::Verdict;
+    let count = |v: Verdict| catalogue.iter().filter(|j| j.verdict == v).count();
+    format!(
+        "{} claims in the seed report (data/seed_claims.csv), judged by one rubric (docs/claims.md): {} supported, {} partly, {} not supported, {} cannot be checked",
+        catalogue.len(),
+        count(Verdict::Supported),
+        count(Verdict::Partly),
+        count(Verdict::NotSupported),
+        count(Verdict::CannotBeChecked)
+    )
+}
+
+fn render_catalogue_entry(judged: &crate::analysis::catalogue::JudgedEntry) -> String {
+    let e = &judged.entry;
+    let mut out = format!(
+        "#{} [{}] {}  ({}; {}; attributed to: {})\n  {}\n  {}\n  {}\n",
+        e.entry, judged.verdict, e.location, e.id, e.kind, e.attributed_to, e.quote_zh, e.claim_en, judged.finding
+    );
+    if !e.note.is_empty() {
+        out.push_str(&format!("  note: {}\n", e.note));
+    }
+    out.push('\n');
+    out
 }

@@ -39,6 +39,8 @@ pub struct PageContext {
     pub fits: Vec<FitContext>,
     /// Published trend analyses redone.
     pub studies: Vec<super::history::StudyRow>,
+    /// Counts of the seed report's claims by verdict.
+    pub claims_summary: Option<String>,
     /// Regression check, with `--baseline`.
     pub comparison: Option<ComparisonContext>,
     /// "this CPU delivers ..." sentence.

@@ -616,6 +616,20 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
 
     match check_claims(data_dir) {
         Ok(claims) => {
+            match crate::analysis::catalogue::judge_catalogue(data_dir, &claims) {
+                Ok(judged) => {
+                    let count = |v: crate::analysis::Verdict| judged.iter().filter(|j| j.verdict == v).count();
+                    refs.claims_summary = Some(format!(
+                        "The seed report makes {} checkable claims (data/seed_claims.csv); by one rubric, {} are supported, {} partly, {} not supported and {} cannot be checked with the bundled data. The ones that need fits are below; braingap claims --all lists every one with where the report makes it.",
+                        judged.len(),
+                        count(crate::analysis::Verdict::Supported),
+                        count(crate::analysis::Verdict::Partly),
+                        count(crate::analysis::Verdict::NotSupported),
+                        count(crate::analysis::Verdict::CannotBeChecked),
+                    ))
+                }
+                Err(e) => note(&mut refs, "seed-claims catalogue", e),
+            }
             refs.claims = claims
                 .into_iter()
                 .map(|c| ClaimRow {
@@ -683,5 +697,10 @@ mod tests {
             "{goodfellow:?}"
         );
         assert!(refs.studies.iter().any(|r| r.verdict == "differs, unexplained"));
+        let summary = refs.claims_summary.expect("the catalogue is bundled");
+        assert!(
+            summary.starts_with("The seed report makes 107 checkable claims"),
+            "{summary}"
+        );
     }
 }

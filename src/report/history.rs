@@ -187,6 +187,9 @@ pub struct References {
     pub projections: Vec<ProjectionRow>,
     /// Claims check.
     pub claims: Vec<ClaimRow>,
+    /// Every claim of the seed report judged by the rubric, counted: `107 claims ...: 11
+    /// supported, ...`.
+    pub claims_summary: Option<String>,
     /// Published trend analyses redone: the report's fit table.
     pub studies: Vec<StudyRow>,
     /// The trend lines drawn on the history figures.

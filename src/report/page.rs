@@ -395,6 +395,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         claims: input.references.claims.clone(),
         fits: input.references.fits.iter().map(FitContext::from_row).collect(),
         studies: input.references.studies.clone(),
+        claims_summary: input.references.claims_summary.clone(),
         comparison: comparison.as_ref().map(ComparisonContext::from_comparison),
         machine_sentence: input.references.machine_sentence.clone(),
         answer: super::answer::answer(run, &input.cortex.details),

@@ -455,6 +455,7 @@ pub fn sample_references(hostile: bool) -> References {
             finding: evil("The fit gives 2.4 years (95 % CI 2.0-3.0)."),
             evidence: vec![evil("doubling time: 2.4 yr (networks.csv)")],
         }],
+        claims_summary: Some(evil("The seed report makes 107 checkable claims")),
         studies: vec![braingap::report::history::StudyRow {
             name: "goodfellow-2016-neurons".into(),
             source: evil("Goodfellow et al. (2016)"),

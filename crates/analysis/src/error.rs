@@ -222,6 +222,16 @@ pub enum AnalysisError {
     /// A fit failed on points not read from a file.
     #[error(transparent)]
     FitOnly(#[from] FitError),
+    /// A line of the seed-claims catalogue that cannot be read or checked.
+    #[error("{p}:{line}: {message}", p = .path.display())]
+    BadCatalogueEntry {
+        /// The catalogue file.
+        path: PathBuf,
+        /// CSV line (1-based, header = 1).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// Reference data needed by a computation is missing from a bundled dataset.
     #[error("{p}: {message}", p = .path.display())]
     MissingReference {

@@ -49,6 +49,7 @@
 //! derives every `data/*.csv` from `data/raw/`.
 
 pub mod brain_scale;
+pub mod catalogue;
 pub mod claims;
 pub mod curate;
 pub mod datasets;
