@@ -66,7 +66,10 @@ fn make_results(root: &Path, runs: usize) {
         &specs,
         &config,
         &mut MeterSet::none(),
-        &|_| None,
+        braingap::measure::MachineLimits {
+            theoretical_peak: &|_| None,
+            cache_capacities: &[],
+        },
         &mut Quiet,
         &mut writer,
     )

@@ -116,7 +116,9 @@ fn quick_run_without_reference_data_says_what_is_missing() {
     );
     let report = report::render(&input(run, Default::default())).unwrap();
     insta::assert_snapshot!("quick_fake_run_outline", outline(&report.html));
-    assert!(report.html.contains("no size sweep in this run"));
+    // The quick profile's short triad sweep draws the bandwidth-vs-working-set figure.
+    assert!(report.html.contains("id=\"fig-sweep_stream\""));
+    assert!(!report.html.contains("no size sweep in this run"));
     assert!(report.html.contains("no energy figures in this run"));
 }
 

@@ -851,7 +851,10 @@ mod microcircuit_ranks {
             &specs,
             &config,
             &mut MeterSet::none(),
-            &peak,
+            measure::MachineLimits {
+                theoretical_peak: &peak,
+                cache_capacities: &[],
+            },
             observer,
             &mut sink,
         )?;

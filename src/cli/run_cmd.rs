@@ -596,12 +596,21 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Err(_)) => None,
         None => machine.theoretical_peak(dtype),
     };
+    // A GPU's caches are not the host's: its kernels are set against device memory.
+    let caches = if backend.device() == "cpu" {
+        crate::machine::cache_capacities(&machine.caches, threads as u64)
+    } else {
+        Vec::new()
+    };
     let records = measure::run_benchmarks(
         backend.as_ref(),
         &specs,
         &config,
         &mut meters,
-        &peak,
+        measure::MachineLimits {
+            theoretical_peak: &peak,
+            cache_capacities: &caches,
+        },
         &mut observer,
         &mut writer,
     )?;
@@ -701,7 +710,10 @@ pub fn summary_table(records: &[BenchRecord]) -> String {
                 table::rate(r.spec.arithmetic_intensity()),
                 r.attainment
                     .filter(|_| ok)
-                    .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+                    .map_or("-".into(), |a| match r.roof_level.as_deref() {
+                        Some("compute") | None => format!("{:.0}%", a * 100.0),
+                        Some(level) => format!("{:.0}% {level}", a * 100.0),
+                    }),
                 table::num(r.clock_ghz(), 2),
                 table::num(r.flops_per_cycle_per_core().filter(|_| ok && r.flops.0 > 0.0), 1),
             ]
@@ -776,6 +788,7 @@ mod tests {
             clock_ghz_before: Some(3.61),
             clock_ghz_after: Some(3.6),
             attainment: Some(0.5),
+            roof_level: Some("DRAM".into()),
             theoretical_peak_flops_per_s: None,
             energy: EnergyRecord::unavailable("test"),
             sampled_time: Seconds(10.0 * median),

@@ -370,7 +370,11 @@ impl SummaryContext {
             gflops: num(r.gflops_per_s, 2),
             gbytes: num(r.gbytes_per_s, 2),
             intensity: num(r.arithmetic_intensity, 2),
-            attainment: r.attainment.map_or("–".into(), |a| format!("{:.0}%", a * 100.0)),
+            attainment: r.attainment.map_or("–".into(), |a| match r.roof_level.as_deref() {
+                Some("compute") => format!("{:.0}% of compute", a * 100.0),
+                Some(level) => format!("{:.0}% of {level}", a * 100.0),
+                None => format!("{:.0}%", a * 100.0),
+            }),
             ghz: num(ghz, 2),
             gflops_per_joule: num(r.gflops_per_joule, 3),
             energy_source: if r.energy_source == "modeled" {

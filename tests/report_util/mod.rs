@@ -87,7 +87,19 @@ pub fn fake_run(results: &Path, run_id: &str, label: Option<&str>, specs: &[Benc
         "f64" => Some(9.6e10),
         _ => None,
     };
-    run_benchmarks(&backend, specs, &config, &mut meters, &peak, &mut Quiet, &mut writer).expect("run");
+    run_benchmarks(
+        &backend,
+        specs,
+        &config,
+        &mut meters,
+        braingap::measure::MachineLimits {
+            theoretical_peak: &peak,
+            cache_capacities: &[],
+        },
+        &mut Quiet,
+        &mut writer,
+    )
+    .expect("run");
     writer.finish().expect("finish")
 }
 

@@ -637,13 +637,51 @@ impl<T: CpuReal> Prepared for StreamRun<'_, T> {
 
     fn run_batch(&mut self, iters: u64) -> Batch {
         let start = Instant::now();
-        for _ in 0..iters {
-            self.ctx.pool.install(|| self.call());
+        if self.kernel.nontemporal {
+            // DRAM bandwidth, as STREAM times it: one parallel region per call.
+            for _ in 0..iters {
+                self.ctx.pool.install(|| self.call());
+            }
+        } else {
+            // Ordinary stores (the cache sweep): each thread repeats the kernel over its own
+            // part, as likwid-bench does, so that a working set in L1 is not timed as the
+            // pool's dispatch cost (several µs per call on 2 threads, longer than the kernel).
+            self.ctx.pool.install(|| self.call_repeated(iters));
         }
         Batch {
             elapsed: Seconds::from_duration(start.elapsed()),
             events: 0,
         }
+    }
+}
+
+impl<T: CpuReal> StreamRun<'_, T> {
+    /// `iters` calls, each thread looping over its own part without a barrier between calls.
+    fn call_repeated(&mut self, iters: u64) {
+        let (op, simd) = (self.kernel.op, self.ctx.simd);
+        let x = &self.x;
+        let y = &self.y;
+        let ranges = &self.ranges;
+        split_mut_by(&mut self.out, ranges)
+            .into_par_iter()
+            .zip(ranges.par_iter())
+            .with_max_len(1)
+            .for_each(|(out, r)| {
+                let xs = &x[r.clone()];
+                let ys = if y.is_empty() { &[][..] } else { &y[r.clone()] };
+                for _ in 0..iters {
+                    // The output is the same every time: keep the compiler from merging calls.
+                    let out = std::hint::black_box(&mut *out);
+                    #[cfg(target_arch = "x86_64")]
+                    if simd == SimdLevel::Avx512 {
+                        // SAFETY: AVX-512 detected at run time.
+                        unsafe { stream_plain_avx512(op, out, xs, ys) };
+                        continue;
+                    }
+                    let _ = simd;
+                    stream_plain(op, out, xs, ys);
+                }
+            });
     }
 }
 

@@ -134,6 +134,39 @@ pub fn stream_bandwidth(ctx: &RegistryContext, op: StreamOp) -> BenchSpec {
     )
 }
 
+/// STREAM triad (f64, ordinary stores) at working sets that sit in each cache level and in
+/// DRAM. `quick`: 16 KiB (in any L1), 256 KiB (in any L2, past two L1s), half the last-level
+/// cache, and four times it (DRAM): a few seconds. `standard`: 16 KiB to 1 GiB, doubling.
+/// The working set is the three arrays, 24 bytes per element.
+pub fn triad_sweep(ctx: &RegistryContext, profile: Profile) -> Vec<BenchSpec> {
+    let working_sets: Vec<u64> = match profile {
+        Profile::Quick => {
+            let llc = ctx.last_level_cache_bytes.unwrap_or(FALLBACK_LLC_BYTES);
+            let mut sets = vec![16 << 10, 256 << 10];
+            if llc / 2 > 1 << 20 {
+                sets.push(llc / 2);
+            }
+            sets.push(3 * 4 * llc);
+            sets
+        }
+        Profile::Standard | Profile::Full => (14..=30u32).map(|shift| 1u64 << shift).collect(),
+        _ => Vec::new(),
+    };
+    working_sets
+        .into_iter()
+        .map(|working_set| {
+            BenchSpec::new(
+                Kernel::Stream(Stream {
+                    op: StreamOp::Triad,
+                    n: working_set / 24,
+                    nontemporal: false,
+                }),
+                Dtype::F64,
+            )
+        })
+        .collect()
+}
+
 /// The ceilings a roofline needs: `peak_fma` per dtype and `stream_triad` at bandwidth size.
 pub fn ceilings(ctx: &RegistryContext, dtypes: &[Dtype]) -> Vec<BenchSpec> {
     let mut specs: Vec<BenchSpec> = dtypes
@@ -290,6 +323,10 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     for op in StreamOp::ALL {
         specs.push(stream_bandwidth(ctx, op));
     }
+    // The triad sweep with ordinary stores gives the cache levels' ceilings (and a second
+    // DRAM figure beside the non-temporal one); it runs before the kernels so that each
+    // kernel's attainment is taken against the level that holds its working set.
+    specs.extend(triad_sweep(ctx, profile));
     for dtype in [F32, F64] {
         specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(512)), dtype));
         specs.push(BenchSpec::new(
@@ -336,19 +373,7 @@ pub fn profile(profile: Profile, ctx: &RegistryContext) -> Vec<BenchSpec> {
     if profile == Profile::Quick {
         return specs;
     }
-    // Standard: sweeps. STREAM triad working sets from 16 KiB (inside L1) to 1 GiB, doubling,
-    // with ordinary stores so caches are used as they would be by a real kernel.
-    for shift in 14..=30u32 {
-        let working_set = 1u64 << shift;
-        specs.push(BenchSpec::new(
-            Kernel::Stream(Stream {
-                op: StreamOp::Triad,
-                n: working_set / 24,
-                nontemporal: false,
-            }),
-            F64,
-        ));
-    }
+    // Standard: sweeps.
     for dtype in [F32, F64] {
         for n in [128, 256, 1024, 2048] {
             specs.push(BenchSpec::new(Kernel::Gemm(Gemm::square(n)), dtype));

@@ -17,6 +17,6 @@ pub mod runner;
 pub use braingap_core::stats;
 
 pub use runner::{
-    preflight_memory, run_benchmarks, timer_overhead, BenchRecord, Ceilings, Observer, Phase, RecordSink, RunConfig,
-    Status,
+    preflight_memory, run_benchmarks, timer_overhead, BenchRecord, Ceilings, MachineLimits, Observer, Phase,
+    RecordSink, RunConfig, Status,
 };

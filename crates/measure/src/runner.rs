@@ -155,8 +155,12 @@ pub struct BenchRecord {
     pub clock_ghz_before: Option<f64>,
     /// Core clock after the benchmark, GHz.
     pub clock_ghz_after: Option<f64>,
-    /// Roofline attainment = achieved / min(peak, intensity × bandwidth) of this run.
+    /// Roofline attainment = achieved / min(peak, intensity × bandwidth) of this run, the
+    /// bandwidth being that of the memory level that holds the working set.
     pub attainment: Option<f64>,
+    /// The memory level whose bandwidth `attainment` is taken against (`L1`, `L2`, `L3`,
+    /// `DRAM`).
+    pub roof_level: Option<String>,
     /// Theoretical peak FLOP/s of the dtype on this machine.
     pub theoretical_peak_flops_per_s: Option<f64>,
     /// Energy of the sampled region (all samples), with its source.
@@ -273,18 +277,56 @@ pub trait RecordSink {
     }
 }
 
+/// What a run knows of the machine's limits before it measures any.
+#[derive(Clone, Copy)]
+pub struct MachineLimits<'a> {
+    /// Theoretical peak FLOP/s of a dtype, where known.
+    pub theoretical_peak: &'a dyn Fn(Dtype) -> Option<f64>,
+    /// Data capacity of each cache level the run's threads can use, `(level, bytes)`
+    /// (`braingap_core::machine::cache_capacities`); empty: every kernel is set against
+    /// DRAM.
+    pub cache_capacities: &'a [(u32, u64)],
+}
+
 /// Roofline ceilings measured so far in this run.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+///
+/// Compute: `peak_fma` per dtype. Bandwidth: one ceiling per cache level from the triad
+/// sweep with ordinary stores (a point belongs to the smallest level whose capacity holds
+/// its working set), and DRAM as the better of the non-temporal triad and the plain-store
+/// triad points beyond twice the last-level cache: a ceiling taken from one kind of store
+/// alone can understate the machine.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ceilings {
     /// Measured `peak_fma` f32 FLOP/s.
     pub peak_f32: Option<f64>,
     /// Measured `peak_fma` f64 FLOP/s.
     pub peak_f64: Option<f64>,
-    /// Measured `stream_triad` bytes/s at bandwidth size.
+    /// DRAM bytes/s: the best `stream_triad` beyond the caches.
     pub triad_bytes_per_s: Option<f64>,
+    /// Cache levels `(level, capacity in bytes for this run's threads, measured bytes/s)`,
+    /// smallest first.
+    pub levels: Vec<(u32, u64, Option<f64>)>,
 }
 
 impl Ceilings {
+    /// Ceilings for a run whose threads can use these cache capacities (`(level, bytes)`,
+    /// as `braingap_core::machine::cache_capacities` gives them); none known: DRAM only.
+    pub fn with_cache_capacities(capacities: &[(u32, u64)]) -> Ceilings {
+        Ceilings {
+            levels: capacities.iter().map(|&(level, bytes)| (level, bytes, None)).collect(),
+            ..Ceilings::default()
+        }
+    }
+
+    fn last_level_capacity(&self) -> Option<u64> {
+        self.levels.last().map(|l| l.1)
+    }
+
+    /// Index of the level that holds `working_set` bytes; `None`: beyond the caches.
+    fn level_holding(&self, working_set: u64) -> Option<usize> {
+        self.levels.iter().position(|l| working_set <= l.1)
+    }
+
     /// Updates the ceilings from a finished record.
     pub fn observe(&mut self, record: &BenchRecord) {
         if record.status != Status::Ok {
@@ -302,26 +344,80 @@ impl Ceilings {
             Kernel::Stream(s) if s.op == StreamOp::Triad && s.nontemporal => {
                 self.triad_bytes_per_s = max_option(self.triad_bytes_per_s, record.bytes_per_s());
             }
+            Kernel::Stream(s) if s.op == StreamOp::Triad => {
+                let working_set = record.spec.buffer_bytes();
+                match self.last_level_capacity() {
+                    Some(llc) if working_set > 2 * llc => {
+                        self.triad_bytes_per_s = max_option(self.triad_bytes_per_s, record.bytes_per_s());
+                    }
+                    _ => {
+                        if let Some(i) = self.level_holding(working_set) {
+                            self.levels[i].2 = max_option(self.levels[i].2, record.bytes_per_s());
+                        }
+                    }
+                }
+            }
             _ => {}
         }
     }
 
-    /// Attainment of a record against the roofline min(peak, intensity × bandwidth).
-    /// For kernels that do no arithmetic (STREAM copy), achieved bytes/s ÷ triad bandwidth.
-    pub fn attainment(&self, record: &BenchRecord) -> Option<f64> {
+    /// The bandwidth ceiling for a working set of `working_set` bytes and its level: the
+    /// level that holds it, where the sweep measured that level; else the nearest faster
+    /// level measured (an upper bound, so attainment is not overstated); else DRAM. A
+    /// level's ceiling is never below a slower level's: data in cache can always move at
+    /// least as fast as from DRAM, and a small sweep point that measured less was held back
+    /// by per-call overhead, so the faster figure of a slower level is used (and named).
+    pub fn bandwidth_for(&self, working_set: u64) -> Option<(f64, String)> {
+        let dram = self.triad_bytes_per_s.map(|bw| (bw, "DRAM".to_string()));
+        let Some(i) = self.level_holding(working_set) else {
+            return dram;
+        };
+        let own = self.levels[..=i]
+            .iter()
+            .rev()
+            .find_map(|&(level, _, bw)| bw.map(|bw| (bw, format!("L{level}"))));
+        let slower = self.levels[i + 1..]
+            .iter()
+            .filter_map(|&(level, _, bw)| bw.map(|bw| (bw, format!("L{level}"))))
+            .chain(dram.clone())
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match (own, slower) {
+            (Some(own), Some(slower)) if slower.0 > own.0 => Some(slower),
+            (own, slower) => own.or(slower),
+        }
+    }
+
+    /// Attainment of a record against the roofline min(peak, intensity × bandwidth), with
+    /// the bandwidth of the level that holds its working set, and that level. For kernels
+    /// that do no arithmetic (STREAM copy), achieved bytes/s ÷ that bandwidth.
+    pub fn attainment(&self, record: &BenchRecord) -> Option<(f64, String)> {
         let peak = match record.spec.dtype {
             Dtype::F32 => self.peak_f32,
             Dtype::F64 => self.peak_f64,
             _ => None,
         };
-        if record.flops.0 == 0.0 {
-            return Some(record.bytes_per_s()? / self.triad_bytes_per_s?);
+        let bandwidth = self.bandwidth_for(record.spec.buffer_bytes());
+        if record.flops.0 == 0.0 && record.bytes.0 == 0.0 {
+            // Neither FLOPs nor bytes counted (the microcircuit's work is synaptic events):
+            // no roofline applies.
+            return None;
         }
-        let roof = match (peak?, record.spec.arithmetic_intensity()) {
-            (p, None) => p,
-            (p, Some(intensity)) => p.min(intensity * self.triad_bytes_per_s?),
+        if record.flops.0 == 0.0 {
+            let (bw, level) = bandwidth?;
+            return Some((record.bytes_per_s()? / bw, level));
+        }
+        let (roof, level) = match (peak?, record.spec.arithmetic_intensity()) {
+            (p, None) => (p, "compute".to_string()),
+            (p, Some(intensity)) => {
+                let (bw, level) = bandwidth?;
+                if p <= intensity * bw {
+                    (p, "compute".to_string())
+                } else {
+                    (intensity * bw, level)
+                }
+            }
         };
-        Some(record.flops_per_s()? / roof)
+        Some((record.flops_per_s()? / roof, level))
     }
 }
 
@@ -366,27 +462,31 @@ fn now_rfc3339() -> String {
 }
 
 /// Runs every spec on `backend` in order, handing each finished record to `sink` before the
-/// next starts. A failing benchmark is recorded and the run goes on; only a sink error (the
+/// next starts. `machine` gives each row its theoretical peak and places each kernel's
+/// working set in a cache level for its attainment ([`Ceilings`]). A failing benchmark is recorded and the run goes on; only a sink error (the
 /// store cannot be written) stops the run.
 pub fn run_benchmarks(
     backend: &dyn Backend,
     specs: &[BenchSpec],
     config: &RunConfig,
     meters: &mut MeterSet,
-    theoretical_peak: &dyn Fn(Dtype) -> Option<f64>,
+    machine: MachineLimits<'_>,
     observer: &mut dyn Observer,
     sink: &mut dyn RecordSink,
 ) -> Result<Vec<BenchRecord>, Error> {
     observer.run_started(specs.len());
-    let mut ceilings = Ceilings::default();
+    let mut ceilings = Ceilings::with_cache_capacities(machine.cache_capacities);
     let mut records = Vec::with_capacity(specs.len());
     for (index, spec) in specs.iter().enumerate() {
         observer.benchmark_started(index, spec);
         let mut record = run_one(backend, spec, config, meters, observer);
-        record.theoretical_peak_flops_per_s = theoretical_peak(spec.dtype).filter(|_| record.flops.0 > 0.0);
+        record.theoretical_peak_flops_per_s = (machine.theoretical_peak)(spec.dtype).filter(|_| record.flops.0 > 0.0);
         ceilings.observe(&record);
         if record.status == Status::Ok {
-            record.attainment = ceilings.attainment(&record);
+            if let Some((attainment, level)) = ceilings.attainment(&record) {
+                record.attainment = Some(attainment);
+                record.roof_level = Some(level);
+            }
         }
         sink.record(&record)?;
         observer.benchmark_finished(&record);
@@ -418,6 +518,7 @@ fn empty_record(backend: &dyn Backend, spec: &BenchSpec, status: Status, reason:
         clock_ghz_before: None,
         clock_ghz_after: None,
         attainment: None,
+        roof_level: None,
         theoretical_peak_flops_per_s: None,
         energy: EnergyRecord::unavailable("benchmark did not run"),
         sampled_time: Seconds(0.0),
@@ -533,6 +634,139 @@ mod tests {
         assert!(err.to_string().contains("gemm/f64/m=100000"), "{err}");
         let small = BenchSpec::new(Kernel::Gemm(Gemm::square(10)), Dtype::F64);
         assert!(preflight_memory(&[small], 8 << 30).is_ok());
+    }
+
+    /// A finished record of `spec` whose median call took `seconds`.
+    fn finished(spec: BenchSpec, seconds: f64) -> BenchRecord {
+        BenchRecord {
+            benchmark: spec.name(),
+            backend: "test".into(),
+            device: "cpu".into(),
+            threads: 2,
+            params: spec.params(),
+            status: Status::Ok,
+            reason: None,
+            verification: None,
+            iters_per_sample: 1,
+            samples: Vec::new(),
+            outliers: Vec::new(),
+            stats: Some(Summary {
+                count: 5,
+                median: seconds,
+                mad: 0.0,
+                min: seconds,
+                max: seconds,
+                mean: seconds,
+                ci_low: seconds,
+                ci_high: seconds,
+                outliers: 0,
+            }),
+            flops: spec.flops(),
+            bytes: spec.bytes(),
+            events: None,
+            clock_ghz_before: None,
+            clock_ghz_after: None,
+            attainment: None,
+            roof_level: None,
+            theoretical_peak_flops_per_s: None,
+            energy: EnergyRecord::unavailable("test"),
+            sampled_time: Seconds(0.0),
+            sampled_calls: 0,
+            started_at: String::new(),
+            finished_at: String::new(),
+            observations: Vec::new(),
+            spec,
+        }
+    }
+
+    /// A plain-store triad of `working_set` bytes that ran at `gbytes_per_s`.
+    fn triad(working_set: u64, nontemporal: bool, gbytes_per_s: f64) -> BenchRecord {
+        let spec = BenchSpec::new(
+            Kernel::Stream(crate::kernels::Stream {
+                op: StreamOp::Triad,
+                n: working_set / 24,
+                nontemporal,
+            }),
+            Dtype::F64,
+        );
+        let seconds = spec.bytes().0 / (gbytes_per_s * 1e9);
+        finished(spec, seconds)
+    }
+
+    /// Each kernel is set against the bandwidth of the level that holds its working set:
+    /// the cache-level assignment of the roofline (2-core Zen 3 capacities).
+    #[test]
+    fn attainment_uses_the_level_that_holds_the_working_set() {
+        let mut ceilings = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
+        ceilings.peak_f32 = Some(200e9);
+        ceilings.peak_f64 = Some(100e9);
+        for record in [
+            triad(16 << 10, false, 400.0),
+            triad(256 << 10, false, 150.0),
+            triad(16 << 20, false, 60.0),
+            triad(384 << 20, false, 30.0),
+            triad(384 << 20, true, 25.0),
+        ] {
+            ceilings.observe(&record);
+        }
+        assert_eq!(
+            ceilings.levels,
+            vec![
+                (1, 64 << 10, Some(400e9)),
+                (2, 1 << 20, Some(150e9)),
+                (3, 32 << 20, Some(60e9))
+            ]
+        );
+        // DRAM: the better of the non-temporal triad (25) and the plain one beyond 2x LLC (30).
+        assert!((ceilings.triad_bytes_per_s.unwrap() - 30e9).abs() < 1e3);
+        assert_eq!(ceilings.bandwidth_for(8 << 10).unwrap().1, "L1");
+        assert_eq!(ceilings.bandwidth_for(65 << 10).unwrap().1, "L2");
+        assert_eq!(ceilings.bandwidth_for(1 << 20).unwrap().1, "L2");
+        assert_eq!(ceilings.bandwidth_for(20 << 20).unwrap().1, "L3");
+        assert_eq!(ceilings.bandwidth_for(64 << 20).unwrap().1, "DRAM");
+        // A copy of 48 KiB in L1 at 200 GB/s is half of L1's 400, not 6.7x DRAM's 30.
+        let copy = BenchSpec::new(
+            Kernel::Stream(crate::kernels::Stream {
+                op: StreamOp::Copy,
+                n: 3 << 10,
+                nontemporal: false,
+            }),
+            Dtype::F64,
+        );
+        assert_eq!(copy.buffer_bytes(), 48 << 10);
+        let seconds = copy.bytes().0 / 200e9;
+        let (attained, level) = ceilings.attainment(&finished(copy, seconds)).unwrap();
+        assert!((attained - 0.5).abs() < 1e-9, "{attained}");
+        assert_eq!(level, "L1");
+        // A compute-bound GEMM is set against the compute peak.
+        let gemm = BenchSpec::new(Kernel::Gemm(Gemm::square(256)), Dtype::F32);
+        let seconds = gemm.flops().0 / 100e9;
+        let (attained, level) = ceilings.attainment(&finished(gemm, seconds)).unwrap();
+        assert!((attained - 0.5).abs() < 1e-9);
+        assert_eq!(level, "compute");
+    }
+
+    /// A level the sweep did not measure borrows the nearest faster one (an upper bound);
+    /// with no cache figures at all, everything is set against DRAM, as before.
+    #[test]
+    fn an_unmeasured_level_borrows_the_faster_one_and_no_caches_mean_dram() {
+        let mut ceilings = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
+        ceilings.observe(&triad(16 << 10, false, 400.0));
+        ceilings.observe(&triad(384 << 20, true, 25.0));
+        assert_eq!(ceilings.bandwidth_for(512 << 10).unwrap().1, "L1");
+        // An L1 point held back by call overhead (2 GB/s) does not cap L1 below L3 (60).
+        let mut slow_l1 = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
+        slow_l1.observe(&triad(16 << 10, false, 2.0));
+        slow_l1.observe(&triad(16 << 20, false, 60.0));
+        slow_l1.observe(&triad(384 << 20, true, 25.0));
+        let (bw, level) = slow_l1.bandwidth_for(8 << 10).unwrap();
+        assert_eq!(level, "L3");
+        assert!((bw - 60e9).abs() < 1e3);
+        let mut dram_only = Ceilings::with_cache_capacities(&[]);
+        dram_only.observe(&triad(16 << 10, false, 400.0));
+        dram_only.observe(&triad(384 << 20, true, 25.0));
+        assert_eq!(dram_only.bandwidth_for(8 << 10).unwrap().1, "DRAM");
+        assert!((dram_only.triad_bytes_per_s.unwrap() - 25e9).abs() < 1e3);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "gbytes_per_s",
     "arithmetic_intensity",
     "attainment",
+    "roof_level",
     "theoretical_peak_gflops_per_s",
     "clock_ghz_before",
     "clock_ghz_after",
@@ -60,7 +61,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
 
 /// Columns added to schema 1 after its first release: absent from older files, read as
 /// empty.
-pub const OPTIONAL_SUMMARY_COLUMNS: &[&str] = &["metric_source", "code_path"];
+pub const OPTIONAL_SUMMARY_COLUMNS: &[&str] = &["roof_level", "metric_source", "code_path"];
 
 /// `metric_source` of a timed run: wall-clock samples (any `instructions` come from perf
 /// counters, see `counters_note`).
@@ -132,6 +133,11 @@ pub struct SummaryRow {
     pub arithmetic_intensity: Option<f64>,
     /// Achieved ÷ roofline of this run.
     pub attainment: Option<f64>,
+    /// The ceiling `attainment` is taken against: the memory level holding the working set
+    /// (`L1`, `L2`, `L3`, `DRAM`) or `compute`; empty in files written before the column
+    /// existed.
+    #[serde(default)]
+    pub roof_level: Option<String>,
     /// Theoretical peak of the dtype.
     pub theoretical_peak_gflops_per_s: Option<f64>,
     /// Clock probe before, GHz.
@@ -213,6 +219,7 @@ impl Default for SummaryRow {
             gbytes_per_s: None,
             arithmetic_intensity: None,
             attainment: None,
+            roof_level: None,
             theoretical_peak_gflops_per_s: None,
             clock_ghz_before: None,
             clock_ghz_after: None,
@@ -289,6 +296,7 @@ impl SummaryRow {
             gbytes_per_s: r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9),
             arithmetic_intensity: r.spec.arithmetic_intensity(),
             attainment: r.attainment.filter(|_| ok),
+            roof_level: r.roof_level.clone().filter(|_| ok),
             theoretical_peak_gflops_per_s: r.theoretical_peak_flops_per_s.map(|p| p / 1e9),
             clock_ghz_before: r.clock_ghz_before,
             clock_ghz_after: r.clock_ghz_after,

@@ -196,6 +196,20 @@ pub fn parse_cache_size(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok().map(|v| v * mult)
 }
 
+/// The data capacity of each cache level a run with `threads` worker threads can use:
+/// one instance's size × the instances its threads can occupy (`min(instances, threads)`),
+/// instruction caches left out; one entry per level, smallest level first.
+pub fn cache_capacities(caches: &[Cache], threads: u64) -> Vec<(u32, u64)> {
+    let mut levels: Vec<(u32, u64)> = caches
+        .iter()
+        .filter(|c| c.kind != "Instruction")
+        .map(|c| (c.level, c.size_bytes * c.instances.min(threads.max(1))))
+        .collect();
+    levels.sort();
+    levels.dedup_by_key(|l| l.0);
+    levels
+}
+
 /// Reads the cache hierarchy from `root` (normally `/sys/devices/system/cpu`).
 pub fn read_caches(root: &Path) -> Vec<Cache> {
     // (level, kind, size) -> set of shared_cpu_list strings
@@ -662,6 +676,33 @@ mod tests {
         assert_eq!(parse_cache_size("491520K"), Some(480 << 20));
         assert_eq!(parse_cache_size("32M"), Some(32 << 20));
         assert_eq!(parse_cache_size("x"), None);
+    }
+
+    #[test]
+    fn cache_capacities_count_the_instances_a_run_can_use() {
+        let cache = |level, kind: &str, size_bytes, instances| Cache {
+            level,
+            kind: kind.into(),
+            size_bytes,
+            instances,
+        };
+        // A 2-core guest of a Zen 3: 32 KiB L1d and L1i per core, 512 KiB L2 per core, one
+        // 32 MiB L3.
+        let caches = [
+            cache(1, "Data", 32 << 10, 2),
+            cache(1, "Instruction", 32 << 10, 2),
+            cache(2, "Unified", 512 << 10, 2),
+            cache(3, "Unified", 32 << 20, 1),
+        ];
+        assert_eq!(
+            cache_capacities(&caches, 2),
+            vec![(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]
+        );
+        assert_eq!(
+            cache_capacities(&caches, 1),
+            vec![(1, 32 << 10), (2, 512 << 10), (3, 32 << 20)]
+        );
+        assert!(cache_capacities(&[], 4).is_empty());
     }
 
     #[test]
