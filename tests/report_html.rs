@@ -116,6 +116,13 @@ fn quick_run_without_reference_data_says_what_is_missing() {
     );
     let report = report::render(&input(run, Default::default())).unwrap();
     insta::assert_snapshot!("quick_fake_run_outline", outline(&report.html));
+    // The summary table shows the short names the terminal uses, the full name as hover text.
+    assert!(
+        report
+            .html
+            .contains("<td title=\"gemm&#x2f;f32&#x2f;m=512,n=512,k=512\">gemm&#x2f;f32 512³</td>"),
+        "short names in the summary table"
+    );
     // The quick profile's short triad sweep draws the bandwidth-vs-working-set figure.
     assert!(report.html.contains("id=\"fig-sweep_stream\""));
     assert!(!report.html.contains("no size sweep in this run"));

@@ -98,8 +98,11 @@ pub struct KeyValue {
 /// One summary row, formatted.
 #[derive(Debug, Clone, Serialize)]
 pub struct SummaryContext {
-    /// Benchmark name.
+    /// Benchmark name: the short display name (kernel and its telling parameters) once the
+    /// page sets it; the full name is in `full_name`.
     pub benchmark: String,
+    /// The full benchmark name, as in the run's files (the cell's hover text).
+    pub full_name: String,
     /// Backend.
     pub backend: String,
     /// Status.
@@ -360,6 +363,7 @@ impl SummaryContext {
         };
         SummaryContext {
             benchmark: r.benchmark.clone(),
+            full_name: r.benchmark.clone(),
             backend: r.backend.clone(),
             status: r.status.to_string(),
             median: r.median_s.map_or("–".into(), |s| si(s, "s")),

@@ -350,6 +350,18 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
             .iter()
             .flat_map(|c| c.summary.iter().map(SummaryContext::from_row)),
     );
+    // Short display names, as in the terminal (the full name stays as hover text and in
+    // the run's files), so the table fits the page.
+    let short = crate::compare::render::short_names(
+        run.summary
+            .iter()
+            .chain(companions.iter().flat_map(|c| c.summary.iter())),
+    );
+    for row in &mut summary {
+        if let Some(name) = short.get(&row.full_name) {
+            row.benchmark = name.clone();
+        }
+    }
     let title = match &run.meta.label {
         Some(label) => format!("braingap report: {label}"),
         None => format!(
