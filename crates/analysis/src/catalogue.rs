@@ -406,6 +406,19 @@ impl Tables<'_> {
         }
     }
 
+    /// The row's name for findings and its number (a date as a decimal year) in `column`.
+    fn cell(
+        &mut self,
+        table: &str,
+        key_column: &str,
+        key: &str,
+        column: &str,
+    ) -> Result<(String, Option<f64>), String> {
+        let row = self.row(table, key_column, key)?;
+        let value = self.get(table)?.numbers(column).map_err(|e| e.to_string())?[row];
+        Ok((self.name(table, key_column, key, row), value))
+    }
+
     /// The index of the one row whose `key_column` is `key`.
     fn row(&mut self, name: &str, key_column: &str, key: &str) -> Result<usize, String> {
         let table = self.get(name)?;
@@ -462,9 +475,7 @@ fn outcome(check: &Check, tables: &mut Tables<'_>) -> Result<Outcome, String> {
             date_column,
             claimed,
         } => {
-            let row = tables.row(table, key_column, key)?;
-            let value = tables.get(table)?.numbers(date_column).map_err(|e| e.to_string())?[row];
-            let key = &tables.name(table, key_column, key, row);
+            let (key, value) = tables.cell(table, key_column, key, date_column)?;
             match value {
                 None => (None, format!("{key} has no {date_column} in {table}.csv")),
                 Some(year) => {
@@ -489,9 +500,7 @@ fn outcome(check: &Check, tables: &mut Tables<'_>) -> Result<Outcome, String> {
             claimed,
             tolerance,
         } => {
-            let row = tables.row(table, key_column, key)?;
-            let value = tables.get(table)?.numbers(column).map_err(|e| e.to_string())?[row];
-            let key = &tables.name(table, key_column, key, row);
+            let (key, value) = tables.cell(table, key_column, key, column)?;
             match value {
                 None => (None, format!("{key} has no {column} in {table}.csv")),
                 Some(v) => {

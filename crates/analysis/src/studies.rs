@@ -219,6 +219,22 @@ pub struct Study {
     pub crossover: Option<CrossoverCheck>,
 }
 
+/// What Sevilla et al.'s data and braingap's differ by, for each of their studies.
+const SEVILLA_CAVEAT: Option<&str> = Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set");
+
+/// Sevilla et al.'s uncertainty method.
+const SEVILLA_UNCERTAINTY: &str = "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)";
+
+/// Sevilla et al.'s Z-score rule keeping `band` (Appendix A: ±1.5-year windows; large-scale
+/// from September 2015).
+const fn sevilla_rule(band: ZBand) -> Rule {
+    Rule::ZScore {
+        window_years: 1.5,
+        band,
+        large_scale_from: 2015.666,
+    }
+}
+
 const STUDIES: &[Study] = &[
     Study {
         name: "goodfellow-2016-neurons",
@@ -281,7 +297,7 @@ const STUDIES: &[Study] = &[
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: pre-deep-learning trend 1952-2010, all models (n = 19), doubling 21.3 months [17.0; 21.2; 29.3]",
         selection_rule: "models published 1952-2009; each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers and left out",
         model: "exponential: log10(training FLOP) linear in publication date",
-        uncertainty: "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)",
+        uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
@@ -295,12 +311,8 @@ const STUDIES: &[Study] = &[
         published_n: Some(19),
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set"),
-        rule: Rule::ZScore {
-            window_years: 1.5,
-            band: ZBand::NotOutlier,
-            large_scale_from: 2015.666,
-        },
+        caveat: SEVILLA_CAVEAT,
+        rule: sevilla_rule(ZBand::NotOutlier),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -310,7 +322,7 @@ const STUDIES: &[Study] = &[
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: deep-learning trend 2010-2022, regular-scale models (n = 72), doubling 5.7 months [4.3; 5.6; 9.0]",
         selection_rule: "models published 2010 to the paper's data cutoff (February 2022); each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers; from September 2015, models with z >= 0.76 are large-scale; the regular-scale band (-2 < z < 0.76, or any z > -2 before September 2015) is kept",
         model: "exponential: log10(training FLOP) linear in publication date",
-        uncertainty: "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)",
+        uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
@@ -324,12 +336,8 @@ const STUDIES: &[Study] = &[
         published_n: Some(72),
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set"),
-        rule: Rule::ZScore {
-            window_years: 1.5,
-            band: ZBand::RegularScale,
-            large_scale_from: 2015.666,
-        },
+        caveat: SEVILLA_CAVEAT,
+        rule: sevilla_rule(ZBand::RegularScale),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -339,7 +347,7 @@ const STUDIES: &[Study] = &[
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: large-scale trend September 2015-2022, large-scale models (n = 16), doubling 9.9 months [7.7; 10.1; 17.1]",
         selection_rule: "models published September 2015 to February 2022 with z >= 0.76 (each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers; the paper chose 0.76 by eye, post hoc, Section 3.2)",
         model: "exponential: log10(training FLOP) linear in publication date",
-        uncertainty: "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)",
+        uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
@@ -353,12 +361,8 @@ const STUDIES: &[Study] = &[
         published_n: Some(16),
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set"),
-        rule: Rule::ZScore {
-            window_years: 1.5,
-            band: ZBand::LargeScale,
-            large_scale_from: 2015.666,
-        },
+        caveat: SEVILLA_CAVEAT,
+        rule: sevilla_rule(ZBand::LargeScale),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -368,7 +372,7 @@ const STUDIES: &[Study] = &[
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 8: AlexNet to AlphaZero (09-2012 to 12-2017), all models (n = 31), doubling 3.7 months [2.8; 3.7; 6.2]",
         selection_rule: "models published September 2012 to December 2017; each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers and left out",
         model: "exponential: log10(training FLOP) linear in publication date",
-        uncertainty: "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)",
+        uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
@@ -382,12 +386,8 @@ const STUDIES: &[Study] = &[
         published_n: Some(31),
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set"),
-        rule: Rule::ZScore {
-            window_years: 1.5,
-            band: ZBand::NotOutlier,
-            large_scale_from: 2015.666,
-        },
+        caveat: SEVILLA_CAVEAT,
+        rule: sevilla_rule(ZBand::NotOutlier),
         jittered_bootstrap: true,
         revisions: &[ValueRevision {
             label: "AlphaGo Zero",

@@ -595,7 +595,14 @@ impl<'a, T: CpuReal> StreamRun<'a, T> {
         }
     }
 
+    /// One call: every thread runs the kernel over its own part.
     fn call(&mut self) {
+        self.call_repeated(1);
+    }
+
+    /// `iters` calls, each thread looping over its own part without a barrier between calls
+    /// (one call: STREAM's parallel region).
+    fn call_repeated(&mut self, iters: u64) {
         let (op, nt, simd) = (self.kernel.op, self.kernel.nontemporal, self.ctx.simd);
         let x = &self.x;
         let y = &self.y;
@@ -607,17 +614,21 @@ impl<'a, T: CpuReal> StreamRun<'a, T> {
             .for_each(|(out, r)| {
                 let xs = &x[r.clone()];
                 let ys = if y.is_empty() { &[][..] } else { &y[r.clone()] };
-                if nt && T::stream_nt(op, out, xs, ys) {
-                    return;
+                for _ in 0..iters {
+                    // The output is the same every time: keep the compiler from merging calls.
+                    let out = std::hint::black_box(&mut *out);
+                    if nt && T::stream_nt(op, out, xs, ys) {
+                        continue;
+                    }
+                    #[cfg(target_arch = "x86_64")]
+                    if simd == SimdLevel::Avx512 {
+                        // SAFETY: AVX-512 detected at run time.
+                        unsafe { stream_plain_avx512(op, out, xs, ys) };
+                        continue;
+                    }
+                    let _ = simd;
+                    stream_plain(op, out, xs, ys);
                 }
-                #[cfg(target_arch = "x86_64")]
-                if simd == SimdLevel::Avx512 {
-                    // SAFETY: AVX-512 detected at run time.
-                    unsafe { stream_plain_avx512(op, out, xs, ys) };
-                    return;
-                }
-                let _ = simd;
-                stream_plain(op, out, xs, ys);
             });
     }
 }
@@ -652,36 +663,6 @@ impl<T: CpuReal> Prepared for StreamRun<'_, T> {
             elapsed: Seconds::from_duration(start.elapsed()),
             events: 0,
         }
-    }
-}
-
-impl<T: CpuReal> StreamRun<'_, T> {
-    /// `iters` calls, each thread looping over its own part without a barrier between calls.
-    fn call_repeated(&mut self, iters: u64) {
-        let (op, simd) = (self.kernel.op, self.ctx.simd);
-        let x = &self.x;
-        let y = &self.y;
-        let ranges = &self.ranges;
-        split_mut_by(&mut self.out, ranges)
-            .into_par_iter()
-            .zip(ranges.par_iter())
-            .with_max_len(1)
-            .for_each(|(out, r)| {
-                let xs = &x[r.clone()];
-                let ys = if y.is_empty() { &[][..] } else { &y[r.clone()] };
-                for _ in 0..iters {
-                    // The output is the same every time: keep the compiler from merging calls.
-                    let out = std::hint::black_box(&mut *out);
-                    #[cfg(target_arch = "x86_64")]
-                    if simd == SimdLevel::Avx512 {
-                        // SAFETY: AVX-512 detected at run time.
-                        unsafe { stream_plain_avx512(op, out, xs, ys) };
-                        continue;
-                    }
-                    let _ = simd;
-                    stream_plain(op, out, xs, ys);
-                }
-            });
     }
 }
 

@@ -638,45 +638,20 @@ mod tests {
 
     /// A finished record of `spec` whose median call took `seconds`.
     fn finished(spec: BenchSpec, seconds: f64) -> BenchRecord {
-        BenchRecord {
-            benchmark: spec.name(),
-            backend: "test".into(),
-            device: "cpu".into(),
-            threads: 2,
-            params: spec.params(),
-            status: Status::Ok,
-            reason: None,
-            verification: None,
-            iters_per_sample: 1,
-            samples: Vec::new(),
-            outliers: Vec::new(),
-            stats: Some(Summary {
-                count: 5,
-                median: seconds,
-                mad: 0.0,
-                min: seconds,
-                max: seconds,
-                mean: seconds,
-                ci_low: seconds,
-                ci_high: seconds,
-                outliers: 0,
-            }),
-            flops: spec.flops(),
-            bytes: spec.bytes(),
-            events: None,
-            clock_ghz_before: None,
-            clock_ghz_after: None,
-            attainment: None,
-            roof_level: None,
-            theoretical_peak_flops_per_s: None,
-            energy: EnergyRecord::unavailable("test"),
-            sampled_time: Seconds(0.0),
-            sampled_calls: 0,
-            started_at: String::new(),
-            finished_at: String::new(),
-            observations: Vec::new(),
-            spec,
-        }
+        let backend = crate::backends::fake::FakeBackend::new(2, 0, None);
+        let mut record = empty_record(&backend, &spec, Status::Ok, String::new());
+        record.stats = Some(Summary {
+            count: 5,
+            median: seconds,
+            mad: 0.0,
+            min: seconds,
+            max: seconds,
+            mean: seconds,
+            ci_low: seconds,
+            ci_high: seconds,
+            outliers: 0,
+        });
+        record
     }
 
     /// A plain-store triad of `working_set` bytes that ran at `gbytes_per_s`.
