@@ -863,25 +863,25 @@ pub fn theil_sen_exponential(x: &[f64], y: &[f64]) -> Result<(TheilSenFit, f64),
     Ok((fit, LOG10_2 / fit.slope))
 }
 
-/// Each point's Z-score against its neighbours in time, as Sevilla et al. (2022,
-/// Appendix A) define it: `z_i = (v_i − mean) / sd`, where `mean` and `sd` (sample
-/// standard deviation) are taken over the *other* points with `|x_j − x_i| ≤
-/// half_width`. `None` where fewer than two neighbours fall in the window or they
-/// all have the same value. `v` is usually `log10` of the training compute. Cost
-/// `O(n²)`.
+/// Each point's Z-score within a window of time, as Sevilla et al. (2022) compute it in
+/// their code (`filter_outliers` in the paper's repository, ML-Progress/Compute-Trends):
+/// `z_i = (v_i − mean) / sd` over every point with `|x_j − x_i| ≤ half_width`, the point
+/// itself included, `sd` the population standard deviation (scipy's `zscore`). `None`
+/// where the window holds fewer than two points or they all have the same value. `v` is
+/// usually `log10` of the training compute. Cost `O(n²)`.
 pub fn window_z_scores(x: &[f64], v: &[f64], half_width: f64) -> Vec<Option<f64>> {
     (0..x.len())
         .map(|i| {
-            let others: Vec<f64> = (0..x.len())
-                .filter(|&j| j != i && (x[j] - x[i]).abs() <= half_width)
+            let window: Vec<f64> = (0..x.len())
+                .filter(|&j| (x[j] - x[i]).abs() <= half_width)
                 .map(|j| v[j])
                 .collect();
-            if others.len() < 2 {
+            if window.len() < 2 {
                 return None;
             }
-            let n = others.len() as f64;
-            let mean = others.iter().sum::<f64>() / n;
-            let sd = (others.iter().map(|o| (o - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let n = window.len() as f64;
+            let mean = window.iter().sum::<f64>() / n;
+            let sd = (window.iter().map(|o| (o - mean).powi(2)).sum::<f64>() / n).sqrt();
             (sd > 0.0).then(|| (v[i] - mean) / sd)
         })
         .collect()
@@ -1084,18 +1084,23 @@ mod tests {
     }
 
     #[test]
-    fn z_scores_use_the_other_points_in_the_window() {
+    fn z_scores_take_the_window_with_the_point_itself() {
         let x = [2000.0, 2000.5, 2001.0, 2001.2, 2010.0];
         let v = [1.0, 2.0, 3.0, 7.0, 5.0];
         let z = window_z_scores(&x, &v, 1.0);
-        // Point 0 sees 2.0 and 3.0: mean 2.5, sd 0.7071.
-        assert!((z[0].unwrap() - (1.0 - 2.5) / 0.5f64.sqrt()).abs() < 1e-12, "{z:?}");
-        // Point 3 sees 2.0 (0.7 yr) and 3.0, not 1.0 (1.2 yr away).
-        assert!((z[3].unwrap() - (7.0 - 2.5) / 0.5f64.sqrt()).abs() < 1e-12, "{z:?}");
-        // Point 1 sees 1, 3 and 7: mean 11/3, sample sd.
-        let mean = 11.0 / 3.0;
-        let sd =
-            (((1.0 - mean) * (1.0f64 - mean) + (3.0 - mean) * (3.0 - mean) + (7.0 - mean) * (7.0 - mean)) / 2.0).sqrt();
+        // Point 0's window: 1, 2, 3 (2001.2 is 1.2 yr away): mean 2, population sd √(2/3).
+        assert!(
+            (z[0].unwrap() - (1.0 - 2.0) / (2.0f64 / 3.0).sqrt()).abs() < 1e-12,
+            "{z:?}"
+        );
+        // Point 3's window: 2, 3, 7 (2000.0 is 1.2 yr away): mean 4, sd √(14/3).
+        assert!(
+            (z[3].unwrap() - (7.0 - 4.0) / (14.0f64 / 3.0).sqrt()).abs() < 1e-12,
+            "{z:?}"
+        );
+        // Point 1's window: all four early points: mean 3.25, population sd.
+        let mean = 3.25;
+        let sd = ([1.0f64, 2.0, 3.0, 7.0].iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
         assert!((z[1].unwrap() - (2.0 - mean) / sd).abs() < 1e-12, "{z:?}");
         // A point alone in its window has no score.
         assert_eq!(z[4], None);

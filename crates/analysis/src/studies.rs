@@ -12,14 +12,19 @@ use crate::error::AnalysisError;
 use crate::fits::{window_z_scores, BootstrapOptions, Interval};
 use crate::trend::{fit_series, DataSnapshot, FitReport, FitRequest, Model};
 
+/// Days in a decimal year (the datasets' dates become decimal years of this length).
+const DAYS_PER_YEAR: f64 = 365.25;
+
 /// The quantity a paper reports for a trend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
     /// Doubling time in years.
     DoublingYears,
-    /// Doubling time in months.
+    /// Doubling time in months (a twelfth of a year).
     DoublingMonths,
+    /// Doubling time in months of 30 days, as Sevilla et al.'s code computes it.
+    DoublingMonths30Days,
     /// Growth factor per year (×/yr).
     GrowthPerYear,
 }
@@ -43,6 +48,16 @@ impl Figure {
                     upper: high.map(|v| 12.0 * v),
                 },
             )),
+            Figure::DoublingMonths30Days => {
+                let months = |years: f64| years * DAYS_PER_YEAR / 30.0;
+                Some((
+                    months(report.doubling_time_years?),
+                    Interval {
+                        lower: low.map(months),
+                        upper: high.map(months),
+                    },
+                ))
+            }
             Figure::GrowthPerYear => {
                 let [low, high] = report.slope_ci95;
                 Some((
@@ -61,6 +76,7 @@ impl Figure {
         match self {
             Figure::DoublingYears => format!("doubling {value:.2} years"),
             Figure::DoublingMonths => format!("doubling {value:.2} months"),
+            Figure::DoublingMonths30Days => format!("doubling {value:.2} months (of 30 days)"),
             Figure::GrowthPerYear => format!("{value:.2}x per year"),
         }
     }
@@ -91,16 +107,21 @@ pub enum ZBand {
 pub enum Rule {
     /// Every row the filter and range keep.
     AllRows,
-    /// Sevilla et al.'s rule: each model's `log10` compute is scored against the other
-    /// models published within `window_years` of it (all dates, before the range is
-    /// applied), and the study keeps one band.
+    /// Sevilla et al.'s rule as their code applies it: each model's `log10` compute gets a
+    /// Z-score within the models published within `window_years` of it (itself included),
+    /// scored over the models of `[scored_from, scored_to]` (their run's date range), and
+    /// the study keeps one band.
     ZScore {
         /// Half-width of the window, years.
         window_years: f64,
         /// Band kept.
         band: ZBand,
-        /// Decimal year from which a high score makes a model large-scale.
+        /// Decimal year after which a high score makes a model large-scale.
         large_scale_from: f64,
+        /// First decimal year of the models scored.
+        scored_from: f64,
+        /// Last decimal year of the models scored.
+        scored_to: f64,
     },
 }
 
@@ -109,11 +130,11 @@ impl Rule {
         match self {
             Rule::AllRows => None,
             Rule::ZScore { band, window_years, .. } => Some(format!(
-                "the Z-score rule (±{window_years} yr window; kept: {})",
+                "the Z-score rule (±{window_years:.2} yr windows; kept: {})",
                 match band {
-                    ZBand::NotOutlier => "z > -2",
-                    ZBand::RegularScale => "regular-scale, -2 < z < 0.76",
-                    ZBand::LargeScale => "large-scale, z >= 0.76",
+                    ZBand::NotOutlier => "z >= -2",
+                    ZBand::RegularScale => "regular-scale, -2 <= z <= 0.76",
+                    ZBand::LargeScale => "large-scale, z > 0.76",
                 }
             )),
         }
@@ -223,17 +244,25 @@ pub struct Study {
 const SEVILLA_CAVEAT: Option<&str> = Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set");
 
 /// Sevilla et al.'s uncertainty method.
-const SEVILLA_UNCERTAINTY: &str = "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same)";
+const SEVILLA_UNCERTAINTY: &str = "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same); doubling times in months of 30 days, as the paper's code computes them";
 
-/// Sevilla et al.'s Z-score rule keeping `band` (Appendix A: ±1.5-year windows; large-scale
-/// from September 2015).
-const fn sevilla_rule(band: ZBand) -> Rule {
+/// Sevilla et al.'s Z-score rule keeping `band`, as their code runs it: windows of 104
+/// weeks centred on each model (±364 days), large-scale after 2015-09-01, the models of
+/// `[scored_from, scored_to]` scored.
+const fn sevilla_rule(band: ZBand, scored_from: f64, scored_to: f64) -> Rule {
     Rule::ZScore {
-        window_years: 1.5,
+        window_years: 364.0 / DAYS_PER_YEAR,
         band,
-        large_scale_from: 2015.666,
+        large_scale_from: SEVILLA_LARGE_SCALE_FROM,
+        scored_from,
+        scored_to,
     }
 }
+
+/// 2015-09-01, the start of Sevilla et al.'s large-scale era.
+const SEVILLA_LARGE_SCALE_FROM: f64 = 2015.6658;
+/// 2022-02-01, the end of Sevilla et al.'s analysis runs.
+const SEVILLA_END: f64 = 2022.0849;
 
 const STUDIES: &[Study] = &[
     Study {
@@ -295,16 +324,16 @@ const STUDIES: &[Study] = &[
     Study {
         name: "sevilla-2022-pre-deep-learning",
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: pre-deep-learning trend 1952-2010, all models (n = 19), doubling 21.3 months [17.0; 21.2; 29.3]",
-        selection_rule: "models published 1952-2009; each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers and left out",
+        selection_rule: "models published before 2009-12-31, the start of the deep-learning era in the paper's code; the paper's code (ML-Progress/Compute-Trends, filter_outliers) gives each model a Z-score of its log10 compute within the models published within 364 days of it, itself included, over the models of its run's date range (1950-01-01 to 2022-02-01 for Table 2); models with z < -2 are outliers and left out (the paper's Appendix A says a 1.5-year window, Table 5 a 2-year one; the code's is 104 weeks)",
         model: "exponential: log10(training FLOP) linear in publication date",
         uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
         filter: None,
-        from: Some(1952.0),
-        to: Some(2009.9999),
-        figure: Figure::DoublingMonths,
+        from: Some(1950.0),
+        to: Some(2009.9973),
+        figure: Figure::DoublingMonths30Days,
         published: 21.3,
         published_ci: Some([17.0, 29.3]),
         published_ci_kind: Some("95 %, jittered bootstrap"),
@@ -312,7 +341,7 @@ const STUDIES: &[Study] = &[
         data_cutoff: None,
         data_cutoff_text: None,
         caveat: SEVILLA_CAVEAT,
-        rule: sevilla_rule(ZBand::NotOutlier),
+        rule: sevilla_rule(ZBand::NotOutlier, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -320,16 +349,16 @@ const STUDIES: &[Study] = &[
     Study {
         name: "sevilla-2022-deep-learning",
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: deep-learning trend 2010-2022, regular-scale models (n = 72), doubling 5.7 months [4.3; 5.6; 9.0]",
-        selection_rule: "models published 2010 to the paper's data cutoff (February 2022); each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers; from September 2015, models with z >= 0.76 are large-scale; the regular-scale band (-2 < z < 0.76, or any z > -2 before September 2015) is kept",
+        selection_rule: "models published 2009-12-31 to 2022-02-01; the paper's code (ML-Progress/Compute-Trends, filter_outliers) gives each model a Z-score of its log10 compute within the models published within 364 days of it, itself included, over the models of its run's date range (1950-01-01 to 2022-02-01); z < -2 is an outlier, left out; after 2015-09-01, z > 0.76 is large-scale; the rest, regular-scale, is kept",
         model: "exponential: log10(training FLOP) linear in publication date",
         uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
         filter: None,
-        from: Some(2010.0),
-        to: Some(2022.16),
-        figure: Figure::DoublingMonths,
+        from: Some(2009.9973),
+        to: Some(SEVILLA_END),
+        figure: Figure::DoublingMonths30Days,
         published: 5.7,
         published_ci: Some([4.3, 9.0]),
         published_ci_kind: Some("95 %, jittered bootstrap"),
@@ -337,7 +366,7 @@ const STUDIES: &[Study] = &[
         data_cutoff: None,
         data_cutoff_text: None,
         caveat: SEVILLA_CAVEAT,
-        rule: sevilla_rule(ZBand::RegularScale),
+        rule: sevilla_rule(ZBand::RegularScale, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -345,16 +374,16 @@ const STUDIES: &[Study] = &[
     Study {
         name: "sevilla-2022-large-scale",
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 2: large-scale trend September 2015-2022, large-scale models (n = 16), doubling 9.9 months [7.7; 10.1; 17.1]",
-        selection_rule: "models published September 2015 to February 2022 with z >= 0.76 (each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers; the paper chose 0.76 by eye, post hoc, Section 3.2)",
+        selection_rule: "models published 2015-09-01 to 2022-02-01 with z > 0.76; the paper's code (ML-Progress/Compute-Trends, filter_outliers) gives each model a Z-score of its log10 compute within the models published within 364 days of it, itself included, over the models of its run's date range (1950-01-01 to 2022-02-01); the paper chose 0.76 by eye, post hoc (Section 3.2)",
         model: "exponential: log10(training FLOP) linear in publication date",
         uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
         filter: None,
-        from: Some(2015.666),
-        to: Some(2022.16),
-        figure: Figure::DoublingMonths,
+        from: Some(SEVILLA_LARGE_SCALE_FROM),
+        to: Some(SEVILLA_END),
+        figure: Figure::DoublingMonths30Days,
         published: 9.9,
         published_ci: Some([7.7, 17.1]),
         published_ci_kind: Some("95 %, jittered bootstrap"),
@@ -362,7 +391,7 @@ const STUDIES: &[Study] = &[
         data_cutoff: None,
         data_cutoff_text: None,
         caveat: SEVILLA_CAVEAT,
-        rule: sevilla_rule(ZBand::LargeScale),
+        rule: sevilla_rule(ZBand::LargeScale, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
         crossover: None,
@@ -370,16 +399,16 @@ const STUDIES: &[Study] = &[
     Study {
         name: "sevilla-2022-alexnet-to-alphazero",
         source: "Sevilla, Heim, Ho, Besiroglu, Hobbhahn & Villalobos (2022), Compute Trends Across Three Eras of Machine Learning (arXiv 2202.05924v2), Table 8: AlexNet to AlphaZero (09-2012 to 12-2017), all models (n = 31), doubling 3.7 months [2.8; 3.7; 6.2]",
-        selection_rule: "models published September 2012 to December 2017; each model's log10 compute is scored against the other models published within 1.5 years of it (Appendix A; Table 5's caption says 2 years); models with z < -2 are outliers and left out",
+        selection_rule: "models published 2012-09-01 to 2017-12-01, the range the paper's code runs for this row (it ends before AlphaZero, 2017-12-05); the paper's code (ML-Progress/Compute-Trends, filter_outliers) gives each model a Z-score of its log10 compute within the models published within 364 days of it, itself included, over the models of its run's date range (the same range); z < -2 is an outlier, left out",
         model: "exponential: log10(training FLOP) linear in publication date",
         uncertainty: SEVILLA_UNCERTAINTY,
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
         filter: None,
-        from: Some(2012.666),
-        to: Some(2018.0),
-        figure: Figure::DoublingMonths,
+        from: Some(2012.6667),
+        to: Some(2017.9151),
+        figure: Figure::DoublingMonths30Days,
         published: 3.7,
         published_ci: Some([2.8, 6.2]),
         published_ci_kind: Some("95 %, jittered bootstrap"),
@@ -387,7 +416,7 @@ const STUDIES: &[Study] = &[
         data_cutoff: None,
         data_cutoff_text: None,
         caveat: SEVILLA_CAVEAT,
-        rule: sevilla_rule(ZBand::NotOutlier),
+        rule: sevilla_rule(ZBand::NotOutlier, 2012.6667, 2017.9151),
         jittered_bootstrap: true,
         revisions: &[ValueRevision {
             label: "AlphaGo Zero",
@@ -792,25 +821,37 @@ fn request(study: &Study, to: Option<f64>) -> FitRequest {
 /// scored against their true neighbours.
 fn apply_rule(series: Series, rule: &Rule, from: Option<f64>, to: Option<f64>) -> Series {
     let (from, to) = (from.unwrap_or(f64::NEG_INFINITY), to.unwrap_or(f64::INFINITY));
-    let z = match rule {
-        Rule::AllRows => vec![None; series.x.len()],
-        Rule::ZScore { window_years, .. } => {
-            let log_y: Vec<f64> = series.y.iter().map(|v| v.log10()).collect();
-            window_z_scores(&series.x, &log_y, *window_years)
+    let mut z = vec![None; series.x.len()];
+    if let Rule::ZScore {
+        window_years,
+        scored_from,
+        scored_to,
+        ..
+    } = rule
+    {
+        let scored: Vec<usize> = (0..series.x.len())
+            .filter(|&i| (*scored_from..=*scored_to).contains(&series.x[i]))
+            .collect();
+        let xs: Vec<f64> = scored.iter().map(|&i| series.x[i]).collect();
+        let log_y: Vec<f64> = scored.iter().map(|&i| series.y[i].log10()).collect();
+        for (k, score) in window_z_scores(&xs, &log_y, *window_years).into_iter().enumerate() {
+            z[scored[k]] = score;
         }
-    };
+    }
     let in_band = |i: usize| match rule {
         Rule::AllRows => true,
         Rule::ZScore {
             band, large_scale_from, ..
         } => {
-            // A point with too few neighbours to score is kept as regular.
-            let zi = z[i].unwrap_or(0.0);
-            let late = series.x[i] >= *large_scale_from;
+            // A model with too few neighbours to score is kept as regular-scale, as the
+            // paper's code skips it.
+            let zi = z[i];
+            let outlier = zi.is_some_and(|z| z < Z_OUTLIER_BELOW);
+            let large = series.x[i] > *large_scale_from && zi.is_some_and(|z| z > Z_LARGE_SCALE_FROM);
             match band {
-                ZBand::NotOutlier => zi > Z_OUTLIER_BELOW,
-                ZBand::RegularScale => zi > Z_OUTLIER_BELOW && !(late && zi >= Z_LARGE_SCALE_FROM),
-                ZBand::LargeScale => late && zi >= Z_LARGE_SCALE_FROM,
+                ZBand::NotOutlier => !outlier,
+                ZBand::RegularScale => !outlier && !large,
+                ZBand::LargeScale => large,
             }
         }
     };
@@ -895,7 +936,7 @@ fn interval_text(figure: Figure, ci: [Option<f64>; 2]) -> String {
     let side = |v: Option<f64>| v.map_or("unbounded".to_string(), |v| format!("{v:.2}"));
     let unit = match figure {
         Figure::DoublingYears => " years",
-        Figure::DoublingMonths => " months",
+        Figure::DoublingMonths | Figure::DoublingMonths30Days => " months",
         Figure::GrowthPerYear => "x",
     };
     format!("95 % CI {}-{}{unit}", side(ci[0]), side(ci[1]))
@@ -1162,6 +1203,20 @@ mod tests {
         assert!(differs.explanation.contains("outside"));
     }
 
+    /// `(decimal year, log10 compute)` of every model Sevilla et al.'s Table 2 runs score
+    /// (1950-01-01 to 2022-02-01).
+    fn all_points_scored(study: &Study) -> Vec<(f64, f64)> {
+        let table = crate::datasets::load_bundled(study.dataset, &data_dir()).unwrap();
+        let x = table.numbers(study.x).unwrap();
+        let y = table.numbers(study.y).unwrap();
+        x.iter()
+            .zip(&y)
+            .filter_map(|(x, y)| Some(((*x)?, (*y)?)))
+            .filter(|(x, _)| (1950.0..=SEVILLA_END).contains(x))
+            .map(|(x, y)| (x, y.log10()))
+            .collect()
+    }
+
     /// Sevilla et al.'s bands split the models of a range: regular-scale and large-scale
     /// together are the non-outliers, and no model is in both.
     #[test]
@@ -1169,11 +1224,7 @@ mod tests {
         let base = *find_study("sevilla-2022-large-scale").unwrap();
         let with = |band: ZBand| {
             let study = Study {
-                rule: Rule::ZScore {
-                    window_years: 1.5,
-                    band,
-                    large_scale_from: 2015.666,
-                },
+                rule: sevilla_rule(band, 1950.0, SEVILLA_END),
                 ..base
             };
             fit_study(&study, study.to, false, &data_dir()).unwrap()
@@ -1218,6 +1269,19 @@ mod tests {
             rows.kept + left_out + rows.outside_range + rows.missing_x + rows.missing_y,
             515
         );
+        // A large-scale model scored above 0.76 in its window by the code's own rule:
+        // recompute the first by hand.
+        let scored: Vec<(f64, f64)> = all_points_scored(&base);
+        let first = &large.points[0];
+        let window: Vec<f64> = scored
+            .iter()
+            .filter(|(x, _)| (x - first.x).abs() <= 364.0 / 365.25)
+            .map(|(_, v)| *v)
+            .collect();
+        let n = window.len() as f64;
+        let mean = window.iter().sum::<f64>() / n;
+        let sd = (window.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        assert!((first.y.log10() - mean) / sd > Z_LARGE_SCALE_FROM, "{}", first.label);
     }
 
     /// The pre-deep-learning era reproduces with the paper's rule and its jittered
