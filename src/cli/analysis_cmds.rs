@@ -439,15 +439,10 @@ pub fn run_claims(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> 
 
 /// `107 claims in the seed report (data/seed_claims.csv): 20 supported, ...`.
 fn catalogue_counts(catalogue: &[crate::analysis::catalogue::JudgedEntry]) -> String {
-    use crate::analysis::Verdict;
-    let count = |v: Verdict| catalogue.iter().filter(|j| j.verdict == v).count();
+    let c = crate::analysis::catalogue::VerdictCounts::of(catalogue);
     format!(
         "{} claims in the seed report (data/seed_claims.csv), judged by one rubric (docs/claims.md): {} supported, {} partly, {} not supported, {} cannot be checked",
-        catalogue.len(),
-        count(Verdict::Supported),
-        count(Verdict::Partly),
-        count(Verdict::NotSupported),
-        count(Verdict::CannotBeChecked)
+        c.total, c.supported, c.partly, c.not_supported, c.cannot_be_checked
     )
 }
 

@@ -618,14 +618,10 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
         Ok(claims) => {
             match crate::analysis::catalogue::judge_catalogue(data_dir, &claims) {
                 Ok(judged) => {
-                    let count = |v: crate::analysis::Verdict| judged.iter().filter(|j| j.verdict == v).count();
+                    let c = crate::analysis::catalogue::VerdictCounts::of(&judged);
                     refs.claims_summary = Some(format!(
                         "The seed report makes {} checkable claims (data/seed_claims.csv); by one rubric, {} are supported, {} partly, {} not supported and {} cannot be checked with the bundled data. The ones that need fits are below; braingap claims --all lists every one with where the report makes it.",
-                        judged.len(),
-                        count(crate::analysis::Verdict::Supported),
-                        count(crate::analysis::Verdict::Partly),
-                        count(crate::analysis::Verdict::NotSupported),
-                        count(crate::analysis::Verdict::CannotBeChecked),
+                        c.total, c.supported, c.partly, c.not_supported, c.cannot_be_checked
                     ))
                 }
                 Err(e) => note(&mut refs, "seed-claims catalogue", e),

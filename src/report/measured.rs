@@ -14,8 +14,8 @@ pub struct MachineView {
     pub cpu_model: Option<String>,
     /// Fingerprint hash.
     pub fingerprint: Option<String>,
-    /// Data and unified caches: (level, kind, size of one instance, instances).
-    pub caches: Vec<(u32, String, u64, u64)>,
+    /// Data and unified caches.
+    pub caches: Vec<crate::machine::Cache>,
     /// Theoretical peak FLOP/s per dtype.
     pub theoretical_peaks: Vec<(String, f64)>,
 }
@@ -44,14 +44,14 @@ impl MachineView {
                 caches
                     .iter()
                     .filter_map(|c| {
-                        Some((
-                            c["level"].as_u64()? as u32,
-                            c["kind"].as_str()?.to_string(),
-                            c["size_bytes"].as_u64()?,
-                            c["instances"].as_u64().unwrap_or(1),
-                        ))
+                        Some(crate::machine::Cache {
+                            level: c["level"].as_u64()? as u32,
+                            kind: c["kind"].as_str()?.to_string(),
+                            size_bytes: c["size_bytes"].as_u64()?,
+                            instances: c["instances"].as_u64().unwrap_or(1),
+                        })
                     })
-                    .filter(|(_, kind, _, _)| kind != "Instruction")
+                    .filter(|c| c.kind != "Instruction")
                     .collect()
             })
             .unwrap_or_default();
@@ -227,13 +227,10 @@ pub fn bandwidth_ceilings(run: &RunInfo, machine: &MachineView) -> Vec<Bandwidth
             .into_iter()
             .collect();
     }
-    let mut levels: Vec<(u32, f64)> = machine
-        .caches
-        .iter()
-        .map(|(level, _, size, instances)| (*level, (*size * (*instances).min(threads)) as f64))
+    let levels: Vec<(u32, f64)> = crate::machine::cache_capacities(&machine.caches, threads)
+        .into_iter()
+        .map(|(level, bytes)| (level, bytes as f64))
         .collect();
-    levels.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    levels.dedup_by_key(|l| l.0);
 
     let dram_run = ok_rows(run)
         .filter(|r| r.kernel == "stream_triad" && r.param("nontemporal") == Some(1.0))
@@ -669,9 +666,9 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
     chart.series.push(series);
     if !rows.is_empty() {
         let threads = run.meta.threads.max(1);
-        for (i, (level, kind, size, instances)) in machine.caches.iter().enumerate() {
-            let capacity = (*size * (*instances).min(threads)) as f64;
-            let short = if kind == "Data" { "d" } else { "" };
+        for (i, cache) in machine.caches.iter().enumerate() {
+            let (level, capacity) = (cache.level, cache.capacity(threads) as f64);
+            let short = if cache.kind == "Data" { "d" } else { "" };
             chart.ref_lines.push(RefLine::vertical(
                 format!("L{level}{short} {}", si(capacity, "B")),
                 capacity,

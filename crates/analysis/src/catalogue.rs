@@ -331,6 +331,35 @@ pub struct JudgedEntry {
     pub outcomes: Vec<Outcome>,
 }
 
+/// How many judged entries got each verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VerdictCounts {
+    /// Entries judged.
+    pub total: usize,
+    /// Supported.
+    pub supported: usize,
+    /// Partly.
+    pub partly: usize,
+    /// Not supported.
+    pub not_supported: usize,
+    /// Cannot be checked.
+    pub cannot_be_checked: usize,
+}
+
+impl VerdictCounts {
+    /// Counts the verdicts of `judged`.
+    pub fn of(judged: &[JudgedEntry]) -> VerdictCounts {
+        let count = |v: Verdict| judged.iter().filter(|j| j.verdict == v).count();
+        VerdictCounts {
+            total: judged.len(),
+            supported: count(Verdict::Supported),
+            partly: count(Verdict::Partly),
+            not_supported: count(Verdict::NotSupported),
+            cannot_be_checked: count(Verdict::CannotBeChecked),
+        }
+    }
+}
+
 /// The rubric, applied to the outcomes of an entry's own checks (not `computed:` ones,
 /// whose verdict comes from [`crate::claims`]):
 ///

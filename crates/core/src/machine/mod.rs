@@ -85,6 +85,14 @@ pub struct Cache {
     pub instances: u64,
 }
 
+impl Cache {
+    /// Bytes a run with `threads` worker threads can hold in this level: one instance's
+    /// size × the instances its threads can occupy.
+    pub fn capacity(&self, threads: u64) -> u64 {
+        self.size_bytes * self.instances.min(threads.max(1))
+    }
+}
+
 /// A theoretical peak and the formula behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TheoreticalPeak {
@@ -203,7 +211,7 @@ pub fn cache_capacities(caches: &[Cache], threads: u64) -> Vec<(u32, u64)> {
     let mut levels: Vec<(u32, u64)> = caches
         .iter()
         .filter(|c| c.kind != "Instruction")
-        .map(|c| (c.level, c.size_bytes * c.instances.min(threads.max(1))))
+        .map(|c| (c.level, c.capacity(threads)))
         .collect();
     levels.sort();
     levels.dedup_by_key(|l| l.0);
