@@ -31,7 +31,7 @@ fn make_results(root: &Path, runs: usize) {
         command_line: vec!["braingap".into(), "run".into()],
         profile: "standard".into(),
         filter: None,
-        backend: "fake".into(),
+        backend: braingap::backend_kind::BackendKind::Fake,
         device: "cpu".into(),
         threads: 2,
         started_at: "2025-01-01T00:00:00.000Z".into(),

@@ -301,9 +301,9 @@ fn other_backends_on_the_same_machine_are_drawn_beside() {
     );
     // a second "backend": a copy of the run renamed, slower
     let mut other = run.clone();
-    other.meta.backend = "cpu".into();
+    other.meta.backend = braingap::backend_kind::BackendKind::Cpu;
     for r in other.summary.iter_mut() {
-        r.backend = "cpu".into();
+        r.backend = braingap::backend_kind::BackendKind::Cpu;
         r.gflops_per_s = r.gflops_per_s.map(|g| g * 0.7);
     }
     let mut input = input(run, Default::default());
@@ -393,16 +393,16 @@ fn the_answer_panel_states_the_gap_with_its_sources() {
         "and its title says so too"
     );
 
-    run.meta.backend = "cpu".into();
+    run.meta.backend = braingap::backend_kind::BackendKind::Cpu;
     for row in &mut run.summary {
-        row.backend = "cpu".into();
+        row.backend = braingap::backend_kind::BackendKind::Cpu;
         row.gflops_per_s = row.gflops_per_s.map(|g| g.min(50.0));
         match row.kernel.as_str() {
             // The best network kernel: 2.27e11 FLOP/s, 1e10 FLOP/J modeled.
             "gemm" if row.benchmark == "gemm/f32/m=512,n=512,k=512" => {
                 row.gflops_per_s = Some(227.0);
                 row.gflops_per_joule = Some(10.0);
-                row.energy_source = "modeled".into();
+                row.energy_source = braingap::meters::EnergySource::Modeled;
             }
             // peak_fma beats it but is not a network kernel: never the answer.
             "peak_fma" => row.gflops_per_s = Some(5000.0),
@@ -410,7 +410,7 @@ fn the_answer_panel_states_the_gap_with_its_sources() {
             "microcircuit" => {
                 row.median_s = Some(2.5e-3);
                 row.joules_per_synaptic_event = Some(4e-8);
-                row.energy_source = "rapl".into();
+                row.energy_source = braingap::meters::EnergySource::Rapl;
             }
             _ => {}
         }
@@ -499,7 +499,7 @@ fn the_measured_ceiling_is_shown_labelled_measured() {
     );
     for row in &mut run.summary {
         if row.kernel == "peak_fma" {
-            row.gflops_per_s = Some(if row.dtype == "f32" { 96.0 } else { 48.0 });
+            row.gflops_per_s = Some(if row.dtype.as_str() == "f32" { 96.0 } else { 48.0 });
         }
     }
     run.meta.machine["theoretical_peaks"][1] = serde_json::json!({

@@ -19,9 +19,9 @@ fn render_review_pngs() {
     );
     make_realistic(&mut run);
     let mut other = run.clone();
-    other.meta.backend = "torch".into();
+    other.meta.backend = braingap::backend_kind::BackendKind::Torch;
     for r in other.summary.iter_mut() {
-        r.backend = "torch".into();
+        r.backend = braingap::backend_kind::BackendKind::Torch;
         let speed = if r.kernel.starts_with("stream_") { 0.9 } else { 1.6 };
         for v in [&mut r.median_s, &mut r.ci_low_s, &mut r.ci_high_s] {
             *v = v.map(|t| t / speed);

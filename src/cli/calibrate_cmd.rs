@@ -86,13 +86,13 @@ pub fn run(args: &CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode
             let (Some(energy), Some(power)) = (row.energy_j, row.avg_power_w) else {
                 continue;
             };
-            let measured = matches!(row.energy_source.as_str(), "rapl" | "nvml");
+            let measured = row.energy_source.is_measured();
             let usable = power.is_finite() && power > 0.0 && energy.is_finite() && energy >= 0.0;
             if !measured || !usable {
                 continue;
             }
             by_source
-                .entry(row.energy_source.clone())
+                .entry(row.energy_source.as_str().to_string())
                 .or_default()
                 .push(CalibrationPoint {
                     elapsed: Seconds(energy / power),

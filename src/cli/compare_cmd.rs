@@ -370,7 +370,7 @@ fn text(c: &Comparison, policy: FailOn, short: &std::collections::HashMap<String
         .map(|r| {
             let mut cells = vec![
                 name(&r.benchmark),
-                r.backend.clone(),
+                r.backend.to_string(),
                 value(metric, r.baseline_value),
                 value(metric, r.current_value),
                 render::change(r.ratio),

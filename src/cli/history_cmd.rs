@@ -180,7 +180,7 @@ fn text(series: &[Series], metric: Metric, runs: usize, branch: Option<&str>) ->
         series.len()
     );
     for s in series {
-        let mut context = vec![s.backend.clone()];
+        let mut context = vec![s.backend.to_string()];
         if !metric.is_exact() {
             context.push(format!("{} threads", s.threads));
         }

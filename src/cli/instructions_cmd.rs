@@ -11,7 +11,7 @@ use crate::kernels::BenchSpec;
 use crate::measure::instructions::{self, Callgrind, ChildListing};
 use crate::measure::Status;
 use crate::meters::MeterSet;
-use crate::store::{RunMeta, RunStart, Store, SummaryRow};
+use crate::store::SummaryRow;
 use anyhow::Context;
 use std::ffi::OsString;
 use std::io::Write;
@@ -90,7 +90,7 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         arg: arg.into(),
         reason: reason.into(),
     };
-    if args.backend != "cpu" {
+    if args.backend != crate::backends::BackendKind::Cpu {
         return Err(invalid(
             &format!("--backend {}", args.backend),
             "instruction counts are taken for the cpu backend only",
@@ -160,20 +160,9 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let start = RunStart {
-        label: args.label.clone(),
-        profile: profile.as_str().into(),
-        filter: plan.filter_text(),
-        backend: "cpu".into(),
-        device: "cpu".into(),
-        threads: 1,
-        benchmarks_planned: specs.len(),
-        command_line: super::env::command_line(),
-        timer_overhead_s: crate::measure::timer_overhead(10_000).0,
-    };
-    let config = serde_json::json!({
+    let settings = serde_json::json!({
         "metric": "instructions",
-        "metric_source": crate::store::rows::METRIC_SOURCE_CALLGRIND,
+        "metric_source": crate::store::rows::MetricSource::Callgrind.as_str(),
         "valgrind": callgrind.version(),
         "build_profile": env!("BRAINGAP_BUILD_PROFILE"),
         "target": format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
@@ -182,11 +171,19 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         "host_simd_level": machine.simd_level.as_str(),
         "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
     });
-    let meta = RunMeta::starting(start, &machine, config, serde_json::to_value(MeterSet::none().meta())?)?;
-    let store = Store::new(&args.results);
-    let mut writer = store
-        .create_run(meta, false)
-        .with_context(|| format!("cannot write results under {}", args.results.display()))?;
+    let mut writer = plan.open_run(
+        &machine,
+        super::lifecycle::Opening {
+            backend: crate::backends::BackendKind::Cpu,
+            device: "cpu".into(),
+            threads: 1,
+            planned: specs.len(),
+            settings,
+            meters: serde_json::to_value(MeterSet::none().meta())?,
+            distributed: None,
+            power_timeline: false,
+        },
+    )?;
     let raw_dir = writer.dir().join("callgrind");
     std::fs::create_dir_all(&raw_dir).map_err(|e| Error::io(&raw_dir, e))?;
     crate::diag!(

@@ -11,6 +11,7 @@ pub mod env;
 mod export_cmd;
 mod history_cmd;
 mod instructions_cmd;
+mod lifecycle;
 mod machine_cmd;
 mod mpi_cmd;
 mod nccl_cmd;

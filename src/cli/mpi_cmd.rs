@@ -12,7 +12,7 @@ use super::plan::RunPlan;
 use super::run_cmd::RunArgs;
 use super::table;
 use crate::error::Error;
-#[cfg(any(feature = "mpi", feature = "nccl"))]
+#[cfg(feature = "mpi")]
 use crate::kernels::registry::Profile;
 use crate::ranks::{self, CollectiveRow, MergeOutcome};
 use std::io::Write;
@@ -204,12 +204,12 @@ pub fn run(plan: &RunPlan, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 #[cfg(any(feature = "mpi", feature = "nccl"))]
 pub(super) mod sweep {
     use super::*;
+    use crate::cli::lifecycle::{no_meters_over_ranks, Opening};
     use crate::collectives::{self, CollectiveConfig, CollectiveEngine, Layout, RankRecord, RankSink};
     use crate::comm::{Communicator, LaunchInfo};
     use crate::measure::Status;
     use crate::ranks::RankWriter;
     use crate::store::DistributedMeta;
-    use crate::store::{RunMeta, RunStart, Store};
 
     /// Passes records to the rank files of the ranks played here; reports rank 0's progress
     /// through the observer; applies the MPI die hook.
@@ -254,57 +254,38 @@ pub(super) mod sweep {
     /// How a collectives run is recorded: the backend and library in `meta.json`.
     pub struct RunIdentity {
         /// `mpi` or `nccl`.
-        pub backend: &'static str,
+        pub backend: crate::backends::BackendKind,
         /// The communication library (and, for NCCL, the GPUs).
         pub library: String,
         /// Ranks in the run.
         pub world_size: usize,
     }
 
-    /// Rank 0 creates the run; every process learns its directory (empty: rank 0 failed).
-    /// `comm` coordinates the processes (NCCL's one process: `SelfComm`).
+    /// Rank 0 opens the run; every process learns its directory and id. `comm` coordinates
+    /// the processes (NCCL's one process: `SelfComm`).
     pub fn create_run(
         comm: &dyn Communicator,
         identity: &RunIdentity,
-        args: &RunArgs,
-        profile: Profile,
+        plan: &RunPlan,
         planned: usize,
         config: serde_json::Value,
     ) -> anyhow::Result<(PathBuf, String)> {
-        let mut shared = Vec::new();
-        let mut failure = None;
-        if comm.rank() == 0 {
+        let opened = plan.open_run_on_rank_zero(comm, &|| {
             let machine = super::super::env::machine(crate::clock::probe_ghz());
-            let start = RunStart {
-                label: args.label.clone(),
-                profile: profile.as_str().into(),
-                filter: args.filter.as_ref().map(|f| f.as_str().to_string()),
-                backend: identity.backend.into(),
+            let opening = Opening {
+                backend: identity.backend,
                 device: identity.library.clone(),
                 threads: identity.world_size as u64,
-                benchmarks_planned: planned,
-                command_line: super::super::env::command_line(),
-                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
+                planned,
+                settings: config.clone(),
+                meters: no_meters_over_ranks(),
+                distributed: Some(DistributedMeta::new(identity.world_size, identity.library.clone())),
+                power_timeline: false,
             };
-            let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
-            let mut meta = RunMeta::starting(start, &machine, config, meters)?;
-            meta.distributed = Some(DistributedMeta::new(identity.world_size, identity.library.clone()));
-            match Store::new(&args.results).create_run(meta, false) {
-                Ok(writer) => {
-                    shared = format!("{}\n{}", writer.dir().display(), writer.run_id()).into_bytes();
-                }
-                Err(e) => failure = Some(e),
-            }
-        }
-        comm.broadcast_bytes(&mut shared, 0);
-        if let Some(e) = failure {
-            return Err(anyhow::Error::new(e).context(format!("cannot write results under {}", args.results.display())));
-        }
-        let text = String::from_utf8(shared)?;
-        match text.split_once('\n') {
-            Some((dir, id)) => Ok((PathBuf::from(dir), id.to_string())),
-            None => anyhow::bail!("rank 0 could not create the run under {}", args.results.display()),
-        }
+            Ok((machine, opening))
+        })?;
+        // Rank 0's merge finishes the run from the rank files, not through this writer.
+        Ok((opened.dir, opened.run_id))
     }
 
     /// Keeps the items whose name matches `--filter`; none left is bad input.
@@ -364,11 +345,10 @@ pub(super) mod sweep {
         run_config: serde_json::Value,
         launch: &dyn Fn(usize) -> LaunchInfo,
         die_after: Option<usize>,
-        args: &RunArgs,
-        profile: Profile,
+        plan: &RunPlan,
         out: &mut dyn Write,
     ) -> anyhow::Result<ExitCode> {
-        let (dir, run_id) = create_run(comm, identity, args, profile, layouts.len(), run_config)?;
+        let (dir, run_id) = create_run(comm, identity, plan, layouts.len(), run_config)?;
         if comm.rank() == 0 {
             crate::diag!(
                 "braingap run {run_id} ({} collective benchmarks, {} ranks, {}) -> {}",
@@ -400,13 +380,13 @@ pub(super) mod sweep {
             writer.finish()?;
         }
         let failed = records.iter().any(|r| r.status == Status::Failed);
-        finish_run(comm, args, &dir, &run_id, failed, out)
+        finish_run(comm, plan, &dir, &run_id, failed, out)
     }
 
     /// Rank 0's end of a run: merge, table, report, exit code.
     pub fn finish_run(
         comm: &dyn Communicator,
-        args: &RunArgs,
+        plan: &RunPlan,
         dir: &std::path::Path,
         run_id: &str,
         any_failed: bool,
@@ -426,18 +406,7 @@ pub(super) mod sweep {
             write!(out, "{}", scaling_table(&scaling))?;
         }
         merge_report(&outcome, out)?;
-        if !args.no_report {
-            match crate::report::render_run_report(
-                &args.results,
-                run_id,
-                None,
-                &args.report_dir,
-                &crate::cli::env::data_dir(),
-            ) {
-                Ok(path) => writeln!(out, "Report: {}", path.display())?,
-                Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
-            }
-        }
+        crate::cli::lifecycle::write_report(plan, run_id, None, out)?;
         Ok(if any_failed || outcome.status != crate::store::RunStatus::Complete {
             ExitCode::from(1)
         } else {
@@ -479,7 +448,7 @@ mod with_mpi {
 
     /// Runs `braingap run --suite collectives` or `--suite dataparallel` on this rank.
     pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-        let (args, profile) = (plan.args, plan.profile);
+        let profile = plan.profile;
         let universe = initialize().map_err(|reason| Error::InvalidArgument {
             arg: format!("--suite {}", profile.as_str()),
             reason,
@@ -487,17 +456,13 @@ mod with_mpi {
         let world = MpiComm::world(&universe);
         let comm: &dyn Communicator = &world;
         match profile {
-            Profile::DataParallel => run_dataparallel(comm, args, profile, plan.threads, out),
-            _ => run_collectives(comm, args, profile, out),
+            Profile::DataParallel => run_dataparallel(comm, plan, out),
+            _ => run_collectives(comm, plan, out),
         }
     }
 
-    fn run_collectives(
-        comm: &dyn Communicator,
-        args: &RunArgs,
-        profile: Profile,
-        out: &mut dyn Write,
-    ) -> anyhow::Result<ExitCode> {
+    fn run_collectives(comm: &dyn Communicator, plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let args = plan.args;
         let rank = comm.rank();
         let layouts = sweep::plan(args, comm.size())?;
         if args.list {
@@ -532,7 +497,7 @@ mod with_mpi {
             crate::diag!("warning: available memory unknown (sysinfo); buffer sizes not checked");
         }
         let identity = RunIdentity {
-            backend: "mpi",
+            backend: crate::backends::BackendKind::Mpi,
             library: comm.library(),
             world_size: comm.size(),
         };
@@ -545,19 +510,13 @@ mod with_mpi {
             sweep::run_config(&config, "mean of the ranks' times per sample"),
             &|_| launch.clone(),
             die_after,
-            args,
-            profile,
+            plan,
             out,
         )
     }
 
-    fn run_dataparallel(
-        comm: &dyn Communicator,
-        args: &RunArgs,
-        profile: Profile,
-        threads: usize,
-        out: &mut dyn Write,
-    ) -> anyhow::Result<ExitCode> {
+    fn run_dataparallel(comm: &dyn Communicator, plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+        let (args, threads) = (plan.args, plan.threads);
         use crate::dataparallel::{self, ScalingConfig, TrainableModel};
         let rank = comm.rank();
         let config = ScalingConfig {
@@ -589,11 +548,11 @@ mod with_mpi {
             "time_across_ranks": "mean of the ranks' times per sample",
         });
         let identity = RunIdentity {
-            backend: "mpi",
+            backend: crate::backends::BackendKind::Mpi,
             library: comm.library(),
             world_size: comm.size(),
         };
-        let (dir, run_id) = sweep::create_run(comm, &identity, args, profile, 2 * counts.len(), run_config)?;
+        let (dir, run_id) = sweep::create_run(comm, &identity, plan, 2 * counts.len(), run_config)?;
         if rank == 0 {
             crate::diag!(
                 "braingap run {run_id} (data-parallel {} on 1..{} ranks, {}) -> {}",
@@ -630,7 +589,7 @@ mod with_mpi {
         observer.items_finished();
         writer.finish()?;
         let failed = records.iter().any(|r| r.status == Status::Failed);
-        sweep::finish_run(comm, args, &dir, &run_id, failed, out)
+        sweep::finish_run(comm, plan, &dir, &run_id, failed, out)
     }
 }
 
@@ -650,7 +609,7 @@ mod microcircuit_ranks {
     use crate::kernels::{BenchSpec, Dtype, Kernel, ParamValue};
     use crate::measure::{self, BenchRecord, RecordSink};
     use crate::meters::MeterSet;
-    use crate::store::{RunMeta, RunStart, RunWriter, Store};
+    use crate::store::RunWriter;
     use anyhow::Context;
 
     /// The cpu backend's microcircuit, split over the ranks of `comm`.
@@ -660,8 +619,8 @@ mod microcircuit_ranks {
     }
 
     impl Backend for RanksBackend<'_> {
-        fn name(&self) -> &str {
-            "cpu"
+        fn kind(&self) -> crate::backend_kind::BackendKind {
+            crate::backend_kind::BackendKind::Cpu
         }
         fn device(&self) -> String {
             "cpu".into()
@@ -748,7 +707,7 @@ mod microcircuit_ranks {
     /// `braingap run --profile microcircuit` on this rank of an MPI job.
     pub fn run_microcircuit(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         let (args, profile, threads) = (plan.args, plan.profile, plan.threads);
-        if args.backend != "cpu" {
+        if args.backend != crate::backends::BackendKind::Cpu {
             return Err(Error::InvalidArgument {
                 arg: format!("--backend {}", args.backend),
                 reason: "the microcircuit over MPI ranks runs on the cpu backend".into(),
@@ -784,53 +743,25 @@ mod microcircuit_ranks {
         check_parts(&specs, ranks, threads)?;
         let config = super::super::run_cmd::run_config(args, Profile::Microcircuit)?;
         let library = comm.library();
-        // Rank 0 creates the run; the others learn whether it could.
-        let mut created = Vec::new();
-        let mut writer = None;
-        let mut failure = None;
-        if rank == 0 {
-            let start = RunStart {
-                label: args.label.clone(),
-                profile: profile.as_str().into(),
-                filter: args.filter.as_ref().map(|f| f.as_str().to_string()),
-                backend: "cpu".into(),
+        let opened = plan.open_run_on_rank_zero(comm, &|| {
+            let mut settings = crate::cli::lifecycle::timing_settings(&config);
+            settings.insert("ranks".into(), ranks.into());
+            settings.insert("threads_per_rank".into(), threads.into());
+            settings.insert("mpi_library".into(), library.clone().into());
+            settings.insert("time_across_ranks".into(), "the slowest rank's time per batch".into());
+            let opening = crate::cli::lifecycle::Opening {
+                backend: crate::backends::BackendKind::Cpu,
                 device: "cpu".into(),
                 threads: threads as u64,
-                benchmarks_planned: specs.len(),
-                command_line: super::super::env::command_line(),
-                timer_overhead_s: crate::measure::timer_overhead(10_000).0,
+                planned: specs.len(),
+                settings: settings.into(),
+                meters: crate::cli::lifecycle::no_meters_over_ranks(),
+                distributed: None,
+                power_timeline: false,
             };
-            let settings = serde_json::json!({
-                "warmup_s": config.warmup.0,
-                "min_sample_time_s": config.min_sample_time.0,
-                "samples": config.samples,
-                "max_sampling_time_s": config.max_sampling_time.0,
-                "min_samples": config.min_samples,
-                "bootstrap_resamples": config.bootstrap_resamples,
-                "bootstrap_seed": config.seed,
-                "metric": "time",
-                "ranks": ranks,
-                "threads_per_rank": threads,
-                "mpi_library": library,
-                "time_across_ranks": "the slowest rank's time per batch",
-            });
-            let meters = serde_json::json!({"note": "no meters in distributed runs: time only"});
-            let meta = RunMeta::starting(start, &machine, settings, meters)?;
-            match Store::new(&args.results).create_run(meta, false) {
-                Ok(w) => {
-                    created = vec![1];
-                    writer = Some(w);
-                }
-                Err(e) => failure = Some(e),
-            }
-        }
-        comm.broadcast_bytes(&mut created, 0);
-        if let Some(e) = failure {
-            return Err(anyhow::Error::new(e).context(format!("cannot write results under {}", args.results.display())));
-        }
-        if created.is_empty() {
-            anyhow::bail!("rank 0 could not create the run under {}", args.results.display());
-        }
+            Ok((machine.clone(), opening))
+        })?;
+        let writer = opened.writer;
         if let Some(w) = &writer {
             crate::diag!(
                 "braingap run {} ({} benchmarks, profile {}, {ranks} MPI ranks × {threads} threads, {library}) -> {}",
@@ -862,7 +793,7 @@ mod microcircuit_ranks {
             return Ok(ExitCode::SUCCESS);
         };
         let info = writer.finish().context("cannot finish the run")?;
-        super::super::run_cmd::finish_output(args, &info, &records, &format!(" over {ranks} MPI ranks"), out)
+        super::super::run_cmd::finish_output(plan, &info, &records, &format!(" over {ranks} MPI ranks"), out)
     }
 }
 

@@ -40,7 +40,7 @@ pub fn run(plan: &RunPlan, _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// Runs the collectives through NCCL.
 #[cfg(feature = "nccl")]
 pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let (args, profile) = (plan.args, plan.profile);
+    let args = plan.args;
     use super::mpi_cmd::sweep::{self, RunIdentity};
     use crate::collectives::nccl::{self, NcclEngine};
     use crate::collectives::CollectiveConfig;
@@ -83,7 +83,7 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ..CollectiveConfig::default()
     };
     let identity = RunIdentity {
-        backend: "nccl",
+        backend: crate::backends::BackendKind::Nccl,
         library: engine.library(),
         world_size,
     };
@@ -101,8 +101,7 @@ pub fn run(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ),
         &|rank| launches[rank].clone(),
         None,
-        args,
-        profile,
+        plan,
         out,
     )
 }

@@ -4,6 +4,7 @@
 //! MPI and NCCL suites, the microcircuit over ranks) starts from a [`RunPlan`].
 
 use super::run_cmd::{Metric, RunArgs};
+use crate::backends::BackendKind;
 use crate::error::Error;
 use crate::kernels::registry::{self, Profile, RegistryContext};
 use crate::kernels::{BenchSpec, Dtype};
@@ -106,10 +107,10 @@ fn execution(args: &RunArgs, profile: Profile, under_launcher: bool) -> Result<E
         return Ok(Execution::Instructions);
     }
     if matches!(profile, Profile::Collectives | Profile::DataParallel) {
-        return match args.backend.as_str() {
-            "nccl" if profile == Profile::Collectives => Ok(Execution::NcclCollectives),
+        return match args.backend {
+            BackendKind::Nccl if profile == Profile::Collectives => Ok(Execution::NcclCollectives),
             // `cpu` is the flag's default; the run records backend `mpi`.
-            "cpu" | "mpi" => Ok(Execution::MpiSuite),
+            BackendKind::Cpu | BackendKind::Mpi => Ok(Execution::MpiSuite),
             other => Err(Error::InvalidArgument {
                 arg: format!("--backend {other}"),
                 reason: format!(
@@ -127,7 +128,7 @@ fn execution(args: &RunArgs, profile: Profile, under_launcher: bool) -> Result<E
     if profile == Profile::Microcircuit && under_launcher {
         return Ok(Execution::MicrocircuitRanks);
     }
-    if args.backend == "nccl" {
+    if args.backend == BackendKind::Nccl {
         return Err(Error::InvalidArgument {
             arg: "--backend nccl".into(),
             reason: format!(

@@ -64,10 +64,10 @@ impl Observer for ProgressObserver {
     fn benchmark_finished(&mut self, record: &BenchRecord) {
         let mut rate = Vec::new();
         if let Some(f) = record.flops_per_s().filter(|_| record.flops.0 > 0.0) {
-            rate.push(crate::units::si(f, "FLOP/s"));
+            rate.push(crate::units::si(f.0, "FLOP/s"));
         }
         if let Some(b) = record.bytes_per_s().filter(|_| record.bytes.0 > 0.0) {
-            rate.push(crate::units::si(b, "B/s"));
+            rate.push(crate::units::si(b.0, "B/s"));
         }
         self.finished(
             record.status,

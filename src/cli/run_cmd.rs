@@ -4,15 +4,13 @@ use super::plan::{select, Execution, RunPlan};
 use super::progress::ProgressObserver;
 use super::table;
 use crate::backends::cpu::CpuBackend;
-use crate::backends::{Backend, BACKENDS};
+use crate::backends::{Backend, BackendKind};
 use crate::error::Error;
 use crate::kernels::registry::{Profile, RegistryContext};
 use crate::kernels::{BenchSpec, Dtype};
 use crate::machine::Machine;
 use crate::measure::{self, BenchRecord, RunConfig, Status};
 use crate::meters::{MeterConfig, MeterSet};
-use crate::store::{RunMeta, RunStart, Store};
-use anyhow::Context;
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -81,7 +79,7 @@ pub struct RunArgs {
     /// with --features nccl, an NVIDIA driver and libnccl.so; exit status 2, nothing written,
     /// where they or a GPU are missing).
     #[arg(long, default_value = "cpu", value_name = "NAME")]
-    pub backend: String,
+    pub backend: BackendKind,
 
     /// Device of the torch backend: cpu, or cuda:N (an NVIDIA GPU; the run stops with exit
     /// status 2, naming the device, where libtorch sees none). --backend nccl takes every
@@ -403,8 +401,8 @@ fn parse_gib(s: &str) -> Result<f64, String> {
     }
 }
 
-fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
-    if name != "torch" && device != "cpu" {
+fn make_backend(name: BackendKind, device: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
+    if name != BackendKind::Torch && device != "cpu" {
         return Err(Error::InvalidArgument {
             arg: format!("--device {device}"),
             reason: format!("backend {name} runs on the CPU only; --device cuda:N needs --backend torch"),
@@ -412,12 +410,12 @@ fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<
         .into());
     }
     match name {
-        "cpu" => Ok(Box::new(CpuBackend::new(threads)?.with_plant(super::env::plant()?))),
-        "fake" => Ok(Box::new(super::env::fake_backend(threads as u64)?)),
+        BackendKind::Cpu => Ok(Box::new(CpuBackend::new(threads)?.with_plant(super::env::plant()?))),
+        BackendKind::Fake => Ok(Box::new(super::env::fake_backend(threads as u64)?)),
         #[cfg(feature = "torch")]
-        "torch" => Ok(Box::new(crate::backends::torch::TorchBackend::new(device, threads)?)),
+        BackendKind::Torch => Ok(Box::new(crate::backends::torch::TorchBackend::new(device, threads)?)),
         #[cfg(not(feature = "torch"))]
-        "torch" => Err(Error::InvalidArgument {
+        BackendKind::Torch => Err(Error::InvalidArgument {
             arg: "--backend torch".into(),
             reason: "this braingap was built without the `torch` feature; build it with \
                      `source <(bash scripts/setup-torch.sh --env) && cargo build --release --features torch` \
@@ -425,12 +423,12 @@ fn make_backend(name: &str, device: &str, threads: usize) -> anyhow::Result<Box<
                 .into(),
         }
         .into()),
-        other => Err(Error::InvalidArgument {
+        // The plan sends `nccl` elsewhere or refuses it; `mpi` names the collective suites.
+        other @ (BackendKind::Mpi | BackendKind::Nccl) => Err(Error::InvalidArgument {
             arg: format!("--backend {other}"),
-            reason: format!(
-                "unknown backend (known: {})",
-                BACKENDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            ),
+            reason: "runs --suite collectives or --profile dataparallel; kernels, models and the \
+                     microcircuit run on --backend cpu, fake or torch"
+                .into(),
         }
         .into()),
     }
@@ -463,7 +461,7 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         );
     }
     check_run_limits(args, threads)?;
-    let backend = make_backend(&args.backend, &args.device, threads)?;
+    let backend = make_backend(args.backend, &args.device, threads)?;
     let ghz = backend.clock_ghz();
     let machine = super::env::machine(crate::clock::probe_ghz());
     let ctx = RegistryContext {
@@ -504,7 +502,7 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         None => crate::diag!("warning: available memory unknown (sysinfo); buffer sizes not checked"),
     }
 
-    let mut meters = if args.backend == "fake" {
+    let mut meters = if args.backend == BackendKind::Fake {
         MeterSet::none()
     } else {
         MeterSet::detect(&MeterConfig {
@@ -545,44 +543,40 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         crate::diag!("warning: GPU peak FLOP/s unknown, utilisation left empty: {why}");
     }
     let config = run_config(args, profile)?;
-    let start = RunStart {
-        label: args.label.clone(),
-        profile: profile.as_str().into(),
-        filter: plan.filter_text(),
-        backend: backend.name().into(),
-        device: backend.device(),
-        threads: threads as u64,
-        benchmarks_planned: specs.len(),
-        command_line: super::env::command_line(),
-        timer_overhead_s: crate::measure::timer_overhead(10_000).0,
-    };
-    let settings = serde_json::json!({
-        "warmup_s": config.warmup.0,
-        "min_sample_time_s": config.min_sample_time.0,
-        "samples": config.samples,
-        "max_sampling_time_s": config.max_sampling_time.0,
-        "min_samples": config.min_samples,
-        "bootstrap_resamples": config.bootstrap_resamples,
-        "bootstrap_seed": config.seed,
-        "clock_ghz_at_start": ghz,
-        "metric": "time",
-        "planted_extra_work": planted.as_ref().map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work})),
-        "gpu": gpu.as_ref().map(|g| match g {
+    let mut settings = super::lifecycle::timing_settings(&config);
+    settings.insert("clock_ghz_at_start".into(), serde_json::json!(ghz));
+    settings.insert(
+        "planted_extra_work".into(),
+        serde_json::json!(planted
+            .as_ref()
+            .map(|p| serde_json::json!({"kernel": p.kernel, "extra_work": p.extra_work}))),
+    );
+    settings.insert(
+        "gpu".into(),
+        serde_json::json!(gpu.as_ref().map(|g| match g {
             Ok(facts) => serde_json::to_value(facts).unwrap_or_default(),
             Err(why) => serde_json::json!({ "unavailable": why }),
-        }),
-    });
-    let meta = RunMeta::starting(start, &machine, settings, serde_json::to_value(meters.meta())?)?;
-    let store = Store::new(&args.results);
-    let mut writer = store
-        .create_run(meta, args.power_timeline)
-        .with_context(|| format!("cannot write results under {}", args.results.display()))?;
+        })),
+    );
+    let mut writer = plan.open_run(
+        &machine,
+        super::lifecycle::Opening {
+            backend: backend.kind(),
+            device: backend.device(),
+            threads: threads as u64,
+            planned: specs.len(),
+            settings: settings.into(),
+            meters: serde_json::to_value(meters.meta())?,
+            distributed: None,
+            power_timeline: args.power_timeline,
+        },
+    )?;
     crate::diag!(
         "braingap run {} ({} benchmarks, profile {}, backend {}, {} threads) -> {}",
         writer.run_id(),
         specs.len(),
         profile.as_str(),
-        backend.name(),
+        backend.kind(),
         threads,
         writer.dir().display()
     );
@@ -615,14 +609,14 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         &mut writer,
     )?;
     let info = writer.finish()?;
-    finish_output(args, &info, &records, "", out)
+    finish_output(plan, &info, &records, "", out)
 }
 
 /// The end of a finished run on the terminal: the summary table, the report (unless
 /// `--no-report`), the tally (`how` after "N benchmarks", e.g. " over 2 MPI ranks"); exit 1
 /// when a benchmark failed.
 pub(super) fn finish_output(
-    args: &RunArgs,
+    plan: &RunPlan,
     info: &crate::store::RunInfo,
     records: &[BenchRecord],
     how: &str,
@@ -639,22 +633,16 @@ pub(super) fn finish_output(
         }
     }
     // The previous run of this machine: what changed since, here and in the report.
-    let previous = super::compare_cmd::previous_run(&args.results, info);
+    let previous = super::compare_cmd::previous_run(&plan.args.results, info);
     if let Some(previous) = &previous {
         writeln!(out, "\n{}", super::compare_cmd::since_previous(previous, info))?;
     }
-    if !args.no_report {
-        match crate::report::render_run_report(
-            &args.results,
-            &info.meta.run_id,
-            previous.as_ref().map(|p| p.meta.run_id.as_str()),
-            &args.report_dir,
-            &super::env::data_dir(),
-        ) {
-            Ok(path) => writeln!(out, "Report: {}", path.display())?,
-            Err(e) => crate::diag!("warning: report not written: {}", crate::cli::error_line(&e.into())),
-        }
-    }
+    super::lifecycle::write_report(
+        plan,
+        &info.meta.run_id,
+        previous.as_ref().map(|p| p.meta.run_id.as_str()),
+        out,
+    )?;
     let count = |status: Status| records.iter().filter(|r| r.status == status).count();
     let failed = count(Status::Failed);
     writeln!(
@@ -705,15 +693,13 @@ pub fn summary_table(records: &[BenchRecord]) -> String {
                 r.status.as_str().into(),
                 stats.map_or("-".into(), |s| crate::units::si(s.median, "s")),
                 ci,
-                table::rate(r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f / 1e9)),
-                table::rate(r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9)),
+                table::rate(r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f.0 / 1e9)),
+                table::rate(r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b.0 / 1e9)),
                 table::rate(r.spec.arithmetic_intensity()),
-                r.attainment
-                    .filter(|_| ok)
-                    .map_or("-".into(), |a| match r.roof_level.as_deref() {
-                        Some("compute") | None => format!("{:.0}%", a * 100.0),
-                        Some(level) => format!("{:.0}% {level}", a * 100.0),
-                    }),
+                r.attainment.filter(|_| ok).map_or("-".into(), |a| match r.roof_level {
+                    Some(measure::RoofLevel::Compute) | None => format!("{:.0}%", a * 100.0),
+                    Some(level) => format!("{:.0}% {level}", a * 100.0),
+                }),
                 table::num(r.clock_ghz(), 2),
                 table::num(r.flops_per_cycle_per_core().filter(|_| ok && r.flops.0 > 0.0), 1),
             ]
@@ -761,7 +747,7 @@ mod tests {
         BenchRecord {
             spec: spec.clone(),
             benchmark: spec.name(),
-            backend: "fake".into(),
+            backend: BackendKind::Fake,
             device: "cpu".into(),
             threads: 2,
             params: spec.params(),
@@ -788,7 +774,7 @@ mod tests {
             clock_ghz_before: Some(3.61),
             clock_ghz_after: Some(3.6),
             attainment: Some(0.5),
-            roof_level: Some("DRAM".into()),
+            roof_level: Some(measure::RoofLevel::Dram),
             theoretical_peak_flops_per_s: None,
             energy: EnergyRecord::unavailable("test"),
             sampled_time: Seconds(10.0 * median),

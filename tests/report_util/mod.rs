@@ -67,7 +67,7 @@ pub fn fake_run(results: &Path, run_id: &str, label: Option<&str>, specs: &[Benc
         command_line: vec!["braingap".into(), "run".into(), "--backend".into(), "fake".into()],
         profile: "standard".into(),
         filter: None,
-        backend: "fake".into(),
+        backend: braingap::backend_kind::BackendKind::Fake,
         device: "cpu".into(),
         threads: 2,
         started_at: "2025-06-01T12:00:00.000Z".into(),
@@ -141,9 +141,9 @@ pub fn make_realistic(run: &mut RunInfo) {
         };
         let new_median = match (target_gbs, row.kernel.as_str()) {
             (Some(gbs), _) => row.bytes / (gbs * 1e9),
-            (None, "peak_fma") => row.flops / (if row.dtype == "f32" { 1.5e11 } else { 7.4e10 }),
+            (None, "peak_fma") => row.flops / (if row.dtype.as_str() == "f32" { 1.5e11 } else { 7.4e10 }),
             (None, "gemm") => {
-                row.flops / (if row.dtype == "f32" { 1.1e11 } else { 5.0e10 }) * (1.0 + 2e5 / row.flops.sqrt())
+                row.flops / (if row.dtype.as_str() == "f32" { 1.1e11 } else { 5.0e10 }) * (1.0 + 2e5 / row.flops.sqrt())
             }
             _ => row.median_s.unwrap(),
         };
@@ -168,9 +168,9 @@ pub fn make_realistic(run: &mut RunInfo) {
             row.avg_power_w = Some(watts);
             row.gflops_per_joule = Some(row.flops / energy / 1e9);
             row.energy_source = if row.kernel == "gemm" {
-                "rapl".into()
+                braingap::meters::EnergySource::Rapl
             } else {
-                "modeled".into()
+                braingap::meters::EnergySource::Modeled
             };
             row.energy_note = if row.kernel == "gemm" {
                 None

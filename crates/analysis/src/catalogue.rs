@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::claims::{Claim, Verdict};
+use crate::claims::{Claim, ClaimVerdict};
 use crate::datasets::{load_bundled, Table};
 use crate::error::AnalysisError;
 
@@ -324,7 +324,7 @@ pub struct JudgedEntry {
     /// The entry.
     pub entry: CatalogueEntry,
     /// The rubric's verdict.
-    pub verdict: Verdict,
+    pub verdict: ClaimVerdict,
     /// Why, in one sentence.
     pub finding: String,
     /// Each check's result.
@@ -349,13 +349,13 @@ pub struct VerdictCounts {
 impl VerdictCounts {
     /// Counts the verdicts of `judged`.
     pub fn of(judged: &[JudgedEntry]) -> VerdictCounts {
-        let count = |v: Verdict| judged.iter().filter(|j| j.verdict == v).count();
+        let count = |v: ClaimVerdict| judged.iter().filter(|j| j.verdict == v).count();
         VerdictCounts {
             total: judged.len(),
-            supported: count(Verdict::Supported),
-            partly: count(Verdict::Partly),
-            not_supported: count(Verdict::NotSupported),
-            cannot_be_checked: count(Verdict::CannotBeChecked),
+            supported: count(ClaimVerdict::Supported),
+            partly: count(ClaimVerdict::Partly),
+            not_supported: count(ClaimVerdict::NotSupported),
+            cannot_be_checked: count(ClaimVerdict::CannotBeChecked),
         }
     }
 }
@@ -369,21 +369,21 @@ impl VerdictCounts {
 /// * **not supported**: every decidable check fails; the finding gives the data's figure;
 /// * **cannot be checked**: no check can be decided with the bundled data; the finding says
 ///   which data are missing.
-pub fn rubric(outcomes: &[Outcome]) -> (Verdict, String) {
+pub fn rubric(outcomes: &[Outcome]) -> (ClaimVerdict, String) {
     let held: Vec<&Outcome> = outcomes.iter().filter(|o| o.holds == Some(true)).collect();
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.holds == Some(false)).collect();
     let open: Vec<&Outcome> = outcomes.iter().filter(|o| o.holds.is_none()).collect();
     let join = |list: &[&Outcome]| list.iter().map(|o| o.finding.as_str()).collect::<Vec<_>>().join("; ");
     match (held.is_empty(), failed.is_empty(), open.is_empty()) {
-        (_, _, _) if outcomes.is_empty() => (Verdict::CannotBeChecked, "no check listed".into()),
-        (true, true, false) => (Verdict::CannotBeChecked, join(&open)),
-        (false, true, true) => (Verdict::Supported, join(&held)),
+        (_, _, _) if outcomes.is_empty() => (ClaimVerdict::CannotBeChecked, "no check listed".into()),
+        (true, true, false) => (ClaimVerdict::CannotBeChecked, join(&open)),
+        (false, true, true) => (ClaimVerdict::Supported, join(&held)),
         (true, false, _) => {
             let mut text = join(&failed);
             if !open.is_empty() {
                 text = format!("{text}; not decidable here: {}", join(&open));
             }
-            (Verdict::NotSupported, text)
+            (ClaimVerdict::NotSupported, text)
         }
         _ => {
             let mut parts = vec![format!("holds: {}", join(&held))];
@@ -393,7 +393,7 @@ pub fn rubric(outcomes: &[Outcome]) -> (Verdict, String) {
             if !open.is_empty() {
                 parts.push(format!("not decidable here: {}", join(&open)));
             }
-            (Verdict::Partly, parts.join("; "))
+            (ClaimVerdict::Partly, parts.join("; "))
         }
     }
 }
@@ -664,23 +664,26 @@ mod tests {
 
     #[test]
     fn the_rubric_gives_each_verdict() {
-        assert_eq!(rubric(&[o(Some(true), "a"), o(Some(true), "b")]).0, Verdict::Supported);
+        assert_eq!(
+            rubric(&[o(Some(true), "a"), o(Some(true), "b")]).0,
+            ClaimVerdict::Supported
+        );
         let (v, text) = rubric(&[o(Some(true), "date ok"), o(None, "depth missing")]);
-        assert_eq!(v, Verdict::Partly);
+        assert_eq!(v, ClaimVerdict::Partly);
         assert!(
             text.contains("holds: date ok") && text.contains("not decidable here: depth missing"),
             "{text}"
         );
         let (v, text) = rubric(&[o(Some(true), "a"), o(Some(false), "b is 3x off")]);
-        assert_eq!(v, Verdict::Partly);
+        assert_eq!(v, ClaimVerdict::Partly);
         assert!(text.contains("does not hold: b is 3x off"), "{text}");
         let (v, text) = rubric(&[o(Some(false), "1981, not 1987"), o(None, "n")]);
-        assert_eq!(v, Verdict::NotSupported);
+        assert_eq!(v, ClaimVerdict::NotSupported);
         assert!(text.starts_with("1981, not 1987"), "{text}");
         let (v, text) = rubric(&[o(None, "needs market data")]);
-        assert_eq!(v, Verdict::CannotBeChecked);
+        assert_eq!(v, ClaimVerdict::CannotBeChecked);
         assert_eq!(text, "needs market data");
-        assert_eq!(rubric(&[]).0, Verdict::CannotBeChecked);
+        assert_eq!(rubric(&[]).0, ClaimVerdict::CannotBeChecked);
     }
 
     /// A catalogue in a scratch data directory, beside copies of two bundled tables.
@@ -704,12 +707,12 @@ mod tests {
              4,koomey,\"§ c, line 1\",能效,efficiency grew exponentially 1946-2009,rate,Koomey,trend:koomey:year:computations_per_kWh:1946:2009,\n"
         ));
         let judged = judge_catalogue(dir.path(), &[]).unwrap();
-        assert_eq!(judged[0].verdict, Verdict::NotSupported, "{:?}", judged[0]);
+        assert_eq!(judged[0].verdict, ClaimVerdict::NotSupported, "{:?}", judged[0]);
         assert!(judged[0].finding.contains("not 1987"), "{}", judged[0].finding);
-        assert_eq!(judged[1].verdict, Verdict::Partly, "{:?}", judged[1]);
+        assert_eq!(judged[1].verdict, ClaimVerdict::Partly, "{:?}", judged[1]);
         assert_eq!(judged[1].outcomes.iter().filter(|o| o.holds == Some(true)).count(), 2);
-        assert_eq!(judged[2].verdict, Verdict::Supported, "{:?}", judged[2]);
-        assert_eq!(judged[3].verdict, Verdict::Supported, "{:?}", judged[3]);
+        assert_eq!(judged[2].verdict, ClaimVerdict::Supported, "{:?}", judged[2]);
+        assert_eq!(judged[3].verdict, ClaimVerdict::Supported, "{:?}", judged[3]);
         assert!(
             judged[3].finding.contains("doubling 1.57 years"),
             "{}",
@@ -757,7 +760,11 @@ mod tests {
                 claim.id
             );
         }
-        for verdict in [Verdict::Supported, Verdict::NotSupported, Verdict::CannotBeChecked] {
+        for verdict in [
+            ClaimVerdict::Supported,
+            ClaimVerdict::NotSupported,
+            ClaimVerdict::CannotBeChecked,
+        ] {
             assert!(judged.iter().any(|j| j.verdict == verdict), "{verdict}");
         }
     }

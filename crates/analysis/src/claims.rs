@@ -15,7 +15,7 @@ use crate::trend::{run_fit_request, FitReport, FitRequest};
 /// How well the data bear a claim out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ClaimVerdict {
     /// The data agree within the claim's own precision.
     Supported,
     /// Part of the claim holds, or it holds only under one reading.
@@ -26,13 +26,13 @@ pub enum Verdict {
     CannotBeChecked,
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for ClaimVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Verdict::Supported => "supported",
-            Verdict::Partly => "partly",
-            Verdict::NotSupported => "not supported",
-            Verdict::CannotBeChecked => "cannot be checked",
+            ClaimVerdict::Supported => "supported",
+            ClaimVerdict::Partly => "partly",
+            ClaimVerdict::NotSupported => "not supported",
+            ClaimVerdict::CannotBeChecked => "cannot be checked",
         })
     }
 }
@@ -74,8 +74,8 @@ pub struct Claim {
     pub claim: &'static str,
     /// The seed report's wording.
     pub claim_zh: &'static str,
-    /// Verdict.
-    pub verdict: Verdict,
+    /// ClaimVerdict.
+    pub verdict: ClaimVerdict,
     /// One or two sentences on what the data say.
     pub finding: String,
     /// The numbers behind it.
@@ -205,7 +205,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
             id: "compute_300000x_2012_2018",
             claim: "Compute for the largest training runs grew 300,000x in 2012-2018 (AlexNet to AlphaGo Zero)",
             claim_zh: "用于深度学习的算力以6年30万倍的速度增加；从AlexNet到AlphaGo Zero，算法对算力的需求提升了30万倍",
-            verdict: Verdict::Partly,
+            verdict: ClaimVerdict::Partly,
             finding: format!(
                 "On the estimate of the time (AlphaGo Zero 3.41e23 FLOP) AlexNet to AlphaGo Zero is {ratio_then:.2e}x, above 300,000x; Epoch's revised AlphaGo Zero (6.5e20 FLOP, direct training only) gives {ratio_now:.0}x. A trend fit of Epoch's frontier models 2012-2018 implies {frontier_factor:.0}x over six years (95 % CI {:.0}-{:.0}x); OpenAI's printed points double every {:.1} months.",
                 frontier_ci.lower.unwrap_or(f64::NAN),
@@ -253,9 +253,9 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         // Like for like (FP32 to FP32) decides; a factor of 30 across precisions is not a
         // like-for-like figure (the rubric in docs/claims.md).
         let verdict = if fp32_ci.contains(30.0) || (30.0 / 3.0..=30.0 * 3.0).contains(&(v100_fp32 / k20x)) {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else {
-            Verdict::NotSupported
+            ClaimVerdict::NotSupported
         };
         claims.push(Claim {
             id: "chip_30x_2012_2018",
@@ -311,11 +311,11 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         let (fp32_decade, fp32_ci) = factor_over(&fp32, 10.0);
         let (best_decade, best_ci) = factor_over(&best, 10.0);
         let verdict = if fp32_ci.contains(1000.0) {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else if best_ci.contains(1000.0) || best_decade >= 300.0 {
-            Verdict::Partly
+            ClaimVerdict::Partly
         } else {
-            Verdict::NotSupported
+            ClaimVerdict::NotSupported
         };
         claims.push(Claim {
             id: "gpu_1000x_per_decade",
@@ -352,7 +352,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
             id: "synapses_per_neuron_7000",
             claim: "A neuron has ~7,000 synapses on average",
             claim_zh: "每个神经元平均有7000个“突触”",
-            verdict: Verdict::Partly,
+            verdict: ClaimVerdict::Partly,
             finding: format!(
                 "7,000 is the neocortical average (Drachman 2005: 1.5e14 synapses over ~2e10 cortical neurons). Over the whole human brain 1.5e14-1e15 synapses over 8.6e10 neurons is {:.0}-{:.0} per neuron, and the mouse has {mouse_ratio:.0}.",
                 human_synapses / human_neurons,
@@ -373,9 +373,9 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         let neurons = lookup(&species, "id", "c_elegans", "neurons_count")?;
         let synapses = lookup(&species, "id", "c_elegans", "synapses_count")?;
         let verdict = if neurons == 302.0 && (synapses / 7000.0 - 1.0).abs() < 0.25 {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else {
-            Verdict::Partly
+            ClaimVerdict::Partly
         };
         claims.push(Claim {
             id: "c_elegans_302_7000",
@@ -400,7 +400,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
             id: "human_brain_1e11_1e15_20w",
             claim: "The human brain has ~10^11 neurons and ~10^15 synapses and runs on ~20 W",
             claim_zh: "人脑中约有10的11次方个神经元、10的15次方个突触……功耗仅约20W",
-            verdict: Verdict::Partly,
+            verdict: ClaimVerdict::Partly,
             finding: format!(
                 "Neurons {neurons:.3e} ({:.2} orders below 1e11) and ~20 W hold; 1e15 synapses is the upper end (child / older estimates): adult neocortex has 1.5e14 and adult totals are put at 1e14-5e14, {:.2} orders below 1e15.",
                 11.0 - neurons.log10(),
@@ -437,12 +437,12 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         // low end, ~10^3 as the seed writes).
         let mouse_high = 10.0 * mouse;
         let verdict = if best >= 0.5 * mouse_high {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else if best >= 0.5 * mouse {
             // Holds for the low mouse figure only.
-            Verdict::Partly
+            ClaimVerdict::Partly
         } else {
-            Verdict::NotSupported
+            ClaimVerdict::NotSupported
         };
         claims.push(Claim {
             id: "ann_connections_mouse",
@@ -496,9 +496,9 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         let in_2050s = (2050.0..2060.0).contains(&year);
         let tight = lo.is_some_and(|l| l >= 2040.0) && hi.is_some_and(|h| h < 2070.0);
         let verdict = if in_2050s && tight && late >= bee {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else {
-            Verdict::Partly
+            ClaimVerdict::Partly
         };
         claims.push(Claim {
             id: "ann_neurons_worm_to_bee_human_2050s",
@@ -536,9 +536,9 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
         let median = crate::stats::median(&gpu_watts).unwrap_or(f64::NAN);
         let brain = lookup(&species, "id", "human", "brain_power_W")?;
         let verdict = if (100.0..1000.0).contains(&median) {
-            Verdict::Supported
+            ClaimVerdict::Supported
         } else {
-            Verdict::Partly
+            ClaimVerdict::Partly
         };
         claims.push(Claim {
             id: "gpu_hundreds_of_watts",
@@ -592,11 +592,11 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
             (Some((n, n_id)), Some((g, g_id))) => {
                 let oom = (g / n).log10();
                 let verdict = if oom >= 2.0 {
-                    Verdict::Supported
+                    ClaimVerdict::Supported
                 } else if oom >= 1.0 {
-                    Verdict::Partly
+                    ClaimVerdict::Partly
                 } else {
-                    Verdict::NotSupported
+                    ClaimVerdict::NotSupported
                 };
                 let mut items = vec![
                     evidence(format!("best neuromorphic, {n_id}"), *n, "J/event", source),
@@ -623,7 +623,7 @@ pub fn check_claims_with(data_dir: &Path, machine: Option<&MachineProjection>) -
                 )
             }
             _ => (
-                Verdict::CannotBeChecked,
+                ClaimVerdict::CannotBeChecked,
                 "The published microcircuit table has no neuromorphic or no GPU energy figure.".into(),
                 vec![],
             ),
@@ -745,7 +745,7 @@ fn bottom_up_claim(sims: &Table, species: &Table, machine: Option<&MachineProjec
         id: "compute_ceiling_bottom_up",
         claim: "Simulating the brain from the bottom up, compute sets the ceiling",
         claim_zh: "底层模拟人脑,算力决定上限",
-        verdict: Verdict::Partly,
+        verdict: ClaimVerdict::Partly,
         finding,
         evidence: items,
         revisions: vec![],
@@ -817,16 +817,16 @@ mod tests {
             );
         }
         let by_id = |id: &str| claims.iter().find(|c| c.id == id).unwrap();
-        assert_eq!(by_id("c_elegans_302_7000").verdict, Verdict::Supported);
+        assert_eq!(by_id("c_elegans_302_7000").verdict, ClaimVerdict::Supported);
         // Like for like on the microcircuit: SpiNNaker 1's best 6.01e-7 J per event against the
         // best GPU's lower figure, so neuromorphic is not 2-3 orders ahead.
         let neuro = by_id("neuromorphic_2_3_oom");
-        assert_eq!(neuro.verdict, Verdict::NotSupported, "{}", neuro.finding);
+        assert_eq!(neuro.verdict, ClaimVerdict::NotSupported, "{}", neuro.finding);
         assert_eq!(neuro.evidence[0].value, 6.01e-7);
         assert!(neuro.evidence[1].value < neuro.evidence[0].value);
         // The bottom-up thesis: 1.5e14 synapses at 0.16-10 Hz, against the fastest published system.
         let bottom_up = by_id("compute_ceiling_bottom_up");
-        assert_eq!(bottom_up.verdict, Verdict::Partly);
+        assert_eq!(bottom_up.verdict, ClaimVerdict::Partly);
         assert!((bottom_up.evidence[1].value / 2.4e13 - 1.0).abs() < 1e-9);
         assert!((bottom_up.evidence[2].value / 1.5e15 - 1.0).abs() < 1e-9);
         // Kauth et al. 2023, RTF 0.05: 2.99e8 × 3.24 / 0.05 events/s.
@@ -844,19 +844,19 @@ mod tests {
         // Like for like decides (docs/claims.md): FP32 to FP32 is ~4x, not 30x; the 30x
         // appears only across precisions, and the finding says so.
         let chips = by_id("chip_30x_2012_2018");
-        assert_eq!(chips.verdict, Verdict::NotSupported, "{}", chips.finding);
+        assert_eq!(chips.verdict, ClaimVerdict::NotSupported, "{}", chips.finding);
         assert!(chips.finding.contains("only across precisions"), "{}", chips.finding);
         // 1000x a decade is Huang's law: K20X FP32 to H100 FP8 with 2:4 sparsity, ~1000x,
         // named; like for like it is not supported.
         let gpus = by_id("gpu_1000x_per_decade");
-        assert_eq!(gpus.verdict, Verdict::NotSupported);
+        assert_eq!(gpus.verdict, ClaimVerdict::NotSupported);
         assert!(gpus.finding.contains("Huang's law"), "{}", gpus.finding);
         let huang = gpus.evidence[0].value;
         assert!((huang / (2.0 * 1.979e15 / 3.935e12) - 1.0).abs() < 0.01, "{huang}");
         // The mouse's conflicting synapse count enters as a range, and the verdict holds
         // across it.
         let mouse = by_id("ann_connections_mouse");
-        assert_eq!(mouse.verdict, Verdict::Supported);
+        assert_eq!(mouse.verdict, ClaimVerdict::Supported);
         assert!(
             mouse.evidence.iter().any(|e| e.label.contains("1e12")),
             "{:?}",

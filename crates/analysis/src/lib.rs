@@ -61,7 +61,7 @@ pub mod stats;
 pub mod studies;
 pub mod trend;
 
-pub use claims::{check_claims, render_claims_table, Claim, Verdict};
+pub use claims::{check_claims, render_claims_table, Claim, ClaimVerdict};
 pub use datasets::{bundled_data_dir, bundled_datasets, DatasetSpec};
 pub use error::{AnalysisError, FitError};
 pub use fits::{BootstrapOptions, ExponentialFit, Interval};

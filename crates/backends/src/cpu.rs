@@ -77,8 +77,8 @@ impl CpuBackend {
 }
 
 impl Backend for CpuBackend {
-    fn name(&self) -> &str {
-        "cpu"
+    fn kind(&self) -> braingap_core::backend_kind::BackendKind {
+        braingap_core::backend_kind::BackendKind::Cpu
     }
 
     fn device(&self) -> String {

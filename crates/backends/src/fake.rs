@@ -74,8 +74,8 @@ impl Prepared for FakePrepared {
 }
 
 impl Backend for FakeBackend {
-    fn name(&self) -> &str {
-        "fake"
+    fn kind(&self) -> braingap_core::backend_kind::BackendKind {
+        braingap_core::backend_kind::BackendKind::Fake
     }
 
     fn device(&self) -> String {

@@ -30,6 +30,7 @@ use braingap_kernels::{self as kernels, models};
 
 use crate::kernels::{BenchSpec, Verification};
 use crate::units::Seconds;
+pub use braingap_core::backend_kind::BackendKind;
 
 /// Why a backend cannot run a benchmark or a backend cannot be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,8 +94,8 @@ pub struct Observation {
 
 /// Something that runs kernels.
 pub trait Backend {
-    /// Short name stored in results: `cpu`, `fake`, `torch`.
-    fn name(&self) -> &str;
+    /// Who this is, as results name it: `cpu`, `fake`, `torch`.
+    fn kind(&self) -> BackendKind;
 
     /// Device stored in results: `cpu`, `cuda:0`.
     fn device(&self) -> String;
@@ -115,14 +116,14 @@ pub trait Backend {
 }
 
 /// Names of the backends this build offers, with a one-line description.
-pub const BACKENDS: [(&str, &str); 3] = [
-    ("cpu", "pure-Rust CPU backend (gemm crate, rayon)"),
+pub const BACKENDS: [(BackendKind, &str); 3] = [
+    (BackendKind::Cpu, "pure-Rust CPU backend (gemm crate, rayon)"),
     (
-        "fake",
+        BackendKind::Fake,
         "deterministic test double: computes nothing, times are modelled; for testing braingap itself",
     ),
     (
-        "torch",
+        BackendKind::Torch,
         "libtorch through tch, on --device cpu or cuda:N (needs a build with --features torch)",
     ),
 ];

@@ -119,8 +119,8 @@ pub fn device_name(device: Device) -> String {
 }
 
 impl Backend for TorchBackend {
-    fn name(&self) -> &str {
-        "torch"
+    fn kind(&self) -> braingap_core::backend_kind::BackendKind {
+        braingap_core::backend_kind::BackendKind::Torch
     }
 
     fn device(&self) -> String {

@@ -17,9 +17,9 @@ pub fn row(benchmark: &str, status: &str, median: f64, flops: f64, bytes: f64) -
         run_id: "r".into(),
         benchmark: benchmark.into(),
         kernel: "k".into(),
-        backend: "cpu".into(),
+        backend: braingap_core::backend_kind::BackendKind::Cpu,
         device: "cpu".into(),
-        dtype: "f32".into(),
+        dtype: braingap_core::dtype::Dtype::F32,
         threads: 2,
         params: "{}".into(),
         median_s: Some(median).filter(|_| ok),
@@ -30,7 +30,7 @@ pub fn row(benchmark: &str, status: &str, median: f64, flops: f64, bytes: f64) -
         outliers: 0,
         flops,
         bytes,
-        energy_source: "unavailable".into(),
+        energy_source: braingap_meters::EnergySource::Unavailable,
         status,
         ..SummaryRow::default()
     }

@@ -64,7 +64,7 @@ pub struct Series {
     /// Benchmark name.
     pub benchmark: String,
     /// Backend.
-    pub backend: String,
+    pub backend: braingap_core::backend_kind::BackendKind,
     /// Worker threads.
     pub threads: u64,
     /// Machine fingerprint (`None` for analytic counts, which span machines).
@@ -81,7 +81,13 @@ pub struct Series {
     pub penalty: f64,
 }
 
-type SeriesKey = (String, String, u64, Option<String>, Option<String>);
+type SeriesKey = (
+    String,
+    braingap_core::backend_kind::BackendKind,
+    u64,
+    Option<String>,
+    Option<String>,
+);
 
 /// The series of `metric` over `runs` (taken in the order given; sort them by start time
 /// first) for the benchmarks `keep` accepts, each with its change points. Rows without a
@@ -113,7 +119,7 @@ pub fn build(
             });
             let threads = if metric.is_exact() { 0 } else { row.threads };
             grouped
-                .entry((row.benchmark.clone(), row.backend.clone(), threads, fingerprint, source))
+                .entry((row.benchmark.clone(), row.backend, threads, fingerprint, source))
                 .or_default()
                 .push(HistoryPoint {
                     run_id: run.run_id.to_string(),
@@ -164,7 +170,7 @@ mod tests {
 
     fn row(benchmark: &str, median: f64, flops: f64) -> SummaryRow {
         let mut r: SummaryRow = crate::fixtures::row(benchmark, "ok", median, flops, 1e6);
-        r.backend = "fake".into();
+        r.backend = braingap_core::backend_kind::BackendKind::Fake;
         r
     }
 

@@ -34,6 +34,7 @@
 //! `changed`, with both values named; a changed count means the benchmark no longer does the
 //! same work, so the two runs' timings of it are not comparable either.
 
+pub mod ab;
 pub mod changepoint;
 pub mod export;
 #[cfg(test)]
@@ -43,13 +44,13 @@ pub mod relative;
 pub mod render;
 
 // The layers below, under the names the rest of braingap uses for them.
-use braingap_core::{machine, units};
+use braingap_core::{error, machine, units};
 use braingap_measure as measure;
 use braingap_store as store;
 
 use crate::machine::fnv1a;
 use crate::measure::stats::{median, quantile_sorted};
-use crate::store::rows::METRIC_SOURCE_CALLGRIND;
+use crate::store::rows::MetricSource;
 use crate::store::{SampleRow, SummaryRow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -231,7 +232,7 @@ impl<'a> RunSide<'a> {
 /// `None` when the run is not a callgrind run or lacks one of these fields (runs recorded
 /// before braingap stored the build profile).
 pub fn counting_environment(config: &serde_json::Value, machine: &serde_json::Value) -> Option<String> {
-    if config["metric_source"].as_str() != Some(crate::store::rows::METRIC_SOURCE_CALLGRIND) {
+    if config["metric_source"].as_str() != Some(MetricSource::Callgrind.as_str()) {
         return None;
     }
     let field = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
@@ -251,7 +252,7 @@ pub struct BenchmarkComparison {
     /// Benchmark name (`kernel/dtype/params`).
     pub benchmark: String,
     /// Backend.
-    pub backend: String,
+    pub backend: braingap_core::backend_kind::BackendKind,
     /// Baseline value in the metric's unit (median seconds per call for time).
     pub baseline_value: Option<f64>,
     /// Current value in the metric's unit.
@@ -382,7 +383,7 @@ pub fn compare_runs(current: &RunSide<'_>, baseline: &RunSide<'_>, options: &Com
         };
         let mut row = BenchmarkComparison {
             benchmark: cur.benchmark.clone(),
-            backend: cur.backend.clone(),
+            backend: cur.backend,
             baseline_value: base.median_s,
             current_value: cur.median_s,
             ratio: None,
@@ -539,7 +540,7 @@ pub fn compare_counts(
         let (current_value, baseline_value) = (metric.value(cur), metric.value(base));
         let mut row = BenchmarkComparison {
             benchmark: cur.benchmark.clone(),
-            backend: cur.backend.clone(),
+            backend: cur.backend,
             baseline_value,
             current_value,
             ratio: None,
@@ -654,7 +655,7 @@ pub fn compare_metric(
 /// How a row's instructions were counted: `callgrind` in an instruction-count run, hardware
 /// `perf counters` in a timed one.
 pub fn instruction_source(row: &SummaryRow) -> &'static str {
-    if row.metric_source.as_deref() == Some(METRIC_SOURCE_CALLGRIND) {
+    if row.metric_source == Some(MetricSource::Callgrind) {
         "callgrind"
     } else {
         "perf counters"
@@ -709,7 +710,10 @@ pub fn sort_rows(rows: &mut [BenchmarkComparison]) {
         a.verdict.cmp(&b.verdict).then_with(|| match a.verdict {
             Verdict::Regressed | Verdict::Changed => b.ratio.unwrap_or(0.0).total_cmp(&a.ratio.unwrap_or(0.0)),
             Verdict::Improved => a.ratio.unwrap_or(0.0).total_cmp(&b.ratio.unwrap_or(0.0)),
-            _ => a.benchmark.cmp(&b.benchmark).then_with(|| a.backend.cmp(&b.backend)),
+            _ => a
+                .benchmark
+                .cmp(&b.benchmark)
+                .then_with(|| a.backend.as_str().cmp(b.backend.as_str())),
         })
     });
 }
@@ -723,9 +727,9 @@ mod tests {
             run_id: "r".into(),
             benchmark: benchmark.into(),
             kernel: benchmark.split('/').next().unwrap_or("").into(),
-            backend: "fake".into(),
+            backend: braingap_core::backend_kind::BackendKind::Fake,
             device: "cpu".into(),
-            dtype: "f32".into(),
+            dtype: braingap_core::dtype::Dtype::F32,
             threads: 1,
             params: "{}".into(),
             median_s: Some(median),
@@ -736,7 +740,7 @@ mod tests {
             outliers: 0,
             flops: 1e9,
             bytes: 1e6,
-            energy_source: "unavailable".into(),
+            energy_source: braingap_meters::EnergySource::Unavailable,
             status: crate::measure::Status::Ok,
             ..SummaryRow::default()
         }
@@ -747,7 +751,7 @@ mod tests {
             .map(|i| SampleRow {
                 run_id: "r".into(),
                 benchmark: benchmark.into(),
-                backend: "fake".into(),
+                backend: braingap_core::backend_kind::BackendKind::Fake,
                 sample: i as u64,
                 iterations: 1,
                 batch_time_s: 0.0,
@@ -859,7 +863,7 @@ mod tests {
                 SampleRow {
                     run_id: "r".into(),
                     benchmark: benchmark.into(),
-                    backend: "fake".into(),
+                    backend: braingap_core::backend_kind::BackendKind::Fake,
                     sample: i as u64,
                     iterations: 1,
                     batch_time_s: 0.0,
@@ -1010,7 +1014,7 @@ mod tests {
         let callgrind: Vec<SummaryRow> = cur
             .iter()
             .map(|r| SummaryRow {
-                metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+                metric_source: Some(MetricSource::Callgrind),
                 code_path: Some("avx2_fma".into()),
                 ..r.clone()
             })
@@ -1053,7 +1057,7 @@ mod tests {
             ["a/f32/n=1", "b/f32/n=1"]
                 .iter()
                 .map(|name| SummaryRow {
-                    metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+                    metric_source: Some(MetricSource::Callgrind),
                     code_path: Some("avx2_fma".into()),
                     ..with_instructions(name, Some(1e9 * scale))
                 })
@@ -1119,7 +1123,7 @@ mod tests {
     #[test]
     fn counting_environment_reads_a_callgrind_runs_meta() {
         let config = serde_json::json!({
-            "metric_source": METRIC_SOURCE_CALLGRIND,
+            "metric_source": MetricSource::Callgrind.as_str(),
             "code_path": "avx2_fma",
             "valgrind": "valgrind-3.24.0",
             "build_profile": "debug (opt-level 2)",

@@ -113,8 +113,8 @@ mod tests {
         SummaryRow {
             benchmark: format!("{kernel}/{dtype}/{params}"),
             kernel: kernel.into(),
-            backend: "cpu".into(),
-            dtype: dtype.into(),
+            backend: braingap_core::backend_kind::BackendKind::Cpu,
+            dtype: dtype.parse().unwrap(),
             threads: 2,
             params: params.into(),
             median_s: Some(median),
@@ -163,7 +163,7 @@ mod tests {
         let mut failed = row("conv2d_nchw", "f32", "c=64", 2e-3, 1e-5);
         failed.status = Status::Failed;
         let mut torch = row("conv2d_nhwc", "f32", "c=64", 1e-3, 1e-5);
-        torch.backend = "torch".into();
+        torch.backend = braingap_core::backend_kind::BackendKind::Torch;
         let rows = vec![failed, row("conv2d_nhwc", "f32", "c=64", 1e-3, 1e-5), torch];
         assert!(relative_statements(&rows).is_empty());
     }

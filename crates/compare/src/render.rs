@@ -230,7 +230,7 @@ pub fn short_names<'a>(
 ) -> std::collections::HashMap<String, String> {
     let mut names = std::collections::HashMap::new();
     for row in rows {
-        let short = braingap_kernels::short_name(&row.kernel, &row.dtype, &|key| row.param(key));
+        let short = braingap_kernels::short_name(&row.kernel, row.dtype.as_str(), &|key| row.param(key));
         names.insert(row.benchmark.clone(), short);
     }
     // Two benchmarks that differ only in a parameter the short name leaves out keep their full
@@ -255,7 +255,7 @@ mod tests {
     fn row(name: &str, verdict: Verdict, ratio: f64, reason: Option<&str>) -> BenchmarkComparison {
         BenchmarkComparison {
             benchmark: name.into(),
-            backend: "cpu".into(),
+            backend: braingap_core::backend_kind::BackendKind::Cpu,
             baseline_value: Some(1e-3),
             current_value: Some(1e-3 * ratio),
             ratio: Some(ratio),

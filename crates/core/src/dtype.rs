@@ -55,6 +55,17 @@ impl fmt::Display for Dtype {
     }
 }
 
+impl std::str::FromStr for Dtype {
+    type Err = String;
+    /// Reads the stored name (`f32`, `f64`, `bf16`, `f16`).
+    fn from_str(text: &str) -> Result<Dtype, String> {
+        [Dtype::F32, Dtype::F64, Dtype::Bf16, Dtype::F16]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+            .ok_or_else(|| format!("not an element type (f32, f64, bf16, f16): {text:?}"))
+    }
+}
+
 /// The widest SIMD level this CPU runs, which sets `peak_fma`'s lanes and chains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

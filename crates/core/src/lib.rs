@@ -27,6 +27,7 @@ macro_rules! diag_inline {
     }};
 }
 
+pub mod backend_kind;
 pub mod clock;
 pub mod dtype;
 pub mod error;

@@ -18,5 +18,5 @@ pub use braingap_core::stats;
 
 pub use runner::{
     preflight_memory, run_benchmarks, timer_overhead, BenchRecord, Ceilings, MachineLimits, Observer, Phase,
-    RecordSink, RunConfig, Status,
+    RecordSink, RoofLevel, RunConfig, Status,
 };

@@ -10,7 +10,7 @@ use crate::backends::Backend;
 use crate::error::Error;
 use crate::kernels::{BenchSpec, Dtype, EventKind, Kernel, Params, StreamOp, Verification};
 use crate::meters::{EnergyRecord, MeterSet, WorkDone};
-use crate::units::{Bytes, Flops, Seconds};
+use crate::units::{Bytes, BytesPerSecond, Flops, FlopsPerSecond, Seconds};
 use std::time::Instant;
 
 /// How hard the runner samples.
@@ -124,7 +124,7 @@ pub struct BenchRecord {
     /// Unique name, `kernel/dtype/params`.
     pub benchmark: String,
     /// Backend name.
-    pub backend: String,
+    pub backend: crate::backends::BackendKind,
     /// Device name.
     pub device: String,
     /// Worker threads.
@@ -158,11 +158,11 @@ pub struct BenchRecord {
     /// Roofline attainment = achieved / min(peak, intensity × bandwidth) of this run, the
     /// bandwidth being that of the memory level that holds the working set.
     pub attainment: Option<f64>,
-    /// The memory level whose bandwidth `attainment` is taken against (`L1`, `L2`, `L3`,
-    /// `DRAM`).
-    pub roof_level: Option<String>,
+    /// The ceiling `attainment` is taken against: the memory level that holds the working
+    /// set, or the compute peak.
+    pub roof_level: Option<RoofLevel>,
     /// Theoretical peak FLOP/s of the dtype on this machine.
-    pub theoretical_peak_flops_per_s: Option<f64>,
+    pub theoretical_peak_flops_per_s: Option<FlopsPerSecond>,
     /// Energy of the sampled region (all samples), with its source.
     pub energy: EnergyRecord,
     /// Wall time of the sampled region (all samples, all iterations).
@@ -184,13 +184,13 @@ impl BenchRecord {
     }
 
     /// Achieved FLOP/s at the median.
-    pub fn flops_per_s(&self) -> Option<f64> {
-        self.median().map(|t| self.flops.0 / t.0)
+    pub fn flops_per_s(&self) -> Option<FlopsPerSecond> {
+        self.median().map(|t| self.flops.per(t))
     }
 
     /// Achieved bytes/s at the median.
-    pub fn bytes_per_s(&self) -> Option<f64> {
-        self.median().map(|t| self.bytes.0 / t.0)
+    pub fn bytes_per_s(&self) -> Option<BytesPerSecond> {
+        self.median().map(|t| self.bytes.per(t))
     }
 
     /// Mean core clock of the two probes, GHz.
@@ -208,7 +208,7 @@ impl BenchRecord {
             return None;
         }
         let ghz = self.clock_ghz()?;
-        Some(self.flops_per_s()? / (ghz * 1e9 * self.threads as f64))
+        Some(self.flops_per_s()?.0 / (ghz * 1e9 * self.threads as f64))
     }
 }
 
@@ -288,6 +288,51 @@ pub struct MachineLimits<'a> {
     pub cache_capacities: &'a [(u32, u64)],
 }
 
+/// The ceiling a record's roofline attainment is taken against: the memory level that holds
+/// its working set, or the compute peak. Stored as `L1`, `L2`, ..., `DRAM` or `compute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum RoofLevel {
+    /// A cache level (1 = L1).
+    Cache(u32),
+    /// Main memory.
+    Dram,
+    /// The compute peak.
+    Compute,
+}
+
+impl std::fmt::Display for RoofLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoofLevel::Cache(level) => write!(f, "L{level}"),
+            RoofLevel::Dram => f.write_str("DRAM"),
+            RoofLevel::Compute => f.write_str("compute"),
+        }
+    }
+}
+
+impl From<RoofLevel> for String {
+    fn from(level: RoofLevel) -> String {
+        level.to_string()
+    }
+}
+
+impl TryFrom<String> for RoofLevel {
+    type Error = String;
+    fn try_from(text: String) -> Result<RoofLevel, String> {
+        match text.as_str() {
+            "DRAM" => Ok(RoofLevel::Dram),
+            "compute" => Ok(RoofLevel::Compute),
+            _ => text
+                .strip_prefix('L')
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .map(RoofLevel::Cache)
+                .ok_or_else(|| format!("not a roofline level (L1, L2, ..., DRAM, compute): {text:?}")),
+        }
+    }
+}
+
 /// Roofline ceilings measured so far in this run.
 ///
 /// Compute: `peak_fma` per dtype. Bandwidth: one ceiling per cache level from the triad
@@ -298,14 +343,14 @@ pub struct MachineLimits<'a> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ceilings {
     /// Measured `peak_fma` f32 FLOP/s.
-    pub peak_f32: Option<f64>,
+    pub peak_f32: Option<FlopsPerSecond>,
     /// Measured `peak_fma` f64 FLOP/s.
-    pub peak_f64: Option<f64>,
+    pub peak_f64: Option<FlopsPerSecond>,
     /// DRAM bytes/s: the best `stream_triad` beyond the caches.
-    pub triad_bytes_per_s: Option<f64>,
+    pub triad_bytes_per_s: Option<BytesPerSecond>,
     /// Cache levels `(level, capacity in bytes for this run's threads, measured bytes/s)`,
     /// smallest first.
-    pub levels: Vec<(u32, u64, Option<f64>)>,
+    pub levels: Vec<(u32, u64, Option<BytesPerSecond>)>,
 }
 
 impl Ceilings {
@@ -367,20 +412,20 @@ impl Ceilings {
     /// level's ceiling is never below a slower level's: data in cache can always move at
     /// least as fast as from DRAM, and a small sweep point that measured less was held back
     /// by per-call overhead, so the faster figure of a slower level is used (and named).
-    pub fn bandwidth_for(&self, working_set: u64) -> Option<(f64, String)> {
-        let dram = self.triad_bytes_per_s.map(|bw| (bw, "DRAM".to_string()));
+    pub fn bandwidth_for(&self, working_set: u64) -> Option<(BytesPerSecond, RoofLevel)> {
+        let dram = self.triad_bytes_per_s.map(|bw| (bw, RoofLevel::Dram));
         let Some(i) = self.level_holding(working_set) else {
             return dram;
         };
         let own = self.levels[..=i]
             .iter()
             .rev()
-            .find_map(|&(level, _, bw)| bw.map(|bw| (bw, format!("L{level}"))));
+            .find_map(|&(level, _, bw)| bw.map(|bw| (bw, RoofLevel::Cache(level))));
         let slower = self.levels[i + 1..]
             .iter()
-            .filter_map(|&(level, _, bw)| bw.map(|bw| (bw, format!("L{level}"))))
-            .chain(dram.clone())
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+            .filter_map(|&(level, _, bw)| bw.map(|bw| (bw, RoofLevel::Cache(level))))
+            .chain(dram)
+            .max_by(|a, b| a.0 .0.total_cmp(&b.0 .0));
         match (own, slower) {
             (Some(own), Some(slower)) if slower.0 > own.0 => Some(slower),
             (own, slower) => own.or(slower),
@@ -390,7 +435,7 @@ impl Ceilings {
     /// Attainment of a record against the roofline min(peak, intensity × bandwidth), with
     /// the bandwidth of the level that holds its working set, and that level. For kernels
     /// that do no arithmetic (STREAM copy), achieved bytes/s ÷ that bandwidth.
-    pub fn attainment(&self, record: &BenchRecord) -> Option<(f64, String)> {
+    pub fn attainment(&self, record: &BenchRecord) -> Option<(f64, RoofLevel)> {
         let peak = match record.spec.dtype {
             Dtype::F32 => self.peak_f32,
             Dtype::F64 => self.peak_f64,
@@ -404,26 +449,26 @@ impl Ceilings {
         }
         if record.flops.0 == 0.0 {
             let (bw, level) = bandwidth?;
-            return Some((record.bytes_per_s()? / bw, level));
+            return Some((record.bytes_per_s()?.0 / bw.0, level));
         }
         let (roof, level) = match (peak?, record.spec.arithmetic_intensity()) {
-            (p, None) => (p, "compute".to_string()),
+            (p, None) => (p.0, RoofLevel::Compute),
             (p, Some(intensity)) => {
                 let (bw, level) = bandwidth?;
-                if p <= intensity * bw {
-                    (p, "compute".to_string())
+                if p.0 <= intensity * bw.0 {
+                    (p.0, RoofLevel::Compute)
                 } else {
-                    (intensity * bw, level)
+                    (intensity * bw.0, level)
                 }
             }
         };
-        Some((record.flops_per_s()? / roof, level))
+        Some((record.flops_per_s()?.0 / roof, level))
     }
 }
 
-fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+fn max_option<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<T> {
     match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
+        (Some(x), Some(y)) => Some(if y > x { y } else { x }),
         (x, y) => x.or(y),
     }
 }
@@ -480,7 +525,9 @@ pub fn run_benchmarks(
     for (index, spec) in specs.iter().enumerate() {
         observer.benchmark_started(index, spec);
         let mut record = run_one(backend, spec, config, meters, observer);
-        record.theoretical_peak_flops_per_s = (machine.theoretical_peak)(spec.dtype).filter(|_| record.flops.0 > 0.0);
+        record.theoretical_peak_flops_per_s = (machine.theoretical_peak)(spec.dtype)
+            .filter(|_| record.flops.0 > 0.0)
+            .map(FlopsPerSecond);
         ceilings.observe(&record);
         if record.status == Status::Ok {
             if let Some((attainment, level)) = ceilings.attainment(&record) {
@@ -501,7 +548,7 @@ fn empty_record(backend: &dyn Backend, spec: &BenchSpec, status: Status, reason:
     BenchRecord {
         spec: spec.clone(),
         benchmark: spec.name(),
-        backend: backend.name().to_string(),
+        backend: backend.kind(),
         device: backend.device(),
         threads: backend.threads(),
         params: spec.params(),
@@ -673,8 +720,8 @@ mod tests {
     #[test]
     fn attainment_uses_the_level_that_holds_the_working_set() {
         let mut ceilings = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
-        ceilings.peak_f32 = Some(200e9);
-        ceilings.peak_f64 = Some(100e9);
+        ceilings.peak_f32 = Some(FlopsPerSecond(200e9));
+        ceilings.peak_f64 = Some(FlopsPerSecond(100e9));
         for record in [
             triad(16 << 10, false, 400.0),
             triad(256 << 10, false, 150.0),
@@ -687,18 +734,18 @@ mod tests {
         assert_eq!(
             ceilings.levels,
             vec![
-                (1, 64 << 10, Some(400e9)),
-                (2, 1 << 20, Some(150e9)),
-                (3, 32 << 20, Some(60e9))
+                (1, 64 << 10, Some(BytesPerSecond(400e9))),
+                (2, 1 << 20, Some(BytesPerSecond(150e9))),
+                (3, 32 << 20, Some(BytesPerSecond(60e9)))
             ]
         );
         // DRAM: the better of the non-temporal triad (25) and the plain one beyond 2x LLC (30).
-        assert!((ceilings.triad_bytes_per_s.unwrap() - 30e9).abs() < 1e3);
-        assert_eq!(ceilings.bandwidth_for(8 << 10).unwrap().1, "L1");
-        assert_eq!(ceilings.bandwidth_for(65 << 10).unwrap().1, "L2");
-        assert_eq!(ceilings.bandwidth_for(1 << 20).unwrap().1, "L2");
-        assert_eq!(ceilings.bandwidth_for(20 << 20).unwrap().1, "L3");
-        assert_eq!(ceilings.bandwidth_for(64 << 20).unwrap().1, "DRAM");
+        assert!((ceilings.triad_bytes_per_s.unwrap().0 - 30e9).abs() < 1e3);
+        assert_eq!(ceilings.bandwidth_for(8 << 10).unwrap().1, RoofLevel::Cache(1));
+        assert_eq!(ceilings.bandwidth_for(65 << 10).unwrap().1, RoofLevel::Cache(2));
+        assert_eq!(ceilings.bandwidth_for(1 << 20).unwrap().1, RoofLevel::Cache(2));
+        assert_eq!(ceilings.bandwidth_for(20 << 20).unwrap().1, RoofLevel::Cache(3));
+        assert_eq!(ceilings.bandwidth_for(64 << 20).unwrap().1, RoofLevel::Dram);
         // A copy of 48 KiB in L1 at 200 GB/s is half of L1's 400, not 6.7x DRAM's 30.
         let copy = BenchSpec::new(
             Kernel::Stream(crate::kernels::Stream {
@@ -712,13 +759,13 @@ mod tests {
         let seconds = copy.bytes().0 / 200e9;
         let (attained, level) = ceilings.attainment(&finished(copy, seconds)).unwrap();
         assert!((attained - 0.5).abs() < 1e-9, "{attained}");
-        assert_eq!(level, "L1");
+        assert_eq!(level, RoofLevel::Cache(1));
         // A compute-bound GEMM is set against the compute peak.
         let gemm = BenchSpec::new(Kernel::Gemm(Gemm::square(256)), Dtype::F32);
         let seconds = gemm.flops().0 / 100e9;
         let (attained, level) = ceilings.attainment(&finished(gemm, seconds)).unwrap();
         assert!((attained - 0.5).abs() < 1e-9);
-        assert_eq!(level, "compute");
+        assert_eq!(level, RoofLevel::Compute);
     }
 
     /// A level the sweep did not measure borrows the nearest faster one (an upper bound);
@@ -728,20 +775,20 @@ mod tests {
         let mut ceilings = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
         ceilings.observe(&triad(16 << 10, false, 400.0));
         ceilings.observe(&triad(384 << 20, true, 25.0));
-        assert_eq!(ceilings.bandwidth_for(512 << 10).unwrap().1, "L1");
+        assert_eq!(ceilings.bandwidth_for(512 << 10).unwrap().1, RoofLevel::Cache(1));
         // An L1 point held back by call overhead (2 GB/s) does not cap L1 below L3 (60).
         let mut slow_l1 = Ceilings::with_cache_capacities(&[(1, 64 << 10), (2, 1 << 20), (3, 32 << 20)]);
         slow_l1.observe(&triad(16 << 10, false, 2.0));
         slow_l1.observe(&triad(16 << 20, false, 60.0));
         slow_l1.observe(&triad(384 << 20, true, 25.0));
         let (bw, level) = slow_l1.bandwidth_for(8 << 10).unwrap();
-        assert_eq!(level, "L3");
-        assert!((bw - 60e9).abs() < 1e3);
+        assert_eq!(level, RoofLevel::Cache(3));
+        assert!((bw.0 - 60e9).abs() < 1e3);
         let mut dram_only = Ceilings::with_cache_capacities(&[]);
         dram_only.observe(&triad(16 << 10, false, 400.0));
         dram_only.observe(&triad(384 << 20, true, 25.0));
-        assert_eq!(dram_only.bandwidth_for(8 << 10).unwrap().1, "DRAM");
-        assert!((dram_only.triad_bytes_per_s.unwrap() - 25e9).abs() < 1e3);
+        assert_eq!(dram_only.bandwidth_for(8 << 10).unwrap().1, RoofLevel::Dram);
+        assert!((dram_only.triad_bytes_per_s.unwrap().0 - 25e9).abs() < 1e3);
     }
 
     #[test]

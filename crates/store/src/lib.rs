@@ -9,6 +9,7 @@
 pub mod rows;
 
 // The layers below, under the names the rest of braingap uses for them.
+pub use braingap_core::backend_kind::BackendKind;
 use braingap_core::{error, hash, machine};
 use braingap_kernels as kernels;
 use braingap_measure as measure;
@@ -93,7 +94,7 @@ pub struct RunMeta {
     /// Filter regex, if any.
     pub filter: Option<String>,
     /// Backend name.
-    pub backend: String,
+    pub backend: BackendKind,
     /// Device name.
     pub device: String,
     /// Worker threads.
@@ -129,7 +130,7 @@ pub struct RunStart {
     /// Filter regex, if any.
     pub filter: Option<String>,
     /// Backend name.
-    pub backend: String,
+    pub backend: BackendKind,
     /// Device name.
     pub device: String,
     /// Worker threads (ranks, for a distributed run).

@@ -3,8 +3,11 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::{params_json, BenchSpec};
+use crate::kernels::{Dtype, EventKind};
 use crate::measure::instructions::InstructionMeasurement;
-use crate::measure::{BenchRecord, Status};
+use crate::measure::{BenchRecord, RoofLevel, Status};
+use braingap_core::backend_kind::BackendKind;
+use braingap_meters::EnergySource;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -63,13 +66,26 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
 /// empty.
 pub const OPTIONAL_SUMMARY_COLUMNS: &[&str] = &["roof_level", "metric_source", "code_path"];
 
-/// `metric_source` of a timed run: wall-clock samples (any `instructions` come from perf
-/// counters, see `counters_note`).
-pub const METRIC_SOURCE_WALL_CLOCK: &str = "wall_clock";
+/// Where a row's measured metric came from (`metric_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricSource {
+    /// A timed run's wall-clock samples (any `instructions` come from perf counters, see
+    /// `counters_note`).
+    WallClock,
+    /// `braingap run --metric instructions`: `instructions` is callgrind's Ir per call.
+    Callgrind,
+}
 
-/// `metric_source` of `braingap run --metric instructions`: `instructions` is callgrind's
-/// Ir per call.
-pub const METRIC_SOURCE_CALLGRIND: &str = "callgrind";
+impl MetricSource {
+    /// The name stored in `summary.csv` and `meta.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricSource::WallClock => "wall_clock",
+            MetricSource::Callgrind => "callgrind",
+        }
+    }
+}
 
 /// Columns of `samples.csv`, in order.
 pub const SAMPLE_COLUMNS: &[&str] = &[
@@ -94,11 +110,11 @@ pub struct SummaryRow {
     /// Kernel name.
     pub kernel: String,
     /// Backend name.
-    pub backend: String,
+    pub backend: BackendKind,
     /// Device name.
     pub device: String,
     /// Element type.
-    pub dtype: String,
+    pub dtype: Dtype,
     /// Worker threads.
     pub threads: u64,
     /// Parameters, a JSON object of numbers.
@@ -137,7 +153,7 @@ pub struct SummaryRow {
     /// (`L1`, `L2`, `L3`, `DRAM`) or `compute`; empty in files written before the column
     /// existed.
     #[serde(default)]
-    pub roof_level: Option<String>,
+    pub roof_level: Option<RoofLevel>,
     /// Theoretical peak of the dtype.
     pub theoretical_peak_gflops_per_s: Option<f64>,
     /// Clock probe before, GHz.
@@ -147,7 +163,7 @@ pub struct SummaryRow {
     /// FLOP per cycle per core.
     pub flops_per_cycle_per_core: Option<f64>,
     /// `synaptic_events`, `spikes` or empty.
-    pub event_kind: Option<String>,
+    pub event_kind: Option<EventKind>,
     /// Events per call.
     pub events_per_call: Option<f64>,
     /// Energy per call.
@@ -159,7 +175,7 @@ pub struct SummaryRow {
     /// Joules per synaptic event (spiking kernels).
     pub joules_per_synaptic_event: Option<f64>,
     /// `rapl`, `nvml`, `modeled` or `unavailable`.
-    pub energy_source: String,
+    pub energy_source: EnergySource,
     /// Why energy is empty, or how it was modelled.
     pub energy_note: Option<String>,
     /// Instructions per call: retired, from perf counters, in a timed run; executed, from
@@ -178,7 +194,7 @@ pub struct SummaryRow {
     /// Where the row's measured metric came from: `wall_clock` (timed run) or `callgrind`
     /// (instruction-count run); empty in files written before the column existed.
     #[serde(default)]
-    pub metric_source: Option<String>,
+    pub metric_source: Option<MetricSource>,
     /// SIMD path the measured code took (`avx512`, `avx2_fma`, `scalar`), where recorded:
     /// instruction counts under valgrind take the AVX2 path on an AVX-512 machine.
     #[serde(default)]
@@ -199,9 +215,9 @@ impl Default for SummaryRow {
             run_id: String::new(),
             benchmark: String::new(),
             kernel: String::new(),
-            backend: String::new(),
+            backend: BackendKind::Cpu,
             device: String::new(),
-            dtype: String::new(),
+            dtype: Dtype::F32,
             threads: 0,
             params: "{}".into(),
             median_s: None,
@@ -230,7 +246,7 @@ impl Default for SummaryRow {
             avg_power_w: None,
             gflops_per_joule: None,
             joules_per_synaptic_event: None,
-            energy_source: "unavailable".into(),
+            energy_source: EnergySource::Unavailable,
             energy_note: None,
             instructions: None,
             cycles: None,
@@ -276,9 +292,9 @@ impl SummaryRow {
             run_id: run_id.to_string(),
             benchmark: r.benchmark.clone(),
             kernel: r.spec.kernel_name().to_string(),
-            backend: r.backend.clone(),
+            backend: r.backend,
             device: r.device.clone(),
-            dtype: r.spec.dtype.as_str().to_string(),
+            dtype: r.spec.dtype,
             threads: r.threads,
             params: params_json(&r.params).to_string(),
             median_s: median,
@@ -292,16 +308,16 @@ impl SummaryRow {
             outliers: r.stats.map_or(0, |s| s.outliers as u64),
             flops: r.flops.0,
             bytes: r.bytes.0,
-            gflops_per_s: r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f / 1e9),
-            gbytes_per_s: r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b / 1e9),
+            gflops_per_s: r.flops_per_s().filter(|_| ok && r.flops.0 > 0.0).map(|f| f.0 / 1e9),
+            gbytes_per_s: r.bytes_per_s().filter(|_| ok && r.bytes.0 > 0.0).map(|b| b.0 / 1e9),
             arithmetic_intensity: r.spec.arithmetic_intensity(),
             attainment: r.attainment.filter(|_| ok),
-            roof_level: r.roof_level.clone().filter(|_| ok),
-            theoretical_peak_gflops_per_s: r.theoretical_peak_flops_per_s.map(|p| p / 1e9),
+            roof_level: r.roof_level.filter(|_| ok),
+            theoretical_peak_gflops_per_s: r.theoretical_peak_flops_per_s.map(|p| p.0 / 1e9),
             clock_ghz_before: r.clock_ghz_before,
             clock_ghz_after: r.clock_ghz_after,
             flops_per_cycle_per_core: r.flops_per_cycle_per_core().filter(|_| ok && r.flops.0 > 0.0),
-            event_kind: events.map(|(k, _)| k.as_str().to_string()),
+            event_kind: events.map(|(k, _)| k),
             events_per_call: events.map(|(_, n)| n),
             energy_j: per_call_energy,
             avg_power_w: r.energy.avg_power.map(|w| w.0).filter(|_| ok),
@@ -312,11 +328,7 @@ impl SummaryRow {
                 (Some(e), Some((crate::kernels::EventKind::SynapticEvents, n))) if n > 0.0 => Some(e / n),
                 _ => None,
             },
-            energy_source: if ok {
-                r.energy.source.as_str().to_string()
-            } else {
-                "unavailable".into()
-            },
+            energy_source: if ok { r.energy.source } else { EnergySource::Unavailable },
             energy_note: r.energy.reason.clone(),
             instructions: per_call(r.energy.counters.instructions),
             cycles: per_call(r.energy.counters.cycles),
@@ -324,7 +336,7 @@ impl SummaryRow {
             measured_flops: per_call(r.energy.counters.measured_flops.map(|f| f.0)),
             measured_bytes: per_call(r.energy.counters.measured_bytes.map(|b| b.0)),
             counters_note: r.energy.counters.reason.clone(),
-            metric_source: Some(METRIC_SOURCE_WALL_CLOCK.into()),
+            metric_source: Some(MetricSource::WallClock),
             verification: r.verification.as_ref().map(|v| v.detail.clone()),
             status: r.status,
             reason: r.reason.clone(),
@@ -351,9 +363,9 @@ impl SummaryRow {
             run_id: run_id.to_string(),
             benchmark: spec.name(),
             kernel: spec.kernel_name().to_string(),
-            backend: "cpu".into(),
+            backend: BackendKind::Cpu,
             device: "cpu".into(),
-            dtype: spec.dtype.as_str().to_string(),
+            dtype: spec.dtype,
             threads: 1,
             params: params_json(&spec.params()).to_string(),
             samples: 0,
@@ -362,9 +374,9 @@ impl SummaryRow {
             flops: spec.flops().0,
             bytes: spec.bytes().0,
             arithmetic_intensity: spec.arithmetic_intensity(),
-            event_kind: spec.event_kind().filter(|_| ok).map(|k| k.as_str().to_string()),
+            event_kind: spec.event_kind().filter(|_| ok),
             events_per_call: m.events_per_call().filter(|_| ok && spec.event_kind().is_some()),
-            energy_source: "unavailable".into(),
+            energy_source: EnergySource::Unavailable,
             energy_note: Some("instruction-count run: nothing timed, no energy".into()),
             instructions: m.instructions_per_call().filter(|_| ok),
             counters_note: Some(format!(
@@ -372,7 +384,7 @@ impl SummaryRow {
                  output callgrind/{file}",
                 m.child.calls
             )),
-            metric_source: Some(METRIC_SOURCE_CALLGRIND.into()),
+            metric_source: Some(MetricSource::Callgrind),
             code_path: Some(m.child.code_path.as_str().to_string()),
             verification: m.child.verification.clone(),
             status: m.child.status,
@@ -390,7 +402,7 @@ pub struct SampleRow {
     /// Benchmark name.
     pub benchmark: String,
     /// Backend name.
-    pub backend: String,
+    pub backend: BackendKind,
     /// 0-based sample index.
     pub sample: u64,
     /// Calls in the sample.
@@ -413,7 +425,7 @@ impl SampleRow {
             .map(|(i, (t, o))| SampleRow {
                 run_id: run_id.to_string(),
                 benchmark: r.benchmark.clone(),
-                backend: r.backend.clone(),
+                backend: r.backend,
                 sample: i as u64,
                 iterations: r.iters_per_sample,
                 batch_time_s: t.0 * r.iters_per_sample as f64,
@@ -627,7 +639,7 @@ mod tests {
     fn instruction_rows_carry_count_source_and_path() {
         let row = instruction_row();
         assert_eq!(row.instructions, Some(1000.0));
-        assert_eq!(row.metric_source.as_deref(), Some(METRIC_SOURCE_CALLGRIND));
+        assert_eq!(row.metric_source, Some(MetricSource::Callgrind));
         assert_eq!(row.code_path.as_deref(), Some("avx2_fma"));
         assert_eq!(row.median_s, None);
         assert_eq!(row.flops, 16.0);

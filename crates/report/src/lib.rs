@@ -16,6 +16,18 @@
 //! - [`context`] and [`html`]: the serializable page context and the minijinja template
 //!   (`templates/report.html`, HTML auto-escaped).
 
+use braingap_analysis as analysis;
+#[cfg(test)]
+use braingap_comm as comm;
+use braingap_compare as compare;
+use braingap_core::{error, machine, units};
+#[cfg(test)]
+use braingap_distributed::ranks;
+use braingap_distributed::{collectives, dataparallel};
+use braingap_kernels as kernels;
+use braingap_measure as measure;
+use braingap_store as store;
+
 pub mod answer;
 pub mod context;
 pub mod cortex;

@@ -52,7 +52,7 @@ pub fn companions(store: &Store, run: &RunInfo) -> Vec<RunInfo> {
         latest.retain(|r| r.meta.backend != other.meta.backend);
         latest.push(other);
     }
-    latest.sort_by(|a, b| a.meta.backend.cmp(&b.meta.backend));
+    latest.sort_by_key(|r| r.meta.backend);
     latest
 }
 

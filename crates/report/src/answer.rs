@@ -9,6 +9,7 @@
 
 use super::cortex;
 use crate::store::{RunInfo, SummaryRow};
+use braingap_meters::EnergySource;
 use serde::Serialize;
 
 /// Brain-equivalent compute, FLOP/s: Carlsmith 2020's central estimate and mechanistic range
@@ -98,16 +99,16 @@ fn gap_text(value: f64, (low, central, high): (f64, f64, f64), unit: &str) -> St
 fn source_of(row: &SummaryRow, simulated: bool) -> String {
     if simulated {
         "simulated (fake backend)".into()
-    } else if row.energy_source == "modeled" {
+    } else if row.energy_source == EnergySource::Modeled {
         "MODELED".into()
     } else {
-        format!("measured ({})", row.energy_source)
+        format!("measured ({})", row.energy_source.as_str())
     }
 }
 
 /// The panel of `run`.
 pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerContext {
-    let simulated = run.meta.backend == "fake";
+    let simulated = run.meta.backend == crate::store::BackendKind::Fake;
     let timing = if simulated {
         "simulated (fake backend)"
     } else {
@@ -142,7 +143,10 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 ),
                 gap: gap_text(flops, BRAIN_FLOPS, "FLOP/s"),
             });
-            match row.gflops_per_joule.filter(|_| row.energy_source != "unavailable") {
+            match row
+                .gflops_per_joule
+                .filter(|_| row.energy_source != EnergySource::Unavailable)
+            {
                 Some(per_joule) => panel.figures.push(AnswerFigure {
                     what: "energy efficiency".into(),
                     value: format!("{} FLOP/J", two_sig(per_joule * 1e9)),

@@ -11,6 +11,7 @@ use super::history::{panel_chart, projection_chart, MachineMeasured, References}
 use super::measured::{self, brain_energy_reference, MachineView, Throughput};
 use crate::compare::{compare_runs, CompareOptions, Comparison, RunSide};
 use crate::store::{RunInfo, SampleRow};
+use braingap_meters::EnergySource;
 use chrono::Datelike;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -95,13 +96,13 @@ pub fn decimal_year(rfc3339: &str) -> Option<f64> {
 pub fn machine_measured(run: &RunInfo) -> MachineMeasured {
     let ok = || run.summary.iter().filter(|r| r.status == crate::measure::Status::Ok);
     let best = |kernel: &str, dtype: &str| {
-        ok().filter(|r| r.kernel == kernel && r.dtype == dtype)
+        ok().filter(|r| r.kernel == kernel && r.dtype.as_str() == dtype)
             .filter_map(|r| r.gflops_per_s)
             .fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
             .map(|g| g * 1e9)
     };
     let efficient = ok()
-        .filter(|r| r.energy_source != "unavailable")
+        .filter(|r| r.energy_source != EnergySource::Unavailable)
         .filter_map(|r| Some((r.gflops_per_joule?, r)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let view = MachineView::for_run(run);
@@ -116,7 +117,7 @@ pub fn machine_measured(run: &RunInfo) -> MachineMeasured {
             .fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v))))
             .map(|g| g * 1e9),
         flops_per_joule: efficient.map(|(g, _)| g * 1e9),
-        flops_per_joule_source: efficient.map_or("unavailable".into(), |(_, r)| r.energy_source.clone()),
+        flops_per_joule_source: efficient.map_or("unavailable".into(), |(_, r)| r.energy_source.as_str().to_string()),
         avg_power_w: efficient.and_then(|(_, r)| r.avg_power_w),
     }
 }
@@ -372,7 +373,7 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
     };
     // The fake backend's timings are modelled by a test double: the title says so before
     // anything else, as the answer panel does.
-    let title = if run.meta.backend == "fake" {
+    let title = if run.meta.backend == crate::store::BackendKind::Fake {
         format!("SIMULATED (fake backend) {title}")
     } else {
         title

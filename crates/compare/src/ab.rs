@@ -224,7 +224,7 @@ pub struct Floor {
 
 /// Outcome for one benchmark: the same verdicts as `compare` (A/B timing never reports
 /// `changed`, which is about exact counts).
-pub use crate::compare::Verdict;
+pub use crate::Verdict;
 
 /// One benchmark's A/B result.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -211,7 +211,7 @@ mod tests {
     fn run() -> (tempfile::TempDir, RunInfo) {
         let tmp = tempfile::tempdir().unwrap();
         let writer = Store::new(tmp.path())
-            .create_run(crate::ranks::tests::meta(1), false)
+            .create_run(crate::ranks::fixtures::meta(1), false)
             .unwrap();
         let dir = writer.dir().to_path_buf();
         let launch = LaunchInfo::from_vars(&|_| None, "host".into(), 1);
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(efficiency.ref_lines[0].value, 1.0);
         assert!(step_split(&info).has_data());
         for chart in [busbw, latency, efficiency, step_split(&info)] {
-            crate::report::figures::render(&crate::report::figures::Figure::Xy(chart)).unwrap();
+            crate::figures::render(&crate::figures::Figure::Xy(chart)).unwrap();
         }
     }
 

@@ -15,10 +15,13 @@ use crate::collectives::{Collective, RankRecord, RankSink};
 use crate::comm::LaunchInfo;
 use crate::dataparallel::{ScalingMode, ScalingRecord};
 use crate::error::{Error, Result};
+use crate::kernels::Dtype;
 use crate::measure::stats;
 use crate::measure::Status;
 use crate::store::rows::{self, SampleRow, SummaryRow};
 use crate::store::{load_run_dir, write_atomic, RunMeta, RunStatus, SCHEMA_VERSION};
+use braingap_core::backend_kind::BackendKind;
+use braingap_meters::EnergySource;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
@@ -220,7 +223,7 @@ pub struct CollectiveRow {
     /// Collective name.
     pub collective: String,
     /// Element type.
-    pub dtype: String,
+    pub dtype: Dtype,
     /// Message size (nccl-tests' sense), bytes.
     pub bytes: u64,
     /// Ranks taking part.
@@ -373,7 +376,7 @@ fn min_max(xs: &[f64]) -> (Option<f64>, Option<f64>) {
 #[allow(clippy::too_many_arguments)] // one argument per column group of the row
 fn summary_row(
     run_id: &str,
-    backend: &str,
+    backend: BackendKind,
     benchmark: &str,
     kernel: &str,
     device: &str,
@@ -393,9 +396,9 @@ fn summary_row(
         run_id: run_id.into(),
         benchmark: benchmark.into(),
         kernel: kernel.into(),
-        backend: backend.into(),
+        backend,
         device: device.into(),
-        dtype: "f32".into(),
+        dtype: Dtype::F32,
         threads: ranks as u64,
         params: params.to_string(),
         median_s: s.map(|s| s.median),
@@ -412,10 +415,10 @@ fn summary_row(
         gflops_per_s: s.filter(|_| flops > 0.0).map(|s| flops / s.median / 1e9),
         gbytes_per_s: s.filter(|_| bytes > 0.0).map(|s| bytes / s.median / 1e9),
         arithmetic_intensity: (flops > 0.0 && bytes > 0.0).then(|| flops / bytes),
-        energy_source: "unavailable".into(),
+        energy_source: EnergySource::Unavailable,
         energy_note: Some("energy is not metered in distributed runs".into()),
         counters_note: Some("counters are not read in distributed runs".into()),
-        metric_source: Some(rows::METRIC_SOURCE_WALL_CLOCK.into()),
+        metric_source: Some(rows::MetricSource::WallClock),
         verification,
         status,
         reason,
@@ -423,7 +426,7 @@ fn summary_row(
     }
 }
 
-fn sample_rows(run_id: &str, backend: &str, benchmark: &str, merged: &Merged, iters: u64) -> Vec<SampleRow> {
+fn sample_rows(run_id: &str, backend: BackendKind, benchmark: &str, merged: &Merged, iters: u64) -> Vec<SampleRow> {
     let outliers = stats::classify_outliers(&merged.samples);
     merged
         .samples
@@ -433,7 +436,7 @@ fn sample_rows(run_id: &str, backend: &str, benchmark: &str, merged: &Merged, it
         .map(|(i, (&t, o))| SampleRow {
             run_id: run_id.into(),
             benchmark: benchmark.into(),
-            backend: backend.into(),
+            backend,
             sample: i as u64,
             iterations: iters,
             batch_time_s: t * iters as f64,
@@ -481,7 +484,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
         .collect();
     let device = dist.mpi_library.clone();
     // `mpi`, or `nccl` for a run of one process driving its GPUs.
-    let backend = meta.backend.clone();
+    let backend = meta.backend;
     let mut summary = Vec::new();
     let mut samples = Vec::new();
     let mut collectives = Vec::new();
@@ -523,7 +526,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             run_id: run_id.clone(),
             benchmark: name.clone(),
             collective: collective.as_str().into(),
-            dtype: "f32".into(),
+            dtype: Dtype::F32,
             bytes: first.bytes,
             ranks: first.ranks,
             nodes: hosts.len(),
@@ -546,7 +549,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             "send_elements": first.send_len, "recv_elements": first.recv_len});
         summary.push(summary_row(
             &run_id,
-            &backend,
+            backend,
             &name,
             collective.as_str(),
             &device,
@@ -560,7 +563,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             reason,
             verification,
         ));
-        samples.extend(sample_rows(&run_id, &backend, &name, &merged, first.iters_per_sample));
+        samples.extend(sample_rows(&run_id, backend, &name, &merged, first.iters_per_sample));
     }
 
     let mut base_step: Vec<(ScalingMode, usize, f64)> = Vec::new();
@@ -645,7 +648,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
             let bench = name.replacen("dataparallel_step", kernel, 1);
             summary.push(summary_row(
                 &run_id,
-                &backend,
+                backend,
                 &bench,
                 kernel,
                 &device,
@@ -659,7 +662,7 @@ pub fn merge(run_dir: &Path) -> Result<MergeOutcome> {
                 reason.clone(),
                 first.verification.clone(),
             ));
-            samples.extend(sample_rows(&run_id, &backend, &bench, merged, first.steps_per_sample));
+            samples.extend(sample_rows(&run_id, backend, &bench, merged, first.steps_per_sample));
         }
     }
 
@@ -744,24 +747,15 @@ pub fn is_collective_kernel(kernel: &str) -> bool {
     Collective::from_name(kernel).is_some()
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
+/// Fixtures for tests of this crate and the crates above it (the report's distributed
+/// section); not part of any run.
+#[doc(hidden)]
+pub mod fixtures {
     use super::*;
-    use crate::collectives::Layout;
-    use crate::store::{DistributedMeta, Store};
-
-    fn launch(host: &str, rank: usize) -> LaunchInfo {
-        LaunchInfo {
-            host: host.into(),
-            pid: 1000 + rank as u32,
-            local_rank: Some(rank as u64),
-            local_size: None,
-            slurm: None,
-        }
-    }
+    use crate::store::DistributedMeta;
 
     /// The meta of a distributed run of `world` ranks, as rank 0 writes it at the start.
-    pub(crate) fn meta(world: usize) -> RunMeta {
+    pub fn meta(world: usize) -> RunMeta {
         RunMeta {
             schema_version: SCHEMA_VERSION,
             run_id: "20260101T000000.000Z-abcd".into(),
@@ -770,7 +764,7 @@ pub(crate) mod tests {
             command_line: vec![],
             profile: "collectives".into(),
             filter: None,
-            backend: "mpi".into(),
+            backend: BackendKind::Mpi,
             device: "Open MPI v4.1.4 (MPI 3.1)".into(),
             threads: world as u64,
             started_at: "2026-01-01T00:00:00.000Z".into(),
@@ -784,6 +778,25 @@ pub(crate) mod tests {
             distributed: Some(DistributedMeta::new(world, "Open MPI v4.1.4 (MPI 3.1)".into())),
         }
     }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::collectives::Layout;
+    use crate::store::Store;
+
+    fn launch(host: &str, rank: usize) -> LaunchInfo {
+        LaunchInfo {
+            host: host.into(),
+            pid: 1000 + rank as u32,
+            local_rank: Some(rank as u64),
+            local_size: None,
+            slurm: None,
+        }
+    }
+
+    pub(crate) use super::fixtures::meta;
 
     /// A record as rank `rank` would write it, with per-call times `times`.
     fn record(layout: &Layout, times: &[f64]) -> RankRecord {
@@ -833,7 +846,7 @@ pub(crate) mod tests {
         assert!(info.is_complete());
         assert_eq!(info.summary.len(), 1);
         assert_eq!(info.summary[0].kernel, "allreduce");
-        assert_eq!(info.summary[0].backend, "mpi");
+        assert_eq!(info.summary[0].backend, BackendKind::Mpi);
         let dist = info.meta.distributed.unwrap();
         assert_eq!(dist.nodes, vec!["node1".to_string()]);
         assert_eq!(dist.ranks_reported, vec![0, 1]);

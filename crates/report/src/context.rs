@@ -8,6 +8,7 @@ use super::measured::{is_stream_sweep, short_id};
 use crate::compare::Comparison;
 use crate::store::{RunInfo, SummaryRow};
 use crate::units::si;
+use braingap_meters::EnergySource;
 use serde::Serialize;
 
 /// The whole page.
@@ -215,7 +216,7 @@ impl ProjectionContext {
             target: format!(
                 "{} ({} {})",
                 row.target,
-                crate::report::figures::format_log_tick(row.target_value.log10()),
+                crate::figures::format_log_tick(row.target_value.log10()),
                 row.unit
             ),
             year,
@@ -327,7 +328,7 @@ impl ComparisonContext {
                 .iter()
                 .map(|r| ComparisonRowContext {
                     benchmark: r.benchmark.clone(),
-                    backend: r.backend.clone(),
+                    backend: r.backend.to_string(),
                     baseline: time(r.baseline_value),
                     current: time(r.current_value),
                     ratio: r.ratio.map_or("–".into(), |v| format!("{v:.3}")),
@@ -364,7 +365,7 @@ impl SummaryContext {
         SummaryContext {
             benchmark: r.benchmark.clone(),
             full_name: r.benchmark.clone(),
-            backend: r.backend.clone(),
+            backend: r.backend.to_string(),
             status: r.status.to_string(),
             median: r.median_s.map_or("–".into(), |s| si(s, "s")),
             ci: match (r.median_s, r.ci_low_s, r.ci_high_s) {
@@ -374,19 +375,18 @@ impl SummaryContext {
             gflops: num(r.gflops_per_s, 2),
             gbytes: num(r.gbytes_per_s, 2),
             intensity: num(r.arithmetic_intensity, 2),
-            attainment: r.attainment.map_or("–".into(), |a| match r.roof_level.as_deref() {
-                Some("compute") => format!("{:.0}% of compute", a * 100.0),
+            attainment: r.attainment.map_or("–".into(), |a| match r.roof_level {
                 Some(level) => format!("{:.0}% of {level}", a * 100.0),
                 None => format!("{:.0}%", a * 100.0),
             }),
             ghz: num(ghz, 2),
             gflops_per_joule: num(r.gflops_per_joule, 3),
-            energy_source: if r.energy_source == "modeled" {
+            energy_source: if r.energy_source == EnergySource::Modeled {
                 "MODELED".into()
             } else {
-                r.energy_source.clone()
+                r.energy_source.as_str().to_string()
             },
-            modeled: r.energy_source == "modeled",
+            modeled: r.energy_source == EnergySource::Modeled,
             note: if ok {
                 if is_stream_sweep(r) {
                     "size sweep".into()
@@ -523,7 +523,7 @@ pub fn measured_ceiling_rows(machine: &serde_json::Value, summary: &[SummaryRow]
     for dtype in ["f32", "f64"] {
         let best = summary
             .iter()
-            .filter(|r| r.kernel == "peak_fma" && r.dtype == dtype && r.status == crate::measure::Status::Ok)
+            .filter(|r| r.kernel == "peak_fma" && r.dtype.as_str() == dtype && r.status == crate::measure::Status::Ok)
             .filter_map(|r| r.gflops_per_s)
             .max_by(f64::total_cmp);
         let Some(gflops) = best else { continue };
@@ -602,7 +602,7 @@ pub fn run_context(run: &RunInfo) -> RunContext {
         },
         complete: run.is_complete(),
         profile: run.meta.profile.clone(),
-        backend: run.meta.backend.clone(),
+        backend: run.meta.backend.to_string(),
         device: run.meta.device.clone(),
         threads: run.meta.threads,
         started_at: run.meta.started_at.clone(),

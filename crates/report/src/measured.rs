@@ -4,6 +4,7 @@
 use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, RefLine, Series, XyChart};
 use crate::store::{RunInfo, SampleRow, SummaryRow};
 use crate::units::si;
+use braingap_meters::EnergySource;
 use serde::Serialize;
 
 /// The parts of `meta.machine` the report reads (parsed leniently: a field the JSON lacks
@@ -337,7 +338,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
 
     let mut peaks: Vec<(String, f64)> = ok_rows(run)
         .filter(|r| r.kernel == "peak_fma")
-        .filter_map(|r| Some((r.dtype.clone(), r.gflops_per_s?)))
+        .filter_map(|r| Some((r.dtype.to_string(), r.gflops_per_s?)))
         .collect();
     peaks.sort_by(|a, b| b.1.total_cmp(&a.1));
     peaks.dedup_by(|a, b| a.0 == b.0);
@@ -386,7 +387,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
         .collect();
     if theoretical.is_empty() {
         theoretical = ok_rows(run)
-            .filter_map(|r| Some((r.dtype.clone(), r.theoretical_peak_gflops_per_s?)))
+            .filter_map(|r| Some((r.dtype.to_string(), r.theoretical_peak_gflops_per_s?)))
             .collect();
         theoretical.sort_by(|a, b| a.0.cmp(&b.0));
         theoretical.dedup_by(|a, b| a.0 == b.0);
@@ -409,7 +410,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
     // kernel points: colour per kernel, marker per dtype, hollow for companion backends
     let mut keys: Vec<(usize, usize, String, String)> = points
         .iter()
-        .map(|(i, r)| (*i, kernel_order(&r.kernel), r.kernel.clone(), r.dtype.clone()))
+        .map(|(i, r)| (*i, kernel_order(&r.kernel), r.kernel.clone(), r.dtype.to_string()))
         .collect();
     keys.sort();
     keys.dedup();
@@ -419,7 +420,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
     for (run_index, _, kernel, dtype) in &keys {
         let pts: Vec<Point> = points
             .iter()
-            .filter(|(i, r)| i == run_index && &r.kernel == kernel && &r.dtype == dtype)
+            .filter(|(i, r)| i == run_index && &r.kernel == kernel && r.dtype.as_str() == dtype.as_str())
             .filter_map(|(_, r)| Some(Point::new(r.arithmetic_intensity?, r.gflops_per_s?)))
             .collect();
         let mut series = Series::points(
@@ -575,7 +576,7 @@ pub fn backends(run: &RunInfo, companions: &[&RunInfo], metric: Throughput) -> B
         kernel_order(&a.kernel)
             .cmp(&kernel_order(&b.kernel))
             .then(a.kernel.cmp(&b.kernel))
-            .then(a.dtype.cmp(&b.dtype))
+            .then(a.dtype.as_str().cmp(b.dtype.as_str()))
             .then(
                 b.param("nontemporal")
                     .unwrap_or(0.0)
@@ -706,13 +707,13 @@ pub fn sweep_compute(run: &RunInfo) -> XyChart {
     );
     let mut keys: Vec<(usize, String, String)> = ok_rows(run)
         .filter(|r| !r.kernel.starts_with("stream_") && r.kernel != "peak_fma" && r.flops > 0.0 && r.bytes > 0.0)
-        .map(|r| (kernel_order(&r.kernel), r.kernel.clone(), r.dtype.clone()))
+        .map(|r| (kernel_order(&r.kernel), r.kernel.clone(), r.dtype.to_string()))
         .collect();
     keys.sort();
     keys.dedup();
     for (i, (_, kernel, dtype)) in keys.iter().enumerate() {
         let mut rows: Vec<&SummaryRow> = ok_rows(run)
-            .filter(|r| &r.kernel == kernel && &r.dtype == dtype)
+            .filter(|r| &r.kernel == kernel && r.dtype.as_str() == dtype.as_str())
             .collect();
         if rows.len() < 2 {
             continue;
@@ -771,7 +772,7 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
         BarStyle::Bars,
     );
     let runs: Vec<&RunInfo> = std::iter::once(run).chain(companions.iter().copied()).collect();
-    let with_energy = |r: &SummaryRow| r.gflops_per_joule.is_some() && r.energy_source != "unavailable";
+    let with_energy = |r: &SummaryRow| r.gflops_per_joule.is_some() && r.energy_source != EnergySource::Unavailable;
     let mut first_rows: Vec<&SummaryRow> = Vec::new();
     for r in &runs {
         for row in ok_rows(r).filter(|row| with_energy(row)) {
@@ -783,12 +784,12 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
     first_rows.sort_by(|a, b| {
         kernel_order(&a.kernel)
             .cmp(&kernel_order(&b.kernel))
-            .then(a.dtype.cmp(&b.dtype))
+            .then(a.dtype.as_str().cmp(b.dtype.as_str()))
             .then(a.bytes.total_cmp(&b.bytes))
     });
     let categories: Vec<(String, String)> = first_rows
         .iter()
-        .map(|r| (r.benchmark.clone(), r.energy_source.clone()))
+        .map(|r| (r.benchmark.clone(), r.energy_source.as_str().to_string()))
         .collect();
     chart.categories = short_labels(&first_rows)
         .into_iter()
@@ -808,7 +809,7 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
             .map(|(name, _)| {
                 let row = ok_rows(r).find(|row| &row.benchmark == name && with_energy(row))?;
                 let mut bar = Bar::new(row.gflops_per_joule?);
-                bar.modeled = row.energy_source == "modeled";
+                bar.modeled = row.energy_source == EnergySource::Modeled;
                 Some(bar)
             })
             .collect();
@@ -834,7 +835,7 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
     let modeled = runs
         .iter()
         .flat_map(|r| ok_rows(r))
-        .any(|r| r.energy_source == "modeled");
+        .any(|r| r.energy_source == EnergySource::Modeled);
     chart.caption = format!(
         "GFLOP per joule = analytic FLOP per call ÷ energy per call, where energy is the meter's reading over the \
          sampling window ÷ calls. The source of every bar is in its label: [rapl] = CPU package energy from Linux \

@@ -5,6 +5,7 @@
 
 use super::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, LineKind, Marker, Point, Series, XyChart};
 use crate::store::RunInfo;
+use braingap_meters::EnergySource;
 use serde::Serialize;
 
 /// One published simulation of the full-scale microcircuit.
@@ -87,8 +88,8 @@ pub fn measured(run: &RunInfo) -> Vec<MeasuredSimulation> {
                 real_time_factor: median / (crate::kernels::microcircuit::MS_PER_CALL * 1e-3),
                 joules_per_event: r
                     .joules_per_synaptic_event
-                    .filter(|j| *j > 0.0 && r.energy_source != "unavailable")
-                    .map(|j| (j, r.energy_source.clone())),
+                    .filter(|j| *j > 0.0 && r.energy_source != EnergySource::Unavailable)
+                    .map(|j| (j, r.energy_source.as_str().to_string())),
                 events_per_s: r.events_per_call.map(|e| e / median),
             })
         })
@@ -412,7 +413,12 @@ pub fn measured_costs(run: &RunInfo, detail: &SimulationDetail) -> Option<crate:
         .summary
         .iter()
         .find(|r| r.benchmark == detail.benchmark)
-        .and_then(|r| Some((r.avg_power_w.filter(|w| *w > 0.0)?, r.energy_source.clone())))
+        .and_then(|r| {
+            Some((
+                r.avg_power_w.filter(|w| *w > 0.0)?,
+                r.energy_source.as_str().to_string(),
+            ))
+        })
         .filter(|(_, source)| source != "unavailable");
     crate::analysis::brain_scale::MeasuredCosts::new(detail, memory, watts)
 }
