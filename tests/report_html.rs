@@ -423,7 +423,7 @@ fn the_answer_panel_states_the_gap_with_its_sources() {
         "2.3e11 FLOP/s",
         "≈ 4400× short of 1.0e15 FLOP/s (44×–4.4e5×",
         "gemm/f32/m=512,n=512,k=512",
-        "1.0e10 FLOP/J",
+        "1.0e10 FLOP/J (model range 5.0e9–2.0e10)",
         "MODELED",
         "≈ 5000× short of 5.0e13 FLOP/J",
         "real-time factor 2.5",

@@ -276,6 +276,12 @@ const DRAM_PER_BYTE: f64 = (1.3e-9 + 2.6e-9) / 2.0 / 8.0;
 /// clocks): an assumption.
 const STATIC_SHARE: f64 = 0.5;
 
+/// How far a figure of the published-defaults model may be off, as a factor either way
+/// (the static share, the clock's effect on voltage and the package's other tenants are not
+/// known): a modeled value `v` is shown as the range `v / MODEL_UNCERTAINTY` to
+/// `v × MODEL_UNCERTAINTY`.
+pub const MODEL_UNCERTAINTY: f64 = 2.0;
+
 impl EnergyModel {
     /// Defaults from the vendor figures of a representative part of `cpu`'s generation, for a
     /// slice of `cpu.logical_cpus` CPUs running at `clock_ghz` (the probe's reading; `None`:
@@ -331,9 +337,10 @@ impl EnergyModel {
                         peak_gflops
                     ),
                     "e_byte: DRAM midpoint 1.95 nJ per 8 B; compulsory bytes assumed to reach DRAM".into(),
-                    "uncertain by about 2x either way: the static share, the clock's effect on voltage and the \
-                     other tenants of the package are not known"
-                        .into(),
+                    format!(
+                        "uncertain by about {MODEL_UNCERTAINTY}x either way: the static share, the clock's effect on \
+                         voltage and the other tenants of the package are not known"
+                    ),
                 ],
             },
         }

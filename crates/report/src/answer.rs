@@ -75,6 +75,25 @@ pub fn two_sig(value: f64) -> String {
 }
 
 /// "≈ 440× short of 1e15 FLOP/s (4.4×–44,000× over 1e13–1e17)", or "exceeds ..." when above.
+/// A modeled figure as the page shows it: two significant figures and the model's range
+/// (`meters::model::MODEL_UNCERTAINTY` either way), e.g. `1.2e10 FLOP/J (model range
+/// 6.0e9–2.4e10)`.
+pub fn modeled(value: f64, unit: &str) -> String {
+    let u = braingap_meters::model::MODEL_UNCERTAINTY;
+    format!(
+        "{} {unit} (model range {}–{})",
+        two_sig(value),
+        two_sig(value / u),
+        two_sig(value * u)
+    )
+}
+
+/// The same in a table cell, where the column says it is modeled: `0.38 (0.19–0.76)`.
+pub fn modeled_cell(value: f64) -> String {
+    let u = braingap_meters::model::MODEL_UNCERTAINTY;
+    format!("{} ({}–{})", two_sig(value), two_sig(value / u), two_sig(value * u))
+}
+
 fn gap_text(value: f64, (low, central, high): (f64, f64, f64), unit: &str) -> String {
     let factor = |target: f64| target / value;
     let central_factor = factor(central);
@@ -149,7 +168,11 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
             {
                 Some(per_joule) => panel.figures.push(AnswerFigure {
                     what: "energy efficiency".into(),
-                    value: format!("{} FLOP/J", two_sig(per_joule * 1e9)),
+                    value: if row.energy_source == EnergySource::Modeled && !simulated {
+                        modeled(per_joule * 1e9, "FLOP/J")
+                    } else {
+                        format!("{} FLOP/J", two_sig(per_joule * 1e9))
+                    },
                     source: source_of(row, simulated),
                     from: row.benchmark.clone(),
                     brain: format!("{} FLOP/J (estimate: 1e15 FLOP/s ÷ 20 W)", two_sig(brain_per_joule.1)),
@@ -187,7 +210,11 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
         match &sim.joules_per_event {
             Some((joules, source)) => panel.figures.push(AnswerFigure {
                 what: "energy per synaptic event".into(),
-                value: format!("{} J", two_sig(*joules)),
+                value: if source == "modeled" && !simulated {
+                    modeled(*joules, "J")
+                } else {
+                    format!("{} J", two_sig(*joules))
+                },
                 source: if simulated {
                     "simulated (fake backend)".into()
                 } else if source == "modeled" {
@@ -266,6 +293,13 @@ mod tests {
         assert_eq!(two_sig(2.27e11), "2.3e11");
         assert_eq!(two_sig(5.5e-8), "5.5e-8");
         assert_eq!(two_sig(f64::NAN), "unknown");
+    }
+
+    #[test]
+    fn modeled_figures_carry_the_model_range() {
+        assert_eq!(modeled(1.2e10, "FLOP/J"), "1.2e10 FLOP/J (model range 6.0e9–2.4e10)");
+        assert_eq!(modeled(0.38, "J"), "0.38 J (model range 0.19–0.76)");
+        assert_eq!(modeled_cell(0.38), "0.38 (0.19–0.76)");
     }
 
     #[test]

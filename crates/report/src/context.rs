@@ -380,7 +380,11 @@ impl SummaryContext {
                 None => format!("{:.0}%", a * 100.0),
             }),
             ghz: num(ghz, 2),
-            gflops_per_joule: num(r.gflops_per_joule, 3),
+            // A modeled figure: two significant figures and the model's range.
+            gflops_per_joule: match r.gflops_per_joule {
+                Some(g) if r.energy_source == EnergySource::Modeled => crate::answer::modeled_cell(g),
+                other => num(other, 3),
+            },
             energy_source: if r.energy_source == EnergySource::Modeled {
                 "MODELED".into()
             } else {

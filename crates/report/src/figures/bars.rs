@@ -1,7 +1,7 @@
 //! Horizontal categorical charts: grouped bars with CI whiskers, or dots with whiskers
 //! (projections), one row per category.
 
-use super::{color, font, spread_labels, truncate, Axis, RefLine};
+use super::{color, font, hover_value, spread_labels, truncate, Axis, Hover, RefLine};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -133,7 +133,11 @@ impl BarChart {
     }
 }
 
-pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+pub(super) fn draw<DB: DrawingBackend>(
+    chart: &BarChart,
+    root: &DrawingArea<DB, Shift>,
+    hover: &mut Vec<Hover>,
+) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let (width, _) = chart.size();
@@ -232,6 +236,35 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &BarChart, root: &DrawingArea<DB, 
             let Some(v) = axis.to_plot(bar.value) else { continue };
             let center = row_y(i) + 0.4 - slot * (g as f64 + 0.5);
             let half = slot * 0.42;
+            {
+                let interval = match (bar.low, bar.high, bar.open_high) {
+                    (Some(lo), _, true) => format!(" ({}–∞)", hover_value(lo)),
+                    (Some(lo), Some(hi), false) => format!(" ({}–{})", hover_value(lo), hover_value(hi)),
+                    _ => String::new(),
+                };
+                let text = format!(
+                    "{}: {}: {} = {}{interval}{}",
+                    chart.categories.get(i).map_or("", String::as_str),
+                    group.label,
+                    axis.label,
+                    hover_value(bar.value),
+                    if bar.modeled { " (modeled)" } else { "" }
+                );
+                let end = v.clamp(x_range.0, x_range.1);
+                let (x0, y0) = ctx.backend_coord(&(x_range.0, center + half));
+                let (x1, y1) = ctx.backend_coord(&(end, center - half));
+                let region = match chart.style {
+                    BarStyle::Bars => Hover {
+                        x: x0,
+                        y: y0,
+                        width: (x1 - x0).max(6),
+                        height: y1 - y0,
+                        text,
+                    },
+                    BarStyle::Dots => Hover::around(ctx.backend_coord(&(end, center)), 8, text),
+                };
+                hover.push(region);
+            }
             // The samples first, under the median and its whisker: hollow circles spread
             // over the row by a fixed pseudo-random offset (the same picture every time).
             let spread = ShapeStyle::from(&c.mix(0.55)).stroke_width(1);

@@ -101,23 +101,105 @@ impl Figure {
         }
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+        hover: &mut Vec<Hover>,
+    ) -> Result<(), String> {
         match self {
-            Figure::Xy(c) => xy::draw(c, root),
-            Figure::Bars(c) => bars::draw(c, root),
+            Figure::Xy(c) => xy::draw(c, root, hover),
+            Figure::Bars(c) => bars::draw(c, root, hover),
         }
     }
 }
 
-/// Renders a figure to SVG text.
+/// A region of a drawn figure (pixels) and the text a pointer resting on it shows: every
+/// point and every bar has one. The SVG carries them as `<title>` elements, which browsers
+/// show as tooltips without any script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hover {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width.
+    pub width: i32,
+    /// Height.
+    pub height: i32,
+    /// What the region shows.
+    pub text: String,
+}
+
+impl Hover {
+    /// A square of `2 × radius` pixels around a point.
+    pub fn around(center: (i32, i32), radius: i32, text: String) -> Hover {
+        Hover {
+            x: center.0 - radius,
+            y: center.1 - radius,
+            width: 2 * radius,
+            height: 2 * radius,
+            text,
+        }
+    }
+}
+
+/// Escapes text for an XML element.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Appends the hover regions to an SVG document, last, so that they lie on top: transparent
+/// rectangles, each with its `<title>`.
+fn with_hover(svg: String, hover: &[Hover]) -> String {
+    let Some(end) = svg.rfind("</svg>") else { return svg };
+    let mut out = String::with_capacity(svg.len() + hover.len() * 96);
+    out.push_str(&svg[..end]);
+    out.push_str("<g class=\"hover\" fill=\"#fff\" fill-opacity=\"0\">\n");
+    for h in hover {
+        out.push_str(&format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>\n",
+            h.x,
+            h.y,
+            h.width.max(1),
+            h.height.max(1),
+            xml_escape(&h.text)
+        ));
+    }
+    out.push_str("</g>\n");
+    out.push_str(&svg[end..]);
+    out
+}
+
+/// A value as hover text shows it: four significant figures, plain between 0.001 and a
+/// million, else in scientific notation.
+pub fn hover_value(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        format!("{value}")
+    } else if value.abs() >= 1e6 || value.abs() < 1e-3 {
+        format!("{value:.3e}")
+    } else {
+        let digits = (3 - value.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{value:.digits$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    }
+}
+
+/// Renders a figure to SVG text, with hover text on every point and bar.
 pub fn render_svg(figure: &Figure) -> Result<String, FigureError> {
     let mut svg = String::new();
+    let mut hover = Vec::new();
     {
         let root = SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area();
-        figure.draw(&root).map_err(|reason| draw_error(figure, reason))?;
+        figure
+            .draw(&root, &mut hover)
+            .map_err(|reason| draw_error(figure, reason))?;
         root.present().map_err(|e| draw_error(figure, e.to_string()))?;
     }
-    Ok(svg)
+    Ok(with_hover(svg, &hover))
 }
 
 /// Renders a figure to PNG bytes.
@@ -126,7 +208,9 @@ pub fn render_png(figure: &Figure) -> Result<Vec<u8>, FigureError> {
     let mut pixels = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        figure.draw(&root).map_err(|reason| draw_error(figure, reason))?;
+        figure
+            .draw(&root, &mut Vec::new())
+            .map_err(|reason| draw_error(figure, reason))?;
         root.present().map_err(|e| draw_error(figure, e.to_string()))?;
     }
     encode_png(&pixels, w, h).map_err(|reason| FigureError::Png {
@@ -397,6 +481,58 @@ pub fn spread_labels(positions: &[i32], gap: i32, low: i32, high: i32) -> Vec<i3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every point and every bar of the SVG carries its `<title>`, with the series, the
+    /// values and the interval; points outside the plotted range carry none; the PNG has no
+    /// such layer to carry.
+    #[test]
+    fn every_point_and_bar_has_hover_text() {
+        let mut chart = XyChart::new("t", "T", Axis::linear("size"), Axis::log("GFLOP/s"));
+        let mut with_ci = Point::new(3.0, 40.0);
+        with_ci.y_err = Some((35.0, 45.5));
+        chart.series.push(Series::points(
+            "gemm <f32>",
+            0,
+            Marker::Circle,
+            vec![Point::new(1.0, 10.0), Point::new(2.0, 20.0), with_ci],
+        ));
+        let svg = render_svg(&Figure::Xy(chart)).unwrap();
+        assert_eq!(svg.matches("<title>").count(), 3, "{svg}");
+        assert!(
+            svg.contains("<title>gemm &lt;f32&gt;: size = 1; GFLOP/s = 10</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains("GFLOP/s = 40 (35–45.5)</title>"), "{svg}");
+        // The hover layer is drawn last, inside the document.
+        assert!(svg.rfind("<g class=\"hover\"").unwrap() < svg.rfind("</svg>").unwrap());
+
+        let mut bars = BarChart::new("b", "B", Axis::linear("GB/s"), BarStyle::Bars);
+        bars.categories = vec!["L1".into(), "DRAM".into()];
+        let mut modeled = Bar::new(2.5).with_ci(2.0, 3.0);
+        modeled.modeled = true;
+        bars.groups.push(BarGroup {
+            label: "cpu".into(),
+            color: 0,
+            values: vec![Some(Bar::new(90.0)), Some(modeled)],
+        });
+        let svg = render_svg(&Figure::Bars(bars)).unwrap();
+        assert_eq!(svg.matches("<title>").count(), 2, "{svg}");
+        assert!(svg.contains("<title>L1: cpu: GB/s = 90</title>"), "{svg}");
+        assert!(
+            svg.contains("<title>DRAM: cpu: GB/s = 2.5 (2–3) (modeled)</title>"),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn hover_values_keep_four_significant_figures() {
+        assert_eq!(hover_value(12.345678), "12.35");
+        assert_eq!(hover_value(0.012345), "0.01235");
+        assert_eq!(hover_value(1234.6), "1235");
+        assert_eq!(hover_value(2.5e9), "2.500e9");
+        assert_eq!(hover_value(4.2e-5), "4.200e-5");
+        assert_eq!(hover_value(0.0), "0");
+    }
 
     #[test]
     fn log_ticks_read_well() {

@@ -1,6 +1,6 @@
 //! Scatter and line charts: points, fitted lines with CI bands, reference lines.
 
-use super::{color, font, spread_labels, truncate, Axis};
+use super::{color, font, hover_value, spread_labels, truncate, Axis, Hover};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -208,7 +208,11 @@ impl XyChart {
 
 const LEGEND_WIDTH: u32 = 330;
 
-pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+pub(super) fn draw<DB: DrawingBackend>(
+    chart: &XyChart,
+    root: &DrawingArea<DB, Shift>,
+    hover: &mut Vec<Hover>,
+) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let (plot_area, legend_area) = root.split_horizontally(chart.width.saturating_sub(LEGEND_WIDTH));
@@ -372,6 +376,28 @@ pub(super) fn draw<DB: DrawingBackend>(chart: &XyChart, root: &DrawingArea<DB, S
         }
         for &(x, y) in &pts {
             draw_marker(&mut ctx, series.marker, (x, y), c, series.filled).map_err(err)?;
+        }
+        for p in &series.points {
+            let (Some(x), Some(y)) = (px(p.x), py(p.y)) else {
+                continue;
+            };
+            if x < x_range.0 || x > x_range.1 || y < y_range.0 || y > y_range.1 {
+                continue;
+            }
+            let ci = p.y_err.map_or(String::new(), |(lo, hi)| {
+                format!(" ({}–{})", hover_value(lo), hover_value(hi))
+            });
+            let text = format!(
+                "{}: {} = {}; {} = {}{ci}",
+                series.label,
+                chart.x.label,
+                hover_value(p.x),
+                chart.y.label,
+                hover_value(p.y)
+            );
+            // Lines without markers get a smaller target, so that they do not hide points.
+            let radius = if series.marker == Marker::None { 4 } else { 7 };
+            hover.push(Hover::around(ctx.backend_coord(&(x, y)), radius, text));
         }
     }
 
