@@ -85,6 +85,15 @@ fn report_opens_in_headless_chromium() {
         "fp-fixture",
     );
     make_realistic(&mut run);
+    // The best network kernel is a convolution, whose full name (about 110 characters, no
+    // place to break) once pushed the answer panel past the page's right edge.
+    let conv = run
+        .summary
+        .iter_mut()
+        .find(|r| r.kernel == "conv2d_nhwc")
+        .expect("the standard profile has a convolution");
+    assert!(conv.benchmark.len() > 100, "{}", conv.benchmark);
+    conv.gflops_per_s = Some(1e4);
     let input = ReportInput {
         populations: Vec::new(),
         cortex: Default::default(),
@@ -117,6 +126,48 @@ fn report_opens_in_headless_chromium() {
         dom.contains("&lt;script&gt;alert(1)"),
         "the hostile label is not shown as text"
     );
+
+    // every point and bar of every figure has hover text (an SVG <title>), beyond the
+    // page's own <title>
+    assert!(
+        dom.matches("<title>").count() > 2 * figures,
+        "figures without hover text: {} <title> elements for {figures} figures",
+        dom.matches("<title>").count()
+    );
+
+    // 1b. readable at 1,400 and at 800 px: the page never scrolls sideways (a wide table
+    //     scrolls inside itself). A copy of the page with a probe script (the page itself
+    //     has none) records the document's width as the browser laid it out.
+    let html = std::fs::read_to_string(&index).unwrap();
+    let probe_page = out.path().join("probe.html");
+    std::fs::write(
+        &probe_page,
+        html.replace(
+            "</body>",
+            "<script>document.body.setAttribute('data-scroll-width', document.documentElement.scrollWidth)</script></body>",
+        ),
+    )
+    .unwrap();
+    for width in [1400, 800] {
+        let profile = tempfile::tempdir().unwrap();
+        let dom = run_chromium(
+            &browser,
+            profile.path(),
+            &["--dump-dom".into(), format!("--window-size={width},900")],
+            &format!("file://{}", probe_page.display()),
+        );
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        let laid_out: u32 = dom
+            .split("data-scroll-width=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the probe recorded the page's width");
+        assert!(
+            laid_out <= width,
+            "at {width} px the page is {laid_out} px wide: something does not wrap or scroll"
+        );
+    }
 
     // 2. a screenshot that is not blank, with a network log of every request
     let profile = tempfile::tempdir().unwrap();

@@ -336,8 +336,8 @@ impl TryFrom<String> for RoofLevel {
 /// Roofline ceilings measured so far in this run.
 ///
 /// Compute: `peak_fma` per dtype. Bandwidth: one ceiling per cache level from the triad
-/// sweep with ordinary stores (a point belongs to the smallest level whose capacity holds
-/// its working set), and DRAM as the better of the non-temporal triad and the plain-store
+/// sweep with ordinary stores (a point belongs to the smallest level that holds its working
+/// set, see [`Ceilings::level_holding`]), and DRAM as the better of the non-temporal triad and the plain-store
 /// triad points beyond twice the last-level cache: a ceiling taken from one kind of store
 /// alone can understate the machine.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -367,9 +367,13 @@ impl Ceilings {
         self.levels.last().map(|l| l.1)
     }
 
-    /// Index of the level that holds `working_set` bytes; `None`: beyond the caches.
-    fn level_holding(&self, working_set: u64) -> Option<usize> {
-        self.levels.iter().position(|l| working_set <= l.1)
+    /// Index of the level that holds `working_set` bytes, `None`: beyond the caches. A level
+    /// holds a working set that fits in half its capacity: a set as large as the cache does
+    /// not stay in it (other data, associativity, and on a shared machine the other
+    /// tenants), and the sweep measures each level at half its capacity or less (the L3 point
+    /// is LLC/2).
+    pub fn level_holding(&self, working_set: u64) -> Option<usize> {
+        self.levels.iter().position(|l| working_set <= l.1 / 2)
     }
 
     /// Updates the ceilings from a finished record.
@@ -741,21 +745,26 @@ mod tests {
         );
         // DRAM: the better of the non-temporal triad (25) and the plain one beyond 2x LLC (30).
         assert!((ceilings.triad_bytes_per_s.unwrap().0 - 30e9).abs() < 1e3);
+        // A level holds what fits in half of it.
         assert_eq!(ceilings.bandwidth_for(8 << 10).unwrap().1, RoofLevel::Cache(1));
-        assert_eq!(ceilings.bandwidth_for(65 << 10).unwrap().1, RoofLevel::Cache(2));
-        assert_eq!(ceilings.bandwidth_for(1 << 20).unwrap().1, RoofLevel::Cache(2));
-        assert_eq!(ceilings.bandwidth_for(20 << 20).unwrap().1, RoofLevel::Cache(3));
+        assert_eq!(ceilings.bandwidth_for(32 << 10).unwrap().1, RoofLevel::Cache(1));
+        assert_eq!(ceilings.bandwidth_for(33 << 10).unwrap().1, RoofLevel::Cache(2));
+        assert_eq!(ceilings.bandwidth_for(512 << 10).unwrap().1, RoofLevel::Cache(2));
+        assert_eq!(ceilings.bandwidth_for(1 << 20).unwrap().1, RoofLevel::Cache(3));
+        assert_eq!(ceilings.bandwidth_for(16 << 20).unwrap().1, RoofLevel::Cache(3));
+        // As large as the last level: it does not stay there.
+        assert_eq!(ceilings.bandwidth_for(32 << 20).unwrap().1, RoofLevel::Dram);
         assert_eq!(ceilings.bandwidth_for(64 << 20).unwrap().1, RoofLevel::Dram);
-        // A copy of 48 KiB in L1 at 200 GB/s is half of L1's 400, not 6.7x DRAM's 30.
+        // A copy of 24 KiB in L1 at 200 GB/s is half of L1's 400, not 6.7x DRAM's 30.
         let copy = BenchSpec::new(
             Kernel::Stream(crate::kernels::Stream {
                 op: StreamOp::Copy,
-                n: 3 << 10,
+                n: 3 << 9,
                 nontemporal: false,
             }),
             Dtype::F64,
         );
-        assert_eq!(copy.buffer_bytes(), 48 << 10);
+        assert_eq!(copy.buffer_bytes(), 24 << 10);
         let seconds = copy.bytes().0 / 200e9;
         let (attained, level) = ceilings.attainment(&finished(copy, seconds)).unwrap();
         assert!((attained - 0.5).abs() < 1e-9, "{attained}");

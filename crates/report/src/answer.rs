@@ -25,8 +25,10 @@ pub struct AnswerFigure {
     pub value: String,
     /// `measured`, `MODELED`, `simulated`.
     pub source: String,
-    /// Which benchmark gave it.
+    /// Which benchmark gave it, by its short name (what else it rests on, where it says).
     pub from: String,
+    /// The benchmark's full name (hover text).
+    pub from_full: String,
     /// The brain's figure.
     pub brain: String,
     /// The gap as a factor, with its range.
@@ -128,6 +130,9 @@ fn source_of(row: &SummaryRow, simulated: bool) -> String {
 /// The panel of `run`.
 pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerContext {
     let simulated = run.meta.backend == crate::store::BackendKind::Fake;
+    // Full names run to 114 characters with no place to break: the panel shows short ones.
+    let short_names = crate::compare::render::short_names(&run.summary);
+    let short = |full: &str| short_names.get(full).cloned().unwrap_or_else(|| full.to_string());
     let timing = if simulated {
         "simulated (fake backend)"
     } else {
@@ -153,7 +158,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 what: "neural-network throughput".into(),
                 value: format!("{} FLOP/s", two_sig(flops)),
                 source: timing.into(),
-                from: row.benchmark.clone(),
+                from: short(&row.benchmark),
+                from_full: row.benchmark.clone(),
                 brain: format!(
                     "{} FLOP/s (estimate; {}–{})",
                     two_sig(BRAIN_FLOPS.1),
@@ -174,7 +180,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                         format!("{} FLOP/J", two_sig(per_joule * 1e9))
                     },
                     source: source_of(row, simulated),
-                    from: row.benchmark.clone(),
+                    from: short(&row.benchmark),
+                    from_full: row.benchmark.clone(),
                     brain: format!("{} FLOP/J (estimate: 1e15 FLOP/s ÷ 20 W)", two_sig(brain_per_joule.1)),
                     gap: gap_text(per_joule * 1e9, brain_per_joule, "FLOP/J"),
                 }),
@@ -198,7 +205,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
             what: "cortex simulation speed".into(),
             value: format!("real-time factor {}", two_sig(sim.real_time_factor)),
             source: timing.into(),
-            from: format!("{} ({scale_note})", sim.benchmark),
+            from: format!("{} ({scale_note})", short(&sim.benchmark)),
+            from_full: sim.benchmark.clone(),
             brain: "real time (factor 1)".into(),
             gap: if sim.real_time_factor <= 1.0 {
                 format!("faster than real time (×{})", two_sig(1.0 / sim.real_time_factor))
@@ -222,7 +230,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 } else {
                     format!("measured ({source})")
                 },
-                from: sim.benchmark.clone(),
+                from: short(&sim.benchmark),
+                from_full: sim.benchmark.clone(),
                 brain: format!("{}–{} J (estimate)", two_sig(low), two_sig(high)),
                 gap: format!("≈ {}×–{}× the brain's", two_sig(joules / high), two_sig(joules / low)),
             }),
@@ -248,8 +257,9 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 },
                 from: format!(
                     "from the measured costs of {}: synapses × 0.16–10 Hz, communication left out",
-                    sim.benchmark
+                    short(&sim.benchmark)
                 ),
+                from_full: sim.benchmark.clone(),
                 brain: "one brain, 20 W".into(),
                 gap: match p.watts {
                     Some(w) => format!(
