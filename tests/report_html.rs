@@ -77,6 +77,7 @@ fn structure_of_a_standard_fake_run() {
     assert_eq!(
         ids,
         [
+            "answer",
             "roofline",
             "backends_compute",
             "backends_bandwidth",

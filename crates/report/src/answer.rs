@@ -33,6 +33,20 @@ pub struct AnswerFigure {
     pub brain: String,
     /// The gap as a factor, with its range.
     pub gap: String,
+    /// This machine ÷ the brain (above 1: the machine does better), at the brain's low,
+    /// central and high estimates' ends: (lowest ratio, central, highest ratio). Drawn in
+    /// the panel's figure.
+    #[serde(skip)]
+    pub ratio: Option<(f64, f64, f64)>,
+    /// What the figure's row adds to `what` (e.g. `scale 0.05`).
+    #[serde(skip)]
+    pub chart_note: Option<String>,
+}
+
+/// This machine's `value` ÷ the brain's estimates `(low, central, high)` of a quantity where
+/// more is better: (value ÷ high, value ÷ central, value ÷ low).
+fn ratio_to((low, central, high): (f64, f64, f64), value: f64) -> (f64, f64, f64) {
+    (value / high, value / central, value / low)
 }
 
 /// The panel.
@@ -127,6 +141,64 @@ fn source_of(row: &SummaryRow, simulated: bool) -> String {
     }
 }
 
+/// The panel's figure: each of its figures as this machine ÷ the brain on one log axis,
+/// the dot at the brain's central estimate and the whisker over the estimates' range, the
+/// brain at 1; `None` when no figure has a ratio.
+pub fn gap_chart(panel: &AnswerContext) -> Option<crate::figures::BarChart> {
+    use crate::figures::{Axis, Bar, BarChart, BarGroup, BarStyle, RefLine};
+    let rows: Vec<(&AnswerFigure, (f64, f64, f64))> = panel
+        .figures
+        .iter()
+        .filter_map(|f| Some((f, f.ratio?)))
+        .filter(|(_, (lo, c, hi))| [lo, c, hi].iter().all(|v| v.is_finite() && **v > 0.0))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut chart = BarChart::new(
+        "answer",
+        "This machine ÷ the brain (1 = the brain; left of it, the machine falls short)",
+        Axis::log("this machine ÷ the brain (log scale)"),
+        BarStyle::Dots,
+    );
+    chart.width = 1400;
+    chart.whisker_label = "range of brain estimates".into();
+    chart.caption = format!(
+        "Each figure of the panel above as this machine's ÷ the brain's, where more is better (for joules per \
+         synaptic event: the brain's ÷ this machine's; for a whole brain: one machine's share of it). The dot is \
+         set against the brain's central estimate, the whisker spans the estimates' range; a pale dot is modeled \
+         energy ({}× either way besides). The dashed line at 1 is the brain.",
+        braingap_meters::model::MODEL_UNCERTAINTY
+    );
+    chart.categories = rows
+        .iter()
+        .map(|(f, _)| match &f.chart_note {
+            Some(note) => format!("{} ({note})", f.what),
+            None => f.what.clone(),
+        })
+        .collect();
+    chart.groups.push(BarGroup {
+        label: if panel.simulated {
+            "simulated (fake backend)".into()
+        } else {
+            "this machine".into()
+        },
+        color: 0,
+        values: rows
+            .iter()
+            .map(|(f, (lo, c, hi))| {
+                let mut bar = Bar::new(*c).with_ci(*lo, *hi);
+                bar.modeled = f.source == "MODELED";
+                Some(bar)
+            })
+            .collect(),
+    });
+    let mut brain = RefLine::vertical("the brain", 1.0, 1);
+    brain.dashed = true;
+    chart.ref_lines.push(brain);
+    Some(chart)
+}
+
 /// The panel of `run`.
 pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerContext {
     let simulated = run.meta.backend == crate::store::BackendKind::Fake;
@@ -167,6 +239,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                     two_sig(BRAIN_FLOPS.2)
                 ),
                 gap: gap_text(flops, BRAIN_FLOPS, "FLOP/s"),
+                ratio: Some(ratio_to(BRAIN_FLOPS, flops)),
+                chart_note: None,
             });
             match row
                 .gflops_per_joule
@@ -184,6 +258,8 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                     from_full: row.benchmark.clone(),
                     brain: format!("{} FLOP/J (estimate: 1e15 FLOP/s ÷ 20 W)", two_sig(brain_per_joule.1)),
                     gap: gap_text(per_joule * 1e9, brain_per_joule, "FLOP/J"),
+                    ratio: Some(ratio_to(brain_per_joule, per_joule * 1e9)),
+                    chart_note: None,
                 }),
                 None => panel
                     .missing
@@ -213,6 +289,13 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
             } else {
                 format!("{}× slower than real time", two_sig(sim.real_time_factor))
             },
+            // The brain runs its cortex at real time: the ratio is the simulation's pace.
+            ratio: Some((
+                1.0 / sim.real_time_factor,
+                1.0 / sim.real_time_factor,
+                1.0 / sim.real_time_factor,
+            )),
+            chart_note: (sim.scale != 1.0 || sim.k_scale != 1.0).then(|| format!("scale {}", sim.scale)),
         });
         let (low, high) = cortex::brain_joules_per_event();
         match &sim.joules_per_event {
@@ -234,6 +317,9 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                 from_full: sim.benchmark.clone(),
                 brain: format!("{}–{} J (estimate)", two_sig(low), two_sig(high)),
                 gap: format!("≈ {}×–{}× the brain's", two_sig(joules / high), two_sig(joules / low)),
+                // Fewer joules is better: the brain's ÷ this machine's.
+                ratio: Some((low / joules, (low * high).sqrt() / joules, high / joules)),
+                chart_note: None,
             }),
             None => panel
                 .missing
@@ -269,6 +355,13 @@ pub fn answer(run: &RunInfo, details: &[cortex::SimulationDetail]) -> AnswerCont
                     ),
                     None => "power unknown on this machine".into(),
                 },
+                // One machine is this share of a brain in real time.
+                ratio: Some((
+                    1.0 / p.machines.1,
+                    1.0 / (p.machines.0 * p.machines.1).sqrt(),
+                    1.0 / p.machines.0,
+                )),
+                chart_note: None,
             });
         }
     } else {
@@ -303,6 +396,54 @@ mod tests {
         assert_eq!(two_sig(2.27e11), "2.3e11");
         assert_eq!(two_sig(5.5e-8), "5.5e-8");
         assert_eq!(two_sig(f64::NAN), "unknown");
+    }
+
+    /// The panel's figure puts each ratio on one axis against the brain at 1: a throughput
+    /// of 1e11 FLOP/s is 1e-4 of the central 1e15 and spans 1e-6 to 1e-2 over the brain's
+    /// estimates; modeled figures are drawn pale; a figure with no ratio is left out.
+    #[test]
+    fn the_gap_chart_sets_every_figure_against_the_brain_at_one() {
+        let figure = |what: &str, source: &str, ratio: Option<(f64, f64, f64)>, note: Option<&str>| AnswerFigure {
+            what: what.into(),
+            value: String::new(),
+            source: source.into(),
+            from: String::new(),
+            from_full: String::new(),
+            brain: String::new(),
+            gap: String::new(),
+            ratio,
+            chart_note: note.map(str::to_string),
+        };
+        let (lo, c, hi) = ratio_to(BRAIN_FLOPS, 1e11);
+        assert!((lo - 1e-6).abs() < 1e-18 && (c - 1e-4).abs() < 1e-16 && (hi - 1e-2).abs() < 1e-14);
+        let panel = AnswerContext {
+            figures: vec![
+                figure("neural-network throughput", "measured", Some((lo, c, hi)), None),
+                figure("energy efficiency", "MODELED", Some((1e-5, 1e-4, 1e-3)), None),
+                figure("no ratio", "measured", None, None),
+                figure(
+                    "cortex simulation speed",
+                    "measured",
+                    Some((3.7, 3.7, 3.7)),
+                    Some("scale 0.05"),
+                ),
+            ],
+            ..AnswerContext::default()
+        };
+        let chart = gap_chart(&panel).unwrap();
+        assert_eq!(
+            chart.categories,
+            [
+                "neural-network throughput",
+                "energy efficiency",
+                "cortex simulation speed (scale 0.05)"
+            ]
+        );
+        let bars: Vec<_> = chart.groups[0].values.iter().flatten().collect();
+        assert_eq!((bars[0].value, bars[0].low, bars[0].high), (c, Some(lo), Some(hi)));
+        assert!(!bars[0].modeled && bars[1].modeled);
+        assert_eq!(chart.ref_lines[0].value, 1.0);
+        assert!(gap_chart(&AnswerContext::default()).is_none());
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct PageContext {
     pub machine_sentence: Option<String>,
     /// The answer panel that opens the page.
     pub answer: super::answer::AnswerContext,
+    /// The panel's figure: this machine ÷ the brain, every figure on one axis.
+    pub answer_figure: Option<FigureContext>,
     /// What could not be drawn, and why.
     pub notes: Vec<String>,
     /// Where reference data came from.

@@ -300,10 +300,14 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         notes_by_section.push(("projections", "no projection to draw (see the table and notes)".into()));
     }
 
-    let rendered: Vec<RenderedFigure> = planned
+    let mut rendered: Vec<RenderedFigure> = planned
         .par_iter()
         .map(|p| figures::render(&p.figure))
         .collect::<Result<_, _>>()?;
+    let answer = super::answer::answer(run, &input.cortex.details);
+    let answer_figure = super::answer::gap_chart(&answer)
+        .map(|chart| figures::render(&Figure::Bars(chart)))
+        .transpose()?;
 
     let comparison = input.baseline.as_ref().map(|(base, base_samples)| {
         compare_runs(
@@ -411,11 +415,16 @@ pub fn render(input: &ReportInput) -> Result<Report, ReportError> {
         claims_summary: input.references.claims_summary.clone(),
         comparison: comparison.as_ref().map(ComparisonContext::from_comparison),
         machine_sentence: input.references.machine_sentence.clone(),
-        answer: super::answer::answer(run, &input.cortex.details),
+        answer,
+        answer_figure: answer_figure.as_ref().map(FigureContext::from_rendered),
         notes: input.references.notes.clone(),
         data_dir: input.references.data_dir.clone(),
     };
     let html = super::html::render_page(&context)?;
+    // Its files are written with the others', first, as it stands first on the page.
+    if let Some(figure) = answer_figure {
+        rendered.insert(0, figure);
+    }
     Ok(Report {
         html,
         figures: rendered,

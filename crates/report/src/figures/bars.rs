@@ -78,6 +78,8 @@ pub struct BarChart {
     pub width: u32,
     /// Value axis.
     pub value_axis: Axis,
+    /// What the whiskers span, in the legend (`95% CI` unless set).
+    pub whisker_label: String,
     /// Row labels, top to bottom.
     pub categories: Vec<String>,
     /// Groups.
@@ -101,6 +103,7 @@ impl BarChart {
             caption: String::new(),
             width: 1400,
             value_axis,
+            whisker_label: "95% CI".into(),
             categories: Vec::new(),
             groups: Vec::new(),
             style,
@@ -291,8 +294,17 @@ pub(super) fn draw<DB: DrawingBackend>(
                     }
                 }
                 BarStyle::Dots => {
-                    ctx.draw_series(std::iter::once(Circle::new((v, center), 7, c.filled())))
+                    let fill = if bar.modeled { c.mix(0.3).filled() } else { c.filled() };
+                    ctx.draw_series(std::iter::once(Circle::new((v, center), 7, fill)))
                         .map_err(err)?;
+                    if bar.modeled {
+                        ctx.draw_series(std::iter::once(Circle::new(
+                            (v, center),
+                            7,
+                            ShapeStyle::from(&c).stroke_width(2),
+                        )))
+                        .map_err(err)?;
+                    }
                 }
             }
             let lo = bar.low.and_then(|l| axis.to_plot(l)).map(|l| l.max(x_range.0));
@@ -399,7 +411,11 @@ pub(super) fn draw<DB: DrawingBackend>(
             ))
             .map_err(err)?;
         legend_area
-            .draw(&Text::new("95% CI", (42, y), text_style.clone()))
+            .draw(&Text::new(
+                truncate(&chart.whisker_label, 36),
+                (42, y),
+                text_style.clone(),
+            ))
             .map_err(err)?;
         y += row;
     }
