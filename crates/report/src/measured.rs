@@ -368,16 +368,19 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             color_index += 1;
             series.line = LineKind::Dashed;
         }
+        series.line_label = Some(format!("{} {}", c.level, si(c.gbytes_per_s * 1e9, "B/s")));
         chart.series.push(series);
     }
     for (dtype, gflops) in &peaks {
         let start = if top_bw > 0.0 { gflops / top_bw } else { x_lo };
-        chart.series.push(Series::line(
+        let mut series = Series::line(
             format!("{dtype} measured peak {}", si(gflops * 1e9, "FLOP/s")),
             11,
             LineKind::Solid,
             vec![Point::new(start.max(x_lo), *gflops), Point::new(x_hi, *gflops)],
-        ));
+        );
+        series.line_label = Some(format!("{dtype} peak, measured: {}", si(gflops * 1e9, "FLOP/s")));
+        chart.series.push(series);
     }
     // Empty for a GPU run (`MachineView::for_run`): its rows carry the GPU's peaks.
     let mut theoretical: Vec<(String, f64)> = machine
@@ -396,7 +399,7 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
         .iter()
         .filter(|(d, _)| peaks.iter().any(|p| &p.0 == d) || peaks.is_empty())
     {
-        chart.series.push(Series::line(
+        let mut series = Series::line(
             format!(
                 "{dtype} theoretical{} {}",
                 if run.meta.device == "cpu" { "" } else { " (GPU)" },
@@ -405,7 +408,9 @@ pub fn roofline(run: &RunInfo, companions: &[&RunInfo], machine: &MachineView) -
             6,
             LineKind::Dashed,
             vec![Point::new(x_lo, *gflops), Point::new(x_hi, *gflops)],
-        ));
+        );
+        series.line_label = Some(format!("{dtype} theoretical: {}", si(gflops * 1e9, "FLOP/s")));
+        chart.series.push(series);
     }
     // kernel points: colour per kernel, marker per dtype, hollow for companion backends
     let mut keys: Vec<(usize, usize, String, String)> = points

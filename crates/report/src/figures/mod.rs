@@ -524,6 +524,40 @@ mod tests {
         );
     }
 
+    /// A roofline's ceilings carry their labels on the plot, not only in the legend: the
+    /// label's text appears twice (legend and line) when set, once when not.
+    #[test]
+    fn ceilings_are_labelled_on_their_lines() {
+        let mut chart = XyChart::new("r", "R", Axis::log("FLOP/B"), Axis::log("GFLOP/s"));
+        let mut peak = Series::line(
+            "f32 peak",
+            0,
+            LineKind::Solid,
+            vec![Point::new(1.0, 100.0), Point::new(100.0, 100.0)],
+        );
+        peak.line_label = Some("f32 peak".into());
+        let mut dram = Series::line(
+            "DRAM",
+            1,
+            LineKind::Solid,
+            vec![Point::new(0.01, 1.0), Point::new(1.0, 100.0)],
+        );
+        dram.line_label = Some("DRAM".into());
+        let unlabelled = Series::line(
+            "L9 sweep",
+            2,
+            LineKind::Dashed,
+            vec![Point::new(0.01, 2.0), Point::new(0.5, 100.0)],
+        );
+        chart.series = vec![peak, dram, unlabelled];
+        let svg = render_svg(&Figure::Xy(chart)).unwrap();
+        // plotters writes each text on its own line
+        let texts = |t: &str| svg.lines().filter(|l| l.trim() == t).count();
+        assert_eq!(texts("f32 peak"), 2, "{svg}");
+        assert_eq!(texts("DRAM"), 2, "{svg}");
+        assert_eq!(texts("L9 sweep"), 1, "{svg}");
+    }
+
     #[test]
     fn hover_values_keep_four_significant_figures() {
         assert_eq!(hover_value(12.345678), "12.35");

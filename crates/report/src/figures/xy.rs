@@ -71,6 +71,9 @@ pub struct Series {
     pub points: Vec<Point>,
     /// Whether the legend lists it (series sharing a label list once).
     pub in_legend: bool,
+    /// A label written on the plot beside the line (a roofline's ceilings): at the right
+    /// end of a level line, a quarter of the way along a sloped one.
+    pub line_label: Option<String>,
 }
 
 impl Series {
@@ -84,6 +87,7 @@ impl Series {
             line: LineKind::None,
             points,
             in_legend: true,
+            line_label: None,
         }
     }
 
@@ -97,6 +101,7 @@ impl Series {
             line,
             points,
             in_legend: true,
+            line_label: None,
         }
     }
 }
@@ -374,6 +379,82 @@ pub(super) fn draw<DB: DrawingBackend>(
                 }
             }
         }
+    }
+    // Labels on the lines, over the lines and under the markers (no point hides under one):
+    // level lines at their left end, above the line; sloped ones above and left of the line,
+    // most of the way up (where nothing can lie above a roof); each kind spread apart so that
+    // no two overlap.
+    let mut level_labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
+    let mut sloped_labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
+    for series in &chart.series {
+        let Some(text) = &series.line_label else { continue };
+        let pts: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
+            .collect();
+        let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
+            continue;
+        };
+        let c = color(series.color);
+        if (first.1 - last.1).abs() < 1e-9 {
+            level_labels.push((ctx.backend_coord(&first), text.clone(), c));
+        } else {
+            let at = (first.0 + 0.6 * (last.0 - first.0), first.1 + 0.6 * (last.1 - first.1));
+            sloped_labels.push((ctx.backend_coord(&at), text.clone(), c));
+        }
+    }
+    {
+        let (_, plot_top) = ctx.backend_coord(&(x_range.0, y_range.1));
+        let (plot_right, plot_bottom) = ctx.backend_coord(&(x_range.1, y_range.0));
+        let gap = font::LABEL as i32 + 4;
+        let half = font::LABEL as i32 / 2 + 1;
+        // `anchor` is the text's left end (`left`) or right end.
+        let draw_label = |text: &str, anchor: (i32, i32), left: bool, c: &RGBColor| -> Result<(), String> {
+            let text = truncate(text, 40);
+            let width = (text.chars().count() as u32 * font::LABEL * 58 / 100) as i32 + 8;
+            let (x0, x1) = if left {
+                (anchor.0 - 2, anchor.0 + width)
+            } else {
+                (anchor.0 - width, anchor.0 + 2)
+            };
+            root.draw(&Rectangle::new(
+                [(x0, anchor.1 - half), (x1, anchor.1 + half)],
+                WHITE.mix(0.85).filled(),
+            ))
+            .map_err(err)?;
+            let (h, x) = if left {
+                (HPos::Left, anchor.0 + 2)
+            } else {
+                (HPos::Right, anchor.0 - 2)
+            };
+            let style = TextStyle::from((font::FAMILY, font::LABEL).into_font())
+                .color(c)
+                .pos(Pos::new(h, VPos::Center));
+            root.draw(&Text::new(text, (x, anchor.1), style)).map_err(err)
+        };
+        level_labels.sort_by_key(|l| l.0 .1);
+        let wanted: Vec<i32> = level_labels.iter().map(|((_, y), _, _)| y - half - 2).collect();
+        let placed = spread_labels(&wanted, gap, plot_top + half, plot_bottom - half);
+        for (((x, _), text, c), y) in level_labels.iter().zip(placed) {
+            draw_label(text, ((*x).min(plot_right - 240) + 40, y), true, c)?;
+        }
+        sloped_labels.sort_by_key(|l| l.0 .1);
+        let wanted: Vec<i32> = sloped_labels.iter().map(|((_, y), _, _)| y - half - 4).collect();
+        let placed = spread_labels(&wanted, gap, plot_top + half, plot_bottom - half);
+        for (((x, _), text, c), y) in sloped_labels.iter().zip(placed) {
+            draw_label(text, (x - 8, y), false, c)?;
+        }
+    }
+
+    // Markers last, over the lines and their labels.
+    for series in &chart.series {
+        let c = color(series.color);
+        let pts: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
+            .collect();
         for &(x, y) in &pts {
             draw_marker(&mut ctx, series.marker, (x, y), c, series.filled).map_err(err)?;
         }
