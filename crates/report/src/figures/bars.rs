@@ -1,7 +1,7 @@
 //! Horizontal categorical charts: grouped bars with CI whiskers, or dots with whiskers
 //! (projections), one row per category.
 
-use super::{color, font, hover_value, spread_labels, truncate, Axis, Hover, RefLine};
+use super::{color, font, hover_value, truncate, Axis, Hover, RefLine};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -145,7 +145,21 @@ pub(super) fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let (width, _) = chart.size();
     let (plot_area, legend_area) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
-    let axis = &chart.value_axis;
+    // A log axis whose data span less than a decade is drawn linear.
+    let fitted_axis = chart.value_axis.fitted(
+        chart
+            .groups
+            .iter()
+            .flat_map(|g| g.values.iter().flatten())
+            .flat_map(|b| {
+                [Some(b.value), b.low, b.high]
+                    .into_iter()
+                    .flatten()
+                    .chain(b.samples.iter().copied())
+            })
+            .chain(chart.ref_lines.iter().map(|r| r.value)),
+    );
+    let axis = &fitted_axis;
     let values = chart
         .groups
         .iter()
@@ -419,14 +433,18 @@ pub(super) fn draw<DB: DrawingBackend>(
             .map_err(err)?;
         y += row;
     }
-    let ys: Vec<i32> = chart
+    // A label too long for one line wraps onto up to three: each line's slot grows to fit.
+    let wrapped: Vec<Vec<String>> = chart
         .ref_lines
         .iter()
-        .enumerate()
-        .map(|(i, _)| y + i as i32 * row)
+        .map(|l| super::wrap_label(&l.label, 36, 3))
         .collect();
-    let ys = spread_labels(&ys, row, y, i32::MAX / 4);
-    for (line, ly) in chart.ref_lines.iter().zip(ys) {
+    let mut ys = Vec::new();
+    for lines in &wrapped {
+        ys.push(y);
+        y += row + (lines.len() as i32 - 1) * row * 3 / 4;
+    }
+    for ((line, ly), lines) in chart.ref_lines.iter().zip(ys).zip(&wrapped) {
         let c = color(line.color);
         legend_area
             .draw(&PathElement::new(
@@ -440,9 +458,15 @@ pub(super) fn draw<DB: DrawingBackend>(
                 ShapeStyle::from(&c).stroke_width(2),
             ))
             .map_err(err)?;
-        legend_area
-            .draw(&Text::new(truncate(&line.label, 36), (42, ly), text_style.clone()))
-            .map_err(err)?;
+        for (i, text) in lines.iter().enumerate() {
+            legend_area
+                .draw(&Text::new(
+                    text.clone(),
+                    (42, ly + i as i32 * row * 3 / 4),
+                    text_style.clone(),
+                ))
+                .map_err(err)?;
+        }
     }
     Ok(())
 }

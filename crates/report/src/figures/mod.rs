@@ -143,6 +143,36 @@ impl Hover {
     }
 }
 
+/// A legend label in lines of at most `width` characters, broken between words (a word
+/// longer than `width` is cut), at most `max_lines` of them; nothing is cut short unless a
+/// label is longer than `max_lines × width`.
+pub fn wrap_label(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let next = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if next.chars().count() <= width || current.is_empty() {
+            current = next;
+        } else {
+            lines.push(std::mem::take(&mut current));
+            current = word.to_string();
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    if lines.len() > max_lines {
+        let rest = lines[max_lines - 1..].join(" ");
+        lines.truncate(max_lines - 1);
+        lines.push(rest);
+    }
+    lines.into_iter().map(|l| truncate(&l, width)).collect()
+}
+
 /// Escapes text for an XML element.
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
@@ -352,6 +382,29 @@ impl Axis {
         }
     }
 
+    /// This axis for data spanning `values` (data units): a log axis whose data span less than
+    /// a decade is drawn linear (its ticks would read 15.8, 25.1, 39.8), unless its range is
+    /// fixed.
+    pub fn fitted(&self, values: impl Iterator<Item = f64>) -> Axis {
+        if !self.log || self.range.is_some() {
+            return self.clone();
+        }
+        let (mut low, mut high) = (f64::INFINITY, 0f64);
+        for v in values.filter(|v| v.is_finite() && *v > 0.0) {
+            low = low.min(v);
+            high = high.max(v);
+        }
+        if high > 0.0 && high / low < 10.0 {
+            Axis {
+                log: false,
+                label: self.label.replace(" (log scale)", "").replace(", log scale", ""),
+                ..self.clone()
+            }
+        } else {
+            self.clone()
+        }
+    }
+
     /// The plotting range covering `values` (plotting coordinates), padded, or the fixed one.
     pub fn plot_range(&self, values: impl Iterator<Item = f64>) -> (f64, f64) {
         if let Some((lo, hi)) = self.range {
@@ -556,6 +609,29 @@ mod tests {
         assert_eq!(texts("f32 peak"), 2, "{svg}");
         assert_eq!(texts("DRAM"), 2, "{svg}");
         assert_eq!(texts("L9 sweep"), 1, "{svg}");
+    }
+
+    #[test]
+    fn legend_labels_wrap_instead_of_being_cut() {
+        assert_eq!(
+            wrap_label("best CPU: Intel Xeon Platinum 9282 (peak / TDP)", 36, 3),
+            ["best CPU: Intel Xeon Platinum 9282", "(peak / TDP)"]
+        );
+        assert_eq!(wrap_label("short", 36, 3), ["short"]);
+        assert_eq!(wrap_label("a b c d", 1, 2).len(), 2);
+    }
+
+    #[test]
+    fn a_log_axis_under_a_decade_is_drawn_linear() {
+        let axis = Axis::log("bandwidth (GB/s, log scale)");
+        assert!(
+            axis.fitted([40.0, 63.0, 450.0].into_iter()).log,
+            "11x: more than a decade"
+        );
+        let fitted = axis.fitted([40.0, 63.0, 200.0].into_iter());
+        assert!(!fitted.log && fitted.label == "bandwidth (GB/s)");
+        assert!(axis.fitted([1.0, 1e3].into_iter()).log);
+        assert!(axis.clone().with_range(1.0, 2.0).fitted([1.0, 2.0].into_iter()).log);
     }
 
     #[test]

@@ -218,6 +218,36 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     hover: &mut Vec<Hover>,
 ) -> Result<(), String> {
+    // Log axes whose data span less than a decade are drawn linear.
+    let fitted;
+    let chart = {
+        let xs = chart.series.iter().flat_map(|s| s.points.iter().map(|p| p.x));
+        let ys = chart.series.iter().flat_map(|s| {
+            s.points.iter().flat_map(|p| {
+                let (lo, hi) = p.y_err.unwrap_or((p.y, p.y));
+                [p.y, lo, hi]
+            })
+        });
+        let bands_y = chart
+            .bands
+            .iter()
+            .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2]));
+        let lines = |vertical: bool| {
+            chart
+                .ref_lines
+                .iter()
+                .filter(move |r| r.vertical == vertical)
+                .map(|r| r.value)
+        };
+        let x = chart.x.fitted(xs.chain(lines(true)));
+        let y = chart.y.fitted(ys.chain(bands_y).chain(lines(false)));
+        if x != chart.x || y != chart.y {
+            fitted = XyChart { x, y, ..chart.clone() };
+            &fitted
+        } else {
+            chart
+        }
+    };
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let (plot_area, legend_area) = root.split_horizontally(chart.width.saturating_sub(LEGEND_WIDTH));
@@ -653,7 +683,12 @@ fn draw_legend<DB: DrawingBackend>(
                 color(b.color).mix(0.25).filled(),
             ))?;
         }
-        area.draw(&Text::new(truncate(label, 36), (42, y), text_style.clone()))?;
+        for (i, line) in super::wrap_label(label, 36, 3).iter().enumerate() {
+            if i > 0 {
+                y += row * 3 / 4;
+            }
+            area.draw(&Text::new(line.clone(), (42, y), text_style.clone()))?;
+        }
         y += row;
     }
     if hidden > 0 {
