@@ -101,6 +101,14 @@ fn structure_of_a_standard_fake_run() {
             figure.id
         );
         assert!(figure.svg.contains("<svg"), "{} is not an SVG", figure.id);
+        // No label is cut short: legends and categories wrap (the one deliberate "…" says how
+        // many legend entries more the table lists).
+        let cut: Vec<&str> = figure
+            .svg
+            .lines()
+            .filter(|l| l.contains('…') && !l.contains("more (see table)"))
+            .collect();
+        assert!(cut.is_empty(), "{}: text cut short: {cut:?}", figure.id);
         assert!(report.html.contains(&format!("<figure id=\"fig-{}\">", figure.id)));
     }
 }

@@ -805,7 +805,7 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
             } else {
                 format!("[{source}]")
             };
-            format!("{} {tag}", super::figures::truncate(&label, 40))
+            format!("{label} {tag}")
         })
         .collect();
     for (i, r) in runs.iter().enumerate() {

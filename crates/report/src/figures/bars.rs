@@ -129,7 +129,8 @@ impl BarChart {
         let longest = self
             .categories
             .iter()
-            .map(|c| c.chars().count().min(60))
+            .flat_map(|c| super::wrap_label(c, 60, 2))
+            .map(|line| line.chars().count())
             .max()
             .unwrap_or(8) as u32;
         (longest * font::TICK * 56 / 100 + 16).clamp(80, 540)
@@ -176,7 +177,9 @@ pub(super) fn draw<DB: DrawingBackend>(
         }))
         .filter_map(|v| axis.to_plot(v))
         .collect::<Vec<_>>();
-    let x_range = axis.plot_range(values.into_iter());
+    // Bars on a linear axis start from zero, so that their lengths compare.
+    let zero = (!axis.log && chart.style == BarStyle::Bars).then_some(0.0);
+    let x_range = axis.plot_range(values.into_iter().chain(zero));
     let n = chart.categories.len().max(1);
     let y_range = (-0.5, n as f64 - 0.5);
 
@@ -220,8 +223,14 @@ pub(super) fn draw<DB: DrawingBackend>(
         }
         let (lx, ly) = ctx.backend_coord(&(x_range.0, row_y(i)));
         let style = TextStyle::from((font::FAMILY, font::TICK).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(truncate(category, 60), (lx - 8, ly), style))
-            .map_err(err)?;
+        // A long category wraps onto two lines rather than being cut.
+        let lines = super::wrap_label(category, 60, 2);
+        let step = font::TICK as i32 + 2;
+        let top = ly - (lines.len() as i32 - 1) * step / 2;
+        for (k, line) in lines.iter().enumerate() {
+            root.draw(&Text::new(line.clone(), (lx - 8, top + k as i32 * step), style.clone()))
+                .map_err(err)?;
+        }
     }
 
     for line in &chart.ref_lines {
@@ -291,17 +300,19 @@ pub(super) fn draw<DB: DrawingBackend>(
                 (x >= x_range.0 && x <= x_range.1).then(|| Circle::new((x, center + jitter), 3, spread))
             }))
             .map_err(err)?;
+            // A linear axis's bars grow from zero, a log axis's from its left edge.
+            let base = if axis.log { x_range.0 } else { 0f64.max(x_range.0) };
             match chart.style {
                 BarStyle::Bars => {
                     let fill = if bar.modeled { c.mix(0.3).filled() } else { c.filled() };
                     ctx.draw_series(std::iter::once(Rectangle::new(
-                        [(x_range.0, center - half), (v, center + half)],
+                        [(base, center - half), (v, center + half)],
                         fill,
                     )))
                     .map_err(err)?;
                     if bar.modeled {
                         ctx.draw_series(std::iter::once(Rectangle::new(
-                            [(x_range.0, center - half), (v, center + half)],
+                            [(base, center - half), (v, center + half)],
                             ShapeStyle::from(&c).stroke_width(2),
                         )))
                         .map_err(err)?;

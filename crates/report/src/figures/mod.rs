@@ -143,27 +143,33 @@ impl Hover {
     }
 }
 
-/// A legend label in lines of at most `width` characters, broken between words (a word
-/// longer than `width` is cut), at most `max_lines` of them; nothing is cut short unless a
-/// label is longer than `max_lines × width`.
+/// A legend label in lines of at most `width` characters, broken after a space or a comma
+/// (a piece longer than `width` is cut), at most `max_lines` of them; nothing is cut short
+/// unless a label is longer than `max_lines × width`.
 pub fn wrap_label(text: &str, width: usize, max_lines: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let next = if current.is_empty() {
-            word.to_string()
-        } else {
-            format!("{current} {word}")
-        };
-        if next.chars().count() <= width || current.is_empty() {
-            current = next;
-        } else {
-            lines.push(std::mem::take(&mut current));
-            current = word.to_string();
+    // Pieces end after each space or comma: the places a line may break.
+    let mut pieces: Vec<String> = Vec::new();
+    let mut piece = String::new();
+    for ch in text.chars() {
+        piece.push(ch);
+        if ch == ' ' || ch == ',' {
+            pieces.push(std::mem::take(&mut piece));
         }
     }
-    if !current.is_empty() {
-        lines.push(current);
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for piece in pieces {
+        if !current.is_empty() && (current.clone() + piece.trim_end()).chars().count() > width {
+            lines.push(current.trim_end().to_string());
+            current.clear();
+        }
+        current.push_str(&piece);
+    }
+    if !current.trim().is_empty() {
+        lines.push(current.trim_end().to_string());
     }
     if lines.len() > max_lines {
         let rest = lines[max_lines - 1..].join(" ");
@@ -619,6 +625,10 @@ mod tests {
         );
         assert_eq!(wrap_label("short", 36, 3), ["short"]);
         assert_eq!(wrap_label("a b c d", 1, 2).len(), 2);
+        assert_eq!(
+            wrap_label("conv2d_nhwc f32 b=8,c=256,h=14,w=14,k=256 [MODELED]", 30, 3),
+            ["conv2d_nhwc f32 b=8,c=256,", "h=14,w=14,k=256 [MODELED]"]
+        );
     }
 
     #[test]
