@@ -401,7 +401,12 @@ fn parse_gib(s: &str) -> Result<f64, String> {
     }
 }
 
-fn make_backend(name: BackendKind, device: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
+fn make_backend(
+    name: BackendKind,
+    device: &str,
+    threads: usize,
+    last_level_cache: Option<u64>,
+) -> anyhow::Result<Box<dyn Backend>> {
     if name != BackendKind::Torch && device != "cpu" {
         return Err(Error::InvalidArgument {
             arg: format!("--device {device}"),
@@ -410,7 +415,11 @@ fn make_backend(name: BackendKind, device: &str, threads: usize) -> anyhow::Resu
         .into());
     }
     match name {
-        BackendKind::Cpu => Ok(Box::new(CpuBackend::new(threads)?.with_plant(super::env::plant()?))),
+        BackendKind::Cpu => Ok(Box::new(
+            CpuBackend::new(threads)?
+                .with_plant(super::env::plant()?)
+                .with_last_level_cache(last_level_cache),
+        )),
         BackendKind::Fake => Ok(Box::new(super::env::fake_backend(threads as u64)?)),
         #[cfg(feature = "torch")]
         BackendKind::Torch => Ok(Box::new(crate::backends::torch::TorchBackend::new(device, threads)?)),
@@ -461,9 +470,14 @@ fn run_timed(plan: &RunPlan, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         );
     }
     check_run_limits(args, threads)?;
-    let backend = make_backend(args.backend, &args.device, threads)?;
-    let ghz = backend.clock_ghz();
     let machine = super::env::machine(crate::clock::probe_ghz());
+    let backend = make_backend(
+        args.backend,
+        &args.device,
+        threads,
+        machine.last_level_cache_bytes.value,
+    )?;
+    let ghz = backend.clock_ghz();
     let ctx = RegistryContext {
         threads: threads as u64,
         last_level_cache_bytes: machine.last_level_cache_bytes.value,

@@ -28,6 +28,9 @@ pub struct CpuBackend {
     threads: usize,
     simd: SimdLevel,
     plant: Option<crate::kernels::plant::Plant>,
+    /// The last-level cache, bytes: elementwise kernels whose arrays exceed it write their
+    /// output with non-temporal stores. `None`: never.
+    last_level_cache: Option<u64>,
 }
 
 impl CpuBackend {
@@ -46,7 +49,17 @@ impl CpuBackend {
             threads,
             simd: SimdLevel::detect(),
             plant: None,
+            last_level_cache: None,
         })
+    }
+
+    /// The backend that knows the machine's last-level cache (`bytes`), so that an
+    /// elementwise kernel whose input and output together exceed it streams its output past
+    /// the caches (non-temporal stores: no read-for-ownership of lines that are only
+    /// written), as the STREAM DRAM ceiling does. Without it every store is an ordinary one.
+    pub fn with_last_level_cache(mut self, bytes: Option<u64>) -> CpuBackend {
+        self.last_level_cache = bytes;
+        self
     }
 
     /// The backend with a planted slowdown (the regression gate's self-check), or none.
@@ -146,6 +159,7 @@ impl Backend for CpuBackend {
             threads: self.threads,
             simd: self.simd,
             plant: self.plant.as_ref(),
+            last_level_cache: self.last_level_cache,
         };
         let prepared = self.pool.install(|| match spec.dtype {
             Dtype::F32 => prepare_typed::<f32>(ctx, spec),
@@ -162,6 +176,7 @@ struct Ctx<'a> {
     threads: usize,
     simd: SimdLevel,
     plant: Option<&'a crate::kernels::plant::Plant>,
+    last_level_cache: Option<u64>,
 }
 
 impl Ctx<'_> {
@@ -472,8 +487,12 @@ fn prepare_typed<'a, T: CpuReal>(ctx: Ctx<'a>, spec: &BenchSpec) -> Box<dyn Prep
         Kernel::Attention(k) => Box::new(AttentionRun::<T>::new(ctx, k.clone())),
         Kernel::Activation(k) => {
             let x = k.input::<T>();
+            // Arrays beyond the last-level cache: the output is streamed past it.
+            let bytes = 2 * x.len() as u64 * T::DTYPE.size_bytes();
+            let streamed = ctx.last_level_cache.is_some_and(|llc| bytes > llc);
             Box::new(ActivationRun {
                 ctx,
+                streamed,
                 y: inputs::zeroed_vec(x.len()),
                 planted_extra: crate::kernels::plant::extra_elements(ctx.plant, spec.kernel_name(), x.len()),
                 x,
@@ -1114,6 +1133,8 @@ impl<T: CpuReal> Prepared for AttentionRun<'_, T> {
 
 struct ActivationRun<'a, T> {
     ctx: Ctx<'a>,
+    /// Output written with non-temporal stores (arrays beyond the last-level cache).
+    streamed: bool,
     kernel: Activation,
     x: Vec<T>,
     y: Vec<T>,
@@ -1147,31 +1168,84 @@ unsafe fn activation_chunk_avx2<T: Real>(op: ActivationOp, x: &[T], y: &mut [T])
 impl<T: CpuReal> ActivationRun<'_, T> {
     fn call(&mut self) {
         let (op, simd) = (self.kernel.op, self.ctx.simd);
-        Self::apply(op, simd, &self.x, &mut self.y);
+        Self::apply(op, simd, self.streamed, &self.x, &mut self.y);
         if self.planted_extra > 0 {
             let extra = self.planted_extra;
-            Self::apply(op, simd, &self.x[..extra], &mut self.y[..extra]);
+            Self::apply(op, simd, false, &self.x[..extra], &mut self.y[..extra]);
         }
     }
 
-    fn apply(op: ActivationOp, simd: SimdLevel, x: &[T], y: &mut [T]) {
+    fn apply(op: ActivationOp, simd: SimdLevel, streamed: bool, x: &[T], y: &mut [T]) {
         const CHUNK: usize = 1 << 14;
+        // Streamed: each block is computed into a small buffer that stays in L1, then copied
+        // out with non-temporal stores.
+        const BLOCK: usize = 1 << 10;
+        let streams = streamed && cfg!(target_arch = "x86_64") && simd != SimdLevel::Scalar;
         y.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(y, x)| {
-            #[cfg(target_arch = "x86_64")]
-            if simd == SimdLevel::Avx512 {
-                // SAFETY: AVX-512 detected at run time.
-                unsafe { activation_chunk_avx512(op, x, y) };
-                return;
+            if streams {
+                let mut buffer = [T::from_f64(0.0); BLOCK];
+                for (y, x) in y.chunks_mut(BLOCK).zip(x.chunks(BLOCK)) {
+                    let buffer = &mut buffer[..y.len()];
+                    Self::apply_chunk(op, simd, x, buffer);
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: AVX (a part of AVX2) detected at run time: `simd` is not scalar.
+                    unsafe {
+                        copy_nontemporal_avx(y, buffer)
+                    };
+                }
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: SSE is part of x86_64; orders the streamed stores before the caller
+                // reads the output.
+                unsafe {
+                    std::arch::x86_64::_mm_sfence()
+                };
+            } else {
+                Self::apply_chunk(op, simd, x, y);
             }
-            #[cfg(target_arch = "x86_64")]
-            if simd == SimdLevel::Avx2Fma {
-                // SAFETY: AVX2 and FMA detected at run time.
-                unsafe { activation_chunk_avx2(op, x, y) };
-                return;
-            }
-            let _ = simd;
-            activation_chunk(op, x, y);
         });
+    }
+
+    fn apply_chunk(op: ActivationOp, simd: SimdLevel, x: &[T], y: &mut [T]) {
+        #[cfg(target_arch = "x86_64")]
+        if simd == SimdLevel::Avx512 {
+            // SAFETY: AVX-512 detected at run time.
+            unsafe { activation_chunk_avx512(op, x, y) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if simd == SimdLevel::Avx2Fma {
+            // SAFETY: AVX2 and FMA detected at run time.
+            unsafe { activation_chunk_avx2(op, x, y) };
+            return;
+        }
+        let _ = simd;
+        activation_chunk(op, x, y);
+    }
+}
+
+/// Copies `src` into `dst` (the same length) with 32-byte non-temporal stores where `dst`
+/// is aligned for them and plain copies for the unaligned head and the tail. The caller
+/// issues `_mm_sfence` before the data are read.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn copy_nontemporal_avx<T: Copy>(dst: &mut [T], src: &[T]) {
+    use std::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_stream_si256};
+    assert_eq!(dst.len(), src.len());
+    let bytes = std::mem::size_of_val(dst);
+    let (d, s) = (dst.as_mut_ptr() as *mut u8, src.as_ptr() as *const u8);
+    let head = d.align_offset(32).min(bytes);
+    // SAFETY: both slices hold `bytes` bytes and do not overlap (one is borrowed mutably);
+    // the head and tail are whole elements because `dst` is aligned to its element, whose
+    // size divides 32; every streamed store is 32-byte aligned.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s, d, head);
+        let mut at = head;
+        while at + 32 <= bytes {
+            let v = _mm256_loadu_si256(s.add(at) as *const __m256i);
+            _mm256_stream_si256(d.add(at) as *mut __m256i, v);
+            at += 32;
+        }
+        std::ptr::copy_nonoverlapping(s.add(at), d.add(at), bytes - at);
     }
 }
 
@@ -1194,6 +1268,48 @@ impl<T: CpuReal> Prepared for ActivationRun<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The non-temporal copy equals a plain one for every alignment of the destination and
+    /// every length around a 32-byte store, f32 and f64.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn nontemporal_copies_equal_plain_ones_at_every_alignment() {
+        if !std::arch::is_x86_feature_detected!("avx") {
+            return;
+        }
+        for offset in 0..9 {
+            for len in [0, 1, 7, 8, 9, 31, 64, 100, 1027] {
+                let src: Vec<f32> = (0..len).map(|i| i as f32 * 0.5 - 3.0).collect();
+                let mut dst = vec![f32::NAN; len + offset];
+                // SAFETY: AVX detected above.
+                unsafe { copy_nontemporal_avx(&mut dst[offset..], &src) };
+                unsafe { std::arch::x86_64::_mm_sfence() };
+                assert_eq!(&dst[offset..], &src[..], "f32 offset {offset} len {len}");
+                let src: Vec<f64> = src.iter().map(|&v| f64::from(v)).collect();
+                let mut dst = vec![f64::NAN; len + offset];
+                // SAFETY: AVX detected above.
+                unsafe { copy_nontemporal_avx(&mut dst[offset..], &src) };
+                unsafe { std::arch::x86_64::_mm_sfence() };
+                assert_eq!(&dst[offset..], &src[..], "f64 offset {offset} len {len}");
+            }
+        }
+    }
+
+    /// With a last-level cache smaller than its arrays, an activation streams its output
+    /// (non-temporal stores) and still verifies against the reference, ReLU and GELU, f32
+    /// and f64, on lengths that end mid-block.
+    #[test]
+    fn streamed_activations_verify_against_the_reference() {
+        let backend = CpuBackend::new(2).unwrap().with_last_level_cache(Some(1));
+        for op in [ActivationOp::Relu, ActivationOp::Gelu] {
+            for dtype in [Dtype::F32, Dtype::F64] {
+                let spec = BenchSpec::new(Kernel::Activation(Activation { op, n: 70_001 }), dtype);
+                let mut prepared = backend.prepare(&spec).unwrap();
+                let verification = prepared.verify();
+                assert!(verification.passed, "{}: {}", spec.name(), verification.detail);
+            }
+        }
+    }
 
     #[test]
     fn static_ranges_cover_exactly_once() {
