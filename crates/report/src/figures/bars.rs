@@ -146,22 +146,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let (width, _) = chart.size();
     let (plot_area, legend_area) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
-    // A log axis whose data span less than a decade is drawn linear.
-    let fitted_axis = chart.value_axis.fitted(
-        chart
-            .groups
-            .iter()
-            .flat_map(|g| g.values.iter().flatten())
-            .flat_map(|b| {
-                [Some(b.value), b.low, b.high]
-                    .into_iter()
-                    .flatten()
-                    .chain(b.samples.iter().copied())
-            })
-            .chain(chart.ref_lines.iter().map(|r| r.value)),
-    );
-    let axis = &fitted_axis;
-    let values = chart
+    // Every value drawn, in data units; a log axis whose data span less than a decade is
+    // drawn linear.
+    let data: Vec<f64> = chart
         .groups
         .iter()
         .flat_map(|g| g.values.iter().flatten())
@@ -175,8 +162,10 @@ pub(super) fn draw<DB: DrawingBackend>(
             let (lo, hi) = r.range.unwrap_or((r.value, r.value));
             [r.value, lo, hi]
         }))
-        .filter_map(|v| axis.to_plot(v))
-        .collect::<Vec<_>>();
+        .collect();
+    let fitted_axis = chart.value_axis.fitted(data.iter().copied());
+    let axis = &fitted_axis;
+    let values = data.iter().filter_map(|&v| axis.to_plot(v)).collect::<Vec<_>>();
     // Bars on a linear axis start from zero, so that their lengths compare.
     let zero = (!axis.log && chart.style == BarStyle::Bars).then_some(0.0);
     let x_range = axis.plot_range(values.into_iter().chain(zero));
