@@ -311,6 +311,14 @@ pub(super) fn draw<DB: DrawingBackend>(
 
     let px = |v: f64| chart.x.to_plot(v);
     let py = |v: f64| chart.y.to_plot(v);
+    // A series' points in plotting coordinates (those the axes can show).
+    let plotted = |series: &Series| -> Vec<(f64, f64)> {
+        series
+            .points
+            .iter()
+            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
+            .collect()
+    };
 
     for band in &chart.bands {
         let upper = band.points.iter().filter_map(|&(x, _, hi)| Some((px(x)?, py(hi)?)));
@@ -377,11 +385,7 @@ pub(super) fn draw<DB: DrawingBackend>(
 
     for series in &chart.series {
         let c = color(series.color);
-        let pts: Vec<(f64, f64)> = series
-            .points
-            .iter()
-            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
-            .collect();
+        let pts = plotted(series);
         match series.line {
             LineKind::Solid => {
                 ctx.draw_series(LineSeries::new(pts.clone(), ShapeStyle::from(&c).stroke_width(3)))
@@ -418,11 +422,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let mut sloped_labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
     for series in &chart.series {
         let Some(text) = &series.line_label else { continue };
-        let pts: Vec<(f64, f64)> = series
-            .points
-            .iter()
-            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
-            .collect();
+        let pts = plotted(series);
         let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
             continue;
         };
@@ -480,11 +480,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     // Markers last, over the lines and their labels.
     for series in &chart.series {
         let c = color(series.color);
-        let pts: Vec<(f64, f64)> = series
-            .points
-            .iter()
-            .filter_map(|p| Some((px(p.x)?, py(p.y)?)))
-            .collect();
+        let pts = plotted(series);
         for &(x, y) in &pts {
             draw_marker(&mut ctx, series.marker, (x, y), c, series.filled).map_err(err)?;
         }
