@@ -644,6 +644,28 @@ mod tests {
         assert!(axis.clone().with_range(1.0, 2.0).fitted([1.0, 2.0].into_iter()).log);
     }
 
+    /// A confidence band wider than the data is clipped to the range the data set: the
+    /// axis of points between 10 and 1,000 does not reach down to the band's 1e-6.
+    #[test]
+    fn a_wide_band_does_not_stretch_the_axis() {
+        let mut chart = XyChart::new("h", "H", Axis::years("year"), Axis::log("count"));
+        chart.series.push(Series::points(
+            "data",
+            0,
+            Marker::Circle,
+            vec![Point::new(1960.0, 10.0), Point::new(2020.0, 1000.0)],
+        ));
+        chart.bands.push(Band {
+            label: "CI".into(),
+            color: 1,
+            points: vec![(1960.0, 1e-6, 50.0), (2020.0, 100.0, 1e5)],
+        });
+        let svg = render_svg(&Figure::Xy(chart)).unwrap();
+        let texts = |t: &str| svg.lines().filter(|l| l.trim() == t).count();
+        assert_eq!(texts("1e-6"), 0, "the band stretched the axis: {svg}");
+        assert!(texts("100") >= 1, "{svg}");
+    }
+
     #[test]
     fn hover_values_keep_four_significant_figures() {
         assert_eq!(hover_value(12.345678), "12.35");

@@ -218,29 +218,32 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     hover: &mut Vec<Hover>,
 ) -> Result<(), String> {
-    // Log axes whose data span less than a decade are drawn linear.
-    let fitted;
-    let chart = {
-        let xs = chart.series.iter().flat_map(|s| s.points.iter().map(|p| p.x));
-        let ys = chart.series.iter().flat_map(|s| {
+    // The values the axes must show, in data units: the series (with their error bars) and
+    // the reference lines. Confidence bands are not among them: a band is clipped to the
+    // range the data set, so that a wide one cannot stretch an axis over decades.
+    let x_data: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.x))
+        .chain(chart.bands.iter().flat_map(|b| b.points.iter().map(|p| p.0)))
+        .chain(chart.ref_lines.iter().filter(|r| r.vertical).map(|r| r.value))
+        .collect();
+    let y_data: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| {
             s.points.iter().flat_map(|p| {
                 let (lo, hi) = p.y_err.unwrap_or((p.y, p.y));
                 [p.y, lo, hi]
             })
-        });
-        let bands_y = chart
-            .bands
-            .iter()
-            .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2]));
-        let lines = |vertical: bool| {
-            chart
-                .ref_lines
-                .iter()
-                .filter(move |r| r.vertical == vertical)
-                .map(|r| r.value)
-        };
-        let x = chart.x.fitted(xs.chain(lines(true)));
-        let y = chart.y.fitted(ys.chain(bands_y).chain(lines(false)));
+        })
+        .chain(chart.ref_lines.iter().filter(|r| !r.vertical).map(|r| r.value))
+        .collect();
+    // Log axes whose data span less than a decade are drawn linear.
+    let fitted;
+    let chart = {
+        let x = chart.x.fitted(x_data.iter().copied());
+        let y = chart.y.fitted(y_data.iter().copied());
         if x != chart.x || y != chart.y {
             fitted = XyChart { x, y, ..chart.clone() };
             &fitted
@@ -252,34 +255,8 @@ pub(super) fn draw<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(err)?;
     let (plot_area, legend_area) = root.split_horizontally(chart.width.saturating_sub(LEGEND_WIDTH));
 
-    let xs = chart
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.x))
-        .chain(chart.bands.iter().flat_map(|b| b.points.iter().map(|p| p.0)))
-        .chain(chart.ref_lines.iter().filter(|r| r.vertical).map(|r| r.value))
-        .filter_map(|v| chart.x.to_plot(v))
-        .collect::<Vec<_>>();
-    let ys = chart
-        .series
-        .iter()
-        .flat_map(|s| {
-            s.points.iter().flat_map(|p| {
-                let (lo, hi) = p.y_err.unwrap_or((p.y, p.y));
-                [p.y, lo, hi]
-            })
-        })
-        .chain(
-            chart
-                .bands
-                .iter()
-                .flat_map(|b| b.points.iter().flat_map(|p| [p.1, p.2])),
-        )
-        .chain(chart.ref_lines.iter().filter(|r| !r.vertical).map(|r| r.value))
-        .filter_map(|v| chart.y.to_plot(v))
-        .collect::<Vec<_>>();
-    let x_range = chart.x.plot_range(xs.into_iter());
-    let y_range = chart.y.plot_range(ys.into_iter());
+    let x_range = chart.x.plot_range(x_data.iter().filter_map(|&v| chart.x.to_plot(v)));
+    let y_range = chart.y.plot_range(y_data.iter().filter_map(|&v| chart.y.to_plot(v)));
 
     let mut builder = ChartBuilder::on(&plot_area);
     builder
@@ -321,12 +298,15 @@ pub(super) fn draw<DB: DrawingBackend>(
     };
 
     for band in &chart.bands {
-        let upper = band.points.iter().filter_map(|&(x, _, hi)| Some((px(x)?, py(hi)?)));
+        // Clipped to the plotted range (a band at or below zero on a log axis starts at the
+        // bottom edge).
+        let clip = |v: f64| py(v).unwrap_or(y_range.0).clamp(y_range.0, y_range.1);
+        let upper = band.points.iter().filter_map(|&(x, _, hi)| Some((px(x)?, clip(hi))));
         let lower = band
             .points
             .iter()
             .rev()
-            .filter_map(|&(x, lo, _)| Some((px(x)?, py(lo)?)));
+            .filter_map(|&(x, lo, _)| Some((px(x)?, clip(lo))));
         let polygon: Vec<(f64, f64)> = upper.chain(lower).collect();
         if polygon.len() >= 3 {
             ctx.draw_series(std::iter::once(Polygon::new(
@@ -383,6 +363,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         }
     }
 
+    // Each series in turn, its line then its markers (a later series draws over an earlier one).
     for series in &chart.series {
         let c = color(series.color);
         let pts = plotted(series);
@@ -413,11 +394,36 @@ pub(super) fn draw<DB: DrawingBackend>(
                 }
             }
         }
+        for &(x, y) in &pts {
+            draw_marker(&mut ctx, series.marker, (x, y), c, series.filled).map_err(err)?;
+        }
+        for p in &series.points {
+            let (Some(x), Some(y)) = (px(p.x), py(p.y)) else {
+                continue;
+            };
+            if x < x_range.0 || x > x_range.1 || y < y_range.0 || y > y_range.1 {
+                continue;
+            }
+            let ci = p.y_err.map_or(String::new(), |(lo, hi)| {
+                format!(" ({}–{})", hover_value(lo), hover_value(hi))
+            });
+            let text = format!(
+                "{}: {} = {}; {} = {}{ci}",
+                series.label,
+                chart.x.label,
+                hover_value(p.x),
+                chart.y.label,
+                hover_value(p.y)
+            );
+            // Lines without markers get a smaller target, so that they do not hide points.
+            let radius = if series.marker == Marker::None { 4 } else { 7 };
+            hover.push(Hover::around(ctx.backend_coord(&(x, y)), radius, text));
+        }
     }
-    // Labels on the lines, over the lines and under the markers (no point hides under one):
-    // level lines at their left end, above the line; sloped ones above and left of the line,
-    // most of the way up (where nothing can lie above a roof); each kind spread apart so that
-    // no two overlap.
+
+    // Labels on the lines, on top: level lines at their left end, above the line; sloped
+    // ones above and left of the line, most of the way up (where nothing can lie above a
+    // roof, so no point hides under one); each kind spread apart so that no two overlap.
     let mut level_labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
     let mut sloped_labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
     for series in &chart.series {
@@ -474,37 +480,6 @@ pub(super) fn draw<DB: DrawingBackend>(
         let placed = spread_labels(&wanted, gap, plot_top + half, plot_bottom - half);
         for (((x, _), text, c), y) in sloped_labels.iter().zip(placed) {
             draw_label(text, (x - 8, y), false, c)?;
-        }
-    }
-
-    // Markers last, over the lines and their labels.
-    for series in &chart.series {
-        let c = color(series.color);
-        let pts = plotted(series);
-        for &(x, y) in &pts {
-            draw_marker(&mut ctx, series.marker, (x, y), c, series.filled).map_err(err)?;
-        }
-        for p in &series.points {
-            let (Some(x), Some(y)) = (px(p.x), py(p.y)) else {
-                continue;
-            };
-            if x < x_range.0 || x > x_range.1 || y < y_range.0 || y > y_range.1 {
-                continue;
-            }
-            let ci = p.y_err.map_or(String::new(), |(lo, hi)| {
-                format!(" ({}–{})", hover_value(lo), hover_value(hi))
-            });
-            let text = format!(
-                "{}: {} = {}; {} = {}{ci}",
-                series.label,
-                chart.x.label,
-                hover_value(p.x),
-                chart.y.label,
-                hover_value(p.y)
-            );
-            // Lines without markers get a smaller target, so that they do not hide points.
-            let radius = if series.marker == Marker::None { 4 } else { 7 };
-            hover.push(Hover::around(ctx.backend_coord(&(x, y)), radius, text));
         }
     }
 
