@@ -693,7 +693,7 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
     }
     chart.empty_note = Some("no triad sweep in this run: the quick and standard profiles run one".into());
     chart.caption = "STREAM triad (a = b + q·c, f64, ordinary stores) at working sets in each cache level and in DRAM \
-        (quick profile: 16 KiB, 256 KiB, half the last-level cache and four times it; standard profile: doubling from \
+        (quick profile: 16 KiB, 256 KiB, half the last-level cache, and twelve times it: each array four times the cache; standard profile: doubling from \
         16 KiB to 1 GiB); bandwidth = 24 bytes per element ÷ median time, whiskers from the bootstrap 95 % CI of \
         the median. Vertical lines: cache capacities from sysfs (one instance's size × the instances the run's \
         threads can use); where bandwidth falls past a line is that cache's knee. Horizontal lines: the plateaus \
