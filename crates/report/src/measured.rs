@@ -702,6 +702,25 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
     chart
 }
 
+/// Whether rows (sorted by bytes per call) form one size sweep: every parameter that
+/// differs between them grows with the bytes (square GEMMs 256³, 512³, 1024³). Two GEMM shapes
+/// (512³ and 1024×256×768) or scatter_add's group sizes at one table size do not: a line
+/// between them would draw a trend that was not measured.
+fn is_size_sweep(rows: &[&SummaryRow]) -> bool {
+    let params: Vec<serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.params).unwrap_or_default())
+        .collect();
+    let Some(first) = params.first() else { return false };
+    first.keys().all(|key| {
+        let values: Vec<Option<f64>> = params.iter().map(|p| p.get(key).and_then(|v| v.as_f64())).collect();
+        values.windows(2).all(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => a <= b,
+            (a, b) => a == b,
+        })
+    }) && rows.windows(2).all(|w| w[0].bytes < w[1].bytes)
+}
+
 /// GFLOP/s over problem size for every kernel the run measured at two or more sizes.
 pub fn sweep_compute(run: &RunInfo) -> XyChart {
     let mut chart = XyChart::new(
@@ -735,14 +754,18 @@ pub fn sweep_compute(run: &RunInfo) -> XyChart {
             })
             .collect();
         let mut series = Series::points(format!("{kernel} {dtype}"), i, dtype_marker(dtype), points);
-        series.line = LineKind::Solid;
+        // Joined only where the sizes form one sweep; other shapes are points apart.
+        if is_size_sweep(&rows) {
+            series.line = LineKind::Solid;
+        }
         chart.series.push(series);
     }
     chart.empty_note =
         Some("no kernel measured at two or more sizes: `braingap run --profile standard` adds sweeps".into());
     chart.caption = "Attained GFLOP/s (analytic FLOP ÷ median time) of each kernel measured at several sizes, against \
         the compulsory bytes one call touches (a size measure common to all kernels; for GEMM 4·(mk + kn + mn) at f32). \
-        Whiskers: bootstrap 95 % CI of the median time."
+        A line joins a kernel's points only where they form one size sweep (every parameter grows with the size); \
+        other shapes stand apart. Whiskers: bootstrap 95 % CI of the median time."
         .into();
     chart
 }
@@ -851,4 +874,40 @@ pub fn energy(run: &RunInfo, companions: &[&RunInfo], references: &[EnergyRefere
         if modeled { "; this run has modeled figures" } else { "" }
     );
     chart
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(params: &str, bytes: f64) -> SummaryRow {
+        SummaryRow {
+            kernel: "gemm".into(),
+            params: params.into(),
+            bytes,
+            ..SummaryRow::default()
+        }
+    }
+
+    /// Square GEMMs growing together are a sweep; two shapes, or group sizes traded against
+    /// group counts at one table size, are not.
+    #[test]
+    fn only_sizes_that_grow_together_are_joined() {
+        let square = [
+            row(r#"{"m":256,"n":256,"k":256}"#, 1.0),
+            row(r#"{"m":512,"n":512,"k":512}"#, 4.0),
+            row(r#"{"m":1024,"n":1024,"k":1024}"#, 16.0),
+        ];
+        assert!(is_size_sweep(&square.iter().collect::<Vec<_>>()));
+        let shapes = [
+            row(r#"{"m":512,"n":512,"k":512}"#, 3.1e6),
+            row(r#"{"m":1024,"n":256,"k":768}"#, 5.0e6),
+        ];
+        assert!(!is_size_sweep(&shapes.iter().collect::<Vec<_>>()));
+        let groups = [
+            row(r#"{"group":1,"groups":262144}"#, 4.0e7),
+            row(r#"{"group":64,"groups":4096}"#, 4.0e7),
+        ];
+        assert!(!is_size_sweep(&groups.iter().collect::<Vec<_>>()));
+    }
 }
