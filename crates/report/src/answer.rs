@@ -95,19 +95,18 @@ pub fn two_sig(value: f64) -> String {
 /// (`meters::model::MODEL_UNCERTAINTY` either way), e.g. `1.2e10 FLOP/J (model range
 /// 6.0e9–2.4e10)`.
 pub fn modeled(value: f64, unit: &str) -> String {
-    let u = braingap_meters::model::MODEL_UNCERTAINTY;
-    format!(
-        "{} {unit} (model range {}–{})",
-        two_sig(value),
-        two_sig(value / u),
-        two_sig(value * u)
-    )
+    format!("{} {unit} (model range {})", two_sig(value), model_range(value))
 }
 
 /// The same in a table cell, where the column says it is modeled: `0.38 (0.19–0.76)`.
 pub fn modeled_cell(value: f64) -> String {
+    format!("{} ({})", two_sig(value), model_range(value))
+}
+
+/// The model's range around a modeled `value`, `low–high`.
+fn model_range(value: f64) -> String {
     let u = braingap_meters::model::MODEL_UNCERTAINTY;
-    format!("{} ({}–{})", two_sig(value), two_sig(value / u), two_sig(value * u))
+    format!("{}–{}", two_sig(value / u), two_sig(value * u))
 }
 
 fn gap_text(value: f64, (low, central, high): (f64, f64, f64), unit: &str) -> String {

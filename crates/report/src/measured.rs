@@ -707,10 +707,7 @@ pub fn sweep_stream(run: &RunInfo, machine: &MachineView) -> XyChart {
 /// (512³ and 1024×256×768) or scatter_add's group sizes at one table size do not: a line
 /// between them would draw a trend that was not measured.
 fn is_size_sweep(rows: &[&SummaryRow]) -> bool {
-    let params: Vec<serde_json::Map<String, serde_json::Value>> = rows
-        .iter()
-        .map(|r| serde_json::from_str(&r.params).unwrap_or_default())
-        .collect();
+    let params: Vec<_> = rows.iter().map(|r| r.params_object()).collect();
     let Some(first) = params.first() else { return false };
     first.keys().all(|key| {
         let values: Vec<Option<f64>> = params.iter().map(|p| p.get(key).and_then(|v| v.as_f64())).collect();

@@ -264,13 +264,16 @@ impl Default for SummaryRow {
 }
 
 impl SummaryRow {
-    /// The numeric parameter `name` of the benchmark, from the row's `params` object (`None`
-    /// when absent, not a number, or the object cannot be read). The one reader of `params`.
+    /// The benchmark's parameters, from the row's `params` object (empty when it cannot be
+    /// read). The one reader of `params`.
+    pub fn params_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.params).unwrap_or_default()
+    }
+
+    /// The numeric parameter `name` of the benchmark (`None` when absent, not a number, or
+    /// the object cannot be read).
     pub fn param(&self, name: &str) -> Option<f64> {
-        serde_json::from_str::<serde_json::Value>(&self.params)
-            .ok()?
-            .get(name)?
-            .as_f64()
+        self.params_object().get(name)?.as_f64()
     }
 
     /// Derives the row from a record.
