@@ -10,7 +10,9 @@ use clap::{Args, ValueEnum};
 use crate::analysis::claims::{compact, render_claims_table};
 use crate::analysis::datasets::{bundled_datasets, ColumnKind};
 use crate::analysis::fits::BootstrapOptions;
-use crate::analysis::studies::{find_study, run_studies as run_studies_on, run_study, Reproduction, StudyResult};
+use crate::analysis::studies::{
+    find_study, run_studies as run_studies_on, run_study, Figure, Reproduction, StudyResult,
+};
 use crate::analysis::trend::{run_fit_request, FitDetails, FitReport, FitRequest, Model};
 
 /// Trend model for `braingap fit`.
@@ -242,6 +244,9 @@ fn render_study(result: &StudyResult) -> String {
         (None, _) => format!("{}  (no interval stated)", figure.format(study.published)),
     };
     let ours = |r: &Reproduction| {
+        if figure == Figure::LargestValue {
+            return format!("{}  (one point, no interval), n = {}", figure.format(r.value), r.n);
+        }
         format!(
             "{}  95% CI {}, n = {}",
             figure.format(r.value),
@@ -270,6 +275,13 @@ fn render_study(result: &StudyResult) -> String {
     if let (Some(early), Some(cutoff)) = (&result.braingap_to_cutoff, study.data_cutoff_text) {
         out.push_str(&format!("  braingap to {cutoff}  {}\n", ours(early)));
     }
+    if let Some(own) = &result.braingap_on_paper_data {
+        out.push_str(&format!(
+            "  on the paper's data {}  ({})\n",
+            ours(own),
+            study.paper_data.unwrap_or("?")
+        ));
+    }
     if let Some(revised) = &result.braingap_revised {
         out.push_str(&format!(
             "  braingap, revised   {}  (re-estimated rows at the paper's values)\n",
@@ -287,6 +299,9 @@ fn render_study(result: &StudyResult) -> String {
     ));
     if let Some(c) = &result.crossover {
         out.push_str(&format!("  crossover           {}: {}\n", c.verdict, c.explanation));
+    }
+    if let Some(level) = &result.level {
+        out.push_str(&format!("  level               not judged: {}\n", level.explanation));
     }
     out
 }

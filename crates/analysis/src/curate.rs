@@ -323,6 +323,110 @@ fn networks(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
     })
 }
 
+/// Where Sevilla et al.'s February 2022 dataset comes from: the paper's repository reads
+/// its database live, and the only copy of the rows it read is the data embedded in a
+/// notebook's saved chart.
+const SEVILLA_2022_SOURCE: &str = "Sevilla et al. (2022), Compute Trends Across Three Eras of Machine Learning: the paper's dataset of 123 milestone systems with a training-compute estimate, as read from its database in February 2022; embedded in the saved output (chart \"n = 123\") of Compute-Trends_visualization.ipynb, GitHub ML-Progress/Compute-Trends @ 758bcfcf0a56f83c2f5e20a19a3b5c4c8ecdae99";
+
+/// Sevilla et al.'s own 123 systems. Dates lose their `T00:00:00`; three systems have no
+/// name upstream and are named by their reference; the `Domain` column is left out,
+/// because the notebook had overwritten it with a chart label (`All`, `Record`).
+fn sevilla_2022(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
+    let header = [
+        "system",
+        "publication_date",
+        "parameters_count",
+        "training_compute_FLOP",
+        "note",
+        "source",
+    ];
+    let mut rows = Vec::new();
+    for row in &raw.rows {
+        let get = |c| raw.cell(row, c).map(str::to_string);
+        let date = get("Publication date")?;
+        let date = date.split('T').next().unwrap_or_default().to_string();
+        let name = get("System")?;
+        let (system, note) = if name.is_empty() {
+            (
+                format!("unnamed ({})", get("Reference")?),
+                "no system name upstream; named by its reference".to_string(),
+            )
+        } else {
+            (name, String::new())
+        };
+        rows.push(vec![
+            system,
+            date,
+            get("Parameters")?,
+            get("Training compute (FLOPs)")?,
+            note,
+            SEVILLA_2022_SOURCE.to_string(),
+        ]);
+    }
+    rows.sort_by(|a, b| (&a[1], &a[0]).cmp(&(&b[1], &b[0])));
+    Ok(CuratedTable {
+        file: "sevilla_2022.csv",
+        csv: to_csv(&header, &rows),
+    })
+}
+
+/// Where the May 2024 Epoch database comes from.
+const EPOCH_2024_SOURCE: &str = "Epoch AI, All ML Systems database, version of 2024-05-26 (two days before Sevilla & Roldán's post of 28 May 2024), as committed to GitHub epoch-research/training-cost-trends @ 35b2cd6 (\"data/All ML Systems - full view.csv\"); CC BY 4.0";
+
+/// Epoch's database as Sevilla & Roldán (2024) could read it: the notable models (a
+/// non-empty `Notability criteria`) with a publication date and a training-compute
+/// estimate, less the rows Epoch marked `Exclude` = 1 (337 of them fall in 2010 to May
+/// 2024, against the post's 333); two systems with no name upstream are named by their
+/// reference.
+fn training_compute_2024(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
+    let header = [
+        "model",
+        "organization",
+        "publication_date",
+        "domain",
+        "parameters_count",
+        "training_compute_FLOP",
+        "source",
+    ];
+    let mut rows = Vec::new();
+    for row in &raw.rows {
+        let get = |c| raw.cell(row, c).map(str::to_string);
+        let notable = !raw.cell(row, "Notability criteria")?.is_empty();
+        let excluded = raw.cell(row, "Exclude")? == "1";
+        let date = get("Publication date")?;
+        let compute = get("Training compute (FLOP)")?;
+        if !notable || excluded || date.is_empty() || parse_number(&compute).is_none() {
+            continue;
+        }
+        // The BOM-less header of the first column: the file starts with a UTF-8 BOM,
+        // which the csv reader keeps in the name.
+        let model = row
+            .get("System")
+            .or_else(|| row.get("\u{feff}System"))
+            .cloned()
+            .unwrap_or_default();
+        let model = if model.is_empty() {
+            format!("unnamed ({})", get("Reference")?)
+        } else {
+            model
+        };
+        rows.push(vec![
+            model,
+            get("Organization")?,
+            date,
+            get("Domain")?,
+            get("Parameters")?,
+            compute,
+            EPOCH_2024_SOURCE.to_string(),
+        ]);
+    }
+    rows.sort_by(|a, b| (&a[2], &a[0]).cmp(&(&b[2], &b[0])));
+    Ok(CuratedTable {
+        file: "training_compute_2024.csv",
+        csv: to_csv(&header, &rows),
+    })
+}
+
 fn training_compute(raw: &RawTable) -> Result<CuratedTable, AnalysisError> {
     let header = [
         "model",
@@ -638,6 +742,8 @@ pub fn curated_tables(raw_dir: &Path) -> Result<Vec<CuratedTable>, AnalysisError
         brain_compute(&read("brain_compute_estimates.csv")?)?,
         networks(&read("ann_sizes_goodfellow_fig1_10_1_11.csv")?)?,
         training_compute(&read("epoch_notable_models_snapshot.csv")?)?,
+        sevilla_2022(&read("compute_trends_2022_milestones.csv")?)?,
+        training_compute_2024(&read("epoch_all_ml_systems_2024-05-26.csv")?)?,
         landmark_models(&read("training_compute_models.csv")?)?,
         openai_2018(&read("training_compute_openai_2018.csv")?)?,
         hardware(
@@ -784,7 +890,7 @@ mod tests {
                 assert!(listed.contains(&name), "data/raw/{name} is not in SHA256SUMS");
             }
         }
-        assert_eq!(listed.len(), 12);
+        assert_eq!(listed.len(), 14);
     }
 
     /// Each upstream quirk is corrected in the curated tables and noted on its row.

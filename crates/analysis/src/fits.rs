@@ -904,6 +904,15 @@ pub fn frontier_top_k_per_year(x: &[f64], y: &[f64], k: usize) -> Vec<usize> {
     keep
 }
 
+/// Epoch's frontier rule (Sevilla & Roldán 2024): whether each point was among the `k`
+/// largest `y` when it appeared, i.e. fewer than `k` points with a strictly smaller `x`
+/// have a larger `y`. Points of the same `x` do not outrank each other.
+pub fn frontier_top_k_at_release(x: &[f64], y: &[f64], k: usize) -> Vec<bool> {
+    (0..x.len())
+        .map(|i| (0..x.len()).filter(|&j| x[j] < x[i] && y[j] > y[i]).count() < k)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

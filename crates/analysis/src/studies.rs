@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::datasets::{load_table, resolve_dataset, select_series, Filter, Selection, Series};
 use crate::error::AnalysisError;
-use crate::fits::{window_z_scores, BootstrapOptions, Interval};
+use crate::fits::{frontier_top_k_at_release, window_z_scores, BootstrapOptions, Interval};
 use crate::trend::{fit_series, DataSnapshot, FitReport, FitRequest, Model};
 
 /// Days in a decimal year (the datasets' dates become decimal years of this length).
@@ -27,6 +27,8 @@ pub enum Figure {
     DoublingMonths30Days,
     /// Growth factor per year (×/yr).
     GrowthPerYear,
+    /// The largest y value in the selection (a published level, not a trend).
+    LargestValue,
 }
 
 impl Figure {
@@ -58,6 +60,12 @@ impl Figure {
                     },
                 ))
             }
+            Figure::LargestValue => {
+                let largest = report.points.iter().map(|p| p.y).fold(f64::NAN, f64::max);
+                largest
+                    .is_finite()
+                    .then(|| (largest, Interval::bounded(largest, largest)))
+            }
             Figure::GrowthPerYear => {
                 let [low, high] = report.slope_ci95;
                 Some((
@@ -78,6 +86,7 @@ impl Figure {
             Figure::DoublingMonths => format!("doubling {value:.2} months"),
             Figure::DoublingMonths30Days => format!("doubling {value:.2} months (of 30 days)"),
             Figure::GrowthPerYear => format!("{value:.2}x per year"),
+            Figure::LargestValue => format!("largest {value:.0}"),
         }
     }
 }
@@ -123,6 +132,13 @@ pub enum Rule {
         /// Last decimal year of the models scored.
         scored_to: f64,
     },
+    /// Epoch's frontier rule (Sevilla & Roldán 2024): a model is kept when, at its release,
+    /// it is among the `k` largest training runs: fewer than `k` models published strictly
+    /// before it (any date in the table) used more compute.
+    TopAtRelease {
+        /// How many leading models count as the frontier.
+        k: usize,
+    },
 }
 
 impl Rule {
@@ -137,6 +153,7 @@ impl Rule {
                     ZBand::LargeScale => "large-scale, z > 0.76",
                 }
             )),
+            Rule::TopAtRelease { k } => Some(format!("the top-{k}-at-release rule")),
         }
     }
 }
@@ -167,6 +184,36 @@ pub struct CrossoverCheck {
     pub earliest: f64,
     /// See `earliest`.
     pub latest: f64,
+}
+
+/// A published statement of how many of a study's points reach a level. "Quite common"
+/// and its kin give no number, so braingap counts and does not judge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LevelCheck {
+    /// The level, in the study's y unit.
+    pub level: f64,
+    /// What that level is.
+    pub level_text: &'static str,
+    /// The statement as published.
+    pub published_text: &'static str,
+    /// Relative error of the data (digitization), within which a point counts as at the
+    /// level.
+    pub tolerance: f64,
+}
+
+/// The points of a study's selection against a [`LevelCheck`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelResult {
+    /// The check.
+    pub check: LevelCheck,
+    /// Points in the selection.
+    pub n: usize,
+    /// The points at or above the level (within the tolerance), by name.
+    pub at_or_above: Vec<String>,
+    /// Points within a factor 2 of the level or above it.
+    pub within_factor_2: usize,
+    /// One sentence with the counts.
+    pub explanation: String,
 }
 
 /// braingap's crossover year against a [`CrossoverCheck`].
@@ -236,12 +283,19 @@ pub struct Study {
     pub jittered_bootstrap: bool,
     /// Rows the bundled snapshot has re-estimated since the paper, with the paper's values.
     pub revisions: &'static [ValueRevision],
+    /// A bundled dataset holding the paper's own rows (same x and y columns), where one is
+    /// bundled beside the current snapshot: the study is redone on it, so a difference on
+    /// the snapshot can be put down to the data revision, by a stated amount.
+    pub paper_data: Option<&'static str>,
     /// A published crossover statement to check on the same fit.
     pub crossover: Option<CrossoverCheck>,
+    /// A published statement of how many points reach a level, counted on the same
+    /// selection.
+    pub level: Option<LevelCheck>,
 }
 
 /// What Sevilla et al.'s data and braingap's differ by, for each of their studies.
-const SEVILLA_CAVEAT: Option<&str> = Some("the paper fitted a 2022 dataset of 123 milestone systems; the bundled Epoch snapshot (2026-01-26) holds several times more notable models in the same period, most of them added after the paper, and the bundled data cannot tell which were in the paper's set");
+const SEVILLA_CAVEAT: Option<&str> = Some("the paper fitted its February 2022 dataset of 123 milestone systems (bundled as sevilla_2022); the Epoch snapshot (2026-01-26) holds the notable models Epoch has recorded since, several times more in each era, and has re-estimated the compute of some of the paper's systems (37 of the 75 whose names match exactly differ by more than 5 %)");
 
 /// Sevilla et al.'s uncertainty method.
 const SEVILLA_UNCERTAINTY: &str = "95 % percentile interval of a 1,000-sample bootstrap in which each drawn estimate is multiplied by a factor log-uniform between 1/2 and 2 (the paper's Section 2 and footnote 9; braingap does the same); doubling times in months of 30 days, as the paper's code computes them";
@@ -288,12 +342,46 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: Some(CrossoverCheck {
             target: 8.6e10,
             target_text: "the human brain's 8.6e10 neurons",
             published_text: "\"will not have the same number of neurons as the human brain until at least the 2050s\" (the figure's axis has a tick at 2056)",
             earliest: 2050.0,
             latest: 2060.0,
+        }),
+        level: None,
+    },
+    Study {
+        name: "goodfellow-2016-connections",
+        source: "Goodfellow, Bengio & Courville (2016), Deep Learning, §1.2.3 and Fig. 1.10: \"some artificial neural networks have nearly as many connections per neuron as a cat\" (the figure draws the cat at 9,970, digitized; Wikipedia's 1e13 synapses over 1e9 neurons)",
+        selection_rule: "the 10 networks of Fig. 1.10 (networks.csv rows with connections_per_neuron_ratio; values digitized from the figure, ±3 %); the 10 networks of Fig. 1.11 alone have no figure and drop out, counted",
+        model: "the largest connections per neuron among the networks; an exponential fit of log10(connections per neuron) on year is printed beside it (the book states no rate)",
+        uncertainty: "none stated; the book gives no number for \"nearly\", so braingap reads it as at least half the cat's figure and at most the cat's figure plus the 3 % digitization error",
+        dataset: "networks",
+        x: "year",
+        y: "connections_per_neuron_ratio",
+        filter: None,
+        from: None,
+        to: None,
+        figure: Figure::LargestValue,
+        published: 9970.0,
+        published_ci: Some([4985.0, 10269.0]),
+        published_ci_kind: Some("braingap's reading of \"nearly as many as a cat\": from half the cat's 9,970 to it plus 3 %"),
+        published_n: Some(10),
+        data_cutoff: None,
+        data_cutoff_text: None,
+        caveat: None,
+        rule: Rule::AllRows,
+        jittered_bootstrap: false,
+        revisions: &[],
+        paper_data: None,
+        crossover: None,
+        level: Some(LevelCheck {
+            level: 1290.0,
+            level_text: "the mouse's 1,290 connections per neuron (the figure's line, digitized)",
+            published_text: "\"it is quite common for other neural networks to have as many connections per neuron as smaller mammals like mice\"",
+            tolerance: 0.03,
         }),
     },
     Study {
@@ -319,7 +407,9 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "sevilla-2022-pre-deep-learning",
@@ -344,7 +434,9 @@ const STUDIES: &[Study] = &[
         rule: sevilla_rule(ZBand::NotOutlier, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
+        paper_data: Some("sevilla_2022"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "sevilla-2022-deep-learning",
@@ -369,7 +461,9 @@ const STUDIES: &[Study] = &[
         rule: sevilla_rule(ZBand::RegularScale, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
+        paper_data: Some("sevilla_2022"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "sevilla-2022-large-scale",
@@ -394,7 +488,9 @@ const STUDIES: &[Study] = &[
         rule: sevilla_rule(ZBand::LargeScale, 1950.0, SEVILLA_END),
         jittered_bootstrap: true,
         revisions: &[],
+        paper_data: Some("sevilla_2022"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "sevilla-2022-alexnet-to-alphazero",
@@ -423,7 +519,9 @@ const STUDIES: &[Study] = &[
             value_then: 3.41e23,
             source: "Epoch's 2022 estimate, kept in landmark_models.csv as \"AlphaGo Zero (Epoch 2022 value)\"",
         }],
+        paper_data: Some("sevilla_2022"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "koomey-2011",
@@ -448,7 +546,9 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2024-post-2010",
@@ -473,18 +573,20 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2024-frontier",
         source: "Sevilla & Roldán (2024), Training compute of frontier AI models grows by 4-5x per year, Epoch AI (May 2024): models in the top 10 of training compute when released grew 5.3x per year (90 % CI 4.9-5.7) between 2010 and May 2024",
-        selection_rule: "frontier models published 2010 to May 2024; braingap: training_compute.csv frontier_model == true (Epoch's own flag) from 2010.0 to 2024.41",
+        selection_rule: "notable models published 2010 to May 2024 that were in the top 10 of training compute when released; braingap applies the rule itself (fewer than 10 models published before it, at any date in the table, used more compute) and fits 2010.0 to 2024.41; Epoch's current frontier_model flag is not used, because it is recomputed on each version of the database",
         model: "exponential: log10(training FLOP) linear in publication date",
         uncertainty: "90 % CI by bootstrap",
         dataset: "training_compute",
         x: "publication_date",
         y: "training_compute_FLOP",
-        filter: Some("frontier_model == true"),
+        filter: None,
         from: Some(2010.0),
         to: Some(2024.41),
         figure: Figure::GrowthPerYear,
@@ -494,11 +596,13 @@ const STUDIES: &[Study] = &[
         published_n: None,
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the flag in the 2026 snapshot is Epoch's current one; models added or re-estimated since May 2024 can enter or leave the top 10 of their release date"),
-        rule: Rule::AllRows,
+        caveat: Some("the post read Epoch's database of May 2024 (bundled as training_compute_2024, the version of 2024-05-26); the 2026 snapshot adds models and re-estimates others, and either can move a model into or out of the top 10 of its release date"),
+        rule: Rule::TopAtRelease { k: 10 },
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: Some("training_compute_2024"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2024-notable",
@@ -519,11 +623,13 @@ const STUDIES: &[Study] = &[
         published_n: Some(333),
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the 2026 snapshot has models added and re-estimated after May 2024 inside the same period"),
+        caveat: Some("the post read Epoch's database of May 2024 (bundled as training_compute_2024, the version of 2024-05-26); the 2026 snapshot has models added and re-estimated after May 2024 inside the same period"),
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: Some("training_compute_2024"),
         crossover: None,
+        level: None,
     },
     Study {
         name: "koomey-naffziger-2016-post-2000",
@@ -548,7 +654,9 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2023-ml-hardware-fp32",
@@ -569,11 +677,13 @@ const STUDIES: &[Study] = &[
         published_n: None,
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the bundled table is Epoch's December 2025 ML-hardware snapshot, not the 2023 report's 47-accelerator selection"),
+        caveat: Some("the report's selection of 47 accelerators is not published as a table braingap could find (its GitHub mirror, Epoch's repositories and its website's data were searched); the bundled table is Epoch's December 2025 ML-hardware snapshot, with chips added since and no mark of the report's 47"),
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2023-ml-hardware-memory-bandwidth",
@@ -594,21 +704,23 @@ const STUDIES: &[Study] = &[
         published_n: None,
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the bundled table is Epoch's December 2025 ML-hardware snapshot, not the 2023 report's selection"),
+        caveat: Some("the report's selection of 47 accelerators is not published as a table braingap could find (its GitHub mirror, Epoch's repositories and its website's data were searched); the bundled table is Epoch's December 2025 ML-hardware snapshot, with chips added since and no mark of the report's 47"),
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2025-ml-hardware-fp16",
         source: "Epoch AI, Machine Learning Hardware data hub (updated 16 Jan 2025): measured in 16-bit floating point operations, ML hardware performance grows 29 % per year, doubling every 2.7 years",
-        selection_rule: "ML hardware with a 16-bit (non-tensor FP16) peak released up to January 2025; braingap: ml_hardware.csv fp16_FLOP_per_s to 2025.04",
-        model: "exponential: log10(FP16 FLOP/s) linear in release date",
+        selection_rule: "ML hardware with a 16-bit peak released up to January 2025; the hub does not name the column, and braingap reads it as the tensor-core FP16/BF16 peak, the 16-bit figure ML training uses: ml_hardware.csv tensor_fp16_bf16_FLOP_per_s to 2025.04",
+        model: "exponential: log10(tensor FP16/BF16 FLOP/s) linear in release date",
         uncertainty: "none printed",
         dataset: "ml_hardware",
         x: "release_date",
-        y: "fp16_FLOP_per_s",
+        y: "tensor_fp16_bf16_FLOP_per_s",
         filter: None,
         from: None,
         to: Some(2025.04),
@@ -619,11 +731,13 @@ const STUDIES: &[Study] = &[
         published_n: None,
         data_cutoff: None,
         data_cutoff_text: None,
-        caveat: Some("the hub does not say whether its 16-bit series takes tensor-core figures; braingap fits the non-tensor FP16 column"),
+        caveat: Some("the hub does not say whether its 16-bit series takes tensor-core figures; the non-tensor FP16 column (fp16_FLOP_per_s, 101 chips, where older GPUs run FP16 at a fraction of their FP32 rate) gives a doubling of 1.26 years (95 % CI 0.96-1.80) instead"),
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "epoch-2025-ml-hardware-energy-efficiency",
@@ -648,7 +762,9 @@ const STUDIES: &[Study] = &[
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
     Study {
         name: "hobbhahn-besiroglu-2022-ml-gpus",
@@ -669,11 +785,13 @@ const STUDIES: &[Study] = &[
         published_n: Some(26),
         data_cutoff: Some(2022.0),
         data_cutoff_text: Some("2021-12-31"),
-        caveat: Some("the bundled table is Epoch's ML-hardware table (GPUs with a listed release price), not the paper's GPU dataset, and its prices are release prices in current dollars, not adjusted for inflation"),
+        caveat: Some("the paper's dataset of 470 GPUs (Median Group 2018 merged with Sun et al. 2019) was never published: Epoch's post says \"We unfortunately can't publish our data\" (footnote 1); the bundled table is Epoch's ML-hardware table (GPUs with a listed release price), and its prices are release prices in current dollars, not adjusted for inflation"),
         rule: Rule::AllRows,
         jittered_bootstrap: false,
         revisions: &[],
+        paper_data: None,
         crossover: None,
+        level: None,
     },
 ];
 
@@ -781,8 +899,12 @@ pub struct StudyResult {
     pub braingap: Reproduction,
     /// braingap's figure on the rows up to the paper's data cutoff, where it has one.
     pub braingap_to_cutoff: Option<Reproduction>,
+    /// braingap's figure on the paper's own rows, where they are bundled.
+    pub braingap_on_paper_data: Option<Reproduction>,
     /// The crossover statement checked, where the study has one.
     pub crossover: Option<CrossoverResult>,
+    /// The level statement counted, where the study has one.
+    pub level: Option<LevelResult>,
     /// braingap's figure with the re-estimated rows at the paper's values, where the
     /// study lists any and the figure differs.
     pub braingap_revised: Option<Reproduction>,
@@ -838,8 +960,13 @@ fn apply_rule(series: Series, rule: &Rule, from: Option<f64>, to: Option<f64>) -
             z[scored[k]] = score;
         }
     }
+    let top_at_release: Vec<bool> = match rule {
+        Rule::TopAtRelease { k } => frontier_top_k_at_release(&series.x, &series.y, *k),
+        _ => Vec::new(),
+    };
     let in_band = |i: usize| match rule {
         Rule::AllRows => true,
+        Rule::TopAtRelease { .. } => top_at_release[i],
         Rule::ZScore {
             band, large_scale_from, ..
         } => {
@@ -879,8 +1006,20 @@ fn apply_rule(series: Series, rule: &Rule, from: Option<f64>, to: Option<f64>) -
 /// Fits `study` on the bundled data up to `to`, with the paper's values for the
 /// re-estimated rows when `revised`.
 fn fit_study(study: &Study, to: Option<f64>, revised: bool, data_dir: &Path) -> Result<FitReport, AnalysisError> {
-    let request = request(study, to);
-    let (path, spec) = resolve_dataset(study.dataset, data_dir)?;
+    fit_study_on(study, study.dataset, to, revised, data_dir)
+}
+
+/// [`fit_study`] on another bundled dataset with the same columns (the paper's own rows).
+fn fit_study_on(
+    study: &Study,
+    dataset: &str,
+    to: Option<f64>,
+    revised: bool,
+    data_dir: &Path,
+) -> Result<FitReport, AnalysisError> {
+    let mut request = request(study, to);
+    request.data = dataset.to_string();
+    let (path, spec) = resolve_dataset(dataset, data_dir)?;
     let table = load_table(&path, spec)?;
     let mut series = select_series(
         &table,
@@ -933,13 +1072,74 @@ fn reproduction(study: &Study, report: &FitReport) -> Result<(Reproduction, Inte
 }
 
 fn interval_text(figure: Figure, ci: [Option<f64>; 2]) -> String {
+    if figure == Figure::LargestValue {
+        return "one point, no interval".to_string();
+    }
     let side = |v: Option<f64>| v.map_or("unbounded".to_string(), |v| format!("{v:.2}"));
     let unit = match figure {
         Figure::DoublingYears => " years",
         Figure::DoublingMonths | Figure::DoublingMonths30Days => " months",
         Figure::GrowthPerYear => "x",
+        Figure::LargestValue => "",
     };
     format!("95 % CI {}-{}{unit}", side(ci[0]), side(ci[1]))
+}
+
+/// The name of each fitted point, by CSV line: the table's `network` column where it has
+/// one, else the row label.
+fn point_names(study: &Study, report: &FitReport, data_dir: &Path) -> Result<Vec<String>, AnalysisError> {
+    let table = crate::datasets::load_bundled(study.dataset, data_dir)?;
+    let names = if table.headers.iter().any(|h| h == "network") {
+        Some(table.text("network")?)
+    } else {
+        None
+    };
+    Ok(report
+        .points
+        .iter()
+        .map(|p| {
+            names
+                .as_ref()
+                .and_then(|names| {
+                    let row = table.lines.iter().position(|&line| line == p.line)?;
+                    names[row].clone()
+                })
+                .unwrap_or_else(|| p.label.clone())
+        })
+        .collect())
+}
+
+/// Counts the fitted points against a [`LevelCheck`].
+fn count_level(check: LevelCheck, report: &FitReport, names: &[String]) -> LevelResult {
+    let at_level = check.level * (1.0 - check.tolerance);
+    let at_or_above: Vec<String> = report
+        .points
+        .iter()
+        .zip(names)
+        .filter(|(p, _)| p.y >= at_level)
+        .map(|(p, name)| format!("{name} ({:.0}, {:.0})", p.x, p.y))
+        .collect();
+    let within_factor_2 = report.points.iter().filter(|p| p.y >= check.level / 2.0).count();
+    let n = report.points.len();
+    let explanation = format!(
+        "{} of the {n} points reach {} within the data's {:.0} % error ({}), and {within_factor_2} of {n} lie within a factor 2 of it or above; the statement gives no number for how common, so braingap counts and does not judge: {}",
+        at_or_above.len(),
+        check.level_text,
+        100.0 * check.tolerance,
+        if at_or_above.is_empty() {
+            "none".to_string()
+        } else {
+            at_or_above.join("; ")
+        },
+        check.published_text
+    );
+    LevelResult {
+        check,
+        n,
+        at_or_above,
+        within_factor_2,
+        explanation,
+    }
 }
 
 /// Redoes `study` on the bundled data in `data_dir` and judges it.
@@ -994,25 +1194,91 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
             ),
         }
     });
+    let names = if study.level.is_some() || figure == Figure::LargestValue {
+        point_names(study, &fit, data_dir)?
+    } else {
+        Vec::new()
+    };
+    let level = study.level.map(|check| count_level(check, &fit, &names));
+    // A level study names the point that sets its figure, and prints the trend beside it.
+    let (largest_at, largest_trend) = if figure == Figure::LargestValue {
+        let at = fit
+            .points
+            .iter()
+            .zip(&names)
+            .max_by(|a, b| a.0.y.total_cmp(&b.0.y))
+            .map(|(p, name)| format!(" ({name}, {:.0})", p.x))
+            .unwrap_or_default();
+        let trend = match (fit.doubling_time_years, fit.doubling_time_ci95) {
+            (Some(d), [Some(lo), Some(hi)]) if d > 0.0 => {
+                format!("; the points' exponential trend doubles every {d:.1} years (95 % CI {lo:.1}-{hi:.1}), a rate the source does not state")
+            }
+            (Some(d), _) if d > 0.0 => format!("; the points' exponential trend doubles every {d:.1} years (its interval is unbounded), a rate the source does not state"),
+            _ => String::new(),
+        };
+        (at, trend)
+    } else {
+        (String::new(), String::new())
+    };
     let mut result = StudyResult {
         study: *study,
+        level,
         crossover,
         braingap,
         braingap_to_cutoff: None,
+        braingap_on_paper_data: None,
         braingap_revised: None,
         snapshot,
         verdict: StudyVerdict::DiffersUnexplained,
         explanation: String::new(),
         fit,
     };
+    // Where the paper's own rows are bundled, redo the study on them too.
+    let on_paper_data = match study.paper_data {
+        Some(dataset) => {
+            let report = fit_study_on(study, dataset, study.to, false, data_dir)?;
+            let (r, r_ci) = reproduction(study, &report)?;
+            result.braingap_on_paper_data = Some(r);
+            Some((r, r_ci, dataset, report.snapshot.describe()))
+        }
+        None => None,
+    };
+    let paper_data_note = on_paper_data.clone().map(|(r, r_ci, _, describe)| {
+        format!(
+            "on the paper's own data ({describe}) braingap gets {} (n = {}), {} the published interval",
+            figure.format(r.value),
+            r.n,
+            if judged(&r, r_ci) { "inside" } else { "outside" }
+        )
+    });
     if judged(&braingap, ci) {
         result.verdict = StudyVerdict::ReproducedWithinCi;
         result.explanation = if study.published_ci.is_some() {
-            format!("braingap's {ours} lies inside the published {published}{n_note}")
+            format!("braingap's {ours}{largest_at} lies inside the published {published}{n_note}{largest_trend}")
         } else {
             format!("the published {published} lies inside braingap's {ours}; the paper states no interval{n_note}")
         };
+        if let Some(note) = &paper_data_note {
+            result.explanation.push_str(&format!("; {note}"));
+        }
         return Ok(result);
+    }
+    // Differs on the current snapshot. Where the paper's own rows reproduce, the data
+    // revision between them explains it, by the amount the two figures differ.
+    if let (Some((r, r_ci, _, _)), Some(note)) = (on_paper_data.clone(), &paper_data_note) {
+        if judged(&r, r_ci) {
+            result.verdict = StudyVerdict::DiffersExplainedByDataRevision;
+            result.explanation = format!(
+                "published {published}; braingap {ours} on the {snapshot_text}{n_note}. {}, so the revision from the paper's data to the {snapshot_text} explains the difference: it moves braingap's figure by {:+.2} (from {} at n = {} to {} at n = {}){caveat}",
+                capitalised(note),
+                braingap.value - r.value,
+                figure.format(r.value),
+                r.n,
+                figure.format(braingap.value),
+                braingap.n,
+            );
+            return Ok(result);
+        }
     }
     // Differs. Try the data revisions the bundled data can show: re-estimated rows put
     // back at the paper's values, then the rows dated after the paper's cutoff.
@@ -1074,12 +1340,16 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
             before.n,
         ));
     }
+    if let Some(note) = paper_data_note {
+        tried.push(note);
+    }
     let tried = if tried.is_empty() {
         format!(", on the {snapshot_text}")
     } else {
         format!(". {}", capitalised(&tried.join("; ")))
     };
-    result.explanation = format!("published {published}; braingap {ours}{n_note}{tried}{caveat}");
+    result.explanation =
+        format!("published {published}; braingap {ours}{largest_at}{n_note}{largest_trend}{tried}{caveat}");
     Ok(result)
 }
 
@@ -1158,6 +1428,7 @@ mod tests {
     fn the_published_analyses_are_all_studies() {
         for name in [
             "goodfellow-2016-neurons",
+            "goodfellow-2016-connections",
             "openai-2018",
             "sevilla-2022-pre-deep-learning",
             "sevilla-2022-deep-learning",
@@ -1306,7 +1577,12 @@ mod tests {
     /// refit reproduces.
     #[test]
     fn a_re_estimate_explains_a_difference_only_when_the_refit_reproduces() {
-        let base = *find_study("sevilla-2022-alexnet-to-alphazero").unwrap();
+        // The re-estimate alone: the paper's own rows, which explain this study, are set
+        // aside.
+        let base = Study {
+            paper_data: None,
+            ..*find_study("sevilla-2022-alexnet-to-alphazero").unwrap()
+        };
         let result = run_study(&base, &data_dir()).unwrap();
         let now = result.braingap.value;
         let revised = result
@@ -1337,6 +1613,186 @@ mod tests {
         let unexplained = run_study(&paper(3.0 * revised.value), &data_dir()).unwrap();
         assert_eq!(unexplained.verdict, StudyVerdict::DiffersUnexplained);
         assert!(unexplained.explanation.contains("still outside the published interval"));
+    }
+
+    /// Sevilla et al.'s own 123 systems reproduce every one of their four figures with the
+    /// rule as their code runs it, two of them with the paper's exact point counts; where
+    /// the 2026 snapshot differs, the verdict puts it down to the revision and says by how
+    /// much it moves the figure.
+    #[test]
+    fn sevilla_studies_reproduce_on_the_papers_own_data() {
+        for (name, n) in [
+            ("sevilla-2022-pre-deep-learning", Some(19)),
+            ("sevilla-2022-deep-learning", None),
+            ("sevilla-2022-large-scale", None),
+            ("sevilla-2022-alexnet-to-alphazero", Some(31)),
+        ] {
+            let study = find_study(name).unwrap();
+            let result = run_study(study, &data_dir()).unwrap();
+            let own = result.braingap_on_paper_data.expect("the paper's data are bundled");
+            braingap_core::diag!("{name}: own data {own:?}; {}", result.explanation);
+            let [low, high] = study.published_ci.unwrap();
+            assert!((low..=high).contains(&own.value), "{name}: {own:?}");
+            if let Some(n) = n {
+                assert_eq!(own.n, n, "{name}");
+            }
+            let snapshot_inside = (low..=high).contains(&result.braingap.value);
+            let expected = if snapshot_inside {
+                StudyVerdict::ReproducedWithinCi
+            } else {
+                StudyVerdict::DiffersExplainedByDataRevision
+            };
+            assert_eq!(result.verdict, expected, "{name}: {}", result.explanation);
+            assert!(
+                result.explanation.contains("the paper's own data"),
+                "{}",
+                result.explanation
+            );
+            if !snapshot_inside {
+                let moved = format!("{:+.2}", result.braingap.value - own.value);
+                assert!(result.explanation.contains(&moved), "{moved}: {}", result.explanation);
+            }
+        }
+        // Without the paper's rows the large-scale era stays unexplained.
+        let alone = Study {
+            paper_data: None,
+            ..*find_study("sevilla-2022-large-scale").unwrap()
+        };
+        assert_eq!(
+            run_study(&alone, &data_dir()).unwrap().verdict,
+            StudyVerdict::DiffersUnexplained
+        );
+    }
+
+    /// The caveat's count of re-estimated systems is what the two tables hold.
+    #[test]
+    fn the_sevilla_caveat_counts_the_re_estimates() {
+        let paper = crate::datasets::load_bundled("sevilla_2022", &data_dir()).unwrap();
+        let now = crate::datasets::load_bundled("training_compute", &data_dir()).unwrap();
+        let (names_then, flop_then) = (
+            paper.text("system").unwrap(),
+            paper.numbers("training_compute_FLOP").unwrap(),
+        );
+        let (names_now, flop_now) = (
+            now.text("model").unwrap(),
+            now.numbers("training_compute_FLOP").unwrap(),
+        );
+        let key = |n: &Option<String>| n.clone().unwrap_or_default().to_lowercase();
+        let (mut matched, mut moved) = (0, 0);
+        for (name, then) in names_then.iter().zip(&flop_then) {
+            if let Some(i) = names_now.iter().position(|m| key(m) == key(name)) {
+                matched += 1;
+                if (then.unwrap() / flop_now[i].unwrap() - 1.0).abs() > 0.05 {
+                    moved += 1;
+                }
+            }
+        }
+        let text = format!("{moved} of the {matched} whose names match exactly differ by more than 5 %");
+        assert!(SEVILLA_CAVEAT.unwrap().contains(&text), "{text}");
+    }
+
+    /// Epoch's frontier rule on a hand-made series: a model is frontier when fewer than k
+    /// earlier models used more compute; same-day models do not outrank each other.
+    #[test]
+    fn the_top_at_release_rule_keeps_the_leaders_of_their_day() {
+        let x = vec![2010.0, 2011.0, 2012.0, 2013.0, 2013.0, 2014.0];
+        let y = vec![1e20, 1e22, 1e21, 1e19, 1e23, 1e21];
+        let series = Series {
+            path: "test.csv".into(),
+            x_name: "x".into(),
+            y_name: "y".into(),
+            x,
+            y,
+            lines: (2..8).collect(),
+            labels: (0..6).map(|i| format!("m{i}")).collect(),
+            rows: Default::default(),
+        };
+        let kept = apply_rule(series, &Rule::TopAtRelease { k: 2 }, None, None);
+        // m0 (first), m1 (largest), m2 (second to m1), m4 (largest); m3 has three larger
+        // before it, m5 two (m1 and m4).
+        assert_eq!(kept.labels, ["m0", "m1", "m2", "m4"]);
+        assert_eq!(kept.rows.outside_rule.as_ref().map(|r| r.0), Some(2));
+    }
+
+    /// Sevilla & Roldán (2024) on the database as it stood in May 2024: the notable trend
+    /// with 337 points (the post's 333) and the top-10 frontier; on the 2026 snapshot the
+    /// frontier's difference is put down to the revision.
+    #[test]
+    fn epoch_may_2024_reproduces_on_the_may_2024_database() {
+        let frontier = run_study(find_study("epoch-2024-frontier").unwrap(), &data_dir()).unwrap();
+        let own = frontier.braingap_on_paper_data.unwrap();
+        braingap_core::diag!("frontier {own:?}: {}", frontier.explanation);
+        assert!((4.9..=5.7).contains(&own.value), "{own:?}");
+        assert_eq!(
+            frontier.verdict == StudyVerdict::ReproducedWithinCi,
+            (4.9..=5.7).contains(&frontier.braingap.value)
+        );
+        assert_ne!(
+            frontier.verdict,
+            StudyVerdict::DiffersUnexplained,
+            "{}",
+            frontier.explanation
+        );
+        let notable = run_study(find_study("epoch-2024-notable").unwrap(), &data_dir()).unwrap();
+        let own = notable.braingap_on_paper_data.unwrap();
+        assert_eq!(own.n, 337);
+        assert!((3.7..=4.6).contains(&own.value), "{own:?}");
+    }
+
+    /// The 16-bit hardware study reads the tensor column; the caveat's figure for the
+    /// non-tensor column is what a fit of that column gives.
+    #[test]
+    fn the_fp16_caveat_gives_the_other_columns_figure() {
+        let study = *find_study("epoch-2025-ml-hardware-fp16").unwrap();
+        assert_eq!(study.y, "tensor_fp16_bf16_FLOP_per_s");
+        let plain = Study {
+            y: "fp16_FLOP_per_s",
+            ..study
+        };
+        let fit = fit_study(&plain, plain.to, false, &data_dir()).unwrap();
+        let [low, high] = fit.doubling_time_ci95;
+        let text = format!(
+            "{} chips, where older GPUs run FP16 at a fraction of their FP32 rate) gives a doubling of {:.2} years (95 % CI {:.2}-{:.2})",
+            fit.n,
+            fit.doubling_time_years.unwrap(),
+            low.unwrap(),
+            high.unwrap()
+        );
+        assert!(study.caveat.unwrap().contains(&text), "{text}");
+    }
+
+    /// Deep Learning Fig. 1.10: the largest network (COTS HPC, 2013) has nearly as many
+    /// connections per neuron as the cat; the mouse statement is counted, not judged; a
+    /// reading that asks for more than the figure holds differs.
+    #[test]
+    fn goodfellow_fig_1_10_is_judged_on_its_largest_network() {
+        let study = *find_study("goodfellow-2016-connections").unwrap();
+        let result = run_study(&study, &data_dir()).unwrap();
+        braingap_core::diag!("{}", result.explanation);
+        assert_eq!(
+            result.verdict,
+            StudyVerdict::ReproducedWithinCi,
+            "{}",
+            result.explanation
+        );
+        assert!((result.braingap.value - 9049.0).abs() < 1.0, "{:?}", result.braingap);
+        assert_eq!(result.braingap.n, 10);
+        assert!(result
+            .explanation
+            .contains("COTS HPC unsupervised convolutional network, 2013"));
+        let level = result.level.unwrap();
+        assert_eq!(level.n, 10);
+        assert_eq!(level.at_or_above.len(), 2, "{:?}", level.at_or_above);
+        assert_eq!(level.within_factor_2, 3);
+        assert!(level.explanation.contains("does not judge"));
+        let stricter = Study {
+            published_ci: Some([9500.0, 10269.0]),
+            ..study
+        };
+        assert_eq!(
+            run_study(&stricter, &data_dir()).unwrap().verdict,
+            StudyVerdict::DiffersUnexplained
+        );
     }
 
     /// Epoch 2024: 4.7x/yr, 90 % CI 4.3-5.2, n = 428, from the database of June 2024; the

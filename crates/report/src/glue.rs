@@ -603,9 +603,15 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                     published: r.study.published_text(),
                     braingap: r.braingap.text(r.study.figure),
                     verdict: r.verdict.to_string(),
-                    explanation: match &r.crossover {
-                        Some(c) => format!("{}. Crossover ({}): {}", r.explanation, c.verdict, c.explanation),
-                        None => r.explanation,
+                    explanation: {
+                        let mut text = r.explanation;
+                        if let Some(c) = &r.crossover {
+                            text.push_str(&format!(". Crossover ({}): {}", c.verdict, c.explanation));
+                        }
+                        if let Some(level) = &r.level {
+                            text.push_str(&format!(". Level (not judged): {}", level.explanation));
+                        }
+                        text
                     },
                     snapshot: r.snapshot.describe(),
                 })
