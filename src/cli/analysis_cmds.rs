@@ -275,7 +275,12 @@ fn render_study(result: &StudyResult) -> String {
     if let (Some(early), Some(cutoff)) = (&result.braingap_to_cutoff, study.data_cutoff_text) {
         out.push_str(&format!("  braingap to {cutoff}  {}\n", ours(early)));
     }
-    if let Some(own) = &result.braingap_on_paper_data {
+    if study.paper_data == Some(study.dataset) {
+        out.push_str(&format!(
+            "  on the paper's data the bundled table is the paper's own ({})\n",
+            study.dataset
+        ));
+    } else if let Some(own) = &result.braingap_on_paper_data {
         out.push_str(&format!(
             "  on the paper's data {}  ({})\n",
             ours(own),

@@ -476,6 +476,7 @@ pub fn sample_references(hostile: bool) -> References {
             verdict: "reproduced within CI".into(),
             explanation: evil("the published doubling lies inside braingap's interval"),
             snapshot: "networks: snapshot 2016; 20 rows".into(),
+            on_paper_data: Some(evil("doubling 2.39 years (networks)")),
         }],
         fits: vec![FitRow {
             what: evil("ANN neurons (networks.csv)"),

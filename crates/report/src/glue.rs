@@ -614,6 +614,16 @@ pub fn from_analysis(data_dir: &Path, machine: Option<&MachineMeasured>) -> Refe
                         text
                     },
                     snapshot: r.snapshot.describe(),
+                    on_paper_data: r.braingap_on_paper_data.map(|own| {
+                        if r.study.paper_data == Some(r.study.dataset) {
+                            return format!("the bundled table is the paper's own ({})", r.study.dataset);
+                        }
+                        format!(
+                            "{} ({})",
+                            own.text(r.study.figure),
+                            r.study.paper_data.unwrap_or("the paper's data")
+                        )
+                    }),
                 })
                 .collect()
         }
@@ -699,6 +709,19 @@ mod tests {
             "{goodfellow:?}"
         );
         assert!(refs.studies.iter().any(|r| r.verdict == "differs, unexplained"));
+        // The Sevilla studies carry their figure on the paper's own 123 systems.
+        let large = refs
+            .studies
+            .iter()
+            .find(|r| r.name == "sevilla-2022-large-scale")
+            .unwrap();
+        let own = large.on_paper_data.as_deref().expect("the paper's data are bundled");
+        assert!(own.contains("(sevilla_2022)") && own.contains("n = 19"), "{own}");
+        assert!(refs.studies.iter().any(|r| r.on_paper_data.is_none()));
+        assert_eq!(
+            refs.studies[0].on_paper_data.as_deref(),
+            Some("the bundled table is the paper's own (networks)")
+        );
         let summary = refs.claims_summary.expect("the catalogue is bundled");
         assert!(
             summary.starts_with("The seed report makes 107 checkable claims"),

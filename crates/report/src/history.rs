@@ -153,6 +153,9 @@ pub struct StudyRow {
     pub explanation: String,
     /// The data snapshot read.
     pub snapshot: String,
+    /// braingap's figure on the paper's own rows, where they are bundled, with the
+    /// dataset's name.
+    pub on_paper_data: Option<String>,
 }
 
 /// One fitted trend drawn on a history figure.
