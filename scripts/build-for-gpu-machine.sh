@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds braingap (--features torch,nccl) for a GPU machine whose python3 holds a different
+# Builds braingap (--features torch,nccl,cuda) for a GPU machine whose python3 holds a different
 # PyTorch than .venv-torch, and packs it small enough to carry there (a gzipped, stripped
 # binary). tch pins one libtorch version, so the build uses the tch release written against
 # that PyTorch (2.13 -> tch 0.26, 2.12 -> 0.25, 2.11 -> 0.24, 2.10 -> 0.23) and links against
@@ -45,7 +45,7 @@ sed -i "s/^tch = { version = \"[0-9.]*\"/tch = { version = \"$tch\"/" "$src/Carg
   cd "$src"
   export LIBTORCH=$wheel_dir/torch LIBTORCH_BYPASS_VERSION_CHECK=1 CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$work/target}
   export RUSTFLAGS="-C link-arg=-Wl,--allow-shlib-undefined"
-  cargo build --features torch,nccl
+  cargo build --features torch,nccl,cuda
 )
 strip -o "$work/braingap" "${CARGO_TARGET_DIR:-$work/target}/debug/braingap"
 gzip -6 -c "$work/braingap" >"$out"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # braingap's GPU measurements in one pass, for a machine with an NVIDIA GPU and PyTorch in
-# python3 (a GPU cloud image), where braingap was built elsewhere with --features torch,nccl
+# python3 (a GPU cloud image), where braingap was built elsewhere with --features torch,nccl,cuda
 # against the same PyTorch version (tch 0.26 wants 2.13; tch 0.24 builds against 2.11).
 #
 #   BRAINGAP_BIN=path/to/braingap bash scripts/gpu-figures.sh OUTDIR
@@ -14,8 +14,14 @@
 #   models     the models profile on cuda:0 (inference and training steps; NVML energy)
 #   compare    scripts/compare-torch.sh --device cuda: tch against Python's torch, 3 rounds
 #   nccl       the collectives sweep through NCCL on every visible GPU (8 B .. 1 GiB)
+#   microcircuit  the Potjans-Diesmann microcircuit at full scale, DC input, on cuda:0
+#              (--backend cuda): its first 20 ms checked spike for spike against the naive
+#              reference simulator, then 10 s of biological time timed; RTF, events/s, NVML
+#              energy per event, device memory in microcircuit.csv and the report
 # libtorch comes from python3's torch package (LD_LIBRARY_PATH); NCCL from its nvidia-nccl
-# wheel, through a libnccl.so link made in a temporary folder (cudarc opens that name).
+# wheel, through a libnccl.so link made in a temporary folder (cudarc opens that name); NVRTC
+# (libnvrtc.so.13 of the nvidia-cuda-nvrtc wheel or the CUDA toolkit) through a libnvrtc.so link
+# there too.
 # Results go to OUTDIR/results (braingap's store) and OUTDIR/report; all of it is packed into
 # OUTDIR/gpu.tar.gz, with OUTDIR/steps.txt and the torch comparison table beside it. A machine
 # without fonts draws no report figures: point FONTCONFIG_FILE at a fonts.conf naming a folder
@@ -33,6 +39,9 @@ torch_dir=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))
 links=$(mktemp -d)
 nccl=$(python3 -c 'import os, nvidia.nccl as n; print(os.path.join(list(n.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null || true)
 [ -n "$nccl" ] && [ -e "$nccl" ] && ln -s "$nccl" "$links/libnccl.so"
+nvrtc=$(python3 -c 'import glob, os, nvidia.cuda_nvrtc as n; print(sorted(glob.glob(os.path.join(list(n.__path__)[0], "lib", "libnvrtc.so.*")))[0])' 2>/dev/null ||
+  ls /usr/local/cuda/lib64/libnvrtc.so.* 2>/dev/null | head -1 || true)
+[ -n "$nvrtc" ] && [ -e "$nvrtc" ] && ln -s "$nvrtc" "$links/libnvrtc.so"
 if ! ldconfig -p | grep -q 'libcuda.so '; then
   cuda=$(ldconfig -p | awk '/libcuda.so.1 / {print $NF; exit}')
   [ -n "$cuda" ] && ln -s "$cuda" "$links/libcuda.so"
@@ -59,6 +68,8 @@ step models 100 "$bin" run --profile models --backend torch --device cuda --labe
 step compare 150 env BRAINGAP_BIN="$bin" bash scripts/compare-torch.sh --device cuda --system-torch --no-build --rounds 3
 cp scripts/peers/torch-cuda-latest.md "$out/" 2>/dev/null
 step nccl 45 "$bin" run --profile collectives --backend nccl --label gpu-nccl --results "$results"
+step microcircuit 420 "$bin" run --profile microcircuit --backend cuda --device cuda:0 --scale 1 \
+  --bio-time 10000 --threads 16 --label gpu-microcircuit --results "$results" --report-dir "$out/report"
 "$bin" runs --results "$results" >"$out/logs/runs.log" 2>&1
 rm -rf "$links"
 tar -C "$out" -czf "$out/gpu.tar.gz" logs results report 2>/dev/null

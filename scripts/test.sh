@@ -3,8 +3,8 @@
 # formatting and lint checks, the whole test suite, a smoke run of the binary (dev
 # profile, so it reuses the test build), the notebooks (scripts/test-notebooks.sh), the MPI
 # suite under mpirun (feature `mpi`), the same as a job of a real one-node SLURM
-# (scripts/setup-slurm.sh), the NCCL feature without a GPU (feature `nccl`) and the torch
-# backend (feature `torch`).
+# (scripts/setup-slurm.sh), the NCCL and CUDA features without a GPU (features `nccl` and
+# `cuda`) and the torch backend (feature `torch`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,12 +82,19 @@ cargo test --features mpi --test slurm_cli -- --ignored || slurm_rc=$?
 bash scripts/setup-slurm.sh --stop
 [ "$slurm_rc" = 0 ] || exit "$slurm_rc"
 echo "slurm step took $(( $(date +%s) - slurm_start )) s"
-echo "== NCCL: the nccl feature's lint and tests (no GPU here: the run must exit 2 naming what is missing)"
+echo "== NCCL and CUDA: the nccl and cuda features' lint and tests (no GPU here: the runs must exit 2 naming what is missing)"
 nccl_start=$(date +%s)
 drop_test_executables
-cargo clippy --all-targets --features nccl -- -D warnings
-cargo test --features nccl --test nccl_cli   # the pure NCCL bookkeeping is tested by `cargo test` above
-echo "nccl step took $(( $(date +%s) - nccl_start )) s"
+cargo clippy --all-targets --features nccl,cuda -- -D warnings
+# The pure NCCL bookkeeping and the GPU microcircuit's layout, ring arithmetic and host
+# emulation are tested by `cargo test` above.
+cargo test --features nccl,cuda --test nccl_cli --test cuda_cli
+# NVRTC needs no GPU: compile the GPU microcircuit's kernels with the wheel's libnvrtc (24 MB).
+[ -x .venv-nvrtc/bin/pip ] || python3 -m venv .venv-nvrtc
+.venv-nvrtc/bin/pip install -q 'nvidia-cuda-nvrtc-cu12==12.9.86'
+nvrtc_lib=$(echo "$PWD"/.venv-nvrtc/lib/python3*/site-packages/nvidia/cuda_nvrtc/lib)
+LD_LIBRARY_PATH=$nvrtc_lib cargo test -p braingap-microcircuit --features cuda --lib gpu::cuda -- --ignored
+echo "nccl and cuda step took $(( $(date +%s) - nccl_start )) s"
 echo "== torch backend: the torch tests against .venv-torch"
 torch_start=$(date +%s)
 drop_test_executables

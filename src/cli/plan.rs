@@ -128,6 +128,16 @@ fn execution(args: &RunArgs, profile: Profile, under_launcher: bool) -> Result<E
     if profile == Profile::Microcircuit && under_launcher {
         return Ok(Execution::MicrocircuitRanks);
     }
+    if args.backend == BackendKind::Cuda && profile != Profile::Microcircuit {
+        return Err(Error::InvalidArgument {
+            arg: "--backend cuda".into(),
+            reason: format!(
+                "runs the cortical microcircuit on an NVIDIA GPU: `braingap run --profile microcircuit --backend cuda` \
+                 (not --profile {}; kernels and models run on GPUs through --backend torch)",
+                profile.as_str()
+            ),
+        });
+    }
     if args.backend == BackendKind::Nccl {
         return Err(Error::InvalidArgument {
             arg: "--backend nccl".into(),

@@ -377,9 +377,15 @@ fn check_run_limits(args: &RunArgs, threads: usize) -> Result<(), Error> {
     }
     if !args.no_report && !args.list && !args.dry_run {
         let probe = args.report_dir.join(".braingap-write-probe");
+        let existed = args.report_dir.exists();
         let writable = std::fs::create_dir_all(&args.report_dir)
             .and_then(|()| std::fs::write(&probe, b""))
             .and_then(|()| std::fs::remove_file(&probe));
+        // A run that stops before it writes its report leaves no folder behind: the report
+        // makes it again.
+        if !existed {
+            let _ = std::fs::remove_dir(&args.report_dir);
+        }
         if let Err(e) = writable {
             return Err(Error::InvalidArgument {
                 arg: format!("--report-dir {}", args.report_dir.display()),
@@ -407,14 +413,18 @@ fn make_backend(
     threads: usize,
     last_level_cache: Option<u64>,
 ) -> anyhow::Result<Box<dyn Backend>> {
-    if name != BackendKind::Torch && device != "cpu" {
+    if !matches!(name, BackendKind::Torch | BackendKind::Cuda) && device != "cpu" {
         return Err(Error::InvalidArgument {
             arg: format!("--device {device}"),
-            reason: format!("backend {name} runs on the CPU only; --device cuda:N needs --backend torch"),
+            reason: format!(
+                "backend {name} runs on the CPU only; --device cuda:N needs --backend torch (kernels and models) \
+                 or --backend cuda (the microcircuit)"
+            ),
         }
         .into());
     }
     match name {
+        BackendKind::Cuda => cuda_backend(device, threads),
         BackendKind::Cpu => Ok(Box::new(
             CpuBackend::new(threads)?
                 .with_plant(super::env::plant()?)
@@ -440,6 +450,51 @@ fn make_backend(
                 .into(),
         }
         .into()),
+    }
+}
+
+/// The CUDA device `--device` names for the cuda backend: `cuda:N`, `cuda` (device 0), or the
+/// default `cpu`, read as device 0.
+pub(super) fn cuda_ordinal(device: &str) -> Result<usize, Error> {
+    match device {
+        "cpu" | "cuda" => Ok(0),
+        other => other
+            .strip_prefix("cuda:")
+            .and_then(|i| i.parse::<usize>().ok())
+            .ok_or_else(|| Error::InvalidArgument {
+                arg: format!("--device {other}"),
+                reason: "the cuda backend runs on cuda or cuda:N (an NVIDIA GPU)".into(),
+            }),
+    }
+}
+
+/// The cuda backend on the device `--device` names, or why it cannot run here (exit 2, before
+/// anything is written).
+fn cuda_backend(device: &str, threads: usize) -> anyhow::Result<Box<dyn Backend>> {
+    let ordinal = cuda_ordinal(device)?;
+    #[cfg(feature = "cuda")]
+    {
+        crate::backends::microcircuit_cuda::CudaBackend::new(ordinal, threads)
+            .map(|b| Box::new(b) as Box<dyn Backend>)
+            .map_err(|e| {
+                Error::InvalidArgument {
+                    arg: format!("--backend cuda --device cuda:{ordinal}"),
+                    reason: format!("cannot run here: {e}"),
+                }
+                .into()
+            })
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = (ordinal, threads);
+        Err(Error::InvalidArgument {
+            arg: "--backend cuda".into(),
+            reason: "this braingap was built without the `cuda` feature; build it with \
+                     `cargo build --release --features cuda` (no CUDA toolkit needed to build; the run needs an \
+                     NVIDIA driver and NVRTC)"
+                .into(),
+        }
+        .into())
     }
 }
 

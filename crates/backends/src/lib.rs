@@ -14,6 +14,8 @@ pub mod cpu_snn;
 pub mod fake;
 pub mod indirect_conv;
 pub mod microcircuit;
+#[cfg(feature = "cuda")]
+pub mod microcircuit_cuda;
 pub mod packed_gemm;
 #[cfg(feature = "torch")]
 pub mod torch;
@@ -116,7 +118,7 @@ pub trait Backend {
 }
 
 /// Names of the backends this build offers, with a one-line description.
-pub const BACKENDS: [(BackendKind, &str); 3] = [
+pub const BACKENDS: [(BackendKind, &str); 4] = [
     (BackendKind::Cpu, "pure-Rust CPU backend (gemm crate, rayon)"),
     (
         BackendKind::Fake,
@@ -125,5 +127,9 @@ pub const BACKENDS: [(BackendKind, &str); 3] = [
     (
         BackendKind::Torch,
         "libtorch through tch, on --device cpu or cuda:N (needs a build with --features torch)",
+    ),
+    (
+        BackendKind::Cuda,
+        "the cortical microcircuit on an NVIDIA GPU, --device cuda:N (CUDA kernels compiled at run time; needs a build with --features cuda)",
     ),
 ];

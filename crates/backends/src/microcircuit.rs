@@ -157,7 +157,7 @@ impl Prepared for MicrocircuitRun {
         });
         let got = self.sim.record(check_steps);
         let local = match expected {
-            Ok(expected) => Self::compare(&expected, &got),
+            Ok(expected) => compare_spikes(&expected, &got),
             Err(e) => Verification::failed(format!("the reference simulator cannot run this network: {e}")),
         };
         let passed = self.all(local.passed);
@@ -200,9 +200,9 @@ impl Prepared for MicrocircuitRun {
     }
 }
 
-impl MicrocircuitRun {
-    /// The recorded spikes against the reference's.
-    fn compare(expected: &[(u32, u32)], got: &[(u32, u32)]) -> Verification {
+/// Recorded spikes against the naive reference simulator's, bit for bit.
+pub(crate) fn compare_spikes(expected: &[(u32, u32)], got: &[(u32, u32)]) -> Verification {
+    {
         let checked = expected.len().max(got.len()) as u64;
         match expected.iter().zip(got).position(|(a, b)| a != b) {
             None if expected.len() == got.len() => Verification::exact(
@@ -225,7 +225,9 @@ impl MicrocircuitRun {
             }
         }
     }
+}
 
+impl MicrocircuitRun {
     /// `populations.csv`, `microcircuit.csv` (collective in a partitioned run: the ranks'
     /// statistics are merged) and, in one process, `spikes.csv`.
     fn observations_of(&mut self) -> Vec<Observation> {
@@ -234,131 +236,169 @@ impl MicrocircuitRun {
         // `record` leaves them as they are). Over ranks each would hold only its own neurons'
         // spikes, so a partitioned run draws none.
         let start_step = self.sim.step();
-        let derived = self.sim.derived().clone();
-        let raster_rows: Vec<Vec<String>> = if self.comm.is_some() {
-            Vec::new()
+        let raster = if self.comm.is_some() {
+            None
         } else {
-            self.sim
-                .record(steps(RASTER_MS))
-                .into_iter()
-                .map(|(id, step)| {
-                    vec![
-                        POPULATIONS[derived.pop_of(id as u64)].to_string(),
-                        id.to_string(),
-                        // NEST stamps a spike of step s at (s + 1)·h; times from the raster's start.
-                        format!("{:.1}", (step as u64 + 1 - start_step) as f64 * RESOLUTION_MS),
-                    ]
-                })
-                .collect()
+            Some(self.sim.record(steps(RASTER_MS)))
         };
-        let raster = Observation {
-            file: "spikes.csv",
-            columns: vec!["population", "neuron", "time_ms"],
-            rows: raster_rows,
+        let peak_rss_scope = match (self.comm.is_some(), self.rss_reset) {
+            (true, true) => "rank 0's process, VmHWM since its network was built",
+            (true, false) => "rank 0's process, VmHWM since it started",
+            (false, true) => "process VmHWM since the network was built",
+            (false, false) => "process VmHWM since it started (could not reset)",
         };
-        let full_scale = self.kernel.scale == 1.0 && self.kernel.k_scale == 1.0;
-        let number = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
-        let populations = Observation {
-            file: "populations.csv",
-            columns: vec![
-                "population",
-                "neurons",
-                "spikes",
-                "rate_hz",
-                "isi_cv",
-                "isi_cv_neurons",
-                "reference_rate_hz",
-            ],
-            rows: result
-                .populations
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    vec![
-                        POPULATIONS[i].to_string(),
-                        p.neurons.to_string(),
-                        p.spikes.to_string(),
-                        number(p.rate_hz),
-                        // No neuron fired 3 times: no CV, left empty rather than NaN.
-                        number(p.mean_isi_cv),
-                        p.cv_neurons.to_string(),
-                        if full_scale && self.kernel.input == crate::kernels::microcircuit::Input::Dc {
-                            number(REFERENCE_RATES_HZ[i])
-                        } else {
-                            String::new()
-                        },
-                    ]
-                })
-                .collect(),
-        };
-        let c = &result.counts;
-        let t = &result.times;
-        let bio_s = c.steps as f64 * RESOLUTION_MS * 1e-3;
-        let microcircuit = Observation {
-            file: "microcircuit.csv",
-            columns: vec![
-                "neurons",
-                "synapses",
-                "threads",
-                "bytes_per_synapse",
-                "memory_estimate_bytes",
-                "connect_s",
-                "build_s",
-                "warmup_s",
-                "simulated_bio_s",
-                "simulated_wall_s",
-                "real_time_factor",
-                "update_s",
-                "deliver_s",
-                "wait_s",
-                "spikes",
-                "recurrent_events",
-                "external_events",
-                "events_per_s",
-                "bytes_per_event",
-                "ranks",
-                "exchange_s",
-                "spike_fingerprint",
-                "peak_rss_bytes",
-                "peak_rss_scope",
-            ],
-            rows: vec![vec![
-                c.neurons.to_string(),
-                c.synapses.to_string(),
-                self.params.threads.to_string(),
-                result.bytes_per_synapse.to_string(),
-                result.memory.total.to_string(),
-                number(t.connect_s),
-                number(t.build_s),
-                number(t.warmup_s),
-                number(bio_s),
-                number(t.sim_s),
-                number(result.real_time_factor),
-                number(t.update_s),
-                number(t.deliver_s),
-                number(t.wait_s),
-                c.spikes.to_string(),
-                c.recurrent_events.to_string(),
-                c.external_events.to_string(),
-                number(c.recurrent_events as f64 / t.sim_s),
-                result.bytes_per_event.to_string(),
-                result.ranks.to_string(),
-                number(t.exchange_s),
-                format!("{:016x}", result.spike_fingerprint),
-                crate::machine::peak_rss_bytes().map_or(String::new(), |b| b.to_string()),
-                match (self.comm.is_some(), self.rss_reset) {
-                    (true, true) => "rank 0's process, VmHWM since its network was built",
-                    (true, false) => "rank 0's process, VmHWM since it started",
-                    (false, true) => "process VmHWM since the network was built",
-                    (false, false) => "process VmHWM since it started (could not reset)",
-                }
-                .to_string(),
-            ]],
-        };
-        if self.comm.is_some() {
-            vec![populations, microcircuit]
-        } else {
-            vec![populations, microcircuit, raster]
-        }
+        observations(
+            &result,
+            &self.kernel,
+            self.sim.derived(),
+            RunFacts {
+                threads: self.params.threads,
+                memory_bytes: result.memory.total,
+                peak_rss_scope,
+                device: "cpu".into(),
+                device_memory_bytes: None,
+            },
+            raster.map(|r| (start_step, r)),
+        )
     }
+}
+
+/// What a microcircuit run's `microcircuit.csv` row says beyond its [`SimResult`].
+pub(crate) struct RunFacts {
+    /// Host threads (the CPU's simulation threads; the GPU's network build).
+    pub threads: usize,
+    /// The memory estimate or count, bytes (`memory_estimate_bytes`).
+    pub memory_bytes: u64,
+    /// What the peak RSS covers.
+    pub peak_rss_scope: &'static str,
+    /// `cpu`, or the GPU as `cuda:N NAME`.
+    pub device: String,
+    /// Device memory the run allocated (GPU runs), bytes.
+    pub device_memory_bytes: Option<u64>,
+}
+
+/// `populations.csv`, `microcircuit.csv` and, given the raster's first step and spikes,
+/// `spikes.csv`: the files every microcircuit run writes, whatever simulated it.
+pub(crate) fn observations(
+    result: &braingap_microcircuit::SimResult,
+    kernel: &Microcircuit,
+    derived: &braingap_microcircuit::Derived,
+    facts: RunFacts,
+    raster: Option<(u64, Vec<(u32, u32)>)>,
+) -> Vec<Observation> {
+    let raster = raster.map(|(start_step, spikes)| Observation {
+        file: "spikes.csv",
+        columns: vec!["population", "neuron", "time_ms"],
+        rows: spikes
+            .into_iter()
+            .map(|(id, step)| {
+                vec![
+                    POPULATIONS[derived.pop_of(id as u64)].to_string(),
+                    id.to_string(),
+                    // NEST stamps a spike of step s at (s + 1)·h; times from the raster's start.
+                    format!("{:.1}", (step as u64 + 1 - start_step) as f64 * RESOLUTION_MS),
+                ]
+            })
+            .collect(),
+    });
+    let full_scale = kernel.scale == 1.0 && kernel.k_scale == 1.0;
+    let number = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
+    let populations = Observation {
+        file: "populations.csv",
+        columns: vec![
+            "population",
+            "neurons",
+            "spikes",
+            "rate_hz",
+            "isi_cv",
+            "isi_cv_neurons",
+            "reference_rate_hz",
+        ],
+        rows: result
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                vec![
+                    POPULATIONS[i].to_string(),
+                    p.neurons.to_string(),
+                    p.spikes.to_string(),
+                    number(p.rate_hz),
+                    // No neuron fired 3 times: no CV, left empty rather than NaN.
+                    number(p.mean_isi_cv),
+                    p.cv_neurons.to_string(),
+                    if full_scale && kernel.input == crate::kernels::microcircuit::Input::Dc {
+                        number(REFERENCE_RATES_HZ[i])
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect(),
+    };
+    let c = &result.counts;
+    let t = &result.times;
+    let bio_s = c.steps as f64 * RESOLUTION_MS * 1e-3;
+    let microcircuit = Observation {
+        file: "microcircuit.csv",
+        columns: vec![
+            "neurons",
+            "synapses",
+            "threads",
+            "bytes_per_synapse",
+            "memory_estimate_bytes",
+            "connect_s",
+            "build_s",
+            "warmup_s",
+            "simulated_bio_s",
+            "simulated_wall_s",
+            "real_time_factor",
+            "update_s",
+            "deliver_s",
+            "wait_s",
+            "spikes",
+            "recurrent_events",
+            "external_events",
+            "events_per_s",
+            "bytes_per_event",
+            "ranks",
+            "exchange_s",
+            "spike_fingerprint",
+            "peak_rss_bytes",
+            "peak_rss_scope",
+            "device",
+            "device_memory_bytes",
+        ],
+        rows: vec![vec![
+            c.neurons.to_string(),
+            c.synapses.to_string(),
+            facts.threads.to_string(),
+            result.bytes_per_synapse.to_string(),
+            facts.memory_bytes.to_string(),
+            number(t.connect_s),
+            number(t.build_s),
+            number(t.warmup_s),
+            number(bio_s),
+            number(t.sim_s),
+            number(result.real_time_factor),
+            number(t.update_s),
+            number(t.deliver_s),
+            number(t.wait_s),
+            c.spikes.to_string(),
+            c.recurrent_events.to_string(),
+            c.external_events.to_string(),
+            number(c.recurrent_events as f64 / t.sim_s),
+            result.bytes_per_event.to_string(),
+            result.ranks.to_string(),
+            number(t.exchange_s),
+            format!("{:016x}", result.spike_fingerprint),
+            crate::machine::peak_rss_bytes().map_or(String::new(), |b| b.to_string()),
+            facts.peak_rss_scope.to_string(),
+            facts.device,
+            facts.device_memory_bytes.map_or(String::new(), |b| b.to_string()),
+        ]],
+    };
+    let mut out = vec![populations, microcircuit];
+    out.extend(raster);
+    out
 }

@@ -1,4 +1,4 @@
-//! Who executes benchmarks, as results name it: `cpu`, `fake`, `torch` (backends of a
+//! Who executes benchmarks, as results name it: `cpu`, `fake`, `torch`, `cuda` (backends of a
 //! timed run), `mpi` and `nccl` (the communication libraries of a collectives run).
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,8 @@ pub enum BackendKind {
     Fake,
     /// libtorch through tch.
     Torch,
+    /// The cortical microcircuit on an NVIDIA GPU (CUDA kernels through cudarc).
+    Cuda,
     /// Collectives and data-parallel runs over MPI ranks.
     Mpi,
     /// Collectives through NCCL on this process's GPUs.
@@ -23,10 +25,11 @@ pub enum BackendKind {
 
 impl BackendKind {
     /// Every kind, in the order `--help` lists them.
-    pub const ALL: [BackendKind; 5] = [
+    pub const ALL: [BackendKind; 6] = [
         BackendKind::Cpu,
         BackendKind::Fake,
         BackendKind::Torch,
+        BackendKind::Cuda,
         BackendKind::Mpi,
         BackendKind::Nccl,
     ];
@@ -37,6 +40,7 @@ impl BackendKind {
             BackendKind::Cpu => "cpu",
             BackendKind::Fake => "fake",
             BackendKind::Torch => "torch",
+            BackendKind::Cuda => "cuda",
             BackendKind::Mpi => "mpi",
             BackendKind::Nccl => "nccl",
         }
@@ -88,7 +92,7 @@ mod tests {
         }
         let error = "gpu".parse::<BackendKind>().unwrap_err();
         assert!(
-            error.contains("unknown backend \"gpu\"") && error.contains("cpu, fake, torch, mpi, nccl"),
+            error.contains("unknown backend \"gpu\"") && error.contains("cpu, fake, torch, cuda, mpi, nccl"),
             "{error}"
         );
     }

@@ -40,6 +40,12 @@ pub enum Error {
     /// A drawn delay exceeds the 255 steps the packed 8-bit delay field holds.
     #[error("a drawn delay of {steps} steps exceeds the 255-step limit of the packed synapse")]
     DelayTooLong { steps: u64 },
+    /// A feature of the model this engine does not run.
+    #[error("not supported: {what}")]
+    Unsupported { what: String },
+    /// A CUDA driver or NVRTC call failed.
+    #[error("{call}: {message}")]
+    Device { call: String, message: String },
     /// The rayon thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(String),

@@ -53,6 +53,7 @@
 
 pub mod connect;
 pub mod error;
+pub mod gpu;
 pub mod neuron;
 pub mod params;
 pub mod partition;
@@ -278,7 +279,7 @@ fn tally(
 }
 
 /// The result of a tally (one process's, or the merge of a partitioned run's), `ranks` processes.
-fn finish(p: &Params, t: Tally, memory: MemoryEstimate, ranks: usize) -> SimResult {
+pub(crate) fn finish(p: &Params, t: Tally, memory: MemoryEstimate, ranks: usize) -> SimResult {
     let [build_s, connect_s, warmup_s, sim_s] = t.phase_s;
     let threads = t.thread_times.len().max(1) as f64;
     let mut times = PhaseTimes {

@@ -478,7 +478,7 @@ impl Derived {
 }
 
 /// Bytes a simulation will allocate, from the parameters alone (see `crate` docs for the layout).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct MemoryEstimate {
     /// Packed synapses, 8 bytes each.
     pub synapses: u64,
