@@ -57,6 +57,25 @@ pub struct Synapse {
     pub weight: f32,
 }
 
+/// Every neuron's initial membrane potential, relative to `E_L` as NEST holds it: per
+/// 128-neuron block, drawn from the block's own stream (`TAG_V0`), as the optimized simulator
+/// draws them.
+pub fn initial_potentials(p: &Params, blocks: &[connect::Block], neurons: usize) -> Vec<f64> {
+    let mut v = vec![0.0f64; neurons];
+    for (bi, b) in blocks.iter().enumerate() {
+        let (mean, sd) = match p.v0_type {
+            V0Type::Optimized => (V0_MEAN_OPTIMIZED[b.pop], V0_STD_OPTIMIZED[b.pop]),
+            V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
+        };
+        let normal = Normal::new(mean, sd).expect("finite SD");
+        let mut rng = stream(p.seed, TAG_V0, bi as u64, 0);
+        for x in &mut v[b.start as usize..(b.start + b.len) as usize] {
+            *x = normal.sample(&mut rng) - E_L;
+        }
+    }
+    v
+}
+
 /// Every spike of steps `0..steps` as (global neuron id, step), sorted by step then id, simulated the
 /// plain way NEST does it: an outgoing adjacency list per source, a ring buffer per channel indexed by
 /// arrival step, and `iaf_psc_exp::update` for each neuron in turn (see the module docs). It must equal
@@ -107,19 +126,8 @@ pub fn spikes_with(p: &Params, steps: u64, tamper: impl FnOnce(&mut [Vec<Synapse
 
     // State, relative to E_L as NEST holds it; initial V per block from the block's stream.
     let n = d.total_neurons();
-    let mut v = vec![0.0f64; n];
+    let mut v = initial_potentials(p, &blocks, n);
     let (mut i_ex, mut i_in, mut r_ref) = (vec![0.0f64; n], vec![0.0f64; n], vec![0u32; n]);
-    for (bi, b) in blocks.iter().enumerate() {
-        let (mean, sd) = match p.v0_type {
-            V0Type::Optimized => (V0_MEAN_OPTIMIZED[b.pop], V0_STD_OPTIMIZED[b.pop]),
-            V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
-        };
-        let normal = Normal::new(mean, sd).expect("finite SD");
-        let mut rng = stream(p.seed, TAG_V0, bi as u64, 0);
-        for x in &mut v[b.start as usize..(b.start + b.len) as usize] {
-            *x = normal.sample(&mut rng) - E_L;
-        }
-    }
     // The random streams of the inputs, as the optimized simulator holds them: one Poisson stream per
     // block, one thalamic stream.
     let mut poisson_rng: Vec<_> = (0..blocks.len())

@@ -35,13 +35,9 @@ pub mod emulate;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 
-use rand_distr::{Distribution, Normal};
-
 use crate::connect::{self, unpack};
 use crate::neuron::Propagators;
-use crate::params::{BgInput, V0Type, E_L, NUM_POPS, V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL};
-use crate::params::{V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
-use crate::rng::{stream, TAG_V0};
+use crate::params::{BgInput, NUM_POPS};
 use crate::sim::Shared;
 use crate::{Derived, Error, Params};
 
@@ -176,18 +172,7 @@ impl GpuNetwork {
             row_start.push(words.len() as u64);
         }
         drop(built);
-        let mut v0 = vec![0.0f64; n];
-        for (bi, b) in blocks.iter().enumerate() {
-            let (mean, sd) = match p.v0_type {
-                V0Type::Optimized => (V0_MEAN_OPTIMIZED[b.pop], V0_STD_OPTIMIZED[b.pop]),
-                V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
-            };
-            let normal = Normal::new(mean, sd).expect("finite SD");
-            let mut rng = stream(p.seed, TAG_V0, bi as u64, 0);
-            for x in &mut v0[b.start as usize..(b.start + b.len) as usize] {
-                *x = normal.sample(&mut rng) - E_L;
-            }
-        }
+        let v0 = crate::reference::initial_potentials(p, &blocks, n);
         let mut pop_start = [0u32; NUM_POPS + 1];
         for (dst, &src) in pop_start.iter_mut().zip(&d.pop_start) {
             *dst = src as u32;
