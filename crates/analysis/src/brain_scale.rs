@@ -136,7 +136,14 @@ impl MeasuredCosts {
         watts: Option<(f64, String)>,
     ) -> Option<MeasuredCosts> {
         let updates = inputs.neurons * inputs.bio_s * STEPS_PER_S;
-        if inputs.recurrent_events <= 0.0 || updates <= 0.0 || inputs.threads <= 0.0 {
+        // A GPU run measures no per-thread delivery and update times: core-seconds do not
+        // describe it, and it projects nothing here.
+        if inputs.recurrent_events <= 0.0
+            || updates <= 0.0
+            || inputs.threads <= 0.0
+            || inputs.deliver_s <= 0.0
+            || inputs.update_s <= 0.0
+        {
             return None;
         }
         Some(MeasuredCosts {
@@ -305,6 +312,12 @@ mod tests {
         assert!(MeasuredCosts::new(&inputs, None, None).is_none());
         inputs.recurrent_events = 1.0;
         inputs.bio_s = 0.0;
+        assert!(MeasuredCosts::new(&inputs, None, None).is_none());
+        // A GPU run's row: no per-thread phase times.
+        inputs.bio_s = 1.0;
+        assert!(MeasuredCosts::new(&inputs, None, None).is_some());
+        inputs.deliver_s = 0.0;
+        inputs.update_s = 0.0;
         assert!(MeasuredCosts::new(&inputs, None, None).is_none());
     }
 
