@@ -73,7 +73,9 @@ pub struct RunArgs {
     pub filter: Option<super::plan::Filter>,
 
     /// Backend: cpu (pure Rust), fake (deterministic test double), torch (libtorch through
-    /// tch; needs a build with --features torch, see scripts/setup-torch.sh). With --suite
+    /// tch; needs a build with --features torch, see scripts/setup-torch.sh), cuda (--profile
+    /// microcircuit on an NVIDIA GPU; needs a build with --features cuda, an NVIDIA driver and
+    /// NVRTC; exit status 2, nothing written, where they or the GPU are missing). With --suite
     /// collectives: mpi (the default; run under mpirun, --features mpi) or nccl (NCCL on every
     /// GPU CUDA_VISIBLE_DEVICES leaves visible, one process, one rank per GPU; needs a build
     /// with --features nccl, an NVIDIA driver and libnccl.so; exit status 2, nothing written,
@@ -82,8 +84,9 @@ pub struct RunArgs {
     pub backend: BackendKind,
 
     /// Device of the torch backend: cpu, or cuda:N (an NVIDIA GPU; the run stops with exit
-    /// status 2, naming the device, where libtorch sees none). --backend nccl takes every
-    /// visible GPU (cuda). Other backends run on the CPU.
+    /// status 2, naming the device, where libtorch sees none). --backend cuda runs on cuda:N
+    /// (cuda or the default cpu: cuda:0); --backend nccl takes every visible GPU (cuda).
+    /// Other backends run on the CPU.
     #[arg(long, default_value = "cpu", value_name = "DEVICE")]
     pub device: String,
 

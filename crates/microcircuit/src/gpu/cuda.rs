@@ -317,6 +317,9 @@ impl CudaMicrocircuit {
                 ),
             });
         }
+        if recorded == 0 {
+            return Ok(Vec::new());
+        }
         let pairs = self
             .stream
             .clone_dtoh(&self.record.slice(0..2 * recorded as usize))
