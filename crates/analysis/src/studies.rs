@@ -1234,29 +1234,28 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
         explanation: String::new(),
         fit,
     };
-    // Where the paper's own rows are bundled, redo the study on them too.
-    let on_paper_data = match study.paper_data {
+    // Where the paper's own rows are bundled beside the snapshot, redo the study on them:
+    // whether that reproduces, and the sentence that says so.
+    let mut paper_data: Option<(bool, String)> = None;
+    match study.paper_data {
         // The bundled table is the paper's own: the figure above is already on it.
-        Some(dataset) if dataset == study.dataset => {
-            result.braingap_on_paper_data = Some(braingap);
-            None
-        }
+        Some(dataset) if dataset == study.dataset => result.braingap_on_paper_data = Some(braingap),
         Some(dataset) => {
             let report = fit_study_on(study, dataset, study.to, false, data_dir)?;
             let (r, r_ci) = reproduction(study, &report)?;
             result.braingap_on_paper_data = Some(r);
-            Some((r, r_ci, dataset, report.snapshot.describe()))
+            let inside = judged(&r, r_ci);
+            let note = format!(
+                "on the paper's own data ({}) braingap gets {} (n = {}), {} the published interval",
+                report.snapshot.describe(),
+                figure.format(r.value),
+                r.n,
+                if inside { "inside" } else { "outside" }
+            );
+            paper_data = Some((inside, note));
         }
-        None => None,
-    };
-    let paper_data_note = on_paper_data.clone().map(|(r, r_ci, _, describe)| {
-        format!(
-            "on the paper's own data ({describe}) braingap gets {} (n = {}), {} the published interval",
-            figure.format(r.value),
-            r.n,
-            if judged(&r, r_ci) { "inside" } else { "outside" }
-        )
-    });
+        None => {}
+    }
     if judged(&braingap, ci) {
         result.verdict = StudyVerdict::ReproducedWithinCi;
         result.explanation = if study.published_ci.is_some() {
@@ -1264,27 +1263,25 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
         } else {
             format!("the published {published} lies inside braingap's {ours}; the paper states no interval{n_note}")
         };
-        if let Some(note) = &paper_data_note {
+        if let Some((_, note)) = &paper_data {
             result.explanation.push_str(&format!("; {note}"));
         }
         return Ok(result);
     }
     // Differs on the current snapshot. Where the paper's own rows reproduce, the data
     // revision between them explains it, by the amount the two figures differ.
-    if let (Some((r, r_ci, _, _)), Some(note)) = (on_paper_data.clone(), &paper_data_note) {
-        if judged(&r, r_ci) {
-            result.verdict = StudyVerdict::DiffersExplainedByDataRevision;
-            result.explanation = format!(
-                "published {published}; braingap {ours} on the {snapshot_text}{n_note}. {}, so the revision from the paper's data to the {snapshot_text} explains the difference: it moves braingap's figure by {:+.2} (from {} at n = {} to {} at n = {}){caveat}",
-                capitalised(note),
-                braingap.value - r.value,
-                figure.format(r.value),
-                r.n,
-                figure.format(braingap.value),
-                braingap.n,
-            );
-            return Ok(result);
-        }
+    if let (Some((true, note)), Some(r)) = (&paper_data, result.braingap_on_paper_data) {
+        result.verdict = StudyVerdict::DiffersExplainedByDataRevision;
+        result.explanation = format!(
+            "published {published}; braingap {ours} on the {snapshot_text}{n_note}. {}, so the revision from the paper's data to the {snapshot_text} explains the difference: it moves braingap's figure by {:+.2} (from {} at n = {} to {} at n = {}){caveat}",
+            capitalised(note),
+            braingap.value - r.value,
+            figure.format(r.value),
+            r.n,
+            figure.format(braingap.value),
+            braingap.n,
+        );
+        return Ok(result);
     }
     // Differs. Try the data revisions the bundled data can show: re-estimated rows put
     // back at the paper's values, then the rows dated after the paper's cutoff.
@@ -1346,7 +1343,7 @@ pub fn run_study(study: &Study, data_dir: &Path) -> Result<StudyResult, Analysis
             before.n,
         ));
     }
-    if let Some(note) = paper_data_note {
+    if let Some((_, note)) = paper_data {
         tried.push(note);
     }
     let tried = if tried.is_empty() {

@@ -76,7 +76,8 @@ pub struct MicrocircuitRun {
     rss_reset: bool,
 }
 
-fn steps(ms: f64) -> u64 {
+/// Steps of `ms` milliseconds of biological time.
+pub(crate) fn steps(ms: f64) -> u64 {
     (ms / RESOLUTION_MS).round() as u64
 }
 

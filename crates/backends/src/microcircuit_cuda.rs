@@ -10,18 +10,14 @@
 //! outside the clock. A batch's events are the recurrent synaptic events of its spikes (Σ of
 //! the sources' out-degrees), counted exactly on the host.
 
-use super::microcircuit::{compare_spikes, observations, RunFacts, RASTER_MS, VERIFY_MS};
+use super::microcircuit::{compare_spikes, observations, steps, RunFacts, RASTER_MS, VERIFY_MS};
 use super::{Backend, BackendError, BackendKind, Batch, Observation, Prepared};
 use crate::kernels::microcircuit::{Microcircuit, MS_PER_CALL};
 use crate::kernels::{BenchSpec, Kernel, Verification};
 use crate::units::Seconds;
 use braingap_microcircuit::gpu::cuda::{probe, CudaMicrocircuit, DeviceInfo};
 use braingap_microcircuit::gpu::result as gpu_result;
-use braingap_microcircuit::{memory_estimate, params::RESOLUTION_MS, reference, Params};
-
-fn steps(ms: f64) -> u64 {
-    (ms / RESOLUTION_MS).round() as u64
-}
+use braingap_microcircuit::{memory_estimate, reference, Params};
 
 /// The microcircuit on CUDA device `ordinal`.
 pub struct CudaBackend {

@@ -253,22 +253,13 @@ fn tally(
         });
         for x in 0..st.len() {
             let id = st.syn.lo + x as u64;
-            let pop = d.pop_of(id);
-            let c = st.spike_count[x] as u64;
-            t.neurons[pop] += 1;
-            t.spikes[pop] += c;
-            if c > 0 {
-                t.fingerprint = t
-                    .fingerprint
-                    .wrapping_add(partition::fingerprint_term(id as u32, st.spike_hash[x]));
-            }
-            if c > 2 {
-                let n = (c - 1) as u128;
-                let (s1, s2) = (st.isi_sum[x] as u128, st.isi_sum2[x] as u128);
-                // std/mean of the ISIs with the population SD, in exact integers up to one sqrt.
-                let var_n2 = n * s2 - s1 * s1;
-                t.isi_cvs[pop].push((var_n2 as f64).sqrt() / s1 as f64);
-            }
+            t.add_neuron(
+                d.pop_of(id),
+                id as u32,
+                st.spike_count[x] as u64,
+                (st.isi_sum[x], st.isi_sum2[x]),
+                st.spike_hash[x],
+            );
         }
         if record {
             t.recorded.extend_from_slice(&st.recorded);

@@ -160,6 +160,23 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds one neuron of population `pop` with `spikes` timed spikes, the sums of its ISIs
+    /// and of their squares (steps) and its spike hash; call in ascending id.
+    pub(crate) fn add_neuron(&mut self, pop: usize, id: u32, spikes: u64, isi_sums: (u64, u64), hash: u64) {
+        self.neurons[pop] += 1;
+        self.spikes[pop] += spikes;
+        if spikes > 0 {
+            self.fingerprint = self.fingerprint.wrapping_add(fingerprint_term(id, hash));
+        }
+        if spikes > 2 {
+            let n = (spikes - 1) as u128;
+            let (s1, s2) = (isi_sums.0 as u128, isi_sums.1 as u128);
+            // std/mean of the ISIs with the population SD, in exact integers up to one sqrt.
+            let var_n2 = n * s2 - s1 * s1;
+            self.isi_cvs[pop].push((var_n2 as f64).sqrt() / s1 as f64);
+        }
+    }
+
     /// The ranks' tallies, in rank order, as one process's.
     pub fn merge(parts: &[Tally]) -> Tally {
         let mut out = Tally {

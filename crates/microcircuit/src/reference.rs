@@ -37,12 +37,9 @@
 //!
 //! Memory: ~12 bytes per synapse plus the connectivity build; meant for small scales.
 
-use rand_distr::{Distribution, Normal};
-
 use crate::connect::{self, unpack};
 use crate::neuron;
-use crate::params::{V0Type, E_L, V0_MEAN_OPTIMIZED, V0_MEAN_ORIGINAL, V0_STD_OPTIMIZED, V0_STD_ORIGINAL};
-use crate::rng::{stream, TAG_POISSON, TAG_THALAMUS, TAG_V0};
+use crate::rng::{stream, TAG_POISSON, TAG_THALAMUS};
 use crate::sim::Shared;
 use crate::{Derived, Error, Params};
 
@@ -63,15 +60,7 @@ pub struct Synapse {
 pub fn initial_potentials(p: &Params, blocks: &[connect::Block], neurons: usize) -> Vec<f64> {
     let mut v = vec![0.0f64; neurons];
     for (bi, b) in blocks.iter().enumerate() {
-        let (mean, sd) = match p.v0_type {
-            V0Type::Optimized => (V0_MEAN_OPTIMIZED[b.pop], V0_STD_OPTIMIZED[b.pop]),
-            V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
-        };
-        let normal = Normal::new(mean, sd).expect("finite SD");
-        let mut rng = stream(p.seed, TAG_V0, bi as u64, 0);
-        for x in &mut v[b.start as usize..(b.start + b.len) as usize] {
-            *x = normal.sample(&mut rng) - E_L;
-        }
+        crate::sim::block_potentials(p, bi, b.pop, &mut v[b.start as usize..(b.start + b.len) as usize]);
     }
     v
 }

@@ -266,6 +266,21 @@ impl Shared {
     }
 }
 
+/// The initial membrane potentials of block `block` (of population `pop`) into `out`, one per
+/// neuron, relative to `E_L` as NEST stores V_m (iaf_psc_exp State_::set), from the block's own
+/// stream: every simulator of the crate draws them this way.
+pub fn block_potentials(p: &Params, block: usize, pop: usize, out: &mut [f64]) {
+    let (mean, sd) = match p.v0_type {
+        V0Type::Optimized => (V0_MEAN_OPTIMIZED[pop], V0_STD_OPTIMIZED[pop]),
+        V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
+    };
+    let normal = Normal::new(mean, sd).expect("finite SD");
+    let mut rng = stream(p.seed, TAG_V0, block as u64, 0);
+    for x in out {
+        *x = normal.sample(&mut rng) - E_L;
+    }
+}
+
 impl ThreadState {
     /// Allocate state for `syn`'s range; initial potentials from per-block streams.
     pub fn new(p: &Params, syn: ThreadSynapses, all_blocks: &[Block]) -> ThreadState {
@@ -276,16 +291,7 @@ impl ThreadState {
         for bi in syn.blocks.clone() {
             let b = all_blocks[bi];
             let (a, z) = ((b.start - syn.lo) as usize, (b.start - syn.lo + b.len) as usize);
-            let (mean, sd) = match p.v0_type {
-                V0Type::Optimized => (V0_MEAN_OPTIMIZED[b.pop], V0_STD_OPTIMIZED[b.pop]),
-                V0Type::Original => (V0_MEAN_ORIGINAL, V0_STD_ORIGINAL),
-            };
-            let normal = Normal::new(mean, sd).expect("finite SD");
-            let mut rng = stream(p.seed, TAG_V0, bi as u64, 0);
-            for x in &mut v[a..z] {
-                // NEST stores V_m − E_L (iaf_psc_exp State_::set).
-                *x = normal.sample(&mut rng) - E_L;
-            }
+            block_potentials(p, bi, b.pop, &mut v[a..z]);
             blocks.push((b.pop, a, z));
             poisson_rng.push(stream(p.seed, TAG_POISSON, bi as u64, 0));
         }

@@ -331,21 +331,13 @@ impl SpikeStats {
         t.counts.neuron_updates = u64::from(net.neurons) * steps;
         t.counts.recurrent_events = self.recurrent_events;
         for x in 0..net.neurons as usize {
-            let pop = net.pop_of(x as u32);
-            let c = u64::from(self.count[x]);
-            t.neurons[pop] += 1;
-            t.spikes[pop] += c;
-            if c > 0 {
-                t.fingerprint = t
-                    .fingerprint
-                    .wrapping_add(crate::partition::fingerprint_term(x as u32, self.hash[x]));
-            }
-            if c > 2 {
-                let n = (c - 1) as u128;
-                let (s1, s2) = (u128::from(self.isi_sum[x]), u128::from(self.isi_sum2[x]));
-                let var_n2 = n * s2 - s1 * s1;
-                t.isi_cvs[pop].push((var_n2 as f64).sqrt() / s1 as f64);
-            }
+            t.add_neuron(
+                net.pop_of(x as u32),
+                x as u32,
+                u64::from(self.count[x]),
+                (self.isi_sum[x], self.isi_sum2[x]),
+                self.hash[x],
+            );
         }
         t
     }
